@@ -1,0 +1,173 @@
+//! rt0's demo library: the C interface in `include/rt0_demo.h`, built as a staticlib and cdylib.
+//!
+//! Its init runs at load on a fresh OS thread (the pthread path by default, the raw path with
+//! the `raw` feature) and records what it saw, so C hosts and tests can check it. On the raw
+//! path init has no thread pointer, so everything here is `no_std` and uses rt0's calls only.
+
+#![no_std]
+#![deny(missing_docs)]
+
+use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void, CStr};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use rt0::{Args, InitError};
+
+rt0::lib_entry!(init, stack_size = stack_size);
+
+static INIT_ARGC: AtomicUsize = AtomicUsize::new(0);
+static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
+
+/// Parses a decimal environment value; `None` when absent or not a number.
+fn env_number(args: &Args, name: &str) -> Option<u64> {
+    let value = args.env(name)?.to_bytes();
+    if value.is_empty() || value.len() > 19 {
+        return None;
+    }
+    value.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + (b - b'0') as u64))
+}
+
+/// The init thread's stack size: `RT0_DEMO_STACK_BYTES`, or rt0's default.
+fn stack_size(args: &Args) -> usize {
+    env_number(args, "RT0_DEMO_STACK_BYTES").map_or(rt0::thread::DEFAULT_STACK_SIZE, |n| n as usize)
+}
+
+/// The demo's init: records what it saw, then sleeps or fails on request.
+fn init(args: &Args) -> Result<(), InitError> {
+    INIT_SIGMASK.store(rt0::sys::current_sigmask().0, Ordering::Relaxed);
+    INIT_ARGC.store(args.argc(), Ordering::Relaxed);
+    if let Some(ms) = env_number(args, "RT0_DEMO_INIT_SLEEP_MS") {
+        rt0::sys::sleep_ms(ms.min(u32::MAX as u64) as u32);
+    }
+    if args.env("RT0_DEMO_INIT_FAIL").map(CStr::to_bytes) == Some(b"1") {
+        return Err(InitError::new("rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)"));
+    }
+    Ok(())
+}
+
+/// 1 when init completed, 0 when it failed.
+#[no_mangle]
+pub extern "C" fn rt0_demo_ready() -> c_int {
+    rt0::wait_init_done().is_ok() as c_int
+}
+
+/// OS thread id that ran the load-time entry.
+#[no_mangle]
+pub extern "C" fn rt0_demo_entry_tid() -> c_longlong {
+    let _ = rt0::wait_init_done();
+    rt0::entry::entry_thread_id() as c_longlong
+}
+
+/// OS thread id that ran init.
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_tid() -> c_longlong {
+    let _ = rt0::wait_init_done();
+    rt0::entry::init_thread_id() as c_longlong
+}
+
+/// argc as init saw it.
+#[no_mangle]
+pub extern "C" fn rt0_demo_argc() -> c_int {
+    let _ = rt0::wait_init_done();
+    INIT_ARGC.load(Ordering::Relaxed) as c_int
+}
+
+/// argv[i] as init saw it, NULL past the end.
+#[no_mangle]
+pub extern "C" fn rt0_demo_argv(i: c_int) -> *const c_char {
+    let _ = rt0::wait_init_done();
+    if i < 0 || i as usize >= INIT_ARGC.load(Ordering::Relaxed) {
+        return core::ptr::null();
+    }
+    rt0::args().arg(i as usize).map_or(core::ptr::null(), CStr::as_ptr)
+}
+
+/// "pthread" or "raw": which creator the entry used.
+#[no_mangle]
+pub extern "C" fn rt0_demo_path() -> *const c_char {
+    let _ = rt0::wait_init_done();
+    match rt0::creator() {
+        rt0::Creator::Pthread => c"pthread".as_ptr(),
+        rt0::Creator::Raw => c"raw".as_ptr(),
+        rt0::Creator::None => c"none".as_ptr(),
+    }
+}
+
+/// Low 64 bits of init's blocked-signal mask (bit N-1 = signal N).
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_sigmask() -> c_ulonglong {
+    let _ = rt0::wait_init_done();
+    INIT_SIGMASK.load(Ordering::Relaxed)
+}
+
+/// The init state without waiting: 0 pending, 1 running, 2 done, 3 failed.
+#[no_mangle]
+pub extern "C" fn rt0_demo_state() -> c_int {
+    match rt0::entry::init_state() {
+        rt0::InitState::Pending => 0,
+        rt0::InitState::Running => 1,
+        rt0::InitState::Done => 2,
+        rt0::InitState::Failed => 3,
+    }
+}
+
+/// The failure message (NUL-terminated copy), or NULL when init did not fail.
+#[no_mangle]
+pub extern "C" fn rt0_demo_error() -> *const c_char {
+    static MESSAGE: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
+    match rt0::wait_init_done() {
+        Ok(()) => core::ptr::null(),
+        Err(e) => {
+            // Copy into a static NUL-terminated buffer (256 bytes), truncating.
+            let bytes = e.message().as_bytes();
+            let mut words = [0u64; 32];
+            // SAFETY: `words` is 256 bytes; we copy at most 255 and keep a NUL.
+            let dst = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), 256) };
+            let n = bytes.len().min(255);
+            dst[..n].copy_from_slice(&bytes[..n]);
+            for (slot, w) in MESSAGE.iter().zip(words) {
+                slot.store(w, Ordering::Relaxed);
+            }
+            MESSAGE.as_ptr().cast()
+        }
+    }
+}
+
+/// The calling thread's OS thread id, without waiting.
+#[no_mangle]
+pub extern "C" fn rt0_demo_thread_id() -> c_longlong {
+    rt0::sys::thread_id() as c_longlong
+}
+
+unsafe extern "C" fn do_nothing(_: *mut c_void) -> *mut c_void {
+    core::ptr::null_mut()
+}
+
+/// `rt0::newosproc0` with a start routine that does nothing: exits 1 with rt0's message on failure.
+#[no_mangle]
+pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
+    // SAFETY: `do_nothing` touches no TLS and no libc.
+    unsafe { rt0::newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) };
+    0
+}
+
+/// `rt0::try_newosproc0`: 0, or the errno.
+#[no_mangle]
+pub extern "C" fn rt0_demo_try_newosproc0(stack_bytes: c_ulonglong) -> c_int {
+    // SAFETY: as above.
+    match unsafe { rt0::try_newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) } {
+        Ok(()) => 0,
+        Err(e) => e.errno.0,
+    }
+}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    rt0::sys::write_all(2, b"rt0-demo: panic\n");
+    rt0::sys::exit_process(101)
+}
+
+/// The precompiled `core` carries unwind tables that name this symbol even under
+/// `panic = "abort"`; a `no_std` staticlib/cdylib must define it (it is never called).
+#[cfg(not(test))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}

@@ -1,0 +1,520 @@
+//! The library entry: saved arguments, the init state, and waiting for init.
+//!
+//! The path from loader to exported call:
+//! 1. The loader calls `rt0_lib_entry` (`arch/<triple>/entry.S`, registered in the
+//!    initializer section) on its own thread. The stub saves argc/argv/envp, calls
+//!    `rt0_entry_prepare` (state `Pending` -> `Running`, returns the init stack size), then
+//!    creates the init thread: through the libc hook (`pthread_create`, feature `libc`) or the raw
+//!    path ([`crate::thread::try_newosproc0`]), and returns. A creation failure marks init
+//!    `Failed` and prints a message on fd 2; the host lives on.
+//! 2. The init thread runs the library's `init` (see [`lib_entry!`](crate::lib_entry)) with
+//!    asynchronous signals blocked, records `Done` or `Failed`, wakes every waiter and ends
+//!    (only itself).
+//! 3. Every export calls [`wait_init_done`] first: one atomic load when init is done; otherwise
+//!    a real blocking wait (futex / `__ulock_wait`), never a spin.
+
+use crate::sys::{self, SigHow, SigSet};
+use crate::thread::{CreateError, CreateStage, StartFn};
+use core::ffi::{c_char, c_void, CStr};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// Argument block written by the entry stub before any other rt0 code runs. Layout shared with
+/// `arch/<triple>/entry.S`: four pointer-sized words.
+#[repr(C)]
+struct SavedArgs {
+    argc: usize,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    /// Non-zero once the stub stored the three words above (zero where the loader passes none).
+    saved: usize,
+}
+
+extern "C" {
+    /// In the entry stub's object: referencing it from [`wait_init_done`] is what makes any
+    /// export pull the entry (and its initializer-section record) out of a static archive.
+    static rt0_entry_args: SavedArgs;
+    /// The init state word, also in the entry stub's object (see [`InitState`]).
+    static rt0_entry_state: AtomicU32;
+    /// The entry stub itself.
+    fn rt0_lib_entry();
+}
+
+/// The entry stub, for [`lib_entry!`](crate::lib_entry)'s link anchor.
+#[doc(hidden)]
+pub const LIB_ENTRY: unsafe extern "C" fn() = rt0_lib_entry;
+
+const PENDING: u32 = 0;
+const RUNNING: u32 = 1;
+const DONE: u32 = 2;
+const FAILED: u32 = 3;
+
+fn state_word() -> &'static AtomicU32 {
+    // SAFETY: a 4-byte aligned word in the entry object's .bss, only accessed atomically.
+    unsafe { &*core::ptr::addr_of!(rt0_entry_state) }
+}
+
+/// Where library initialization stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitState {
+    /// The entry has not run yet (an export called from a host constructor that ran first).
+    Pending,
+    /// The init thread was started and has not finished.
+    Running,
+    /// Init completed.
+    Done,
+    /// Init, or the creation of its thread, failed; see [`wait_init_done`]'s error.
+    Failed,
+}
+
+/// The current init state, without waiting.
+pub fn init_state() -> InitState {
+    match state_word().load(Ordering::Acquire) {
+        PENDING => InitState::Pending,
+        RUNNING => InitState::Running,
+        DONE => InitState::Done,
+        _ => InitState::Failed,
+    }
+}
+
+/// Why [`wait_init_done`] did not report success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitErrorKind {
+    /// The library's entry has not run yet, so there is nothing to wait for (waiting would
+    /// deadlock the loader). The call returns at once; init still runs when the entry does.
+    NotStarted,
+    /// Called on the init thread itself while init runs (init calling one of its own exports):
+    /// waiting would deadlock, so the call returns at once.
+    CalledFromInit,
+    /// The library's `init` returned an error.
+    InitFailed,
+    /// The library's `init` panicked (feature `std`).
+    Panicked,
+    /// The init thread's stack could not be allocated.
+    StackAllocation,
+    /// The init thread could not be created.
+    ThreadCreate,
+}
+
+/// An init failure: its kind, an error number where one applies, and a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitError {
+    kind: InitErrorKind,
+    errno: i32,
+    message: &'static str,
+}
+
+impl InitError {
+    /// The error a library's `init` returns, with a message kept for [`wait_init_done`]'s callers.
+    pub const fn new(message: &'static str) -> InitError {
+        InitError { kind: InitErrorKind::InitFailed, errno: 0, message }
+    }
+
+    const fn with(kind: InitErrorKind, errno: i32, message: &'static str) -> InitError {
+        InitError { kind, errno, message }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> InitErrorKind {
+        self.kind
+    }
+
+    /// The error number, for thread-creation failures.
+    pub fn errno(&self) -> Option<sys::Errno> {
+        (self.errno != 0).then_some(sys::Errno(self.errno))
+    }
+
+    /// The message (init's own, or rt0's).
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
+impl core::fmt::Display for InitError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message)?;
+        if self.errno != 0 {
+            write!(f, " (errno {})", self.errno)?;
+        }
+        Ok(())
+    }
+}
+
+/// Which thread creator the entry used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creator {
+    /// The entry has not run.
+    None,
+    /// `pthread_create` (feature `libc`).
+    Pthread,
+    /// The raw path, [`crate::thread::try_newosproc0`].
+    Raw,
+}
+
+// Values the entry stub passes to `rt0_entry_prepare` (entry.S: 1 = hook, 2 = raw).
+const CREATOR_PTHREAD: u32 = 1;
+const CREATOR_RAW: u32 = 2;
+
+static CREATOR: AtomicU32 = AtomicU32::new(0);
+static ENTRY_TID: AtomicU64 = AtomicU64::new(0);
+static INIT_TID: AtomicU64 = AtomicU64::new(0);
+static FAIL_KIND: AtomicU32 = AtomicU32::new(0);
+static FAIL_ERRNO: AtomicI32 = AtomicI32::new(0);
+static FAIL_MSG: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+static FAIL_MSG_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// The creator the entry used.
+pub fn creator() -> Creator {
+    match CREATOR.load(Ordering::Acquire) {
+        CREATOR_PTHREAD => Creator::Pthread,
+        CREATOR_RAW => Creator::Raw,
+        _ => Creator::None,
+    }
+}
+
+/// The OS thread id that ran the load-time entry (0 before it ran).
+pub fn entry_thread_id() -> u64 {
+    ENTRY_TID.load(Ordering::Acquire)
+}
+
+/// The OS thread id that ran init (0 before init started).
+pub fn init_thread_id() -> u64 {
+    INIT_TID.load(Ordering::Acquire)
+}
+
+/// The process arguments and environment, as the loader handed them to the entry.
+///
+/// rt0 keeps the loader's pointers; it copies nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+}
+
+// SAFETY: the pointers are the process's argument and environment vectors, which live for the
+// whole process and which rt0 only reads.
+unsafe impl Send for Args {}
+// SAFETY: as above.
+unsafe impl Sync for Args {}
+
+impl Args {
+    /// Number of arguments.
+    pub fn argc(&self) -> usize {
+        self.argc
+    }
+
+    /// Argument `i`, or `None` past the end.
+    pub fn arg(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc || self.argv.is_null() {
+            return None;
+        }
+        // SAFETY: argv has argc valid entries (the loader's contract).
+        let p = unsafe { *self.argv.add(i) };
+        // SAFETY: each entry is a NUL-terminated string that lives as long as the process.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) })
+    }
+
+    /// The raw `argv` pointer.
+    pub fn argv(&self) -> *const *const c_char {
+        self.argv
+    }
+
+    /// The raw `envp` pointer.
+    pub fn envp(&self) -> *const *const c_char {
+        self.envp
+    }
+
+    /// The value of environment variable `name` as it was at load time.
+    pub fn env(&self, name: &str) -> Option<&'static CStr> {
+        if self.envp.is_null() {
+            return None;
+        }
+        let mut i = 0;
+        loop {
+            // SAFETY: envp is a NULL-terminated vector of NUL-terminated strings.
+            let p = unsafe { *self.envp.add(i) };
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: as above.
+            let entry = unsafe { CStr::from_ptr(p) }.to_bytes();
+            if entry.len() > name.len() && entry.starts_with(name.as_bytes()) && entry[name.len()] == b'=' {
+                // SAFETY: the value is the tail of the same NUL-terminated string.
+                return Some(unsafe { CStr::from_ptr(p.add(name.len() + 1)) });
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The arguments the entry saved (empty before it ran).
+pub fn args() -> Args {
+    // SAFETY: written once by the entry stub before the init thread exists; read-only after.
+    let saved = unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rt0_entry_args)) };
+    if saved.saved == 0 {
+        return Args { argc: 0, argv: core::ptr::null(), envp: core::ptr::null() };
+    }
+    Args { argc: saved.argc as u32 as usize, argv: saved.argv, envp: saved.envp }
+}
+
+/// Waits until library init has finished; `Ok` when it succeeded.
+///
+/// The fast path is one atomic load. Otherwise the caller blocks in the kernel (never spins)
+/// until the init thread finishes. It never deadlocks: before the entry has run it returns
+/// [`InitErrorKind::NotStarted`] at once, and on the init thread it returns
+/// [`InitErrorKind::CalledFromInit`] at once.
+#[inline]
+pub fn wait_init_done() -> Result<(), InitError> {
+    if state_word().load(Ordering::Acquire) == DONE {
+        return Ok(());
+    }
+    wait_slow()
+}
+
+#[cold]
+fn wait_slow() -> Result<(), InitError> {
+    let word = state_word();
+    loop {
+        match word.load(Ordering::Acquire) {
+            DONE => return Ok(()),
+            FAILED => return Err(recorded_failure()),
+            PENDING => {
+                return Err(InitError::with(
+                    InitErrorKind::NotStarted,
+                    0,
+                    "rt0: called before the library's entry ran",
+                ))
+            }
+            _running => {
+                let me = sys::thread_id();
+                if me != 0 && me == INIT_TID.load(Ordering::Acquire) {
+                    return Err(InitError::with(
+                        InitErrorKind::CalledFromInit,
+                        0,
+                        "rt0: called from init itself, which has not finished",
+                    ));
+                }
+                sys::wait_on_address(word, RUNNING);
+            }
+        }
+    }
+}
+
+fn recorded_failure() -> InitError {
+    let kind = match FAIL_KIND.load(Ordering::Acquire) {
+        1 => InitErrorKind::InitFailed,
+        2 => InitErrorKind::Panicked,
+        3 => InitErrorKind::StackAllocation,
+        _ => InitErrorKind::ThreadCreate,
+    };
+    let ptr = FAIL_MSG.load(Ordering::Acquire);
+    let len = FAIL_MSG_LEN.load(Ordering::Acquire);
+    let message = if ptr.is_null() {
+        "rt0: init failed"
+    } else {
+        // SAFETY: stored from a `&'static str` before the state became FAILED (Release/Acquire).
+        unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr, len)) }
+    };
+    InitError::with(kind, FAIL_ERRNO.load(Ordering::Acquire), message)
+}
+
+fn kind_code(kind: InitErrorKind) -> u32 {
+    match kind {
+        InitErrorKind::InitFailed => 1,
+        InitErrorKind::Panicked => 2,
+        InitErrorKind::StackAllocation => 3,
+        _ => 4,
+    }
+}
+
+/// Records `err` as the outcome, marks init failed and wakes every waiter.
+fn finish_failed(err: InitError) {
+    FAIL_KIND.store(kind_code(err.kind), Ordering::Relaxed);
+    FAIL_ERRNO.store(err.errno, Ordering::Relaxed);
+    FAIL_MSG.store(err.message.as_ptr() as *mut u8, Ordering::Relaxed);
+    FAIL_MSG_LEN.store(err.message.len(), Ordering::Relaxed);
+    state_word().store(FAILED, Ordering::Release);
+    sys::wake_all(state_word());
+}
+
+/// Writes `rt0: <what> (errno N); exports will report failure` to fd 2, allocation-free.
+fn report(what: &str, errno: i32) {
+    let mut buf = [0u8; 160];
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| {
+        let take = bytes.len().min(buf.len() - n);
+        buf[n..n + take].copy_from_slice(&bytes[..take]);
+        n += take;
+    };
+    put(b"rt0: ");
+    put(what.as_bytes());
+    put(b" (errno ");
+    let mut digits = [0u8; 10];
+    let mut v = errno.unsigned_abs();
+    let mut d = digits.len();
+    loop {
+        d -= 1;
+        digits[d] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(&digits[d..]);
+    put(b"); exports will report failure\n");
+    sys::write_all(2, &buf[..n]);
+}
+
+/// Called by the entry stub on the loader's thread, via the `rt0_entry_prepare` function that
+/// [`lib_entry!`](crate::lib_entry) generates: marks init running and returns the init thread's
+/// stack size, or 0 when the entry already ran (the stub then creates nothing).
+#[doc(hidden)]
+pub fn prepare(creator: u32, stack_size: fn(&Args) -> usize) -> usize {
+    if state_word()
+        .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return 0;
+    }
+    ENTRY_TID.store(sys::thread_id(), Ordering::Release);
+    CREATOR.store(creator, Ordering::Release);
+    stack_size(&args()).max(1)
+}
+
+/// The default init stack size: [`crate::thread::DEFAULT_STACK_SIZE`].
+#[doc(hidden)]
+pub fn default_stack_size(_: &Args) -> usize {
+    crate::thread::DEFAULT_STACK_SIZE
+}
+
+/// Runs the library's `init` on the init thread: generated into `rt0_init_thread_main` by
+/// [`lib_entry!`](crate::lib_entry).
+#[doc(hidden)]
+pub fn run_init(init: fn(&Args) -> Result<(), InitError>) {
+    INIT_TID.store(sys::thread_id(), Ordering::Release);
+    // The thread was born with every signal blocked. Keep asynchronous signals blocked, so
+    // process-directed signals go to the host's threads, but let faults through so a crash in
+    // init is reported as one.
+    let _ = sys::thread_sigmask(SigHow::SetMask, SigSet(SigSet::FULL.0 & !SigSet::SYNCHRONOUS.0));
+    match call_init(init) {
+        Ok(()) => {
+            state_word().store(DONE, Ordering::Release);
+            sys::wake_all(state_word());
+        }
+        Err(e) => finish_failed(e),
+    }
+}
+
+#[cfg(feature = "std")]
+fn call_init(init: fn(&Args) -> Result<(), InitError>) -> Result<(), InitError> {
+    let args = args();
+    match std::panic::catch_unwind(move || init(&args)) {
+        Ok(r) => r,
+        Err(_) => Err(InitError::with(InitErrorKind::Panicked, 0, "rt0: init panicked")),
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn call_init(init: fn(&Args) -> Result<(), InitError>) -> Result<(), InitError> {
+    init(&args())
+}
+
+/// The thread-create hook the entry stub calls when it is non-null: `pthread_create` of a
+/// detached thread (the seed's `_cgo_sys_thread_create`). Returns 0 or an encoded error.
+#[no_mangle]
+#[doc(hidden)]
+pub static rt0_thread_create_hook: Option<unsafe extern "C" fn(usize, StartFn, *mut c_void) -> u32> = {
+    #[cfg(rt0_libc)]
+    {
+        Some(entry_create_pthread)
+    }
+    #[cfg(not(rt0_libc))]
+    {
+        None
+    }
+};
+
+fn encode(r: Result<(), CreateError>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            let stage = match e.stage {
+                CreateStage::Stack => 1,
+                CreateStage::Register => 2,
+                CreateStage::Create => 3,
+            };
+            (stage << 16) | (e.errno.0 as u32 & 0xffff)
+        }
+    }
+}
+
+#[cfg(rt0_libc)]
+unsafe extern "C" fn entry_create_pthread(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // SAFETY: the entry passes rt0_init_thread_main, which takes no argument.
+    encode(unsafe { crate::thread::pthread_create_detached(stack_size, start, arg) })
+}
+
+/// The entry stub's raw path: [`crate::thread::try_newosproc0`], with the error encoded.
+#[no_mangle]
+#[doc(hidden)]
+pub unsafe extern "C" fn rt0_entry_create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // SAFETY: the entry passes rt0_init_thread_main, which uses rt0's raw calls only on this path.
+    encode(unsafe { crate::thread::try_newosproc0(stack_size, start, arg) })
+}
+
+/// The entry stub's last call: records a thread-creation failure (0 = none). Never ends the host.
+#[no_mangle]
+#[doc(hidden)]
+pub extern "C" fn rt0_entry_finish(code: u32) {
+    if code == 0 {
+        return;
+    }
+    let errno = (code & 0xffff) as i32;
+    let (kind, what) = match code >> 16 {
+        1 => (InitErrorKind::StackAllocation, "failed to allocate the init thread's stack"),
+        2 => (
+            InitErrorKind::ThreadCreate,
+            "failed to create the init thread: bsdthread_register refused (libpthread owns thread start)",
+        ),
+        _ => (InitErrorKind::ThreadCreate, "failed to create the init thread"),
+    };
+    report(what, errno);
+    finish_failed(InitError::with(kind, errno, what));
+}
+
+/// Declares a library's entry: `init` runs on a fresh OS thread when the library is loaded.
+///
+/// ```ignore
+/// rt0::lib_entry!(init);                               // 8 MiB init stack
+/// rt0::lib_entry!(init, stack_size = my_stack_size);   // fn(&rt0::Args) -> usize
+/// fn init(args: &rt0::Args) -> Result<(), rt0::InitError> { Ok(()) }
+/// ```
+///
+/// Use it once per linked library. It defines the symbols the entry stub calls
+/// (`rt0_entry_prepare`, `rt0_init_thread_main`) and keeps the entry linked even when the
+/// library's exports are never called. On the raw path (no `libc` feature) `init` runs with no
+/// thread pointer: it may use rt0's [`sys`](crate::sys) calls only, no libc and no `std`.
+#[macro_export]
+macro_rules! lib_entry {
+    ($init:path) => {
+        $crate::lib_entry!($init, stack_size = $crate::entry::default_stack_size);
+    };
+    ($init:path, stack_size = $stack:path) => {
+        #[doc(hidden)]
+        #[no_mangle]
+        pub unsafe extern "C" fn rt0_init_thread_main(_arg: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+            $crate::entry::run_init($init);
+            ::core::ptr::null_mut()
+        }
+
+        #[doc(hidden)]
+        #[no_mangle]
+        pub extern "C" fn rt0_entry_prepare(creator: u32) -> usize {
+            $crate::entry::prepare(creator, $stack)
+        }
+
+        // A library with no exports still initializes: this reference links the entry stub.
+        #[used]
+        static RT0_LIB_ENTRY_ANCHOR: unsafe extern "C" fn() = $crate::entry::LIB_ENTRY;
+    };
+}

@@ -1,0 +1,61 @@
+//! darwin with the `libc` feature: the calls rt0 makes on the pthread path go through libSystem,
+//! Apple's only stable system-call interface (golang/go#17490; Apple QA1118).
+
+use super::Errno;
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::AtomicU32;
+
+extern "C" {
+    // libsystem_kernel exports; declared here because the libc crate does not.
+    fn __ulock_wait(operation: u32, addr: *mut c_void, value: u64, timeout_us: u32) -> c_int;
+    fn __ulock_wake(operation: u32, addr: *mut c_void, wake_value: u64) -> c_int;
+}
+
+const UL_COMPARE_AND_WAIT: u32 = crate::abi::constants::ULOCK_COMPARE_AND_WAIT as u32;
+const ULF_WAKE_ALL: u32 = crate::abi::constants::ULOCK_WAKE_ALL as u32;
+const ULF_NO_ERRNO: u32 = crate::abi::constants::ULOCK_NO_ERRNO as u32;
+
+pub(super) fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for its length.
+    let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+    if n < 0 {
+        // errno lives in thread-local storage, which a pthread thread has.
+        Err(Errno(unsafe { *libc::__error() }))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+pub(super) fn exit_process(status: i32) -> ! {
+    // SAFETY: `_exit` ends the process without running the host's atexit handlers, as Go does.
+    unsafe { libc::_exit(status) }
+}
+
+pub(super) fn thread_id() -> u64 {
+    let mut tid: u64 = 0;
+    // SAFETY: a null thread means the calling thread; `tid` is writable.
+    unsafe { libc::pthread_threadid_np(0 as libc::pthread_t, &mut tid) };
+    tid
+}
+
+pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    // SAFETY: the kernel only reads the word.
+    unsafe {
+        __ulock_wait(UL_COMPARE_AND_WAIT | ULF_NO_ERRNO, word.as_ptr().cast(), expected as u64, timeout_us)
+    };
+}
+
+pub(super) fn wake_all(word: &AtomicU32) {
+    // SAFETY: the address is only a key.
+    unsafe { __ulock_wake(UL_COMPARE_AND_WAIT | ULF_WAKE_ALL | ULF_NO_ERRNO, word.as_ptr().cast(), 0) };
+}
+
+pub(super) fn sleep_ms(ms: u32) {
+    let never = AtomicU32::new(0);
+    let mut left = ms as u64 * 1000;
+    while left > 0 {
+        let step = left.min(u32::MAX as u64) as u32;
+        wait_on_address(&never, 0, step);
+        left -= step as u64;
+    }
+}

@@ -1,0 +1,213 @@
+//! System calls through the target's trampoline, with no C library involved.
+//!
+//! Safe to call on a thread with no thread pointer (rt0's raw init thread): nothing here touches
+//! thread-local storage.
+
+use super::{Arg, Errno, Nr, SigHow, SigSet};
+use crate::abi::{constants as k, nr};
+use core::sync::atomic::AtomicU32;
+
+extern "C" {
+    /// The generic trampoline (`arch/<triple>/syscall.S`): returns the result or `-errno`.
+    fn rt0_syscall6(
+        nr: Nr,
+        a0: Arg<0>,
+        a1: Arg<1>,
+        a2: Arg<2>,
+        a3: Arg<3>,
+        a4: Arg<4>,
+        a5: Arg<5>,
+    ) -> isize;
+}
+
+/// Makes system call `nr` with six arguments.
+///
+/// # Safety
+/// The call and its arguments must be valid for this kernel: pointers must point where the call
+/// expects, and the call must not break an invariant Rust relies on (unmapping live memory,
+/// ending the thread, ...).
+#[inline]
+pub unsafe fn syscall6(
+    nr: Nr,
+    a0: Arg<0>,
+    a1: Arg<1>,
+    a2: Arg<2>,
+    a3: Arg<3>,
+    a4: Arg<4>,
+    a5: Arg<5>,
+) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    Errno::result(unsafe { rt0_syscall6(nr, a0, a1, a2, a3, a4, a5) })
+}
+
+/// Makes system call `nr` with up to three arguments (the rest are zero).
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline]
+pub unsafe fn syscall3(nr: Nr, a0: Arg<0>, a1: Arg<1>, a2: Arg<2>) -> Result<usize, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall6(nr, a0, a1, a2, Arg(0), Arg(0), Arg(0)) }
+}
+
+/// `write(fd, buf, len)`.
+pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for its length.
+    unsafe { syscall3(Nr(nr::WRITE), Arg(fd as usize), Arg(buf.as_ptr() as usize), Arg(buf.len())) }
+}
+
+/// Ends the whole process (Linux `exit_group`, darwin `exit`, which is process-wide there).
+pub fn exit_process(status: i32) -> ! {
+    #[cfg(target_os = "linux")]
+    let call = nr::EXIT_GROUP;
+    #[cfg(not(target_os = "linux"))]
+    let call = nr::EXIT;
+    // SAFETY: ending the process is always allowed.
+    let _ = unsafe { syscall3(Nr(call), Arg(status as usize), Arg(0), Arg(0)) };
+    // The kernel does not return from exit; if it ever did, spin without touching memory.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// The calling thread's OS thread id.
+pub fn thread_id() -> u64 {
+    // SAFETY: gettid / thread_selfid take no arguments and cannot fail.
+    unsafe { syscall3(Nr(nr::THREAD_ID), Arg(0), Arg(0), Arg(0)) }.unwrap_or(0) as u64
+}
+
+/// Changes (or, with `set == None`, reads) the calling thread's blocked-signal mask.
+///
+/// darwin: `__pthread_sigmask` (per thread), never `sigprocmask`, which changes every thread's
+/// mask. Linux: `rt_sigprocmask`, which is per thread.
+pub fn thread_sigmask(how: SigHow, set: Option<SigSet>) -> Result<SigSet, Errno> {
+    let new = set.map(SigSet::kernel_bits).unwrap_or(0);
+    let mut old: u64 = 0;
+    let newp = if set.is_some() { &new as *const u64 as usize } else { 0 };
+    // SAFETY: both pointers are valid for SIGSET_BYTES (<= 8) bytes.
+    unsafe {
+        syscall6(
+            Nr(nr::THREAD_SIGMASK),
+            Arg(how.value()),
+            Arg(newp),
+            Arg(&mut old as *mut u64 as usize),
+            Arg(k::SIGSET_BYTES),
+            Arg(0),
+            Arg(0),
+        )
+    }?;
+    Ok(SigSet(old))
+}
+
+/// `mmap(NULL, len, prot, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`.
+pub fn mmap_anonymous(len: usize, prot: usize) -> Result<*mut u8, Errno> {
+    // SAFETY: an anonymous mapping at an address of the kernel's choosing aliases nothing.
+    let addr = unsafe {
+        syscall6(
+            Nr(nr::MMAP),
+            Arg(0),
+            Arg(len),
+            Arg(prot),
+            Arg(k::MAP_PRIVATE | k::MAP_ANONYMOUS),
+            Arg(usize::MAX), // fd -1
+            Arg(0),
+        )
+    }?;
+    Ok(addr as *mut u8)
+}
+
+/// `munmap(addr, len)`.
+///
+/// # Safety
+/// Nothing may use `[addr, addr + len)` afterwards.
+pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall3(Nr(nr::MUNMAP), Arg(addr as usize), Arg(len), Arg(0)) }.map(drop)
+}
+
+/// `mprotect(addr, len, prot)`.
+///
+/// # Safety
+/// Nothing may rely on the old protection of `[addr, addr + len)`.
+pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: usize) -> Result<(), Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { syscall3(Nr(nr::MPROTECT), Arg(addr as usize), Arg(len), Arg(prot)) }.map(drop)
+}
+
+/// Blocks while `*word == expected`, for at most `timeout_us` microseconds (0 = no limit).
+pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    let addr = word.as_ptr() as usize;
+    #[cfg(target_os = "linux")]
+    {
+        let ts = [(timeout_us / 1_000_000) as usize, ((timeout_us % 1_000_000) * 1000) as usize];
+        let tsp = if timeout_us == 0 { 0 } else { ts.as_ptr() as usize };
+        // SAFETY: futex(FUTEX_WAIT_PRIVATE) reads the word and the timespec; both are valid.
+        let _ = unsafe {
+            syscall6(
+                Nr(nr::FUTEX),
+                Arg(addr),
+                Arg(k::FUTEX_WAIT_PRIVATE),
+                Arg(expected as usize),
+                Arg(tsp),
+                Arg(0),
+                Arg(0),
+            )
+        };
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // __ulock_wait(UL_COMPARE_AND_WAIT | ULF_NO_ERRNO, addr, value, timeout_us)
+        // SAFETY: the kernel only reads the word.
+        let _ = unsafe {
+            syscall6(
+                Nr(nr::WAIT_ON_ADDRESS),
+                Arg(k::ULOCK_COMPARE_AND_WAIT | k::ULOCK_NO_ERRNO),
+                Arg(addr),
+                Arg(expected as usize),
+                Arg(timeout_us as usize),
+                Arg(0),
+                Arg(0),
+            )
+        };
+    }
+}
+
+/// Wakes every waiter on `word`.
+pub fn wake_all(word: &AtomicU32) {
+    let addr = word.as_ptr() as usize;
+    #[cfg(target_os = "linux")]
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    let _ = unsafe { syscall3(Nr(nr::FUTEX), Arg(addr), Arg(k::FUTEX_WAKE_PRIVATE), Arg(i32::MAX as usize)) };
+    #[cfg(not(target_os = "linux"))]
+    // SAFETY: __ulock_wake only uses the address as a key.
+    let _ = unsafe {
+        syscall3(
+            Nr(nr::WAKE_ADDRESS),
+            Arg(k::ULOCK_COMPARE_AND_WAIT | k::ULOCK_WAKE_ALL | k::ULOCK_NO_ERRNO),
+            Arg(addr),
+            Arg(0),
+        )
+    };
+}
+
+/// Sleeps about `ms` milliseconds.
+pub fn sleep_ms(ms: u32) {
+    #[cfg(target_os = "linux")]
+    {
+        let ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
+        let mut rem = [0usize; 2];
+        // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
+        let _ = unsafe { syscall3(Nr(nr::NANOSLEEP), Arg(ts.as_ptr() as usize), Arg(rem.as_mut_ptr() as usize), Arg(0)) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // darwin has no nanosleep syscall: wait on a private word nobody wakes, with a timeout.
+        let never = AtomicU32::new(0);
+        let mut left = ms as u64 * 1000;
+        while left > 0 {
+            let step = left.min(u32::MAX as u64) as u32;
+            wait_on_address(&never, 0, step);
+            left -= step as u64;
+        }
+    }
+}

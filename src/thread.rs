@@ -1,0 +1,228 @@
+//! Creating an OS thread before any runtime exists: `newosproc0`.
+//!
+//! The raw path (Go's `newosproc0`): map a stack with an inaccessible guard page below it, block
+//! every signal in the calling thread (its own mask only), make the kernel's thread-create call
+//! through the trampoline, restore the caller's mask. The new thread starts with every signal
+//! blocked, no thread pointer (no TLS: a stray libc or `std` call faults at once instead of
+//! corrupting the creator's TLS), runs `start(arg)`, then frees its own stack and ends only
+//! itself (Linux `munmap` + `exit`, darwin `bsdthread_terminate`), never the process.
+//!
+//! Code running on a raw thread may use only rt0's [`crate::sys::raw`] calls: no libc, no `std`.
+
+use crate::abi::{constants as k, stack};
+use crate::sys::{raw, Errno, SigHow, SigSet};
+use core::ffi::c_void;
+
+/// A thread's start routine: the same shape for the raw path and for `pthread_create`.
+pub type StartFn = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+
+/// The stack size Go gives its library-init thread, and rt0's default: 8 MiB.
+pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
+
+/// Which step of a thread creation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateStage {
+    /// The stack could not be mapped (or its size overflowed).
+    Stack,
+    /// darwin: the raw start routine could not be registered (`bsdthread_register` gave EINVAL
+    /// because libpthread registered its own, as it does in every normal macOS process).
+    Register,
+    /// The kernel refused to create the thread.
+    Create,
+}
+
+/// A failed thread creation: the step and the error number. Nothing of the caller's state
+/// changed (its signal mask is restored and the stack is unmapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateError {
+    /// Which step failed.
+    pub stage: CreateStage,
+    /// Its error number.
+    pub errno: Errno,
+}
+
+/// The 16 bytes at the top of a raw stack; the new thread's stack pointer starts here and the
+/// trampoline reads them to free the mapping when the thread ends. Layout shared with
+/// `arch/<triple>/syscall.S` (two pointer-sized words).
+#[repr(C, align(16))]
+struct StackHeader {
+    map_base: usize,
+    map_len: usize,
+}
+
+extern "C" {
+    /// `arch/<triple>/syscall.S`: creates a thread that runs `func(arg)` on `stack` (which points
+    /// at a [`StackHeader`]) and then frees the mapping and ends. Returns >= 0 or `-errno`.
+    fn rt0_raw_thread_create(func: StartFn, arg: *mut c_void, stack: *mut StackHeader) -> isize;
+}
+
+#[cfg(target_vendor = "apple")]
+mod darwin_register {
+    use super::*;
+    use crate::abi::nr;
+    use crate::sys::{Arg, Nr};
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    extern "C" {
+        /// `arch/<triple>/syscall.S`: the start routine the kernel enters new raw threads at.
+        fn rt0_raw_thread_start();
+    }
+
+    const UNKNOWN: u32 = 0;
+    const OURS: u32 = 1;
+    static REGISTERED: AtomicU32 = AtomicU32::new(UNKNOWN);
+
+    /// Registers rt0's start routine once. In a normal macOS process libpthread registered its
+    /// own first, so the kernel answers EINVAL and the raw path must not go on: a thread started
+    /// at libpthread's routine would find no pthread_t and crash (golang/go#17819).
+    pub(super) fn ensure_registered() -> Result<(), Errno> {
+        if REGISTERED.load(Ordering::Acquire) == OURS {
+            return Ok(());
+        }
+        // bsdthread_register(threadstart, wqthread, pthsize, dummy, targetconc, dispatchqueue_offset)
+        // SAFETY: registers a code address; the kernel only stores it.
+        let r = unsafe {
+            raw::syscall6(
+                Nr(nr::THREAD_REGISTER),
+                Arg::<0>(rt0_raw_thread_start as usize),
+                Arg(0),
+                Arg(0),
+                Arg(0),
+                Arg(0),
+                Arg(0),
+            )
+        };
+        match r {
+            Ok(_) => {
+                REGISTERED.store(OURS, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Page-rounded size of the mapping for a stack of `stack_size` bytes plus its guard.
+fn mapping_size(stack_size: usize) -> Option<usize> {
+    let page = stack::PAGE_SIZE;
+    let usable = stack_size.max(page).checked_add(page - 1)? & !(page - 1);
+    usable.checked_add(stack::GUARD_SIZE)
+}
+
+/// Creates an OS thread running `start(arg)` on a fresh `stack_size`-byte stack, with no runtime.
+///
+/// On failure nothing of the caller's state has changed: the mask is restored, the stack
+/// unmapped, and the error says which step failed.
+///
+/// # Safety
+/// `start` runs on a thread with no thread pointer and every signal blocked: it must not use
+/// thread-local storage, libc or `std` (only [`crate::sys::raw`]), and `arg` must stay valid for
+/// as long as `start` uses it.
+pub unsafe fn try_newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+    let fail = |stage, errno| CreateError { stage, errno };
+    let len = mapping_size(stack_size).ok_or(fail(CreateStage::Stack, Errno::ENOMEM))?;
+
+    #[cfg(target_vendor = "apple")]
+    darwin_register::ensure_registered().map_err(|e| fail(CreateStage::Register, e))?;
+
+    // Stacks are read/write, never executable; the lowest GUARD_SIZE bytes are inaccessible so
+    // an overflow faults instead of corrupting the neighbouring mapping.
+    let base = raw::mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE).map_err(|e| fail(CreateStage::Stack, e))?;
+    // SAFETY: the guard is the bottom of our own fresh mapping.
+    if let Err(e) = unsafe { raw::mprotect(base, stack::GUARD_SIZE, k::PROT_NONE) } {
+        // SAFETY: nothing uses the mapping yet.
+        let _ = unsafe { raw::munmap(base, len) };
+        return Err(fail(CreateStage::Stack, e));
+    }
+    let header = (base as usize + len - core::mem::size_of::<StackHeader>()) as *mut StackHeader;
+    // SAFETY: the header is inside the read/write part of the mapping.
+    unsafe { header.write(StackHeader { map_base: base as usize, map_len: len }) };
+
+    // Block every signal in this thread only, so no handler runs on the new thread before it is
+    // ready; the new thread inherits the full mask.
+    let old = raw::thread_sigmask(SigHow::SetMask, Some(SigSet::FULL)).map_err(|e| {
+        // SAFETY: the thread was never created, the mapping is ours.
+        let _ = unsafe { raw::munmap(base, len) };
+        fail(CreateStage::Create, e)
+    })?;
+    // SAFETY: the trampoline's contract: a header-topped stack and a start routine.
+    let r = unsafe { rt0_raw_thread_create(start, arg, header) };
+    let _ = raw::thread_sigmask(SigHow::SetMask, Some(old));
+
+    match Errno::result(r) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // SAFETY: no thread runs on the stack.
+            let _ = unsafe { raw::munmap(base, len) };
+            Err(fail(CreateStage::Create, e))
+        }
+    }
+}
+
+/// The message [`newosproc0`] writes to fd 2 when the stack cannot be mapped.
+pub const FAIL_ALLOCATE_STACK: &str = "rt0: failed to allocate stack for the new OS thread\n";
+/// The message [`newosproc0`] writes to fd 2 when the thread cannot be created.
+pub const FAIL_CREATE_THREAD: &str = "rt0: failed to create new OS thread\n";
+
+/// [`try_newosproc0`], or, as Go's `newosproc0` does, on failure write
+/// [`FAIL_ALLOCATE_STACK`] or [`FAIL_CREATE_THREAD`] to fd 2 and end the process with exit
+/// status 1.
+///
+/// # Safety
+/// As for [`try_newosproc0`].
+pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
+    // SAFETY: forwarded to the caller.
+    if let Err(e) = unsafe { try_newosproc0(stack_size, start, arg) } {
+        let msg = match e.stage {
+            CreateStage::Stack => FAIL_ALLOCATE_STACK,
+            CreateStage::Register | CreateStage::Create => FAIL_CREATE_THREAD,
+        };
+        let _ = raw::write(2, msg.as_bytes());
+        raw::exit_process(1);
+    }
+}
+
+/// Creates a detached pthread running `start(arg)` with a `stack_size`-byte stack, with every
+/// signal blocked in the creator around the call so the thread starts with them blocked.
+/// The seed's `_cgo_sys_thread_create` branch; used by the entry when the `libc` feature is on.
+///
+/// # Safety
+/// `arg` must stay valid for as long as `start` uses it.
+#[cfg(rt0_libc)]
+pub unsafe fn pthread_create_detached(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+    let fail = |errno: i32| CreateError { stage: CreateStage::Create, errno: Errno(errno) };
+    // SAFETY: plain pthread calls on locals.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = core::mem::zeroed();
+        let rc = libc::pthread_attr_init(&mut attr);
+        if rc != 0 {
+            return Err(fail(rc));
+        }
+        let size = mapping_size(stack_size).map(|l| l - stack::GUARD_SIZE);
+        let Some(size) = size else {
+            libc::pthread_attr_destroy(&mut attr);
+            return Err(CreateError { stage: CreateStage::Stack, errno: Errno::ENOMEM });
+        };
+        let rc = libc::pthread_attr_setstacksize(&mut attr, size);
+        if rc != 0 {
+            libc::pthread_attr_destroy(&mut attr);
+            return Err(CreateError { stage: CreateStage::Stack, errno: Errno(rc) });
+        }
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let old = crate::sys::thread_sigmask(SigHow::SetMask, SigSet::FULL);
+        let mut thread: libc::pthread_t = core::mem::zeroed();
+        // libc declares the routine as a safe fn; ours is unsafe only because of its contract,
+        // which our caller upholds.
+        let start: extern "C" fn(*mut c_void) -> *mut c_void = core::mem::transmute(start);
+        let rc = libc::pthread_create(&mut thread, &attr, start, arg);
+        if let Ok(old) = old {
+            let _ = crate::sys::thread_sigmask(SigHow::SetMask, old);
+        }
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            // glibc reports a stack it cannot map as EAGAIN; both are "the thread was not made".
+            return Err(fail(rc));
+        }
+    }
+    Ok(())
+}
