@@ -88,6 +88,11 @@ fn main() {
         build.compiler("clang");
     }
     build.compile("rt0_stubs");
+    if apple_target {
+        // Every darwin image links libSystem (dyld stops a program that does not), and compiler-
+        // emitted memcpy/memset come from it even on the raw path, where rt0 calls nothing in it.
+        println!("cargo:rustc-link-lib=dylib=System");
+    }
 }
 
 /// The description must be for the architecture and OS the triple names.

@@ -84,7 +84,7 @@ mod darwin_register {
         let r = unsafe {
             raw::syscall6(
                 Nr(nr::THREAD_REGISTER),
-                Arg::<0>(rt0_raw_thread_start as usize),
+                Arg::<0>(rt0_raw_thread_start as *const () as usize),
                 Arg(0),
                 Arg(0),
                 Arg(0),
