@@ -520,8 +520,40 @@ fn describe(v: &toml::Value) -> String {
 
 /// Parses and validates the description `text` read from `file`.
 pub fn parse(file: &Path, text: &str) -> Result<Description, DescriptionError> {
+    let root = parse_toml(file, text)?;
+    validate(file, &root)
+}
+
+/// Parses `base` (a folder's `abi.toml`) with `overlay` (a registry entry's `description` file in
+/// the same folder) laid over it, then validates the result. Tables merge key by key, any other
+/// value in the overlay replaces the base's: an overlay names only what differs (musl's
+/// `[initializer]`), so no number is written twice. Errors name the overlay file.
+pub fn parse_with_overlay(
+    base_file: &Path,
+    base_text: &str,
+    overlay_file: &Path,
+    overlay_text: &str,
+) -> Result<Description, DescriptionError> {
+    let mut root = parse_toml(base_file, base_text)?;
+    let overlay = parse_toml(overlay_file, overlay_text)?;
+    merge(&mut root, overlay);
+    validate(overlay_file, &root)
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge(mine, theirs),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+fn parse_toml(file: &Path, text: &str) -> Result<toml::Table, DescriptionError> {
     let r = Reader { file };
-    let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+    text.parse().map_err(|e: toml::de::Error| {
         let msg = e.message().to_string();
         let found = match e.span() {
             Some(span) => {
@@ -531,8 +563,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Description, DescriptionError> {
             None => format!("a TOML syntax error: {msg}"),
         };
         r.err("(file)", "valid TOML", found)
-    })?;
+    })
+}
 
+fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionError> {
+    let r = Reader { file };
     let target = r.table(&root, "target")?;
     let triple = r.string(target, "target", "triple")?;
     let arch = match r.choice(target, "target", "arch", &["x86_64", "aarch64"])?.as_str() {
@@ -784,9 +819,17 @@ pub struct Registration {
     pub triple: String,
     /// The folder under `arch/` holding its stubs and description.
     pub folder: String,
+    /// An overlay file in that folder laid over its `abi.toml` (see [`parse_with_overlay`]):
+    /// how two targets share stubs while their descriptions differ (glibc and musl).
+    pub description: Option<String>,
 }
 
-/// Parses the registry `arch/targets.toml` (`"<triple>" = "<folder>"` lines).
+fn plain_name(s: &str) -> bool {
+    !s.is_empty() && !s.contains("..") && !s.contains('/') && !s.contains('\\')
+}
+
+/// Parses the registry `arch/targets.toml`: one line per triple, either
+/// `"<triple>" = "<folder>"` or `"<triple>" = { folder = "<folder>", description = "<file>" }`.
 pub fn parse_registry(file: &Path, text: &str) -> Result<Vec<Registration>, DescriptionError> {
     let r = Reader { file };
     let root: toml::Table = text
@@ -795,18 +838,29 @@ pub fn parse_registry(file: &Path, text: &str) -> Result<Vec<Registration>, Desc
     let t = r.table(&root, "targets")?;
     let mut out = Vec::new();
     for (triple, v) in t {
-        match v {
-            toml::Value::String(folder) if !folder.is_empty() && !folder.contains("..") => {
-                out.push(Registration { triple: triple.clone(), folder: folder.clone() })
+        let field = format!("targets.\"{triple}\"");
+        let expected = "the name of a folder under arch/, or { folder = \"<folder>\", description = \"<file in it>\" }";
+        let (folder, description) = match v {
+            toml::Value::String(folder) if plain_name(folder) => (folder.clone(), None),
+            toml::Value::Table(entry) => {
+                if let Some(k) = entry.keys().find(|k| *k != "folder" && *k != "description") {
+                    return Err(r.err(&format!("{field}.{k}"), "only the keys folder and description", format!("the key {k}")));
+                }
+                let folder = match entry.get("folder") {
+                    Some(toml::Value::String(f)) if plain_name(f) => f.clone(),
+                    Some(v) => return Err(r.err(&format!("{field}.folder"), "the name of a folder under arch/", describe(v))),
+                    None => return Err(r.err(&format!("{field}.folder"), "the name of a folder under arch/", "nothing (the key is missing)")),
+                };
+                let description = match entry.get("description") {
+                    None => None,
+                    Some(toml::Value::String(d)) if plain_name(d) => Some(d.clone()),
+                    Some(v) => return Err(r.err(&format!("{field}.description"), "a file name inside the folder", describe(v))),
+                };
+                (folder, description)
             }
-            v => {
-                return Err(r.err(
-                    &format!("targets.\"{triple}\""),
-                    "the name of a folder under arch/",
-                    describe(v),
-                ))
-            }
-        }
+            v => return Err(r.err(&field, expected, describe(v))),
+        };
+        out.push(Registration { triple: triple.clone(), folder, description });
     }
     Ok(out)
 }
