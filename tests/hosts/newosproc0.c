@@ -1,0 +1,32 @@
+/* Drives rt0::newosproc0 through the demo's exports.
+ *   fail-stack: a stack that cannot be mapped: rt0 prints its message on fd 2 and exits 1.
+ *   try-stack:  the fallible form returns the errno, and the caller's mask is unchanged.
+ *   ok:         a thread is created and the call returns. */
+#include <signal.h>
+#include <string.h>
+#include "demo_api.h"
+
+int main(int argc, char **argv) {
+    demo_load();
+    const char *mode = argc > 1 ? argv[1] : "ok";
+    sigset_t before, after;
+    sigemptyset(&before);
+    sigaddset(&before, SIGUSR2);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    pthread_sigmask(SIG_BLOCK, NULL, &before);
+    if (!strcmp(mode, "fail-stack")) {
+        rt0_demo_newosproc0(1ULL << 62);
+        printf("returned=1\n");                   /* must not be reached */
+        return 0;
+    }
+    if (!strcmp(mode, "try-stack")) {
+        int err = rt0_demo_try_newosproc0(1ULL << 62);
+        pthread_sigmask(SIG_BLOCK, NULL, &after);
+        printf("errno=%d\nmask_unchanged=%d\n", err, !memcmp(&before, &after, sizeof before));
+        return 0;
+    }
+    int r = rt0_demo_newosproc0(64 * 1024);
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    printf("created=%d\nmask_unchanged=%d\n", r == 0, !memcmp(&before, &after, sizeof before));
+    return 0;
+}

@@ -1,0 +1,237 @@
+//! Shared test support: builds the demo library (each path in its own target dir), compiles C
+//! hosts against it, and runs them with a deadline so a hang fails the test instead of stalling.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Which thread creator the demo's entry uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DemoPath {
+    /// `pthread_create` (rt0's default `libc` feature).
+    Pthread,
+    /// rt0's raw `newosproc0` (the demo's `raw` feature).
+    Raw,
+}
+
+impl DemoPath {
+    pub const ALL: [DemoPath; 2] = [DemoPath::Pthread, DemoPath::Raw];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoPath::Pthread => "pthread",
+            DemoPath::Raw => "raw",
+        }
+    }
+}
+
+/// How a host gets the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// `librt0_demo.a` on the command line, the ordinary way (no --whole-archive).
+    Static,
+    /// `-lrt0_demo` against the cdylib, found through an rpath.
+    Shared,
+    /// No link: the host dlopen()s the path in `RT0_DEMO_SO`.
+    Dlopen,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo's build products for one path.
+pub struct Demo {
+    pub path: DemoPath,
+    pub dir: PathBuf,
+}
+
+impl Demo {
+    pub fn staticlib(&self) -> PathBuf {
+        self.dir.join("librt0_demo.a")
+    }
+    pub fn cdylib(&self) -> PathBuf {
+        self.dir.join("librt0_demo.so")
+    }
+}
+
+/// Builds the demo (once per test process and path) with cargo into
+/// `target/scenarios/<target>/<path>`.
+pub fn demo_for(target: Option<&str>, path: DemoPath) -> Demo {
+    static BUILT: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let key = format!("{}/{}", target.unwrap_or("host"), path.name());
+    let map = BUILT.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(dir) = map.get(&key) {
+        return Demo { path, dir: dir.clone() };
+    }
+    let target_dir = root().join("target/scenarios").join(&key);
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(root())
+        .args(["build", "-p", "rt0-demo", "--target-dir"])
+        .arg(&target_dir);
+    if let Some(t) = target {
+        cmd.args(["--target", t]);
+    }
+    if path == DemoPath::Raw {
+        cmd.args(["--features", "raw"]);
+    }
+    let out = cmd.output().expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building the demo ({key}) failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = match target {
+        Some(t) => target_dir.join(t).join("debug"),
+        None => target_dir.join("debug"),
+    };
+    map.insert(key, dir.clone());
+    Demo { path, dir }
+}
+
+pub fn demo(path: DemoPath) -> Demo {
+    demo_for(None, path)
+}
+
+/// Compiles `tests/hosts/<source>` (or a path) into a host linked to `demo` as `link` says.
+pub fn host(demo: &Demo, source: &str, link: Link) -> PathBuf {
+    let src = if Path::new(source).is_absolute() { PathBuf::from(source) } else { root().join("tests/hosts").join(source) };
+    let stem = src.file_stem().unwrap().to_string_lossy().to_string();
+    let out_dir = demo.dir.join("hosts");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
+    // Tests run in parallel: compile each host once per process, into a temporary name that is
+    // renamed into place, so no test executes a half-written file.
+    static COMPILED: OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
+    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if compiled.contains(&exe) {
+        return exe;
+    }
+    let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
+        .arg("-I")
+        .arg(root().join("examples/demo/include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&tmp);
+    match link {
+        Link::Static => {
+            cmd.arg(demo.staticlib());
+        }
+        Link::Shared => {
+            // DT_RPATH, not RUNPATH: the demo build under test must win over any library path.
+            cmd.arg("-L")
+                .arg(&demo.dir)
+                .arg("-lrt0_demo")
+                .arg("-Wl,--disable-new-dtags")
+                .arg(format!("-Wl,-rpath,{}", demo.dir.display()));
+        }
+        Link::Dlopen => {
+            cmd.args(["-DRT0_DLOPEN", "-ldl"]);
+        }
+    }
+    let out = cmd.output().expect("run gcc");
+    assert!(out.status.success(), "compiling {}: {}", src.display(), String::from_utf8_lossy(&out.stderr));
+    std::fs::rename(&tmp, &exe).unwrap();
+    compiled.insert(exe.clone());
+    exe
+}
+
+/// What a host did.
+#[derive(Debug)]
+pub struct Run {
+    pub status: Option<i32>,
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// `key=value` lines of stdout.
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        self.stdout
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    pub fn field(&self, key: &str) -> String {
+        self.fields()
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{key}=` line in the host's output:\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    pub fn num(&self, key: &str) -> i64 {
+        let v = self.field(key);
+        let v = v.trim();
+        if let Some(hex) = v.strip_prefix("0x") {
+            i64::from_str_radix(hex, 16).map(|x| x as i64).or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
+        } else {
+            v.parse()
+        }
+        .unwrap_or_else(|e| panic!("`{key}={v}` is not a number: {e}"))
+    }
+}
+
+/// Runs `exe` with `args` and extra environment, killing it after `deadline`.
+pub fn run_with(exe: &Path, args: &[&str], env: &[(&str, String)], deadline: Duration, demo: Option<&Demo>) -> Run {
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // cargo test points LD_LIBRARY_PATH at target/*/deps, which holds another demo build.
+    cmd.env_remove("LD_LIBRARY_PATH");
+    if let Some(d) = demo {
+        cmd.env("RT0_DEMO_SO", d.cdylib());
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", exe.display()));
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} {:?} did not finish within {:?}: a hang", exe.display(), args, deadline);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    Run {
+        status: status.code(),
+        signal: status.signal(),
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
+
+pub fn run(exe: &Path, args: &[&str], env: &[(&str, String)], demo: &Demo) -> Run {
+    run_with(exe, args, env, Duration::from_secs(60), Some(demo))
+}
+
+pub fn output_ok(o: &Output) -> bool {
+    o.status.success()
+}
