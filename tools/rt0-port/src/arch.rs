@@ -18,9 +18,6 @@ pub enum Cpu {
 pub const X86_CLASS_UNIX: u64 = 2;
 /// Mach trap class on x86_64 (XNU osfmk/mach/i386/syscall_sw.h SYSCALL_CLASS_MACH).
 pub const X86_CLASS_MACH: u64 = 1;
-/// Not an XNU class: the emulator's own libSystem stubs trap with this class (x86_64: rax,
-/// arm64: x16) so their calls are never mistaken for the program's syscalls.
-pub const EMU_CLASS: u64 = 7;
 
 impl Cpu {
     /// The CPU of a target triple.
@@ -231,28 +228,22 @@ impl Cpu {
         }
     }
 
-    /// Bytes of one libSystem stub: trap into the emulator with call `id`, then return.
-    /// x86_64: `mov eax, 0x7000000|id; syscall; ret` (the C arguments stay in rdi rsi rdx rcx
-    /// r8 r9; the handler reads rcx before the trap clobbers it). arm64: `movz x16,#lo;
-    /// movk x16,#hi,lsl16; svc #0x80; ret`.
-    pub fn stub_bytes(self, id: u32) -> Vec<u8> {
-        let num = ((EMU_CLASS << 24) as u32) | id;
+    /// Bytes of one libSystem stub: the trap instruction, then return. The emulator knows the
+    /// function by the trap's address (16 bytes per stub), so no register is disturbed: the
+    /// C arguments stay where the caller put them and a return value passes through
+    /// (x86_64: `syscall; ret`; arm64: `svc #0x80; ret`).
+    pub fn stub_bytes(self) -> Vec<u8> {
         match self {
             Cpu::X86_64 => {
-                let mut v = vec![0xB8];
-                v.extend_from_slice(&num.to_le_bytes());
-                v.extend_from_slice(&[0x0F, 0x05, 0xC3]);
+                let mut v = vec![0x0F, 0x05, 0xC3];
                 v.resize(16, 0xCC);
                 v
             }
             Cpu::Aarch64 => {
-                let lo = num & 0xffff;
-                let hi = num >> 16;
-                let movz = 0xD280_0000u32 | (lo << 5) | 16;
-                let movk = 0xF2A0_0000u32 | (hi << 5) | 16;
                 let svc = 0xD400_1001u32; // svc #0x80
                 let ret = 0xD65F_03C0u32;
-                [movz, movk, svc, ret].iter().flat_map(|w| w.to_le_bytes()).collect()
+                let brk = 0xD420_0000u32;
+                [svc, ret, brk, brk].iter().flat_map(|w| w.to_le_bytes()).collect()
             }
         }
     }
@@ -299,6 +290,19 @@ impl Cpu {
                 self.write(uc, "pc", func);
             }
         }
+    }
+
+    /// [`Cpu::setup_call`] from inside a trap hook: everything but the pc, which the scheduler
+    /// sets when it resumes the thread (unicorn's x86 syscall helper adds the instruction length
+    /// to rip after the hook, so the hook must not write it).
+    pub fn setup_call_from_hook(self, uc: &mut Unicorn<'_, ()>, func: u64, args: &[u64], ret: u64, sp_top: u64) {
+        let pc = match self {
+            Cpu::X86_64 => uc.reg_read(RegisterX86::RIP).unwrap_or(0),
+            Cpu::Aarch64 => uc.reg_read(RegisterARM64::PC).unwrap_or(0),
+        };
+        self.setup_call(uc, func, args, ret, sp_top);
+        let r = self.pc_reg();
+        let _ = uc.reg_write(r, pc);
     }
 
     /// Return from an emulated libSystem function: the value goes in the C return register

@@ -1,0 +1,377 @@
+//! The BSD syscalls of the XNU model. Numbers: XNU bsd/kern/syscalls.master.
+
+use unicorn_engine::{Prot, Unicorn};
+
+use crate::emu::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM, PAGE};
+use crate::emu::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
+
+pub const SYS_EXIT: u64 = 1;
+pub const SYS_WRITE: u64 = 4;
+pub const SYS_SIGPROCMASK: u64 = 48;
+pub const SYS_MUNMAP: u64 = 73;
+pub const SYS_MPROTECT: u64 = 74;
+pub const SYS_MMAP: u64 = 197;
+pub const SYS_PTHREAD_SIGMASK: u64 = 329;
+pub const SYS_BSDTHREAD_CREATE: u64 = 360;
+pub const SYS_BSDTHREAD_TERMINATE: u64 = 361;
+pub const SYS_BSDTHREAD_REGISTER: u64 = 366;
+pub const SYS_THREAD_SELFID: u64 = 372;
+pub const SYS_ULOCK_WAIT: u64 = 515;
+pub const SYS_ULOCK_WAKE: u64 = 516;
+
+// <sys/mman.h>
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANON: u64 = 0x1000;
+// LP kern/workqueue_internal.h / pthread/private.h
+pub const PTHREAD_START_CUSTOM: u64 = 0x0100_0000;
+pub const PTHREAD_START_SUSPENDED: u64 = 0x2000_0000;
+/// PTHREAD_FEATURE_SUPPORTED (LP kern/kern_internal.h): DISPATCHFUNC|FINEPRIO|BSDTHREADCTL|
+/// SETSELF|QOS_MAINTENANCE|QOS_DEFAULT|KEVENT|WORKLOOP.
+pub const PTHREAD_FEATURE_SUPPORTED: u64 = 0x4000_00df;
+// <sys/ulock.h>
+const UL_OPCODE_MASK: u64 = 0xff;
+const UL_COMPARE_AND_WAIT: u64 = 1;
+const UL_UNFAIR_LOCK: u64 = 2;
+pub const ULF_NO_ERRNO: u64 = 0x0100_0000;
+const ULF_WAKE_ALL: u64 = 0x100;
+const ULF_WAKE_THREAD: u64 = 0x200;
+const ULF_WAKE_MASK: u64 = 0x0100_0000 | 0x100 | 0x200 | 0x400;
+const ULF_WAIT_MASK: u64 = 0x0100_0000 | 0x10000 | 0x20000 | 0x40000;
+/// sigcantmask = SIGKILL | SIGSTOP (XNU bsd/sys/signalvar.h).
+pub const SIGCANTMASK: u32 = (1 << (emu::SIGKILL - 1)) | (1 << (emu::SIGSTOP - 1));
+
+/// Dispatch one BSD syscall. `args` are the six argument registers the kernel reads.
+pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc: u64) {
+    let cpu = st.cpu;
+    st.trace(format!("syscall {num}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) from {pc:#x}", a[0], a[1], a[2], a[3], a[4], a[5]));
+    let r: Result<(u64, u64), u64> = match num {
+        // XNU bsd/kern/kern_exit.c exit → exit1: the whole process, status & 0xff.
+        SYS_EXIT => {
+            emu::exit_process(st, uc, (a[0] & 0xff) as i32);
+            return;
+        }
+        SYS_WRITE => k_write(st, uc, a[0], a[1], a[2]).map(|n| (n, 0)),
+        SYS_MMAP => k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5]).map(|v| (v, 0)),
+        SYS_MUNMAP => k_munmap(uc, a[0], a[1]).map(|_| (0, 0)),
+        SYS_MPROTECT => k_mprotect(uc, a[0], a[1], a[2]).map(|_| (0, 0)),
+        // XNU bsd/kern/kern_sig.c sigprocmask: changes the mask of EVERY thread of the process
+        // (set_procsigmask walks p_uthlist).
+        SYS_SIGPROCMASK => k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| (0, 0)),
+        // XNU bsd/kern/kern_sig.c __pthread_sigmask: the calling thread's uu_sigmask only.
+        SYS_PTHREAD_SIGMASK => k_sigmask(st, uc, false, a[0], a[1], a[2]).map(|_| (0, 0)),
+        // XNU bsd/kern/kern_proc.c? thread_selfid (bsd/kern/bsd_init / kern_descrip):
+        // returns thread_tid(current_thread()).
+        SYS_THREAD_SELFID => Ok((st.cur().tid, 0)),
+        SYS_BSDTHREAD_REGISTER => k_bsdthread_register(st, a),
+        SYS_BSDTHREAD_CREATE => match k_bsdthread_create(st, uc, a, pc) {
+            Some(r) => r,
+            None => return,
+        },
+        SYS_BSDTHREAD_TERMINATE => {
+            k_bsdthread_terminate(st, uc, a[0], a[1], pc);
+            return;
+        }
+        SYS_ULOCK_WAIT => match k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, Ret::Sys) {
+            Some(r) => r.map(|v| (v, 0)),
+            None => return,
+        },
+        SYS_ULOCK_WAKE => k_ulock_wake(st, a[0], a[1]).map(|v| (v, 0)),
+        _ => {
+            let msg = format!(
+                "unmodeled syscall {num} called from {pc:#x} by thread {} (args {:#x}, {:#x}, {:#x})",
+                st.cur + 1,
+                a[0],
+                a[1],
+                a[2]
+            );
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+            return;
+        }
+    };
+    // Errors: XNU unix_syscall_return — carry set, positive errno in rax/x0.
+    // ULF_NO_ERRNO successes with a negative value are plain returns (sys_ulock.c munge_retval).
+    st.trace(format!("  -> {r:x?}"));
+    cpu.syscall_return(uc, r);
+}
+
+/// write(2) to fd 1/2 only (XNU bsd/kern/sys_generic.c write → dofilewrite); other fds: EBADF.
+pub fn k_write(st: &mut State, uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len: u64) -> Result<u64, u64> {
+    let _ = st;
+    if fd != 1 && fd != 2 {
+        return Err(EBADF);
+    }
+    let len = len.min(1 << 24);
+    let mut data = vec![0u8; len as usize];
+    if len > 0 {
+        uc.mem_read(buf, &mut data).map_err(|_| EFAULT)?;
+    }
+    use std::io::Write;
+    if fd == 1 {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(&data);
+        let _ = o.flush();
+    } else {
+        let mut o = std::io::stderr().lock();
+        let _ = o.write_all(&data);
+        let _ = o.flush();
+    }
+    Ok(len)
+}
+
+/// mmap(2), anonymous only (XNU bsd/kern/kern_mman.c mmap): size rounded up to pages, zero
+/// size is EINVAL, MAP_FIXED replaces what is there, otherwise the kernel picks the address.
+#[allow(clippy::too_many_arguments)]
+pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Result<u64, u64> {
+    let _ = off;
+    if flags & MAP_ANON == 0 {
+        let _ = fd;
+        return Err(ENOMEM_FILE);
+    }
+    if len == 0 {
+        return Err(EINVAL);
+    }
+    if let Some(limit) = st.opts.fail_mmap_over {
+        if len > limit {
+            st.trace(format!("mmap of {len} bytes fails (--fail-mmap-over {limit})"));
+            return Err(ENOMEM);
+        }
+    }
+    if len > (1 << 40) {
+        return Err(ENOMEM);
+    }
+    let size = emu::round_up(len, PAGE);
+    let at = if flags & MAP_FIXED != 0 {
+        if addr % PAGE != 0 {
+            return Err(EINVAL);
+        }
+        let _ = k_munmap(uc, addr, size);
+        addr
+    } else {
+        st.alloc_va(size)
+    };
+    uc.mem_map(at, size, emu::prot_of(prot as u32)).map_err(|_| ENOMEM)?;
+    Ok(at)
+}
+/// File mappings are outside the model: reported as ENODEV would hide it, so ENOMEM with a
+/// trace line is not enough — the caller stops the run instead (see syscall()).
+const ENOMEM_FILE: u64 = 19;
+
+/// Pieces of [addr, addr+len) that are mapped.
+fn mapped_pieces(uc: &Unicorn<'_, ()>, addr: u64, len: u64) -> Vec<(u64, u64)> {
+    let end = addr + len;
+    let mut v = Vec::new();
+    for r in uc.mem_regions().unwrap_or_default() {
+        let (b, e) = (r.begin, r.end + 1);
+        let s = b.max(addr);
+        let t = e.min(end);
+        if s < t {
+            v.push((s, t - s));
+        }
+    }
+    v
+}
+
+/// munmap(2) (XNU kern_mman.c munmap: page-aligned address else EINVAL; unmapped parts are fine).
+pub fn k_munmap(uc: &mut Unicorn<'_, ()>, addr: u64, len: u64) -> Result<(), u64> {
+    if addr % PAGE != 0 || len == 0 {
+        return Err(EINVAL);
+    }
+    let len = emu::round_up(len, PAGE);
+    for (a, l) in mapped_pieces(uc, addr, len) {
+        uc.mem_unmap(a, l).map_err(|_| EINVAL)?;
+    }
+    Ok(())
+}
+
+/// mprotect(2) (XNU kern_mman.c mprotect: page-aligned address else EINVAL; a hole in the range
+/// is ENOMEM, from mach_vm_protect's KERN_INVALID_ADDRESS).
+pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, prot: u64) -> Result<(), u64> {
+    if addr % PAGE != 0 {
+        return Err(EINVAL);
+    }
+    let len = emu::round_up(len, PAGE);
+    let pieces = mapped_pieces(uc, addr, len);
+    if pieces.iter().map(|p| p.1).sum::<u64>() != len {
+        return Err(ENOMEM);
+    }
+    for (a, l) in pieces {
+        uc.mem_protect(a, l, emu::prot_of(prot as u32)).map_err(|_| EINVAL)?;
+    }
+    Ok(())
+}
+
+/// __pthread_sigmask / sigprocmask (XNU bsd/kern/kern_sig.c): with a null set only the old mask
+/// is returned; SIG_BLOCK ors in set & ~sigcantmask, SIG_UNBLOCK clears, SIG_SETMASK assigns
+/// set & ~sigcantmask; another `how` is EINVAL; oset gets the old mask.
+pub fn k_sigmask(st: &mut State, uc: &mut Unicorn<'_, ()>, process: bool, how: u64, set: u64, oset: u64) -> Result<(), u64> {
+    let old = st.cur().sigmask;
+    if set != 0 {
+        let nset = emu::read_u32(uc, set).ok_or(EFAULT)?;
+        let apply = |m: u32| -> Result<u32, u64> {
+            match how {
+                1 => Ok(m | (nset & !SIGCANTMASK)),
+                2 => Ok(m & !nset),
+                3 => Ok(nset & !SIGCANTMASK),
+                _ => Err(EINVAL),
+            }
+        };
+        if process {
+            // set_procsigmask: every thread of the process.
+            for t in st.threads.iter_mut() {
+                t.sigmask = apply(t.sigmask)?;
+            }
+        } else {
+            let m = apply(old)?;
+            st.cur().sigmask = m;
+        }
+    }
+    if oset != 0 {
+        uc.mem_write(oset, &old.to_le_bytes()).map_err(|_| EFAULT)?;
+    }
+    Ok(())
+}
+
+/// bsdthread_register (LP kern/kern_support.c _bsdthread_register): a second registration is
+/// EINVAL; success records threadstart and returns PTHREAD_FEATURE_SUPPORTED.
+fn k_bsdthread_register(st: &mut State, a: &[u64]) -> Result<(u64, u64), u64> {
+    let pthsize = a[2] as i64 as i32;
+    // "syscall randomizer test can pass bogus values": pthsize < 0 or > MAX_PTHREAD_SIZE.
+    if !(0..=64 * 1024).contains(&pthsize) {
+        return Err(EINVAL);
+    }
+    if st.registered {
+        st.report.push(format!("bsdthread_register=EINVAL threadstart={:#x}", a[0]));
+        return Err(EINVAL);
+    }
+    st.registered = true;
+    st.threadstart = a[0];
+    st.report.push(format!("bsdthread_register=ok threadstart={:#x}", a[0]));
+    Ok((PTHREAD_FEATURE_SUPPORTED, 0))
+}
+
+/// bsdthread_create (LP kern/kern_support.c _bsdthread_create): EINVAL unless registered and
+/// PTHREAD_START_CUSTOM; the new thread starts at the registered threadstart with
+/// pthread/kport/func/arg/stack/flags in the six start registers and the stack pointer = stack
+/// (x86_thread_state64_t .rsp = user_stack). Returns the pthread argument.
+fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u64) -> Option<Result<(u64, u64), u64>> {
+    let cpu = st.cpu;
+    if let Some(d) = st.opts.desc.clone() {
+        if let Err(msg) = crate::conformance::check_thread_create(&d, cpu, uc, pc) {
+            st.fatal(uc, STATUS_CONFORMANCE, msg);
+            return None;
+        }
+    }
+    let (func, arg, stack, pthread, flags) = (a[0], a[1], a[2], a[3], a[4] as u32 as u64);
+    if !st.registered {
+        return Some(Err(EINVAL));
+    }
+    if flags & PTHREAD_START_CUSTOM == 0 {
+        return Some(Err(EINVAL));
+    }
+    // Strip PTHREAD_START_SUSPENDED; no tsd_offset was registered by rt0, so no TSD_BASE_SET.
+    let flags = flags & !PTHREAD_START_SUSPENDED;
+    let start = st.threadstart;
+    let legacy = st.opts.legacy_stack;
+    // libpthread <= 330 kernels left the stack pointer 128 bytes below the stack argument
+    // (older kern_support.c: `ts64->rsp = (uint64_t)(th_stack - C_64_REDZONE_LEN)`).
+    let sp = if legacy { stack.wrapping_sub(128) } else { stack };
+    let regs = cpu.thread_start_regs();
+    let port_guess = 0x1003 + 0x100 * st.threads.len() as u64;
+    let vals = [pthread, port_guess, func, arg, stack, flags];
+    let mut init: Vec<(String, u64)> = regs.iter().zip(vals.iter()).map(|(r, v)| (r.to_string(), *v)).collect();
+    init.push((cpu.sp_name().to_string(), sp));
+    init.push((if cpu == crate::arch::Cpu::X86_64 { "rip" } else { "pc" }.to_string(), start));
+    // uthread_init (XNU bsd/kern/kern_fork.c): the new thread inherits the creator's mask.
+    let mask = st.cur().sigmask;
+    let idx = st.new_thread("bsdthread_create", func, mask, init);
+    let header = (emu::read_u64(uc, stack).unwrap_or(0), emu::read_u64(uc, stack + 8).unwrap_or(0));
+    st.threads[idx].raw_stack = Some((stack, header.0, header.1));
+    st.threads[idx].pthread = pthread;
+    st.trace(format!("bsdthread_create: thread {} at {start:#x} func={func:#x} arg={arg:#x} stack={stack:#x} sp={sp:#x}", idx + 1));
+    st.switch(uc);
+    Some(Ok((pthread, 0)))
+}
+
+/// bsdthread_terminate (LP kern_support.c _bsdthread_terminate): deallocate [stackaddr,
+/// stackaddr+size) when both are non-zero, then terminate the calling thread only.
+fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, size: u64, pc: u64) {
+    st.cur().terminated_with = Some((addr, size));
+    if let Some((stack, base, len)) = st.cur().raw_stack {
+        if st.opts.desc.is_some() && (addr != base || size != len) {
+            let msg = format!(
+                "conformance: bsdthread_terminate at {pc:#x} frees ({addr:#x}, {size:#x}) but the header at the thread's \
+                 stack {stack:#x} said ({base:#x}, {len:#x}): the start routine did not find its stack in the register \
+                 [thread_start] names"
+            );
+            st.fatal(uc, STATUS_CONFORMANCE, msg);
+            return;
+        }
+    }
+    if size != 0 && addr != 0 {
+        let _ = k_munmap(uc, addr & !(PAGE - 1), size);
+    }
+    emu::exit_thread(st, uc);
+}
+
+/// __ulock_wait (XNU bsd/kern/sys_ulock.c ulock_wait): EINVAL for an unknown opcode or flag, a
+/// null or misaligned address; returns at once (the waiter count) when *addr != value; else
+/// blocks until woken or `timeout` µs pass (ETIMEDOUT). None = blocked.
+pub fn k_ulock_wait(st: &mut State, uc: &mut Unicorn<'_, ()>, op: u64, addr: u64, value: u32, timeout: u32, how: Ret) -> Option<Result<u64, u64>> {
+    let opcode = op & UL_OPCODE_MASK;
+    let flags = op & !UL_OPCODE_MASK;
+    let no_errno = flags & ULF_NO_ERRNO != 0;
+    let how = match how {
+        Ret::C { .. } => Ret::C { no_errno },
+        Ret::Sys => Ret::Sys,
+    };
+    let fail = |e: u64| -> Option<Result<u64, u64>> {
+        if no_errno {
+            Some(Ok((-(e as i64)) as u64))
+        } else {
+            Some(Err(e))
+        }
+    };
+    if flags & ULF_WAIT_MASK != flags {
+        return fail(EINVAL);
+    }
+    if opcode != UL_COMPARE_AND_WAIT && opcode != UL_UNFAIR_LOCK {
+        return fail(EINVAL);
+    }
+    if addr == 0 || addr % 4 != 0 {
+        return fail(EINVAL);
+    }
+    let cur = match emu::read_u32(uc, addr) {
+        Some(v) => v,
+        None => return fail(EFAULT),
+    };
+    if cur != value {
+        return Some(Ok(0));
+    }
+    emu::block(st, uc, addr, timeout as u64, how);
+    None
+}
+
+/// __ulock_wake (XNU sys_ulock.c ulock_wake): ENOENT when nobody waits; ULF_WAKE_ALL wakes all.
+pub fn k_ulock_wake(st: &mut State, op: u64, addr: u64) -> Result<u64, u64> {
+    let opcode = op & UL_OPCODE_MASK;
+    let flags = op & !UL_OPCODE_MASK;
+    let no_errno = flags & ULF_NO_ERRNO != 0;
+    let fail = |e: u64| if no_errno { Ok((-(e as i64)) as u64) } else { Err(e) };
+    if flags & ULF_WAKE_MASK != flags || (flags & ULF_WAKE_THREAD != 0 && flags & ULF_WAKE_ALL != 0) {
+        return fail(EINVAL);
+    }
+    if opcode != UL_COMPARE_AND_WAIT && opcode != UL_UNFAIR_LOCK {
+        return fail(EINVAL);
+    }
+    if addr == 0 {
+        return fail(EINVAL);
+    }
+    let n = emu::wake(st, addr, flags & ULF_WAKE_ALL != 0);
+    if n == 0 {
+        return fail(ENOENT);
+    }
+    Ok(0)
+}
+
+#[allow(dead_code)]
+fn unused(_: Prot) {}
