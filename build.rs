@@ -267,6 +267,10 @@ fn asm_include(d: &Description) -> String {
         }
     }
     let _ = writeln!(s, "#define RT0_C_RET {}", reg(&d.c_abi.return_register));
+    if let Some(r32) = d.arch.asm_register32(&d.c_abi.return_register) {
+        let _ = writeln!(s, "#define RT0_C_RET_32 {r32}");
+    }
+    let _ = writeln!(s, "#define RT0_SYSCALL_RET {}", reg(&d.syscall.return_registers[0]));
     let _ = writeln!(s, "#define RT0_STACK_ALIGNMENT {}", d.stack.alignment);
     for (name, v) in &d.constants {
         if let Constant::Int(i) = v {

@@ -299,7 +299,8 @@ pub const NUMBERS_COMMON: &[&str] = &[
     "thread_create",
 ];
 /// Linux additions.
-pub const NUMBERS_LINUX: &[&str] = &["exit_group", "futex", "nanosleep"];
+/// (`openat`, `read`, `close`: musl's argument recovery reads `/proc/self`, src/procself.rs.)
+pub const NUMBERS_LINUX: &[&str] = &["exit_group", "futex", "nanosleep", "openat", "read", "close"];
 /// darwin additions.
 pub const NUMBERS_DARWIN: &[&str] = &[
     "process_sigmask",
@@ -325,7 +326,7 @@ pub const CONSTANTS_COMMON: &[&str] = &[
     "eintr",
 ];
 /// Linux additions.
-pub const CONSTANTS_LINUX: &[&str] = &["futex_wait_private", "futex_wake_private"];
+pub const CONSTANTS_LINUX: &[&str] = &["futex_wait_private", "futex_wake_private", "o_rdonly", "o_cloexec"];
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] = &["ulock_compare_and_wait", "ulock_wake_all", "ulock_no_errno"];
 /// Thread-create argument names per OS.
