@@ -49,10 +49,15 @@ pub const EXPORTS: &[&str] = &[
     "_strncmp",
     "___stack_chk_fail",
     "dyld_stub_binder",
+    "_clock_gettime",
+    "_malloc",
+    "_free",
+    "_memchr",
+    "_pthread_join",
 ];
 
 /// Exported data.
-pub const DATA_EXPORTS: &[&str] = &["___stack_chk_guard"];
+pub const DATA_EXPORTS: &[&str] = &["___stack_chk_guard", "_mach_task_self_"];
 
 /// Where the stubs live.
 pub struct Lib {
@@ -117,6 +122,10 @@ pub fn install(uc: &mut Unicorn<'_, ()>, cpu: Cpu, base: u64, data: u64) -> Resu
     // ___stack_chk_guard: a fixed canary.
     uc.mem_write(data, &0x00e1_7a5c_0ffe_e000u64.to_le_bytes()).map_err(|e| e.to_string())?;
     by_name.insert("___stack_chk_guard".into(), data);
+    // mach_task_self_: the task's port name (osfmk: ipc_task_init's first send right; any
+    // non-zero name will do, no Mach trap is modeled).
+    uc.mem_write(data + 8, &0x103u32.to_le_bytes()).map_err(|e| e.to_string())?;
+    by_name.insert("_mach_task_self_".into(), data + 8);
     Ok(Lib { base, size, names, by_name, program_vars: data + 0x100, unresolved_base, unresolved: Vec::new() })
 }
 
@@ -333,6 +342,37 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
             }
             r as u64
         }
+        // Libc clock_gettime: the model's virtual clock (ns since start) for every clock id.
+        "_clock_gettime" => {
+            let ns = st.clock;
+            let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+            let b: Vec<u8> = ts.iter().flat_map(|x| x.to_le_bytes()).collect();
+            if uc.mem_write(a[1], &b).is_err() {
+                u64::MAX
+            } else {
+                0
+            }
+        }
+        // A bump allocator over anonymous mappings; free is a no-op (enough for hosts and
+        // Rust's alloc in tests; libmalloc is not modeled).
+        "_malloc" => {
+            let n = emu::round_up(a[0].max(1), 16);
+            let base = st.alloc_va(n);
+            if uc.mem_map(base, emu::round_up(n, PAGE), Prot::READ | Prot::WRITE).is_err() {
+                0
+            } else {
+                base
+            }
+        }
+        "_free" => 0,
+        "_memchr" => {
+            let v = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
+            v.iter().position(|b| *b == a[1] as u8).map(|i| a[0] + i as u64).unwrap_or(0)
+        }
+        "_pthread_join" => {
+            st.fatal(uc, STATUS_EMULATOR_STOP, "pthread_join is not modeled".into());
+            return;
+        }
         "dyld_stub_binder" => {
             st.fatal(uc, STATUS_EMULATOR_STOP, "dyld_stub_binder entered: lazy binding is done at load in this model".into());
             return;
@@ -411,9 +451,9 @@ fn pthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
         let _ = uc.mem_write(out, &pthread.to_le_bytes());
     }
     st.trace(format!("pthread_create: thread {} func={func:#x} arg={arg:#x} mask={mask:#x}", idx + 1));
-    cpu.c_return(uc, 0);
+    // Let the scheduler pick again (the new thread may run first, as on a real machine).
     st.switch(uc);
-    u64::MAX - 1 // ignored: already returned
+    0
 }
 
 /// dyld: run the next initializer, then main (DYLD dyld/Loader.cpp

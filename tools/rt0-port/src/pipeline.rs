@@ -113,7 +113,9 @@ impl Plan {
         let obj = work.join(format!("{stem}.o"));
         let mut cc = Command::new(std::env::var("RT0_CLANG").unwrap_or_else(|_| "clang".into()));
         cc.arg(format!("--target={}", self.cpu.clang_target()))
-            .args(["-c", "-O1", "-fno-stack-protector", "-ffreestanding", "-fno-builtin"])
+            .args(["-c", "-O1", "-fno-stack-protector", "-nostdlibinc"])
+            .arg("-isystem")
+            .arg(self.root.join("tools/rt0-port/sdk/include"))
             .arg("-I")
             .arg(&host_dir)
             .arg("-I")
