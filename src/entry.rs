@@ -252,6 +252,11 @@ pub fn args() -> Args {
     // SAFETY: written once by the entry stub before the init thread exists; read-only after.
     let saved = unsafe { core::ptr::read_volatile(core::ptr::addr_of!(rt0_entry_args)) };
     if saved.saved == 0 {
+        // The loader passed nothing (musl): what prepare() recovered from /proc/self, if any.
+        #[cfg(target_os = "linux")]
+        if let Some((argc, argv, envp)) = crate::procself::recovered() {
+            return Args { argc, argv, envp };
+        }
         return Args { argc: 0, argv: core::ptr::null(), envp: core::ptr::null() };
     }
     Args { argc: saved.argc as u32 as usize, argv: saved.argv, envp: saved.envp }
@@ -378,6 +383,11 @@ pub fn prepare(creator: u32, stack_size: fn(&Args) -> usize) -> usize {
     }
     ENTRY_TID.store(sys::thread_id(), Ordering::Release);
     CREATOR.store(creator, Ordering::Release);
+    // A loader that passes no arguments (musl): recover them before anyone reads them.
+    #[cfg(target_os = "linux")]
+    if crate::abi::initializer::ARGS_FROM_PROC_SELF && args().argv.is_null() {
+        crate::procself::recover();
+    }
     stack_size(&args()).max(1)
 }
 

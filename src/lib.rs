@@ -28,6 +28,8 @@ extern crate std;
 
 pub mod abi;
 pub mod entry;
+#[cfg(target_os = "linux")]
+mod procself;
 pub mod sys;
 pub mod thread;
 

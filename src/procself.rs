@@ -1,0 +1,167 @@
+//! Recovering argc/argv/envp where the loader passes none (musl; golang/go#13492).
+//!
+//! musl calls `.init_array` entries with no arguments, in static and dynamic programs alike, so
+//! the entry stub has nothing to save (its description sets `args_fallback = "proc-self"`). The
+//! arguments are still in memory: the kernel laid them out at the top of the initial stack as
+//! `argc, argv[0..argc], NULL, envp[..], NULL, auxv[..], AT_NULL`, and remembers where:
+//! `mm->start_stack`, the address of `argc`, which `/proc/self/stat` shows as field 28
+//! (`startstack`, see proc(5)). So rt0:
+//!
+//! 1. reads `/proc/self/stat` into a stack buffer with its own `openat`/`read`/`close` calls
+//!    (no libc, no allocation: this runs in the loader's initializer, before libc may be ready),
+//!    and takes `startstack` (the fields after the last `)`, so a `comm` with spaces or
+//!    parentheses cannot shift them);
+//! 2. reads `argc` there, checks `argv[argc] == NULL`, walks `envp` to its `NULL`;
+//! 3. checks that what follows is the auxiliary vector, by comparing it word for word with
+//!    `/proc/self/auxv`; only then are the pointers used.
+//!
+//! The result is the very `argv`/`envp` vectors `main` receives (same pointers, nothing copied),
+//! and the environment as it was at exec (later `setenv` calls do not show). Any failure (no
+//! `/proc`, an unexpected layout) leaves the arguments empty (`argc() == 0`), as before.
+//! One known limit: a program started through the dynamic loader by name
+//! (`ld-musl-x86_64.so.1 ./prog args`) shows the loader's own name as argv[0], as
+//! `/proc/self/cmdline` would.
+
+use crate::abi::{constants as k, nr};
+use crate::sys::{raw, Arg, Errno, Nr};
+use core::ffi::c_char;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+static ARGC: AtomicUsize = AtomicUsize::new(0);
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+static ENVP: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Upper bounds that keep a corrupt layout from sending the walk far away.
+const MAX_ARGC: usize = 1 << 20;
+const MAX_ENVC: usize = 1 << 20;
+/// `/proc/self/stat` is ~52 decimal fields after a comm of at most 64 bytes: well under this.
+const STAT_BYTES: usize = 2048;
+/// The auxiliary vector has a few dozen entries; this covers all of them.
+const AUXV_BYTES: usize = 1024;
+
+/// The arguments found by [`recover`], if it succeeded: `(argc, argv, envp)`.
+pub(crate) fn recovered() -> Option<(usize, *const *const c_char, *const *const c_char)> {
+    let argv = ARGV.load(Ordering::Acquire);
+    (!argv.is_null()).then(|| (ARGC.load(Ordering::Relaxed), argv as *const _, ENVP.load(Ordering::Relaxed) as *const _))
+}
+
+/// Finds the process's argc/argv/envp as described in the module docs and keeps them for
+/// [`recovered`]. Returns whether it succeeded. Called once, on the loading thread, before the
+/// init thread exists.
+pub(crate) fn recover() -> bool {
+    let Some(start) = start_stack() else { return false };
+    // SAFETY: `start` is the kernel's own record of where it wrote argc on this process's stack,
+    // which stays mapped for the life of the process; `walk` reads only within that block and
+    // stops at its bounds.
+    let Some((argc, argv, envp, auxv)) = (unsafe { walk(start as *const usize) }) else { return false };
+    // SAFETY: `auxv` points into the same block (just past envp's NULL).
+    if !unsafe { auxv_matches(auxv) } {
+        return false;
+    }
+    ARGC.store(argc, Ordering::Relaxed);
+    ENVP.store(envp as *mut _, Ordering::Relaxed);
+    ARGV.store(argv as *mut _, Ordering::Release);
+    true
+}
+
+/// Reads `argc, argv.., NULL, envp.., NULL` at `sp`; returns them and the address after envp's NULL.
+///
+/// # Safety
+/// `sp` must be the address of argc in the kernel's initial-stack block.
+unsafe fn walk(sp: *const usize) -> Option<(usize, *const *const c_char, *const *const c_char, *const usize)> {
+    if sp.is_null() || (sp as usize) % core::mem::align_of::<usize>() != 0 {
+        return None;
+    }
+    // SAFETY: the caller's contract; each read below is bounded by the NULL the kernel wrote.
+    unsafe {
+        let argc = sp.read();
+        if argc > MAX_ARGC {
+            return None;
+        }
+        let argv = sp.add(1) as *const *const c_char;
+        if !(*argv.add(argc)).is_null() || (0..argc).any(|i| (*argv.add(i)).is_null()) {
+            return None;
+        }
+        let envp = argv.add(argc + 1);
+        let envc = (0..MAX_ENVC).find(|&i| (*envp.add(i)).is_null())?;
+        Some((argc, argv, envp, envp.add(envc + 1) as *const usize))
+    }
+}
+
+/// Whether the words at `auxv` are the auxiliary vector `/proc/self/auxv` shows, up to AT_NULL.
+///
+/// # Safety
+/// `auxv` must point into the initial-stack block, past envp's NULL.
+unsafe fn auxv_matches(auxv: *const usize) -> bool {
+    let mut buf = [0usize; AUXV_BYTES / core::mem::size_of::<usize>()];
+    // SAFETY: `buf` is writable for its whole size in bytes.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), AUXV_BYTES) };
+    let Ok(n) = read_file(b"/proc/self/auxv\0", bytes) else { return false };
+    let words = n / core::mem::size_of::<usize>();
+    // At least one (type, value) pair plus AT_NULL, and the file must end with AT_NULL (type 0).
+    if words < 4 || words % 2 != 0 || buf[words - 2] != 0 {
+        return false;
+    }
+    // SAFETY: the vector on the stack runs at least as long as the one the kernel reports: we
+    // compare entry by entry and stop at the first difference or at AT_NULL.
+    (0..words).all(|i| unsafe { auxv.add(i).read() } == buf[i])
+}
+
+/// `startstack` from `/proc/self/stat`: field 28, counting from 1, where field 2 is `(comm)`.
+fn start_stack() -> Option<usize> {
+    let mut buf = [0u8; STAT_BYTES];
+    let n = read_file(b"/proc/self/stat\0", &mut buf).ok()?;
+    start_stack_field(&buf[..n])
+}
+
+/// Parses `startstack` out of a `/proc/<pid>/stat` line (0 means hidden: `None`).
+pub(crate) fn start_stack_field(stat: &[u8]) -> Option<usize> {
+    // comm may hold spaces and ')': fields resume after the LAST ')'.
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    // Field 3 (state) is the first after ") ", so field 28 is the 26th there.
+    let field = stat[close + 1..].split(|&b| b == b' ').filter(|f| !f.is_empty()).nth(28 - 3)?;
+    let mut v: usize = 0;
+    for &b in field {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((b - b'0') as usize)?;
+    }
+    (v != 0).then_some(v)
+}
+
+/// Reads up to `buf.len()` bytes of the file at `path` (NUL-terminated, absolute) with rt0's
+/// own system calls; returns how many.
+fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
+    debug_assert!(path.first() == Some(&b'/') && path.last() == Some(&0));
+    // openat's directory argument is ignored for an absolute path (openat(2)).
+    // SAFETY: `path` is NUL-terminated; the kernel only reads it.
+    let fd = unsafe {
+        raw::syscall6(
+            Nr(nr::OPENAT),
+            Arg(0),
+            Arg(path.as_ptr() as usize),
+            Arg(k::O_RDONLY | k::O_CLOEXEC),
+            Arg(0),
+            Arg(0),
+            Arg(0),
+        )
+    }?;
+    let mut filled = 0;
+    let result = loop {
+        if filled == buf.len() {
+            break Ok(filled);
+        }
+        let rest = &mut buf[filled..];
+        // SAFETY: `rest` is writable for its length.
+        match unsafe { raw::syscall3(Nr(nr::READ), Arg(fd), Arg(rest.as_mut_ptr() as usize), Arg(rest.len())) } {
+            Ok(0) => break Ok(filled),
+            Ok(n) => filled += n.min(rest.len()),
+            Err(e) if e == Errno::EINTR => {}
+            Err(e) => break Err(e),
+        }
+    };
+    // SAFETY: the descriptor is ours and used by nothing else.
+    let _ = unsafe { raw::syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+    result
+}
