@@ -1,0 +1,174 @@
+//! Thread-creation latency: rt0's raw `newosproc0` against `pthread_create`.
+//!
+//! For each creator the harness reads the TSC just before the create call (`t0`), just after it
+//! returns (`t1`: what the creating thread pays), and the new thread's start routine reads it as
+//! its first action (`tc`: create-to-first-instruction). The start routine then stores `tc` and
+//! wakes the creator with a futex (rt0's raw call: safe on a thread with no thread pointer).
+//!
+//! Creators (all with an 8 MiB stack, rt0's and Go's init-thread default):
+//! - `raw`: `rt0::try_newosproc0`: mmap + guard mprotect + block signals + clone + restore,
+//!   exactly what rt0's entry does on the raw path;
+//! - `rt0-pthread`: `rt0::thread::pthread_create_detached`, what rt0's entry does on the pthread
+//!   path (attr with stack size, detached, signals blocked around the call);
+//! - `pthread`: plain `pthread_create` with default attributes (the hand-written C host's call).
+//!
+//! Modes:
+//! - `cold N`: re-executes itself N times per creator (alternating) and measures the first and
+//!   only creation in each fresh process: the library-entry case, where glibc has no cached stack;
+//! - `warm N`: N creations per creator in one process, 1 ms apart (glibc reuses cached stacks);
+//! - `one CREATOR`: (internal) one cold creation; prints `t1-t0 tc-t0` in TSC cycles.
+//!
+//! Output (cold/warm): one line per creator and measure, `creator mode measure median_ns p10_ns p90_ns n`.
+
+use core::arch::x86_64::_rdtsc;
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+static CHILD_TSC: AtomicU64 = AtomicU64::new(0);
+static CHILD_FLAG: AtomicU32 = AtomicU32::new(0);
+
+const STACK: usize = rt0::thread::DEFAULT_STACK_SIZE;
+const CREATORS: [&str; 3] = ["raw", "rt0-pthread", "pthread"];
+
+// rt0's entry object comes along with the library; this harness is not an rt0 library, so it
+// answers the entry stub's "prepare" with 0 ("already ran": the stub creates no thread) and
+// never starts an init thread that would disturb the measurement.
+#[no_mangle]
+extern "C" fn rt0_entry_prepare(_creator: u32) -> usize {
+    0
+}
+
+#[no_mangle]
+unsafe extern "C" fn rt0_init_thread_main(_: *mut c_void) -> *mut c_void {
+    core::ptr::null_mut()
+}
+
+/// The new thread's start routine: its first action is reading the TSC. Uses no TLS and no libc.
+unsafe extern "C" fn child(_: *mut c_void) -> *mut c_void {
+    // SAFETY: rdtsc has no preconditions on x86_64.
+    let t = unsafe { _rdtsc() };
+    CHILD_TSC.store(t, Ordering::Relaxed);
+    CHILD_FLAG.store(1, Ordering::Release);
+    rt0::sys::wake_all(&CHILD_FLAG);
+    core::ptr::null_mut()
+}
+
+/// One creation with `creator`; returns (create-call cycles, create-to-first-instruction cycles).
+fn once(creator: &str) -> (u64, u64) {
+    CHILD_FLAG.store(0, Ordering::Relaxed);
+    let mut joinable: Option<libc::pthread_t> = None;
+    // SAFETY: rdtsc has no preconditions; `child` touches no TLS and no libc (raw path rule).
+    let t0 = unsafe { _rdtsc() };
+    let ok = unsafe {
+        match creator {
+            "raw" => rt0::try_newosproc0(STACK, child, core::ptr::null_mut()).is_ok(),
+            "rt0-pthread" => rt0::thread::pthread_create_detached(STACK, child, core::ptr::null_mut()).is_ok(),
+            "pthread" => {
+                let mut t: libc::pthread_t = core::mem::zeroed();
+                let f: extern "C" fn(*mut c_void) -> *mut c_void = core::mem::transmute(child as unsafe extern "C" fn(*mut c_void) -> *mut c_void);
+                let rc = libc::pthread_create(&mut t, core::ptr::null(), f, core::ptr::null_mut());
+                joinable = Some(t);
+                rc == 0
+            }
+            other => panic!("unknown creator {other}"),
+        }
+    };
+    let t1 = unsafe { _rdtsc() };
+    assert!(ok, "{creator}: thread creation failed");
+    if spin() {
+        while CHILD_FLAG.load(Ordering::Acquire) == 0 {
+            core::hint::spin_loop();
+        }
+    } else {
+        while CHILD_FLAG.load(Ordering::Acquire) == 0 {
+            rt0::sys::wait_on_address(&CHILD_FLAG, 0);
+        }
+    }
+    if let Some(t) = joinable {
+        // SAFETY: a joinable thread we created.
+        unsafe { libc::pthread_join(t, core::ptr::null_mut()) };
+    }
+    (t1 - t0, CHILD_TSC.load(Ordering::Relaxed).wrapping_sub(t0))
+}
+
+/// `RT0_BENCH_SPIN=1`: the creator spins on the flag instead of blocking in the kernel.
+fn spin() -> bool {
+    static SPIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| std::env::var_os("RT0_BENCH_SPIN").is_some_and(|v| v == "1"))
+}
+
+/// TSC ticks per nanosecond, measured against the monotonic clock over `ms` milliseconds.
+fn tsc_per_ns(ms: u64) -> f64 {
+    let (i0, c0) = (Instant::now(), unsafe { _rdtsc() });
+    std::thread::sleep(Duration::from_millis(ms));
+    let (i1, c1) = (Instant::now(), unsafe { _rdtsc() });
+    (c1 - c0) as f64 / (i1 - i0).as_nanos() as f64
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn report(creator: &str, mode: &str, samples: &[(u64, u64)], per_ns: f64) {
+    for (measure, pick) in [("create_call", 0usize), ("first_instruction", 1)] {
+        let mut v: Vec<f64> = samples.iter().map(|s| [s.0, s.1][pick] as f64 / per_ns).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!(
+            "{creator} {mode} {measure} {:.0} {:.0} {:.0} {}",
+            pct(&v, 0.5),
+            pct(&v, 0.1),
+            pct(&v, 0.9),
+            v.len()
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map(String::as_str).unwrap_or("warm");
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200);
+    match mode {
+        "one" => {
+            let (a, b) = once(&args[2]);
+            println!("{a} {b}");
+        }
+        "warm" => {
+            let per_ns = tsc_per_ns(100);
+            for c in CREATORS {
+                once(c); // first one is cold; not counted
+                std::thread::sleep(Duration::from_millis(1));
+                let s: Vec<_> = (0..n)
+                    .map(|_| {
+                        let r = once(c);
+                        std::thread::sleep(Duration::from_millis(1));
+                        r
+                    })
+                    .collect();
+                report(c, "warm", &s, per_ns);
+            }
+        }
+        "cold" => {
+            let per_ns = tsc_per_ns(100);
+            let exe = std::env::current_exe().expect("own path");
+            let mut all: Vec<Vec<(u64, u64)>> = vec![Vec::new(); CREATORS.len()];
+            for _ in 0..n {
+                for (i, c) in CREATORS.iter().enumerate() {
+                    let out = std::process::Command::new(&exe).args(["one", c]).output().expect("re-exec");
+                    assert!(out.status.success(), "{c}: child failed: {}", String::from_utf8_lossy(&out.stderr));
+                    let text = String::from_utf8(out.stdout).unwrap();
+                    let mut it = text.split_whitespace().map(|x| x.parse::<u64>().unwrap());
+                    all[i].push((it.next().unwrap(), it.next().unwrap()));
+                }
+            }
+            for (i, c) in CREATORS.iter().enumerate() {
+                report(c, "cold", &all[i], per_ns);
+            }
+        }
+        other => {
+            eprintln!("usage: rt0-bench-latency cold|warm [N] | one CREATOR (got {other})");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+"""Summarises one ci/bench run: reads target/bench/out/*, writes results.json and results.md,
+and (full runs) the plot and the generated block of docs/performance.md.
+
+usage: report.py OUT_DIR [PLOT_PNG|""] [PERFORMANCE_MD|""]
+"""
+import glob
+import json
+import statistics
+import sys
+
+out = sys.argv[1]
+plot_path = sys.argv[2] if len(sys.argv) > 2 else ""
+doc_path = sys.argv[3] if len(sys.argv) > 3 else ""
+HOSTS = ["bare", "c-ctor", "go", "rt0-pthread", "rt0-raw"]
+LABEL = {
+    "bare": "bare C",
+    "c-ctor": "hand-written C ctor + pthread",
+    "go": "Go c-archive",
+    "rt0-pthread": "rt0 (pthread path)",
+    "rt0-raw": "rt0 (raw newosproc0 path)",
+}
+
+
+def rows(name):
+    with open(f"{out}/{name}") as f:
+        return [line.split() for line in f if line.strip()]
+
+
+machine = {}
+for line in open(f"{out}/machine.txt"):
+    k, _, v = line.rstrip("\n").partition(" ")
+    machine[k] = v
+
+# exec-to-exit: pool every run of every round; also the ratio per round, to show the spread.
+times = {h: [] for h in HOSTS}
+round_medians = []
+for path in sorted(glob.glob(f"{out}/hyperfine.*.json")):
+    res = {r["command"]: r["times"] for r in json.load(open(path))["results"]}
+    for h in HOSTS:
+        times[h] += res[h]
+    round_medians.append({h: statistics.median(res[h]) for h in HOSTS})
+med = {h: statistics.median(times[h]) for h in HOSTS}
+ratio = {h: med[h] / med["bare"] for h in HOSTS}
+round_ratio = {h: [r[h] / r["bare"] for r in round_medians] for h in HOSTS}
+
+sizes = {r[0]: {"text_section": int(r[1]), "text": int(r[2]), "text_gc": int(r[3]), "file": int(r[4])} for r in rows("sizes.txt")}
+for h in HOSTS:
+    sizes[h]["added"] = sizes[h]["text"] - sizes["bare"]["text"]
+    sizes[h]["added_gc"] = sizes[h]["text_gc"] - sizes["bare"]["text_gc"]
+rss = {r[0]: float(r[1]) for r in rows("rss.txt")}
+icount = {r[0]: int(r[2]) for r in rows("icount.txt")}
+cg = {r[0]: (None if r[1] == "-" else int(r[1]), None if r[2] == "-" else int(r[2])) for r in rows("callgrind.txt")}
+lat = {}
+for r in rows("latency.txt"):
+    lat[(r[0], r[1], r[2])] = {"median": float(r[3]), "p10": float(r[4]), "p90": float(r[5]), "n": int(r[6])}
+
+goals = []
+for h in ("rt0-pthread", "rt0-raw"):
+    goals.append((f"{LABEL[h]} exec-to-exit <= 1.10x bare", ratio[h] <= 1.10, f"{ratio[h]:.3f}x"))
+for h in ("rt0-pthread", "rt0-raw"):
+    goals.append((f"text added by rt0 + demo <= 16 KiB, {h}, default link", sizes[h]["added"] <= 16384,
+                  f"{sizes[h]['added'] / 1024:.1f} KiB"))
+    goals.append((f"text added by rt0 + demo <= 16 KiB, {h}, -Wl,--gc-sections", sizes[h]["added_gc"] <= 16384,
+                  f"{sizes[h]['added_gc'] / 1024:.1f} KiB"))
+for measure in ("first_instruction", "create_call"):
+    raw, pt = lat[("raw", "cold", measure)]["median"], lat[("pthread", "cold", measure)]["median"]
+    goals.append((f"newosproc0 {measure.replace('_', ' ')} <= pthread_create (cold, median)", raw <= pt,
+                  f"{raw / 1000:.1f} us vs {pt / 1000:.1f} us"))
+for h in ("rt0-pthread", "rt0-raw"):
+    d = rss[h] / rss["c-ctor"] - 1
+    goals.append((f"peak RSS of {h} within 5% of the C ctor host", abs(d) <= 0.05, f"{d * 100:+.1f}%"))
+
+results = {
+    "machine": machine,
+    "exec_to_exit_median_s": med,
+    "ratio_to_bare": ratio,
+    "ratio_to_bare_per_round": round_ratio,
+    "runs_per_host": {h: len(times[h]) for h in HOSTS},
+    "sizes": sizes,
+    "peak_rss_kib": rss,
+    "entry_instructions_ptrace": icount,
+    "callgrind": {h: {"total": cg[h][0], "entry": cg[h][1]} for h in HOSTS},
+    "latency_ns": {" ".join(k): v for k, v in lat.items()},
+    "goals": [{"goal": g, "met": m, "value": v} for g, m, v in goals],
+}
+json.dump(results, open(f"{out}/results.json", "w"), indent=1)
+
+
+def fmt_int(n):
+    return "-" if n is None else f"{n:,}"
+
+
+md = []
+md.append(f"Run: {machine['date']}, {machine['cpu']}, Linux {machine['kernel']}, glibc {machine['glibc']}, "
+          f"rustc {machine['rustc']}, {machine['go']}, gcc {machine['gcc']}, hyperfine {machine['hyperfine']}, "
+          f"{machine['valgrind']}. Load average before the timing: {machine['load_before']}; after: "
+          f"{machine['load_after']}. {len(times['bare'])} runs per host in {len(round_medians)} interleaved rounds.")
+md.append("")
+md.append("| host | exec-to-exit median | ratio to bare (min-max over rounds) | text added, default link | "
+          "text added, --gc-sections | peak RSS | entry instructions (loader thread) | whole-process instructions |")
+md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+for h in HOSTS:
+    rr = round_ratio[h]
+    cg_total = fmt_int(cg[h][0]) if cg[h][0] is not None else "n/a (1)"
+    md.append(
+        f"| {LABEL[h]} | {med[h] * 1e3:.3f} ms | {ratio[h]:.3f}x ({min(rr):.2f}-{max(rr):.2f}) | "
+        f"{sizes[h]['added']:,} B | {sizes[h]['added_gc']:,} B | {rss[h]:,.0f} KiB | "
+        f"{fmt_int(icount.get(h)) if h != 'bare' else '-'} | {cg_total} |")
+md.append("")
+md.append("(1) valgrind cannot run the raw path: its clone wrapper answers rt0's `clone` (CLONE_SETTLS with "
+          "tls = 0) with EFAULT.")
+md.append("")
+md.append("Callgrind cross-check of the entry counts (`--toggle-collect=<entry>`, inclusive): " + ", ".join(
+    f"{h} {fmt_int(cg[h][1])}" for h in HOSTS if h not in ("bare", "rt0-raw")) + ".")
+md.append("")
+md.append("Thread creation, 8 MiB stack, TSC-timed (ns; median, p10-p90):")
+md.append("")
+md.append("| creator | cold: create call | cold: create to first instruction | warm: create call | "
+          "warm: create to first instruction |")
+md.append("|---|---:|---:|---:|---:|")
+CREATOR = {"raw": "rt0 `newosproc0` (raw)", "rt0-pthread": "rt0 `pthread_create_detached`", "pthread": "plain `pthread_create`"}
+for c in ("raw", "rt0-pthread", "pthread"):
+    cells = []
+    for mode in ("cold", "warm"):
+        for m in ("create_call", "first_instruction"):
+            v = lat[(c, mode, m)]
+            cells.append(f"{v['median'] / 1000:.1f} us ({v['p10'] / 1000:.1f}-{v['p90'] / 1000:.1f})")
+    md.append(f"| {CREATOR[c]} | " + " | ".join(cells) + " |")
+md.append("")
+md.append(f"(cold: n = {lat[('raw', 'cold', 'create_call')]['n']} fresh processes per creator; warm: n = "
+          f"{lat[('raw', 'warm', 'create_call')]['n']} creations in one process, 1 ms apart.)")
+md.append("")
+md.append("| goal | met | measured |")
+md.append("|---|---|---|")
+for g, m, v in goals:
+    md.append(f"| {g} | {'yes' if m else '**no**'} | {v} |")
+text = "\n".join(md) + "\n"
+open(f"{out}/results.md", "w").write(text)
+
+if plot_path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    names = [LABEL[h].replace(" (", "\n(").replace(" + ", "\n+ ") for h in HOSTS]
+    colors = ["#999999", "#4c72b0", "#dd8452", "#55a868", "#2e7d32"]
+    ax = axes[0]
+    ax.bar(names, [ratio[h] for h in HOSTS], color=colors)
+    lo = [ratio[h] - min(round_ratio[h]) for h in HOSTS]
+    hi = [max(round_ratio[h]) - ratio[h] for h in HOSTS]
+    ax.errorbar(names, [ratio[h] for h in HOSTS], yerr=[lo, hi], fmt="none", ecolor="black", capsize=3)
+    ax.axhline(1.10, color="red", linestyle="--", linewidth=1, label="rt0 goal: 1.10x")
+    ax.set_ylabel("exec-to-exit, median / bare median")
+    ax.set_title("Time to run a host that calls one export")
+    ax.legend(loc="upper left")
+    for i, h in enumerate(HOSTS):
+        ax.text(i, ratio[h], f"{ratio[h]:.2f}x", ha="center", va="bottom", fontsize=8)
+    ax = axes[1]
+    h5 = HOSTS[1:]
+    x = range(len(h5))
+    ax.bar([i - 0.2 for i in x], [max(sizes[h]["added"], 1) / 1024 for h in h5], width=0.4, label="default link", color="#8172b2")
+    ax.bar([i + 0.2 for i in x], [max(sizes[h]["added_gc"], 1) / 1024 for h in h5], width=0.4, label="-Wl,--gc-sections", color="#64b5cd")
+    ax.axhline(16, color="red", linestyle="--", linewidth=1, label="rt0 goal: 16 KiB")
+    ax.set_yscale("log")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(names[1:])
+    ax.set_ylabel("text added to the bare host (KiB, log)")
+    ax.set_title("Code size added")
+    ax.legend(loc="upper left", fontsize=8)
+    ax = axes[2]
+    ax.bar(names[1:], [icount[h] for h in h5], color=colors[1:])
+    ax.set_yscale("log")
+    ax.set_ylabel("instructions (log)")
+    ax.set_title("Instructions in the load-time entry\n(loader's thread, thread create included)")
+    for i, h in enumerate(h5):
+        ax.text(i, icount[h], f"{icount[h]:,}", ha="center", va="bottom", fontsize=8)
+    for ax in axes:
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(f"rt0 vs Go c-archive vs hand-written C ({machine['date']}, {machine['cpu']})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(plot_path, dpi=110)
+
+if doc_path:
+    BEGIN, END = "<!-- ci/bench:begin -->", "<!-- ci/bench:end -->"
+    try:
+        doc = open(doc_path).read()
+    except FileNotFoundError:
+        doc = None
+    if doc and BEGIN in doc and END in doc:
+        head, rest = doc.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        open(doc_path, "w").write(head + BEGIN + "\n" + text + END + tail)
+    else:
+        print(f"report.py: {doc_path} has no {BEGIN}/{END} block; left alone", file=sys.stderr)
+
+print(f"goals met: {sum(m for _, m, _ in goals)}/{len(goals)}", file=sys.stderr)
