@@ -14,6 +14,7 @@ mod emu;
 mod libsystem;
 mod loader;
 mod pipeline;
+mod porting;
 mod xnu;
 
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("emulate") => std::process::exit(emulate(&args[1..])),
+        Some(cmd @ ("list" | "describe" | "new" | "check")) => std::process::exit(porting::run(cmd, &args[1..])),
         _ => usage(),
     }
 }
