@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# Shared by ci/test, ci/demo and ci/bench: installs what is missing, idempotently.
+#
+# Needs are listed in ci/needs/*.txt, one per line: `apt: <package>`, `rustup: <target>`,
+# `pip: <package>`. On Linux, apt packages are installed with apt-get (apt-get update runs
+# once, and only when something is missing); on macOS apt lines are skipped (the runner image
+# has clang and cmake). Set RT0_NO_INSTALL=1 to only report what is missing.
+
+RT0_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export RT0_ROOT
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else "$@"; fi
+}
+
+needs_of() { # kind -> the listed items of that kind
+  cat "$RT0_ROOT"/ci/needs/*.txt 2>/dev/null | sed -n "s/^$1:[[:space:]]*//p" | sed 's/[[:space:]]*#.*//' | awk 'NF' | sort -u
+}
+
+ensure_apt() {
+  [ "$(uname -s)" = Linux ] || return 0
+  command -v dpkg-query >/dev/null || return 0
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing apt packages: ${missing[*]}"; return 0; fi
+  say "installing ${missing[*]}"
+  if [ -z "${RT0_APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq
+    export RT0_APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rustup_targets() {
+  command -v rustup >/dev/null || { echo "rustup not found: install the targets $* by hand"; return 0; }
+  local installed missing=()
+  installed=$(rustup target list --installed)
+  for t in "$@"; do grep -qx "$t" <<<"$installed" || missing+=("$t"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing rust targets: ${missing[*]}"; return 0; fi
+  say "adding rust targets ${missing[*]}"
+  rustup target add "${missing[@]}"
+}
+
+ensure_pip() {
+  local missing=()
+  for p in "$@"; do python3 -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing pip packages: ${missing[*]}"; return 0; fi
+  say "installing (pip) ${missing[*]}"
+  python3 -m pip install -q "${missing[@]}"
+}
+
+install_needs() {
+  # shellcheck disable=SC2046
+  ensure_apt $(needs_of apt)
+  # shellcheck disable=SC2046
+  ensure_rustup_targets $(needs_of rustup)
+  # shellcheck disable=SC2046
+  ensure_pip $(needs_of pip)
+}
