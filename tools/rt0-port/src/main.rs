@@ -2,7 +2,7 @@
 //!
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
-//! [--target-dir DIR] [--lazy-imports] [--no-check] [-- ARGS...]`
+//! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [-- ARGS...]`
 //! builds the demo (or takes `--exe`), links it with a C host against the emulated libSystem,
 //! and runs it under an emulated XNU (see docs/emulator.md). Exits with the emulated status.
 
@@ -23,7 +23,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
-         \x20                      [--lazy-imports] [--no-check] [-- ARGS...]\n\
+         \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [-- ARGS...]\n\
          triples: x86_64-apple-darwin, aarch64-apple-darwin"
     );
     std::process::exit(2);
@@ -53,6 +53,7 @@ fn emulate(args: &[String]) -> i32 {
     let mut trace = false;
     let mut lazy = false;
     let mut check = true;
+    let mut register_libsystem = false;
     let mut rest: Vec<String> = Vec::new();
     let need = |it: &mut std::slice::Iter<String>, what: &str| -> String {
         it.next().cloned().unwrap_or_else(|| {
@@ -63,6 +64,7 @@ fn emulate(args: &[String]) -> i32 {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--raw" => p.raw = true,
+            "--register-libsystem" => register_libsystem = true,
             "--legacy-stack" => p.legacy_stack = true,
             "--host" => p.host = Some(PathBuf::from(need(&mut it, "--host"))),
             "--exe" => p.exe = Some(PathBuf::from(need(&mut it, "--exe"))),
@@ -124,7 +126,7 @@ fn emulate(args: &[String]) -> i32 {
     argv.extend(rest);
     let opts = emu::Options {
         cpu,
-        raw: p.raw,
+        raw: p.raw && !register_libsystem,
         legacy_stack: p.legacy_stack,
         quantum,
         argv,

@@ -63,18 +63,36 @@ impl Plan {
         }
     }
 
-    /// `RT0_ARCH_DIR` (as build.rs honours it) or `arch/<triple>`.
-    pub fn arch_dir(&self) -> PathBuf {
+    /// The arch root: `RT0_ARCH_DIR` (as build.rs honours it) or `arch/`.
+    pub fn arch_root(&self) -> PathBuf {
         match std::env::var_os("RT0_ARCH_DIR") {
             Some(d) => PathBuf::from(d),
-            None => self.root.join("arch").join(&self.triple),
+            None => self.root.join("arch"),
         }
     }
 
+    /// The description build.rs compiles the stubs from: the registry's folder for the triple,
+    /// its abi.toml, with the registry's overlay if it names one.
     pub fn description(&self) -> Result<Description, String> {
-        let f = self.arch_dir().join("abi.toml");
+        let root = self.arch_root();
+        let reg_file = root.join("targets.toml");
+        let reg_text = std::fs::read_to_string(&reg_file).map_err(|e| format!("{}: {e}", reg_file.display()))?;
+        let reg = description::parse_registry(&reg_file, &reg_text).map_err(|e| e.to_string())?;
+        let r = reg
+            .iter()
+            .find(|r| r.triple == self.triple)
+            .ok_or_else(|| format!("{}: no entry for {}", reg_file.display(), self.triple))?;
+        let folder = root.join(&r.folder);
+        let f = folder.join("abi.toml");
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        description::parse(&f, &text).map_err(|e| e.to_string())
+        match &r.description {
+            None => description::parse(&f, &text).map_err(|e| e.to_string()),
+            Some(o) => {
+                let of = folder.join(o);
+                let ot = std::fs::read_to_string(&of).map_err(|e| format!("{}: {e}", of.display()))?;
+                description::parse_with_overlay(&f, &text, &of, &ot).map_err(|e| e.to_string())
+            }
+        }
     }
 
     /// Build everything; returns the executable.

@@ -1,0 +1,393 @@
+//! The demo's scenarios for x86_64-apple-darwin, run under rt0-port's emulated XNU: the pthread
+//! path and the raw path, with the current and the legacy (libpthread <= 330) thread-start stack,
+//! plus the harness's own failure modes (an unmodeled syscall, a guard-page touch, a stub that
+//! disagrees with its description). Each run builds the demo (cached per path under
+//! target/emulate/), links a C host and runs it; see docs/emulator.md.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// Runs share target directories: one at a time keeps cargo's lock waits out of the timings.
+static LOCK: Mutex<()> = Mutex::new(());
+
+const TRIPLE: &str = "x86_64-apple-darwin";
+/// Signals an init thread must block: every asynchronous one. Synchronous signals (SIGILL 4,
+/// SIGTRAP 5, SIGFPE 8, SIGBUS 10, SIGSEGV 11, SIGSYS 12) are delivered to the faulting thread
+/// and SIGKILL 9 / SIGSTOP 17 cannot be blocked (XNU bsd/sys/signalvar.h sigcantmask).
+const NOT_ASYNC: [u32; 8] = [4, 5, 8, 9, 10, 11, 12, 17];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn host(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hosts").join(name).display().to_string()
+}
+
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+    report: String,
+}
+
+impl Run {
+    fn get(&self, key: &str) -> Option<String> {
+        self.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+    }
+    fn must(&self, key: &str) -> String {
+        self.get(key).unwrap_or_else(|| panic!("no `{key}=` line in the output:\n{self}"))
+    }
+    fn report_line(&self, prefix: &str) -> Option<&str> {
+        self.report.lines().find(|l| l.starts_with(prefix))
+    }
+    fn syscall_count(&self, n: u32) -> u64 {
+        self.report_line(&format!("syscall {n} count="))
+            .map(|l| l.rsplit('=').next().unwrap().parse().unwrap())
+            .unwrap_or(0)
+    }
+    fn libcall_count(&self, name: &str) -> u64 {
+        self.report_line(&format!("libcall {name} count="))
+            .map(|l| l.rsplit('=').next().unwrap().parse().unwrap())
+            .unwrap_or(0)
+    }
+    /// `key=value` of the report line about emulated thread `n`.
+    fn thread(&self, n: usize, key: &str) -> String {
+        let line = self.report_line(&format!("thread {n} ")).unwrap_or_else(|| panic!("no thread {n} in the report:\n{self}"));
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} for thread {n}: {line}"))
+            .to_string()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "status {}\n--- stdout\n{}--- stderr\n{}--- report\n{}", self.status, self.stdout, self.stderr, self.report)
+    }
+}
+
+fn emulate_with(opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let report = tmp.join(format!("emulate-report-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&report);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rt0-port"));
+    c.current_dir(root()).arg("emulate").arg(TRIPLE).args(opts).arg("--report").arg(&report).arg("--").args(args);
+    c.env_remove("RT0_ARCH_DIR").env_remove("RT0_WORKSPACE");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run rt0-port");
+    let run = Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        report: std::fs::read_to_string(&report).unwrap_or_default(),
+    };
+    eprintln!("rt0-port emulate {TRIPLE} {} -- {}\n{run}", opts.join(" "), args.join(" "));
+    run
+}
+
+fn emulate(opts: &[&str], args: &[&str]) -> Run {
+    emulate_with(opts, args, &[])
+}
+
+fn hex(s: &str) -> u64 {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap_or_else(|_| panic!("not hex: {s}"))
+}
+
+/// The demo host's lines for a successful init on `path`, with argc/argv as passed.
+fn assert_init_on_other_thread(r: &Run, path: &str, argv_tail: &[&str]) {
+    assert_eq!(r.status, 0, "{r}");
+    assert_eq!(r.must("ready"), "1", "{r}");
+    assert_eq!(r.must("path"), path, "{r}");
+    let (main, entry, init) = (r.must("main_tid"), r.must("entry_tid"), r.must("init_tid"));
+    assert_eq!(entry, main, "the load-time entry runs on the thread that runs main: {r}");
+    assert_ne!(init, entry, "init must run on another OS thread: {r}");
+    // The emulator's view: thread 2 was created by thread 1 through the path's creator, and its
+    // thread_selfid is the tid init reported.
+    let via = if path == "raw" { "bsdthread_create" } else { "pthread_create" };
+    assert_eq!(r.thread(2, "via"), via, "{r}");
+    assert_eq!(r.thread(2, "created_by"), "1", "{r}");
+    assert_eq!(hex(&r.thread(2, "tid")), init.parse::<u64>().unwrap(), "{r}");
+    // argc/argv as dyld passed them to the initializer.
+    assert_eq!(r.must("argc"), (1 + argv_tail.len()).to_string(), "{r}");
+    assert!(r.must("argv[0]").ends_with("/host"), "{r}");
+    for (i, a) in argv_tail.iter().enumerate() {
+        assert_eq!(r.must(&format!("argv[{}]", i + 1)), *a, "{r}");
+    }
+}
+
+/// The init thread's mask blocks every asynchronous signal and leaves the synchronous ones
+/// deliverable; the emulator's own record of the thread agrees with what init reported.
+fn assert_init_mask(r: &Run, reported: u64) {
+    for sig in 1..=31u32 {
+        let blocked = reported >> (sig - 1) & 1 == 1;
+        if NOT_ASYNC.contains(&sig) {
+            if sig != 9 && sig != 17 {
+                assert!(!blocked, "synchronous signal {sig} blocked in init ({reported:#x}): {r}");
+            }
+        } else {
+            assert!(blocked, "asynchronous signal {sig} not blocked in init ({reported:#x}): {r}");
+        }
+    }
+    // The thread was created with at least those blocked (the mask is set before the create and
+    // inherited, XNU uthread_init), and the emulator saw the final mask init reported.
+    let start = hex(&r.thread(2, "start_mask"));
+    for sig in 1..=31u32 {
+        if !NOT_ASYNC.contains(&sig) {
+            assert!(start >> (sig - 1) & 1 == 1, "signal {sig} not blocked when thread 2 started ({start:#x}): {r}");
+        }
+    }
+    assert_eq!(hex(&r.thread(2, "final_mask")), reported, "{r}");
+}
+
+fn assert_no_process_sigmask(r: &Run) {
+    assert_eq!(r.syscall_count(48), 0, "sigprocmask (48) changes every thread's mask; rt0 must not call it: {r}");
+    assert_eq!(r.libcall_count("_sigprocmask"), 0, "{r}");
+}
+
+// --- init on another thread, argc/argv -------------------------------------------------------
+
+#[test]
+fn pthread_path_runs_init_on_another_thread() {
+    let r = emulate(&[], &["alpha", "beta gamma"]);
+    assert_init_on_other_thread(&r, "pthread", &["alpha", "beta gamma"]);
+    assert_eq!(r.libcall_count("_pthread_create"), 1, "{r}");
+    assert_eq!(r.syscall_count(360), 0, "the pthread path must not make raw threads: {r}");
+    assert!(r.report.contains("libsystem_registered=1"), "{r}");
+    assert_no_process_sigmask(&r);
+}
+
+#[test]
+fn pthread_path_legacy_stack_is_unaffected() {
+    // --legacy-stack changes only bsdthread starts; libSystem's pthread_create is not one.
+    let r = emulate(&["--legacy-stack"], &["x"]);
+    assert_init_on_other_thread(&r, "pthread", &["x"]);
+}
+
+#[test]
+fn raw_path_runs_init_on_another_thread() {
+    let r = emulate(&["--raw"], &["alpha", "beta"]);
+    assert_init_on_other_thread(&r, "raw", &["alpha", "beta"]);
+    assert!(r.report.contains("bsdthread_register=ok"), "{r}");
+    assert_eq!(r.syscall_count(360), 1, "{r}");
+    assert_eq!(r.syscall_count(361), 1, "the init thread ends with bsdthread_terminate: {r}");
+    assert_eq!(r.thread(2, "state"), "exited", "{r}");
+    assert_no_process_sigmask(&r);
+    // No libc call at all on the raw path.
+    assert!(!r.report.contains("libcall _pthread"), "{r}");
+}
+
+#[test]
+fn raw_path_legacy_stack() {
+    // rsp = stack - 128: the start routine must take the stack from r8 (the emulator also checks
+    // that bsdthread_terminate frees exactly the mapping named by the header at [r8]).
+    let r = emulate(&["--raw", "--legacy-stack"], &["legacy"]);
+    assert_init_on_other_thread(&r, "raw", &["legacy"]);
+    assert_no_process_sigmask(&r);
+}
+
+#[test]
+fn raw_build_in_a_normal_process_sees_einval() {
+    // The real world: libSystem registered libpthread's thread_start before rt0's entry, so the
+    // raw path's bsdthread_register is refused and init is reported as failed, without a thread.
+    let r = emulate(&["--raw", "--register-libsystem"], &[]);
+    assert_eq!(r.must("ready"), "0", "{r}");
+    assert!(r.must("error").contains("bsdthread_register"), "{r}");
+    assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
+    assert_eq!(r.syscall_count(360), 0, "no bsdthread_create after EINVAL: {r}");
+    assert_eq!(r.status, 1, "{r}");
+    assert_no_process_sigmask(&r);
+}
+
+// --- exports wait for a slow init ------------------------------------------------------------
+
+fn slow_init(opts: &[&str], path: &str) {
+    let mut o = opts.to_vec();
+    o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=40"]);
+    let r = emulate(&o, &["slow"]);
+    // main got there before init finished, and the export still saw a finished init.
+    assert_ne!(r.must("state_at_main"), "2", "init finished before main: the wait was not exercised: {r}");
+    assert_init_on_other_thread(&r, path, &["slow"]);
+    let ns: u64 = r.report_line("virtual_ns=").unwrap().trim_start_matches("virtual_ns=").parse().unwrap();
+    assert!(ns >= 40_000_000, "init's 40 ms sleep did not pass in virtual time ({ns} ns): {r}");
+}
+
+#[test]
+fn pthread_path_exports_wait_for_slow_init() {
+    slow_init(&[], "pthread");
+}
+
+#[test]
+fn raw_path_exports_wait_for_slow_init() {
+    slow_init(&["--raw"], "raw");
+}
+
+#[test]
+fn exports_wait_with_a_tiny_quantum() {
+    // Switch threads every 37 instructions: the init/export race is interleaved finely.
+    slow_init(&["--quantum", "37"], "pthread");
+    slow_init(&["--raw", "--quantum", "37", "--legacy-stack"], "raw");
+}
+
+// --- failing init ----------------------------------------------------------------------------
+
+fn failing_init(opts: &[&str]) {
+    let mut o = opts.to_vec();
+    o.extend_from_slice(&["--env", "RT0_DEMO_INIT_FAIL=1"]);
+    let r = emulate(&o, &[]);
+    assert_eq!(r.must("ready"), "0", "{r}");
+    assert!(r.must("error").contains("RT0_DEMO_INIT_FAIL"), "{r}");
+    assert_eq!(r.status, 1, "the demo host exits 1 when init failed: {r}");
+}
+
+#[test]
+fn pthread_path_reports_a_failing_init() {
+    failing_init(&[]);
+}
+
+#[test]
+fn raw_path_reports_a_failing_init() {
+    failing_init(&["--raw"]);
+}
+
+// --- signal masks ----------------------------------------------------------------------------
+
+fn masks(opts: &[&str]) {
+    let r = emulate(opts, &[]);
+    assert_eq!(r.status, 0, "{r}");
+    let init = hex(&r.must("init_sigmask"));
+    assert_init_mask(&r, init);
+    // The host's thread: mask before the initializers = at main = at exit = 0.
+    assert!(r.report.contains("main_thread_mask_at_main=0x0"), "{r}");
+    assert!(r.report.contains("main_thread_mask_at_exit=0x0"), "{r}");
+    assert_no_process_sigmask(&r);
+    // A host that blocked SIGUSR2 (31) in its own initializer keeps exactly that.
+    let h = host("mask.c");
+    let mut o = opts.to_vec();
+    o.extend_from_slice(&["--host", &h]);
+    let r = emulate(&o, &[]);
+    assert_eq!(r.status, 0, "{r}");
+    assert_eq!(r.must("ready"), "1", "{r}");
+    assert_eq!(hex(&r.must("host_mask")), 1 << 30, "the host's mask must come through rt0's entry unchanged: {r}");
+    assert_init_mask(&r, hex(&r.must("init_mask")));
+    assert_no_process_sigmask(&r);
+}
+
+#[test]
+fn pthread_path_masks() {
+    masks(&[]);
+}
+
+#[test]
+fn raw_path_masks() {
+    masks(&["--raw"]);
+}
+
+// --- newosproc0 ------------------------------------------------------------------------------
+
+#[test]
+fn newosproc0_stack_failure_message_and_exit() {
+    // The raw creator with an mmap that fails: rt0's exact message on fd 2, exit status 1.
+    // The init thread's own stack (1 MiB) stays under the limit; newosproc0 asks for 4 MiB.
+    let r = emulate(
+        &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
+        &["fail"],
+    );
+    assert_eq!(r.stderr.lines().filter(|l| l.starts_with("rt0:")).collect::<Vec<_>>(), ["rt0: failed to allocate stack for the new OS thread"], "{r}");
+    assert_eq!(r.status, 1, "{r}");
+    assert!(!r.stdout.contains("returned"), "{r}");
+    assert_no_process_sigmask(&r);
+}
+
+#[test]
+fn newosproc0_try_form_and_success() {
+    let r = emulate(
+        &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
+        &["try"],
+    );
+    assert_eq!(r.status, 0, "{r}");
+    assert_eq!(r.must("errno"), "12", "ENOMEM from the refused mmap: {r}");
+    assert_eq!(r.must("mask_unchanged"), "1", "{r}");
+    let r = emulate(&["--raw", "--host", &host("newosproc0.c")], &["ok"]);
+    assert_eq!(r.status, 0, "{r}");
+    assert_eq!(r.must("created"), "1", "{r}");
+    assert_eq!(r.must("mask_unchanged"), "1", "{r}");
+    assert_eq!(r.syscall_count(360), 2, "init thread + newosproc0's thread: {r}");
+    assert_no_process_sigmask(&r);
+}
+
+#[test]
+fn newosproc0_in_a_pthread_process_is_refused() {
+    // In a process whose libSystem registered thread_start (every real macOS process), the raw
+    // creator cannot register its own: newosproc0 reports a failed create and exits 1.
+    let r = emulate(&["--host", &host("newosproc0.c")], &["fail"]);
+    assert!(r.stderr.contains("rt0: failed to create new OS thread"), "{r}");
+    assert_eq!(r.status, 1, "{r}");
+    assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
+}
+
+// --- the harness can fail --------------------------------------------------------------------
+
+#[test]
+fn unmodeled_syscall_stops_the_run() {
+    let r = emulate(&["--host", &host("unmodeled.c")], &[]);
+    assert_eq!(r.status, 125, "{r}");
+    assert!(r.stderr.contains("unmodeled syscall 20 called from 0x"), "{r}");
+    assert!(!r.stdout.contains("returned"), "{r}");
+}
+
+#[test]
+fn guard_page_touch_is_sigbus() {
+    let r = emulate(&["--host", &host("guard.c")], &[]);
+    assert_eq!(r.stdout, "before\n", "{r}");
+    assert_eq!(r.status, 128 + 10, "{r}");
+    assert!(r.stderr.contains("SIGBUS"), "{r}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn broken_stub_fails_conformance_naming_the_register() {
+    // A copy of arch/ whose x86_64-apple-darwin stub puts bsdthread_create's flags in r10 and
+    // pthread in r8 (swapped), while abi.toml still says pthread=r10, flags=r8.
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let arch = tmp.join("broken-arch");
+    let _ = std::fs::remove_dir_all(&arch);
+    copy_dir(&root().join("arch"), &arch);
+    let stub = arch.join(TRIPLE).join("syscall.S");
+    let text = std::fs::read_to_string(&stub).unwrap();
+    assert!(
+        text.contains("RT0_THREAD_CREATE_pthread") && text.contains("RT0_THREAD_CREATE_flags"),
+        "the stub no longer names RT0_THREAD_CREATE_pthread/_flags; update this test"
+    );
+    let swapped = text
+        .replace("RT0_THREAD_CREATE_pthread", "@PTHREAD@")
+        .replace("RT0_THREAD_CREATE_flags", "RT0_THREAD_CREATE_pthread")
+        .replace("@PTHREAD@", "RT0_THREAD_CREATE_flags");
+    std::fs::write(&stub, swapped).unwrap();
+    // A target dir of its own, emptied first: cargo does not watch the copy.
+    let target = tmp.join("broken-target");
+    let _ = std::fs::remove_dir_all(&target);
+    let arch_s = arch.display().to_string();
+    let target_s = target.display().to_string();
+    let r = emulate_with(&["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)]);
+    assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
+    assert!(r.stderr.contains("conformance: bsdthread_create"), "{r}");
+    assert!(r.stderr.contains("register r8 carries `flags`"), "the message must name r8: {r}");
+    assert!(r.stderr.contains("it is in r10"), "the message must say where the value went: {r}");
+}
