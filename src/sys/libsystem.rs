@@ -49,13 +49,3 @@ pub(super) fn wake_all(word: &AtomicU32) {
     // SAFETY: the address is only a key.
     unsafe { __ulock_wake(UL_COMPARE_AND_WAIT | ULF_WAKE_ALL | ULF_NO_ERRNO, word.as_ptr().cast(), 0) };
 }
-
-pub(super) fn sleep_ms(ms: u32) {
-    let never = AtomicU32::new(0);
-    let mut left = ms as u64 * 1000;
-    while left > 0 {
-        let step = left.min(u32::MAX as u64) as u32;
-        wait_on_address(&never, 0, step);
-        left -= step as u64;
-    }
-}

@@ -50,6 +50,8 @@ impl Errno {
 }
 
 impl core::fmt::Display for Errno {
+    // `#[inline]`: emitted only where used, so rt0's own object does not reference core::fmt.
+    #[inline]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "errno {}", self.0)
     }
@@ -206,5 +208,17 @@ pub fn wake_all(word: &AtomicU32) {
 
 /// Sleeps the calling thread for about `ms` milliseconds (no libc needed on the raw path).
 pub fn sleep_ms(ms: u32) {
-    backend::sleep_ms(ms)
+    #[cfg(target_os = "linux")]
+    raw::sleep_ms(ms);
+    #[cfg(not(target_os = "linux"))]
+    {
+        // darwin has no nanosleep system call: wait, with a timeout, on a word nobody wakes.
+        let never = AtomicU32::new(0);
+        let mut left = ms as u64 * 1000;
+        while left > 0 {
+            let step = left.min(u32::MAX as u64) as u32;
+            backend::wait_on_address(&never, 0, step);
+            left -= step as u64;
+        }
+    }
 }

@@ -190,24 +190,11 @@ pub fn wake_all(word: &AtomicU32) {
     };
 }
 
-/// Sleeps about `ms` milliseconds.
+/// Sleeps about `ms` milliseconds (Linux: `nanosleep`).
+#[cfg(target_os = "linux")]
 pub fn sleep_ms(ms: u32) {
-    #[cfg(target_os = "linux")]
-    {
-        let ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
-        let mut rem = [0usize; 2];
-        // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
-        let _ = unsafe { syscall3(Nr(nr::NANOSLEEP), Arg(ts.as_ptr() as usize), Arg(rem.as_mut_ptr() as usize), Arg(0)) };
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        // darwin has no nanosleep syscall: wait on a private word nobody wakes, with a timeout.
-        let never = AtomicU32::new(0);
-        let mut left = ms as u64 * 1000;
-        while left > 0 {
-            let step = left.min(u32::MAX as u64) as u32;
-            wait_on_address(&never, 0, step);
-            left -= step as u64;
-        }
-    }
+    let ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
+    let mut rem = [0usize; 2];
+    // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
+    let _ = unsafe { syscall3(Nr(nr::NANOSLEEP), Arg(ts.as_ptr() as usize), Arg(rem.as_mut_ptr() as usize), Arg(0)) };
 }
