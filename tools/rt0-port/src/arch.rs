@@ -248,14 +248,6 @@ impl Cpu {
         }
     }
 
-    /// Length of the trap instruction (to find the trapping pc from the pc after it).
-    pub fn trap_len(self) -> u64 {
-        match self {
-            Cpu::X86_64 => 2,
-            Cpu::Aarch64 => 4,
-        }
-    }
-
     /// Whether `bytes` (the instruction at the trapping pc) is the darwin syscall instruction the
     /// description names (`syscall` = 0f 05; `svc #0x80` = 01 10 00 d4).
     pub fn is_trap_insn(self, bytes: &[u8], described: &str) -> bool {

@@ -38,9 +38,7 @@ pub const SIGSEGV: i32 = 11;
 pub const SIGSTOP: u32 = 17;
 
 /// errno values (XNU bsd/sys/errno.h).
-pub const EPERM: u64 = 1;
 pub const ENOENT: u64 = 2;
-pub const EINTR: u64 = 4;
 pub const EBADF: u64 = 9;
 pub const ENOMEM: u64 = 12;
 pub const EFAULT: u64 = 14;
@@ -104,7 +102,6 @@ enum Pending {
 pub struct Thread {
     pub idx: usize,
     pub tid: u64,
-    pub port: u64,
     ctx: Option<Context>,
     init_regs: Vec<(String, u64)>,
     run: Run,
@@ -121,7 +118,6 @@ pub struct Thread {
     /// For bsdthreads: the stack the creator passed and the header {base,len} found there.
     pub raw_stack: Option<(u64, u64, u64)>,
     pub terminated_with: Option<(u64, u64)>,
-    pub first_pc_sp: Option<(u64, u64)>,
     /// A pc set from inside a trap, applied when the thread next runs.
     pub redirect: Option<u64>,
 }
@@ -207,7 +203,6 @@ impl State {
         self.threads.push(Thread {
             idx,
             tid,
-            port: 0x1003 + 0x100 * idx as u64,
             ctx: None,
             init_regs: regs,
             run: Run::Runnable,
@@ -221,7 +216,6 @@ impl State {
             start_mask: sigmask,
             raw_stack: None,
             terminated_with: None,
-            first_pc_sp: None,
             redirect: None,
         });
         idx
@@ -523,8 +517,10 @@ fn trap(uc: &mut Unicorn<'_, ()>, state: &Shared, pc: u64, next_pc: u64) {
     }
     let num = match cpu {
         Cpu::X86_64 => {
-            // XNU osfmk/i386/bsd_i386.c / idt64.s hi64_syscall: dispatch on the class in bits
-            // 24..31 (SYSCALL_CLASS_UNIX → unix_syscall64, SYSCALL_CLASS_MACH → mach_call_munger64).
+            // XNU osfmk/x86_64/idt64.s hndl_syscall: dispatch on the class in bits 24..31
+            // (SYSCALL_CLASS_UNIX → bsd/dev/i386/systemcalls.c unix_syscall64, SYSCALL_CLASS_MACH →
+            // osfmk/i386/bsd_i386.c mach_call_munger64); unix_syscall64 takes
+            // `code = regs->rax & SYSCALL_NUMBER_MASK`.
             if class == X86_CLASS_UNIX {
                 raw_num & 0xff_ffff
             } else {

@@ -1,6 +1,6 @@
 //! The BSD syscalls of the XNU model. Numbers: XNU bsd/kern/syscalls.master.
 
-use unicorn_engine::{Prot, Unicorn};
+use unicorn_engine::Unicorn;
 
 use crate::emu::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM, PAGE};
 use crate::emu::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
@@ -59,8 +59,7 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
         SYS_SIGPROCMASK => k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| (0, 0)),
         // XNU bsd/kern/kern_sig.c __pthread_sigmask: the calling thread's uu_sigmask only.
         SYS_PTHREAD_SIGMASK => k_sigmask(st, uc, false, a[0], a[1], a[2]).map(|_| (0, 0)),
-        // XNU bsd/kern/kern_proc.c? thread_selfid (bsd/kern/bsd_init / kern_descrip):
-        // returns thread_tid(current_thread()).
+        // LP kern/kern_support.c _thread_selfid: `*retval = thread_tid(current_thread())`.
         SYS_THREAD_SELFID => Ok((st.cur().tid, 0)),
         SYS_BSDTHREAD_REGISTER => k_bsdthread_register(st, a),
         SYS_BSDTHREAD_CREATE => match k_bsdthread_create(st, uc, a, pc) {
@@ -118,14 +117,16 @@ pub fn k_write(st: &mut State, uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len:
     Ok(len)
 }
 
-/// mmap(2), anonymous only (XNU bsd/kern/kern_mman.c mmap): size rounded up to pages, zero
-/// size is EINVAL, MAP_FIXED replaces what is there, otherwise the kernel picks the address.
+/// mmap(2), anonymous only (XNU bsd/kern/kern_mman.c mmap): size rounded up to pages,
+/// MAP_FIXED replaces what is there, otherwise the kernel picks the address (VM_FLAGS_ANYWHERE).
+/// Model choices, not read from XNU line by line: a zero size is EINVAL, a file mapping is
+/// ENODEV (no files exist here), more than 1 TiB is ENOMEM.
 #[allow(clippy::too_many_arguments)]
 pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Result<u64, u64> {
     let _ = off;
     if flags & MAP_ANON == 0 {
-        let _ = fd;
-        return Err(ENOMEM_FILE);
+        st.trace(format!("mmap of fd {fd}: file mappings are not modeled"));
+        return Err(ENODEV);
     }
     if len == 0 {
         return Err(EINVAL);
@@ -152,9 +153,8 @@ pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, pro
     uc.mem_map(at, size, emu::prot_of(prot as u32)).map_err(|_| ENOMEM)?;
     Ok(at)
 }
-/// File mappings are outside the model: reported as ENODEV would hide it, so ENOMEM with a
-/// trace line is not enough — the caller stops the run instead (see syscall()).
-const ENOMEM_FILE: u64 = 19;
+/// ENODEV (XNU bsd/sys/errno.h).
+const ENODEV: u64 = 19;
 
 /// Pieces of [addr, addr+len) that are mapped.
 fn mapped_pieces(uc: &Unicorn<'_, ()>, addr: u64, len: u64) -> Vec<(u64, u64)> {
@@ -276,6 +276,7 @@ fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u
     // (older kern_support.c: `ts64->rsp = (uint64_t)(th_stack - C_64_REDZONE_LEN)`).
     let sp = if legacy { stack.wrapping_sub(128) } else { stack };
     let regs = cpu.thread_start_regs();
+    // th_thport: a send right name for the new thread (ipc_port_copyout_send); any valid name.
     let port_guess = 0x1003 + 0x100 * st.threads.len() as u64;
     let vals = [pthread, port_guess, func, arg, stack, flags];
     let mut init: Vec<(String, u64)> = regs.iter().zip(vals.iter()).map(|(r, v)| (r.to_string(), *v)).collect();
@@ -372,6 +373,3 @@ pub fn k_ulock_wake(st: &mut State, op: u64, addr: u64) -> Result<u64, u64> {
     }
     Ok(0)
 }
-
-#[allow(dead_code)]
-fn unused(_: Prot) {}
