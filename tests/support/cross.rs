@@ -1,0 +1,222 @@
+//! Cross-target support for `tests/cross_scenarios.rs`: the demo built for another Linux target
+//! (aarch64 glibc, x86_64 and aarch64 musl), C hosts compiled by that target's C compiler, and
+//! runs through qemu-user where the target is not this machine's.
+//!
+//! Builds go through [`crate::support::demo_for`] (`target/scenarios/<target>/<path>`), so a demo built
+//! once serves every test of the process.
+
+#![allow(dead_code)]
+
+use crate::support::{demo_for, root, Demo, DemoPath, Link, Run};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How the C host is built and run for one platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// aarch64 glibc: `aarch64-linux-gnu-gcc`, run by `qemu-aarch64-static -L /usr/aarch64-linux-gnu`.
+    Aarch64Gnu,
+    /// x86_64 musl, dynamically linked against musl's libc.so: `musl-gcc`, run natively.
+    MuslDynamic,
+    /// x86_64 musl, fully static: `musl-gcc -static`, run natively.
+    MuslStatic,
+    /// aarch64 musl, fully static: compiled by `aarch64-linux-gnu-gcc`, linked against the musl
+    /// crt objects and libc.a that rustup ships for aarch64-unknown-linux-musl (Debian has no
+    /// aarch64 musl-gcc), run by `qemu-aarch64-static`.
+    Aarch64MuslStatic,
+}
+
+impl Host {
+    /// The Rust target the demo is built for.
+    pub fn target(self) -> &'static str {
+        match self {
+            Host::Aarch64Gnu => "aarch64-unknown-linux-gnu",
+            Host::MuslDynamic | Host::MuslStatic => "x86_64-unknown-linux-musl",
+            Host::Aarch64MuslStatic => "aarch64-unknown-linux-musl",
+        }
+    }
+
+    /// The ways the demo can be linked on this platform (musl targets build no cdylib).
+    pub fn links(self) -> &'static [Link] {
+        match self {
+            Host::Aarch64Gnu => &[Link::Static, Link::Shared, Link::Dlopen],
+            _ => &[Link::Static],
+        }
+    }
+
+    /// The emulator prefix, empty for native runs.
+    pub fn runner(self) -> &'static [&'static str] {
+        match self {
+            Host::Aarch64Gnu => &["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
+            Host::Aarch64MuslStatic => &["qemu-aarch64-static"],
+            Host::MuslDynamic | Host::MuslStatic => &[],
+        }
+    }
+
+    fn cc(self) -> &'static str {
+        match self {
+            Host::Aarch64Gnu | Host::Aarch64MuslStatic => "aarch64-linux-gnu-gcc",
+            Host::MuslDynamic | Host::MuslStatic => "musl-gcc",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Host::Aarch64Gnu => "aarch64-gnu",
+            Host::MuslDynamic => "musl-dynamic",
+            Host::MuslStatic => "musl-static",
+            Host::Aarch64MuslStatic => "aarch64-musl-static",
+        }
+    }
+}
+
+/// Fails with the package to install when a tool the cross tests need is missing.
+pub fn require(tool: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    assert!(found, "`{tool}` is not installed: see ci/needs/ports.txt (ci/test installs it)");
+}
+
+/// The demo for `host`'s target and `path`.
+pub fn demo(host: Host, path: DemoPath) -> Demo {
+    demo_for(Some(host.target()), path)
+}
+
+fn self_contained_musl() -> PathBuf {
+    let out = Command::new("rustc").args(["--print", "sysroot"]).output().expect("run rustc");
+    let sysroot = String::from_utf8(out.stdout).unwrap();
+    PathBuf::from(sysroot.trim()).join("lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained")
+}
+
+/// Compiles `tests/hosts/<source>` for `host`, linked to `demo` as `link` says. The executable
+/// is named `<stem>-<link>` like the native hosts, so argv[0] checks read the same.
+pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf {
+    require(host.cc());
+    let src = root().join("tests/hosts").join(source);
+    let stem = src.file_stem().unwrap().to_string_lossy().to_string();
+    let out_dir = demo.dir.join("hosts").join(host.name());
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
+    static COMPILED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
+    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if compiled.contains(&exe) {
+        return exe;
+    }
+    let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
+    let include = root().join("examples/demo/include");
+    let mut cmd = Command::new(host.cc());
+    cmd.args(["-O1", "-g", "-Wall", "-Werror"]).arg("-I").arg(&include);
+    match host {
+        Host::Aarch64MuslStatic => {
+            // Compile against the cross glibc headers (ABI-compatible for what the hosts use),
+            // link against musl alone: its crt objects, libc.a and libgcc for builtins.
+            let obj = tmp.with_extension("o");
+            let st = Command::new(host.cc())
+                .args(["-O1", "-g", "-Wall", "-Werror", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-c"])
+                .arg("-I")
+                .arg(&include)
+                .arg(&src)
+                .arg("-o")
+                .arg(&obj)
+                .output()
+                .expect("run the C compiler");
+            assert!(st.status.success(), "compiling {}: {}", src.display(), String::from_utf8_lossy(&st.stderr));
+            let sc = self_contained_musl();
+            let libgcc = Command::new(host.cc()).arg("-print-libgcc-file-name").output().unwrap().stdout;
+            cmd = Command::new(host.cc());
+            cmd.args(["-static", "-nostdlib", "-nostartfiles"])
+                .arg(sc.join("crt1.o"))
+                .arg(sc.join("crti.o"))
+                .arg(sc.join("crtbegin.o"))
+                .arg(&obj)
+                .arg(demo.staticlib())
+                .arg(sc.join("libc.a"))
+                .arg(String::from_utf8(libgcc).unwrap().trim())
+                .arg(sc.join("crtend.o"))
+                .arg(sc.join("crtn.o"))
+                .arg("-o")
+                .arg(&tmp);
+        }
+        _ => {
+            if host == Host::MuslStatic {
+                cmd.arg("-static");
+            }
+            cmd.arg(&src).arg("-o").arg(&tmp);
+            if host == Host::Aarch64Gnu {
+                cmd.arg("-pthread");
+            }
+            match link {
+                Link::Static => {
+                    cmd.arg(demo.staticlib());
+                }
+                Link::Shared => {
+                    cmd.arg("-L")
+                        .arg(&demo.dir)
+                        .arg("-lrt0_demo")
+                        .arg("-Wl,--disable-new-dtags")
+                        .arg(format!("-Wl,-rpath,{}", demo.dir.display()));
+                }
+                Link::Dlopen => {
+                    cmd.args(["-DRT0_DLOPEN", "-ldl"]);
+                }
+            }
+        }
+    }
+    let out = cmd.output().expect("run the C compiler");
+    assert!(out.status.success(), "building {} for {host:?}: {}", src.display(), String::from_utf8_lossy(&out.stderr));
+    std::fs::rename(&tmp, &exe).unwrap();
+    compiled.insert(exe.clone());
+    exe
+}
+
+/// Runs `exe` for `host` (through qemu-user where needed) with `args` and extra environment,
+/// killing it after `deadline` so a hang fails the test.
+pub fn run(host: Host, exe: &Path, args: &[&str], env: &[(&str, String)], demo: &Demo, deadline: Duration) -> Run {
+    let runner = host.runner();
+    let mut cmd = match runner.split_first() {
+        Some((emu, rest)) => {
+            require(emu);
+            let mut c = Command::new(emu);
+            c.args(rest).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env_remove("LD_LIBRARY_PATH");
+    cmd.env("RT0_DEMO_SO", demo.cdylib());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", exe.display()));
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} {:?} ({host:?}) did not finish within {:?}: a hang", exe.display(), args, deadline);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    Run { status: status.code(), signal: status.signal(), stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+}
