@@ -53,6 +53,15 @@ impl Cpu {
         }
     }
 
+    /// vm_page_size: 4 KiB on x86_64; 16 KiB for arm64 processes on Apple silicon (XNU
+    /// osfmk/arm64 PAGE_SHIFT_CONST 14 for user maps, vm_map_page_size).
+    pub fn page_size(self) -> u64 {
+        match self {
+            Cpu::X86_64 => 4096,
+            Cpu::Aarch64 => 16384,
+        }
+    }
+
     /// The register id of a register name (`rdi`, `x4`, `sp`), as the description spells it.
     pub fn reg(self, name: &str) -> Option<i32> {
         match self {

@@ -137,6 +137,8 @@ pub enum Stop {
 
 pub struct State {
     pub cpu: Cpu,
+    /// vm_page_size of the emulated machine.
+    pub page: u64,
     pub opts: Options,
     pub threads: Vec<Thread>,
     pub cur: usize,
@@ -225,7 +227,7 @@ impl State {
     /// VM_FLAGS_ANYWHERE: the model hands out fresh, never reused, page-aligned ranges).
     pub fn alloc_va(&mut self, len: u64) -> u64 {
         let a = self.mmap_next;
-        self.mmap_next += round_up(len, PAGE) + PAGE; // one unmapped page between mappings
+        self.mmap_next += round_up(len, self.page) + self.page; // one unmapped page between mappings
         a
     }
 
@@ -399,6 +401,7 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
 
     let state = Rc::new(RefCell::new(State {
         cpu,
+        page: cpu.page_size(),
         opts: opts.clone(),
         threads: Vec::new(),
         cur: 0,

@@ -219,7 +219,7 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         // LP src/pthread.c pthread_attr_setstacksize: EINVAL unless a valid attr, a multiple of
         // vm_page_size and at least PTHREAD_STACK_MIN.
         "_pthread_attr_setstacksize" => {
-            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG) || a[1] % PAGE != 0 || a[1] < PTHREAD_STACK_MIN {
+            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG) || a[1] % st.page != 0 || a[1] < PTHREAD_STACK_MIN {
                 EINVAL
             } else {
                 let _ = uc.mem_write(a[0] + 8, &a[1].to_le_bytes());
@@ -281,8 +281,8 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         },
         "___ulock_wake" => c_result(xnu::k_ulock_wake(st, a[0], a[1])),
         "_mmap" => c_result(xnu::k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5])),
-        "_munmap" => c_result(xnu::k_munmap(uc, a[0], a[1]).map(|_| 0)),
-        "_mprotect" => c_result(xnu::k_mprotect(uc, a[0], a[1], a[2]).map(|_| 0)),
+        "_munmap" => c_result(xnu::k_munmap(uc, st.page, a[0], a[1]).map(|_| 0)),
+        "_mprotect" => c_result(xnu::k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| 0)),
         "___error" => st.cur().errno_slot,
         "_sched_yield" => {
             cpu.c_return(uc, 0);
@@ -419,13 +419,14 @@ fn pthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
         size = emu::read_u64(uc, attr + 8).unwrap_or(DEFAULT_STACK);
     }
     // guard page (PROT_NONE) + stack + one page for the pthread_t
-    let total = PAGE + size + PAGE;
+    let page = st.page;
+    let total = page + emu::round_up(size, page) + page;
     let base = st.alloc_va(total);
     if uc.mem_map(base, total, Prot::READ | Prot::WRITE).is_err() {
         return emu::ENOMEM;
     }
-    let _ = uc.mem_protect(base, PAGE, Prot::NONE);
-    let pthread = base + PAGE + size;
+    let _ = uc.mem_protect(base, page, Prot::NONE);
+    let pthread = base + page + emu::round_up(size, page);
     let top = pthread; // 16-aligned
     let mask = st.cur().sigmask;
     let ret = st.lib.internal("pthread_return");

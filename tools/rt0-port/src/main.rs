@@ -2,7 +2,7 @@
 //!
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
-//! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [-- ARGS...]`
+//! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [-- ARGS...]`
 //! builds the demo (or takes `--exe`), links it with a C host against the emulated libSystem,
 //! and runs it under an emulated XNU (see docs/emulator.md). Exits with the emulated status.
 
@@ -23,7 +23,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
-         \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [-- ARGS...]\n\
+         \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [-- ARGS...]\n\
          triples: x86_64-apple-darwin, aarch64-apple-darwin"
     );
     std::process::exit(2);
@@ -65,6 +65,7 @@ fn emulate(args: &[String]) -> i32 {
         match a.as_str() {
             "--raw" => p.raw = true,
             "--register-libsystem" => register_libsystem = true,
+            "--no-demo" => p.no_demo = true,
             "--legacy-stack" => p.legacy_stack = true,
             "--host" => p.host = Some(PathBuf::from(need(&mut it, "--host"))),
             "--exe" => p.exe = Some(PathBuf::from(need(&mut it, "--exe"))),

@@ -17,6 +17,8 @@ pub struct Plan {
     pub exe: Option<PathBuf>,
     pub target_dir: Option<PathBuf>,
     pub root: PathBuf,
+    /// Link the host alone (bring-up of a port before rt0 builds for it).
+    pub no_demo: bool,
 }
 
 /// The workspace root: RT0_WORKSPACE, else two levels above this crate's manifest.
@@ -60,6 +62,7 @@ impl Plan {
             exe: None,
             target_dir: None,
             root: workspace_root(),
+            no_demo: false,
         }
     }
 
@@ -100,23 +103,25 @@ impl Plan {
         if let Some(e) = &self.exe {
             return Ok(e.clone());
         }
-        let path = if self.raw { "raw" } else { "pthread" };
+        let path = if self.no_demo { "no-demo" } else if self.raw { "raw" } else { "pthread" };
         let tdir = match &self.target_dir {
             Some(d) => d.clone(),
             None => self.root.join("target/emulate").join(&self.triple).join(path),
         };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut c = Command::new(cargo);
-        c.current_dir(&self.root)
-            .args(["build", "-q", "-p", "rt0-demo", "--target", &self.triple, "--target-dir"])
-            .arg(&tdir);
-        if self.raw {
-            c.args(["--features", "raw"]);
-        }
-        run(&mut c, "cargo build of the demo")?;
         let lib = tdir.join(&self.triple).join("debug/librt0_demo.a");
-        if !lib.exists() {
-            return Err(format!("{} was not produced", lib.display()));
+        if !self.no_demo {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut c = Command::new(cargo);
+            c.current_dir(&self.root)
+                .args(["build", "-q", "-p", "rt0-demo", "--target", &self.triple, "--target-dir"])
+                .arg(&tdir);
+            if self.raw {
+                c.args(["--features", "raw"]);
+            }
+            run(&mut c, "cargo build of the demo")?;
+            if !lib.exists() {
+                return Err(format!("{} was not produced", lib.display()));
+            }
         }
         let work = tdir.join("emulate-link");
         std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
@@ -124,6 +129,7 @@ impl Plan {
         std::fs::write(&tbd, libsystem::tbd(self.cpu)).map_err(|e| e.to_string())?;
         let host = match &self.host {
             Some(h) => h.clone(),
+            None if self.no_demo => return Err("--no-demo needs --host FILE.c".into()),
             None => self.root.join("examples/demo/host/host.c"),
         };
         let host_dir = host.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
@@ -146,9 +152,11 @@ impl Plan {
         let mut ld = Command::new(linker());
         ld.args(["-arch", self.cpu.macho_arch(), "-platform_version", "macos", "11.0", "11.0", "-o"])
             .arg(&exe)
-            .arg(&obj)
-            .arg(&lib)
-            .arg(&tbd);
+            .arg(&obj);
+        if !self.no_demo {
+            ld.arg(&lib);
+        }
+        ld.arg(&tbd);
         if let Err(e) = run(&mut ld, "linking") {
             let undefined: Vec<String> = e
                 .lines()

@@ -2,7 +2,7 @@
 
 use unicorn_engine::Unicorn;
 
-use crate::emu::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM, PAGE};
+use crate::emu::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM};
 use crate::emu::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
 
 pub const SYS_EXIT: u64 = 1;
@@ -52,8 +52,8 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
         }
         SYS_WRITE => k_write(st, uc, a[0], a[1], a[2]).map(|n| (n, 0)),
         SYS_MMAP => k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5]).map(|v| (v, 0)),
-        SYS_MUNMAP => k_munmap(uc, a[0], a[1]).map(|_| (0, 0)),
-        SYS_MPROTECT => k_mprotect(uc, a[0], a[1], a[2]).map(|_| (0, 0)),
+        SYS_MUNMAP => k_munmap(uc, st.page, a[0], a[1]).map(|_| (0, 0)),
+        SYS_MPROTECT => k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| (0, 0)),
         // XNU bsd/kern/kern_sig.c sigprocmask: changes the mask of EVERY thread of the process
         // (set_procsigmask walks p_uthlist).
         SYS_SIGPROCMASK => k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| (0, 0)),
@@ -140,12 +140,13 @@ pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, pro
     if len > (1 << 40) {
         return Err(ENOMEM);
     }
-    let size = emu::round_up(len, PAGE);
+    let page = st.page;
+    let size = emu::round_up(len, page);
     let at = if flags & MAP_FIXED != 0 {
-        if addr % PAGE != 0 {
+        if addr % page != 0 {
             return Err(EINVAL);
         }
-        let _ = k_munmap(uc, addr, size);
+        let _ = k_munmap(uc, page, addr, size);
         addr
     } else {
         st.alloc_va(size)
@@ -172,11 +173,11 @@ fn mapped_pieces(uc: &Unicorn<'_, ()>, addr: u64, len: u64) -> Vec<(u64, u64)> {
 }
 
 /// munmap(2) (XNU kern_mman.c munmap: page-aligned address else EINVAL; unmapped parts are fine).
-pub fn k_munmap(uc: &mut Unicorn<'_, ()>, addr: u64, len: u64) -> Result<(), u64> {
-    if addr % PAGE != 0 || len == 0 {
+pub fn k_munmap(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64) -> Result<(), u64> {
+    if addr % page != 0 || len == 0 {
         return Err(EINVAL);
     }
-    let len = emu::round_up(len, PAGE);
+    let len = emu::round_up(len, page);
     for (a, l) in mapped_pieces(uc, addr, len) {
         uc.mem_unmap(a, l).map_err(|_| EINVAL)?;
     }
@@ -185,11 +186,11 @@ pub fn k_munmap(uc: &mut Unicorn<'_, ()>, addr: u64, len: u64) -> Result<(), u64
 
 /// mprotect(2) (XNU kern_mman.c mprotect: page-aligned address else EINVAL; a hole in the range
 /// is ENOMEM, from mach_vm_protect's KERN_INVALID_ADDRESS).
-pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, prot: u64) -> Result<(), u64> {
-    if addr % PAGE != 0 {
+pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64, prot: u64) -> Result<(), u64> {
+    if addr % page != 0 {
         return Err(EINVAL);
     }
-    let len = emu::round_up(len, PAGE);
+    let len = emu::round_up(len, page);
     let pieces = mapped_pieces(uc, addr, len);
     if pieces.iter().map(|p| p.1).sum::<u64>() != len {
         return Err(ENOMEM);
@@ -309,7 +310,8 @@ fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, si
         }
     }
     if size != 0 && addr != 0 {
-        let _ = k_munmap(uc, addr & !(PAGE - 1), size);
+        let page = st.page;
+        let _ = k_munmap(uc, page, addr & !(page - 1), size);
     }
     emu::exit_thread(st, uc);
 }
