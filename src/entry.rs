@@ -12,6 +12,21 @@
 //!    (only itself).
 //! 3. Every export calls [`wait_init_done`] first: one atomic load when init is done; otherwise
 //!    a real blocking wait (futex / `__ulock_wait`), never a spin.
+//! 4. Where the entry stub also registers `rt0_entry_fini` as a destructor (Linux x86_64: a
+//!    `.fini_array` record), `dlclose` (and `exit`) first waits until init has finished and the
+//!    init thread is gone, so the image is never unmapped under a running init thread
+//!    (golang/go#11100): the pthread path creates the thread joinable and joins it; the raw path
+//!    waits until the kernel clears the thread's exit word (`CLONE_CHILD_CLEARTID`).
+//!
+//! Two host situations have a defined answer (docs/reliability.md):
+//! - an export called before the entry ran (a host constructor with a higher priority, an
+//!   `LD_PRELOAD` hook) gets [`InitErrorKind::NotStarted`] at once; init still runs when the
+//!   entry does. Init calling its own export gets [`InitErrorKind::CalledFromInit`] at once.
+//! - `fork` while init runs: the child has no init thread, so init will never finish there.
+//!   Exports in the child report [`InitErrorKind::Forked`] instead of waiting: detected by a
+//!   `pthread_atfork` child handler on the pthread path, and on the raw path by the init
+//!   thread's absence from `/proc/self/task` (checked whenever a wait has lasted a while).
+//!   The parent is unaffected.
 
 use crate::sys::{self, SigHow, SigSet};
 use crate::thread::{CreateError, CreateStage, StartFn};
@@ -93,6 +108,8 @@ pub enum InitErrorKind {
     StackAllocation,
     /// The init thread could not be created.
     ThreadCreate,
+    /// This process is a child forked while init was running: init never finishes here.
+    Forked,
 }
 
 /// An init failure: its kind, an error number where one applies, and a message.
@@ -163,6 +180,19 @@ static FAIL_KIND: AtomicU32 = AtomicU32::new(0);
 static FAIL_ERRNO: AtomicI32 = AtomicI32::new(0);
 static FAIL_MSG: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
 static FAIL_MSG_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Flag the entry stub adds to the creator value when it registers `rt0_entry_fini`.
+const CREATOR_HAS_FINI: u32 = 4;
+/// Whether the stub registered the destructor (then the pthread path creates a joinable thread).
+static HAS_FINI: AtomicU32 = AtomicU32::new(0);
+/// Raw path: the init thread's exit word (see `thread::StackHeader`): `NO_THREAD` until the
+/// kernel stores the thread id, 0 again once the thread has ended.
+static INIT_EXIT_WORD: AtomicU32 = AtomicU32::new(NO_THREAD);
+const NO_THREAD: u32 = u32::MAX;
+/// Raw path: whether the port's trampoline reports thread exit through the exit word.
+static INIT_EXIT_REPORTED: AtomicU32 = AtomicU32::new(0);
+/// pthread path: the joinable init thread's handle (0 = none to join).
+#[cfg(rt0_libc)]
+static INIT_PTHREAD: AtomicUsize = AtomicUsize::new(0);
 
 /// The creator the entry used.
 pub fn creator() -> Creator {
@@ -301,10 +331,51 @@ fn wait_slow() -> Result<(), InitError> {
                         "rt0: called from init itself, which has not finished",
                     ));
                 }
-                sys::wait_on_address(word, RUNNING);
+                wait_running(word);
             }
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+const FORKED_MESSAGE: &str = "rt0: this process was forked while init was running; init does not run in the child";
+
+/// One blocking wait while init runs. On Linux the wait is timed (10 ms, growing to 1 s) so
+/// that a waiter in a child forked during init, where no init thread exists to wake it, notices
+/// that the init thread is gone (`/proc/self/task`) and marks init failed instead of hanging.
+#[cfg(target_os = "linux")]
+fn wait_running(word: &AtomicU32) {
+    static NAP_US: AtomicU32 = AtomicU32::new(10_000);
+    let nap = NAP_US.load(Ordering::Relaxed);
+    sys::wait_on_address_timeout(word, RUNNING, nap);
+    if word.load(Ordering::Acquire) != RUNNING {
+        return;
+    }
+    NAP_US.store((nap * 2).min(1_000_000), Ordering::Relaxed);
+    if crate::procself::thread_alive(INIT_TID.load(Ordering::Acquire)) == Some(false) {
+        mark_forked();
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wait_running(word: &AtomicU32) {
+    sys::wait_on_address(word, RUNNING);
+}
+
+/// In a child forked while init ran: init will never finish here; say so to every caller.
+#[cfg(target_os = "linux")]
+fn mark_forked() {
+    #[cfg(rt0_libc)]
+    INIT_PTHREAD.store(0, Ordering::Relaxed); // the parent's thread: nothing to join here
+    if state_word().load(Ordering::Acquire) == RUNNING {
+        finish_failed(InitError::with(InitErrorKind::Forked, 0, FORKED_MESSAGE));
+    }
+}
+
+/// `pthread_atfork` child handler (pthread path): runs in the child right after `fork`.
+#[cfg(all(rt0_libc, target_os = "linux"))]
+extern "C" fn atfork_child() {
+    mark_forked();
 }
 
 fn recorded_failure() -> InitError {
@@ -312,6 +383,7 @@ fn recorded_failure() -> InitError {
         1 => InitErrorKind::InitFailed,
         2 => InitErrorKind::Panicked,
         3 => InitErrorKind::StackAllocation,
+        5 => InitErrorKind::Forked,
         _ => InitErrorKind::ThreadCreate,
     };
     let ptr = FAIL_MSG.load(Ordering::Acquire);
@@ -330,6 +402,7 @@ fn kind_code(kind: InitErrorKind) -> u32 {
         InitErrorKind::InitFailed => 1,
         InitErrorKind::Panicked => 2,
         InitErrorKind::StackAllocation => 3,
+        InitErrorKind::Forked => 5,
         _ => 4,
     }
 }
@@ -388,7 +461,8 @@ pub fn prepare(creator: u32, stack_size: fn(&Args) -> usize) -> usize {
         return 0;
     }
     ENTRY_TID.store(sys::thread_id(), Ordering::Release);
-    CREATOR.store(creator, Ordering::Release);
+    HAS_FINI.store(creator & CREATOR_HAS_FINI, Ordering::Relaxed);
+    CREATOR.store(creator & !CREATOR_HAS_FINI, Ordering::Release);
     // A loader that passes no arguments (musl): recover them before anyone reads them.
     #[cfg(target_os = "linux")]
     if crate::abi::initializer::ARGS_FROM_PROC_SELF && args().argv.is_null() {
@@ -466,16 +540,95 @@ fn encode(r: Result<(), CreateError>) -> u32 {
 
 #[cfg(rt0_libc)]
 unsafe extern "C" fn entry_create_pthread(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // A child forked while init runs must not wait for a thread it does not have. Registered
+    // with this image's __dso_handle (glibc's libc_nonshared wrapper), so dlclose removes it.
+    // Linux only for now: the libSystem stub rt0 links darwin images against (tools/darwin-sdk)
+    // has no pthread_atfork, and darwin has no destructor record yet (docs/reliability.md).
+    // SAFETY: a plain registration of a handler that only touches rt0's atomics.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::pthread_atfork(None, None, Some(atfork_child))
+    };
+    // Joinable when the destructor will join it; detached otherwise, so nothing leaks.
+    let detached = HAS_FINI.load(Ordering::Relaxed) == 0;
     // SAFETY: the entry passes rt0_init_thread_main, which takes no argument.
-    encode(unsafe { crate::thread::pthread_create_detached(stack_size, start, arg) })
+    let r = unsafe { crate::thread::pthread_create_with(stack_size, start, arg, detached) };
+    if let Ok(thread) = r {
+        if !detached {
+            INIT_PTHREAD.store(thread as usize, Ordering::Release);
+        }
+    }
+    encode(r.map(drop))
 }
 
-/// The entry stub's raw path: [`crate::thread::try_newosproc0`], with the error encoded.
+/// The entry stub's raw path: [`crate::thread::try_newosproc0`], with the error encoded, and
+/// the init thread's exit word armed where the port reports thread exit.
 #[no_mangle]
 #[doc(hidden)]
 pub unsafe extern "C" fn rt0_entry_create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    INIT_EXIT_WORD.store(NO_THREAD, Ordering::Relaxed);
     // SAFETY: the entry passes rt0_init_thread_main, which uses rt0's raw calls only on this path.
-    encode(unsafe { crate::thread::try_newosproc0(stack_size, start, arg) })
+    let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg, Some(&INIT_EXIT_WORD)) };
+    if let Ok(_tid) = r {
+        // With CLONE_PARENT_SETTID the kernel stored the thread id before the thread ran; a port
+        // that does not report exit left the word untouched.
+        if INIT_EXIT_WORD.load(Ordering::Acquire) != NO_THREAD {
+            INIT_EXIT_REPORTED.store(1, Ordering::Release);
+        }
+        // Linux: clone returned the thread id; known now, before any waiter may need it.
+        #[cfg(target_os = "linux")]
+        let _ = INIT_TID.compare_exchange(0, _tid as u64, Ordering::AcqRel, Ordering::Acquire);
+    }
+    encode(r.map(drop))
+}
+
+/// The library destructor the entry stub registers (Linux x86_64: `.fini_array`), run by the
+/// loader at `dlclose`, before the image is unmapped, and at `exit`.
+///
+/// Returns once no thread can run this image's code any more: init has finished (waiting for it
+/// like an export would) and the init thread has ended: pthread path, joined; raw path, the
+/// kernel cleared its exit word (`CLONE_CHILD_CLEARTID`). It returns at once when the entry never
+/// ran, when called on the init thread itself (init called `exit`), and in a child forked while
+/// init ran (no init thread there). Consequence: `exit` while init is still running waits for
+/// init to finish; `_exit`/`exit_group` does not.
+#[no_mangle]
+#[doc(hidden)]
+pub extern "C" fn rt0_entry_fini() {
+    if state_word().load(Ordering::Acquire) == PENDING {
+        return;
+    }
+    let me = sys::thread_id();
+    let init_tid = INIT_TID.load(Ordering::Acquire);
+    if me != 0 && me == init_tid {
+        return;
+    }
+    // Init finished, failed, or (fork child) is known never to finish here.
+    let _ = wait_slow();
+    #[cfg(rt0_libc)]
+    {
+        let thread = INIT_PTHREAD.swap(0, Ordering::AcqRel);
+        if thread != 0 {
+            // SAFETY: the joinable init thread, joined once (swap above); it ends right after
+            // recording the state, so this returns promptly.
+            unsafe { libc::pthread_join(thread as libc::pthread_t, core::ptr::null_mut()) };
+        }
+    }
+    if INIT_EXIT_REPORTED.load(Ordering::Acquire) != 0 {
+        // The thread has recorded its outcome and is at most a few instructions (munmap, exit)
+        // from its end. The kernel's wake is a shared-futex wake, so nap and re-check rather than
+        // wait on it with rt0's private futex calls.
+        loop {
+            let tid = INIT_EXIT_WORD.load(Ordering::Acquire);
+            if tid == 0 || tid == NO_THREAD {
+                break;
+            }
+            #[cfg(target_os = "linux")]
+            if crate::procself::thread_alive(tid as u64) == Some(false) {
+                break; // fork child: the word was copied from the parent and nobody clears it
+            }
+            sys::sleep_ms(1);
+        }
+    }
 }
 
 /// The entry stub's last call: records a thread-creation failure (0 = none). Never ends the host.

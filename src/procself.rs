@@ -165,3 +165,50 @@ fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
     let _ = unsafe { raw::syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
     result
 }
+
+/// Whether thread `tid` of this process still exists: `Some(false)` once `/proc/self/task/<tid>`
+/// is gone (the thread ended, or this is a child forked after it was created: a fork child has
+/// only the forking thread), `None` when `/proc` cannot tell (not mounted).
+pub(crate) fn thread_alive(tid: u64) -> Option<bool> {
+    if tid == 0 || open_close(b"/proc/self/task\0").is_err() {
+        return None;
+    }
+    const PREFIX: &[u8] = b"/proc/self/task/";
+    let mut path = [0u8; 40];
+    let mut digits = [0u8; 20];
+    let mut v = tid;
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(digits.len() - len..).unwrap_or(&[]);
+    // Written without indexing that could panic (see entry.rs `report`); the NUL is already there.
+    for (slot, &b) in path.iter_mut().zip(PREFIX.iter().chain(digits)) {
+        *slot = b;
+    }
+    Some(open_close(&path).is_ok())
+}
+
+/// Opens `path` (NUL-terminated, absolute) read-only and closes it again.
+fn open_close(path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: `path` is NUL-terminated; the kernel only reads it.
+    let fd = unsafe {
+        raw::syscall6(
+            Nr(nr::OPENAT),
+            Arg(0),
+            Arg(path.as_ptr() as usize),
+            Arg(k::O_RDONLY | k::O_CLOEXEC),
+            Arg(0),
+            Arg(0),
+            Arg(0),
+        )
+    }?;
+    // SAFETY: the descriptor is ours and used by nothing else.
+    let _ = unsafe { raw::syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+    Ok(())
+}

@@ -41,13 +41,20 @@ pub struct CreateError {
     pub errno: Errno,
 }
 
-/// The 16 bytes at the top of a raw stack; the new thread's stack pointer starts here and the
+/// The 32 bytes at the top of a raw stack; the new thread's stack pointer starts here and the
 /// trampoline reads them to free the mapping when the thread ends. Layout shared with
-/// `arch/<triple>/syscall.S` (two pointer-sized words).
+/// `arch/<triple>/syscall.S` (four pointer-sized words; every port reads the first two, a port
+/// that can report thread exit also reads the third).
 #[repr(C, align(16))]
 struct StackHeader {
     map_base: usize,
     map_len: usize,
+    /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux
+    /// x86_64: clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new
+    /// thread's id there before the thread runs and clears it (and wakes futex waiters) once the
+    /// thread has ended: the only sure sign that the thread no longer runs code of this image.
+    exit_word: usize,
+    _reserved: usize,
 }
 
 extern "C" {
@@ -119,6 +126,23 @@ fn mapping_size(stack_size: usize) -> Option<usize> {
 /// thread-local storage, libc or `std` (only [`crate::sys::raw`]), and `arg` must stay valid for
 /// as long as `start` uses it.
 pub unsafe fn try_newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+    // SAFETY: forwarded to the caller; no exit word.
+    unsafe { spawn_raw(stack_size, start, arg, None) }.map(drop)
+}
+
+/// [`try_newosproc0`], returning the kernel's result (Linux: the new thread's id), and with an
+/// optional exit word: see [`StackHeader::exit_word`]. Before the call the word should hold a
+/// value no thread id has (`u32::MAX`); if it still does afterwards, the port does not report
+/// thread exit.
+///
+/// # Safety
+/// As for [`try_newosproc0`].
+pub(crate) unsafe fn spawn_raw(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+    exit_word: Option<&'static core::sync::atomic::AtomicU32>,
+) -> Result<usize, CreateError> {
     let fail = |stage, errno| CreateError { stage, errno };
     let len = mapping_size(stack_size).ok_or(fail(CreateStage::Stack, Errno::ENOMEM))?;
 
@@ -136,7 +160,14 @@ pub unsafe fn try_newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void
     }
     let header = (base as usize + len - core::mem::size_of::<StackHeader>()) as *mut StackHeader;
     // SAFETY: the header is inside the read/write part of the mapping.
-    unsafe { header.write(StackHeader { map_base: base as usize, map_len: len }) };
+    unsafe {
+        header.write(StackHeader {
+            map_base: base as usize,
+            map_len: len,
+            exit_word: exit_word.map_or(0, |w| w.as_ptr() as usize),
+            _reserved: 0,
+        })
+    };
 
     // Block every signal in this thread only, so no handler runs on the new thread before it is
     // ready; the new thread inherits the full mask.
@@ -150,7 +181,7 @@ pub unsafe fn try_newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void
     let _ = raw::thread_sigmask(SigHow::SetMask, Some(old));
 
     match Errno::result(r) {
-        Ok(_) => Ok(()),
+        Ok(tid) => Ok(tid),
         Err(e) => {
             // SAFETY: no thread runs on the stack.
             let _ = unsafe { raw::munmap(base, len) };
@@ -190,6 +221,22 @@ pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
 /// `arg` must stay valid for as long as `start` uses it.
 #[cfg(rt0_libc)]
 pub unsafe fn pthread_create_detached(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+    // SAFETY: forwarded to the caller.
+    unsafe { pthread_create_with(stack_size, start, arg, true) }.map(drop)
+}
+
+/// [`pthread_create_detached`], or a joinable thread when `detached` is false; returns the
+/// thread's handle (which the caller must join when it is joinable).
+///
+/// # Safety
+/// As for [`pthread_create_detached`].
+#[cfg(rt0_libc)]
+pub(crate) unsafe fn pthread_create_with(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+    detached: bool,
+) -> Result<libc::pthread_t, CreateError> {
     let fail = |errno: i32| CreateError { stage: CreateStage::Create, errno: Errno(errno) };
     // SAFETY: plain pthread calls on locals.
     unsafe {
@@ -208,7 +255,8 @@ pub unsafe fn pthread_create_detached(stack_size: usize, start: StartFn, arg: *m
             libc::pthread_attr_destroy(&mut attr);
             return Err(CreateError { stage: CreateStage::Stack, errno: Errno(rc) });
         }
-        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let detach = if detached { libc::PTHREAD_CREATE_DETACHED } else { libc::PTHREAD_CREATE_JOINABLE };
+        libc::pthread_attr_setdetachstate(&mut attr, detach);
         let old = crate::sys::thread_sigmask(SigHow::SetMask, SigSet::FULL);
         let mut thread: libc::pthread_t = core::mem::zeroed();
         // libc declares the routine as a safe fn; ours is unsafe only because of its contract,
@@ -223,6 +271,6 @@ pub unsafe fn pthread_create_detached(stack_size: usize, start: StartFn, arg: *m
             // glibc reports a stack it cannot map as EAGAIN; both are "the thread was not made".
             return Err(fail(rc));
         }
+        Ok(thread)
     }
-    Ok(())
 }

@@ -12,7 +12,8 @@
  *
  * What it does (Go's _rt0_amd64_lib, with a failure recorded instead of ending the host):
  *   1. saves argc/argv/envp in rt0_entry_args (read by rt0's Rust code; layout in src/entry.rs),
- *   2. creator = rt0_thread_create_hook ? 1 (pthread) : 2 (raw),
+ *   2. creator = rt0_thread_create_hook ? 1 (pthread) : 2 (raw), plus flag 4: this stub also
+ *      registers the destructor rt0_entry_fini (.fini_array below),
  *   3. stack = rt0_entry_prepare(creator)   (marks init running; 0 = already ran, stop),
  *   4. err = hook(stack, rt0_init_thread_main, 0)            when the libc hook is linked,
  *      err = rt0_entry_create_raw(stack, rt0_init_thread_main, 0)   otherwise,
@@ -30,6 +31,7 @@
 	.hidden	rt0_entry_create_raw
 	.hidden	rt0_entry_finish
 	.hidden	rt0_init_thread_main
+	.hidden	rt0_entry_fini
 	.type	rt0_lib_entry, @function
 	.p2align 4
 rt0_lib_entry:
@@ -52,7 +54,8 @@ rt0_lib_entry:
 	test	%rbx, %rbx
 	jz	1f
 	mov	$1, RT0_C_ARG0_32			/* ... or pthread when the hook exists */
-1:	call	rt0_entry_prepare			/* rax = stack size, 0 = nothing to do */
+1:	or	$4, RT0_C_ARG0_32			/* flag 4: this stub registers rt0_entry_fini below */
+	call	rt0_entry_prepare			/* rax = stack size, 0 = nothing to do */
 	test	%rax, %rax
 	jz	3f
 	mov	%rax, RT0_C_ARG0			/* arg 0: stack size */
@@ -79,6 +82,16 @@ rt0_lib_entry:
 	.section .init_array, "aw", @init_array
 	.p2align 3
 	.quad	rt0_lib_entry
+
+/*
+ * The destructor record: glibc calls .fini_array entries with no arguments at dlclose (before the
+ * image is unmapped) and at exit. rt0_entry_fini (src/entry.rs) returns once init has finished
+ * and the init thread is gone (pthread: joined; raw: the kernel cleared its exit word), so no
+ * thread runs this image's code when it goes away (golang/go#11100).
+ */
+	.section .fini_array, "aw", @fini_array
+	.p2align 3
+	.quad	rt0_entry_fini
 
 /*
  * State shared with src/entry.rs. Keeping it in this object is deliberate: every export reads

@@ -201,6 +201,11 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32) {
     backend::wait_on_address(word, expected, 0)
 }
 
+/// [`wait_on_address`] for at most `timeout_us` microseconds (0 = no limit).
+pub fn wait_on_address_timeout(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    backend::wait_on_address(word, expected, timeout_us)
+}
+
 /// Wakes every thread blocked in [`wait_on_address`] on `word`.
 pub fn wake_all(word: &AtomicU32) {
     backend::wake_all(word)

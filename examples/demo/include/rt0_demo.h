@@ -5,6 +5,8 @@
  *   RT0_DEMO_INIT_SLEEP_MS=N   init takes N ms
  *   RT0_DEMO_INIT_FAIL=1       init fails
  *   RT0_DEMO_STACK_BYTES=N     the init thread's stack size
+ *   RT0_DEMO_INIT_OVERFLOW=1   init recurses until its stack overflows (dies on the guard page)
+ *   RT0_DEMO_INIT_CALLS_EXPORT=1  init calls rt0_demo_ready() itself (must not deadlock)
  */
 #ifndef RT0_DEMO_H
 #define RT0_DEMO_H
@@ -25,6 +27,10 @@ unsigned long long rt0_demo_init_sigmask(void); /* low 64 bits of init's blocked
 int rt0_demo_state(void);                 /* 0 pending, 1 running, 2 done, 3 failed: no wait */
 const char *rt0_demo_error(void);         /* the failure message, NULL when init did not fail; waits */
 long long rt0_demo_thread_id(void);       /* the calling thread's OS thread id; no wait */
+int rt0_demo_init_export_result(void);   /* init's own rt0_demo_ready(): 0 = returned 0 at once
+                                             (CalledFromInit), -1 = not asked; waits */
+unsigned long long rt0_demo_init_stack_addr(void); /* address of a local of init, 0 until set; no wait */
+char *const *rt0_demo_envp(void);         /* the envp pointer rt0 saved at load; no wait */
 /* Calls rt0::newosproc0(stack_bytes, ...) with a start routine that does nothing: on failure the
  * process prints rt0's exact message on fd 2 and exits 1. Returns 0 once the thread exists. */
 int rt0_demo_newosproc0(unsigned long long stack_bytes);

@@ -8,13 +8,16 @@
 #![deny(missing_docs)]
 
 use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void, CStr};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use rt0::{Args, InitError};
 
 rt0::lib_entry!(init, stack_size = stack_size);
 
 static INIT_ARGC: AtomicUsize = AtomicUsize::new(0);
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
+static INIT_STACK_ADDR: AtomicUsize = AtomicUsize::new(0);
+/// What init's own call of an export gave (`RT0_DEMO_INIT_CALLS_EXPORT=1`); -1 = not asked.
+static INIT_EXPORT_RESULT: AtomicI32 = AtomicI32::new(-1);
 
 /// Parses a decimal environment value; `None` when absent or not a number.
 fn env_number(args: &Args, name: &str) -> Option<u64> {
@@ -32,8 +35,24 @@ fn stack_size(args: &Args) -> usize {
 
 /// The demo's init: records what it saw, then sleeps or fails on request.
 fn init(args: &Args) -> Result<(), InitError> {
+    let marker = 0u8;
+    INIT_STACK_ADDR.store(core::hint::black_box(&marker) as *const u8 as usize, Ordering::Relaxed);
     INIT_SIGMASK.store(rt0::sys::current_sigmask().0, Ordering::Relaxed);
     INIT_ARGC.store(args.argc(), Ordering::Relaxed);
+    if args.env("RT0_DEMO_INIT_CALLS_EXPORT").map(CStr::to_bytes) == Some(b"1") {
+        // An export called from init itself must return at once (CalledFromInit), not deadlock.
+        let ready = rt0_demo_ready();
+        let called_from_init =
+            matches!(rt0::wait_init_done(), Err(e) if e.kind() == rt0::InitErrorKind::CalledFromInit);
+        INIT_EXPORT_RESULT.store(if ready == 0 && called_from_init { 0 } else { 1 + ready }, Ordering::Relaxed);
+    }
+    if args.env("RT0_DEMO_INIT_OVERFLOW").map(CStr::to_bytes) == Some(b"1") {
+        // Recurse until the stack runs into its guard page: the process must die of SIGSEGV (or
+        // SIGBUS), never run on over whatever lies below the stack.
+        let depth = overflow(0);
+        rt0::sys::write_all(2, b"rt0-demo: the stack overflow did not fault\n");
+        INIT_ARGC.store(depth, Ordering::Relaxed);
+    }
     if let Some(ms) = env_number(args, "RT0_DEMO_INIT_SLEEP_MS") {
         rt0::sys::sleep_ms(ms.min(u32::MAX as u64) as u32);
     }
@@ -41,6 +60,18 @@ fn init(args: &Args) -> Result<(), InitError> {
         return Err(InitError::new("rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)"));
     }
     Ok(())
+}
+
+/// Recurses with a 256-byte frame (well under the guard page, so no frame can jump it) until
+/// the stack is exhausted.
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn overflow(depth: usize) -> usize {
+    let mut frame = [0u8; 256];
+    frame[depth % 256] = depth as u8;
+    let frame = core::hint::black_box(&mut frame);
+    // Not a tail call: the frame is used after the recursive call returns.
+    overflow(depth + 1).wrapping_add(frame[(depth + 1) % 256] as usize)
 }
 
 /// 1 when init completed, 0 when it failed.
@@ -129,6 +160,28 @@ pub extern "C" fn rt0_demo_error() -> *const c_char {
             MESSAGE.as_ptr().cast()
         }
     }
+}
+
+/// What init got when it called `rt0_demo_ready` itself (`RT0_DEMO_INIT_CALLS_EXPORT=1`):
+/// 0 = it returned 0 at once with `CalledFromInit` (the defined answer), 1 or 2 = something
+/// else, -1 = init was not asked to. Waits.
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_export_result() -> c_int {
+    let _ = rt0::wait_init_done();
+    INIT_EXPORT_RESULT.load(Ordering::Relaxed)
+}
+
+/// The address of a local variable of init (somewhere on the init thread's stack), 0 until
+/// init stored it (its first action). No wait, so a host can look at the stack while init runs.
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_stack_addr() -> c_ulonglong {
+    INIT_STACK_ADDR.load(Ordering::Relaxed) as c_ulonglong
+}
+
+/// The `envp` pointer rt0 saved at load (the loader's own vector, not a copy). No wait.
+#[no_mangle]
+pub extern "C" fn rt0_demo_envp() -> *const *const c_char {
+    rt0::args().envp()
 }
 
 /// The calling thread's OS thread id, without waiting.
