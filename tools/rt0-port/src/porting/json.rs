@@ -57,7 +57,8 @@ impl Json {
         }
     }
 
-    /// The number inside a `Num`, when it is a non-negative integer.
+    /// The number inside a `Num`, when it is a non-negative integer (used by the tool's tests).
+    #[allow(dead_code)]
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Json::Num(n) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
