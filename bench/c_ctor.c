@@ -5,6 +5,7 @@
  * condvar (with an atomic fast path) before doing its work. No argc/argv capture, no failure
  * reporting, no signal masking: the practical floor for "init on another thread at load time".
  */
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -39,4 +40,10 @@ int c_ready(void) {
     return 1;
 }
 
-int main(void) { return c_ready() == 1 ? 0 : 1; }
+/* With an argument: _exit right after the export returned (exec-to-ready: no destructors). */
+int main(int argc, char **argv) {
+    (void)argv;
+    int status = c_ready() == 1 ? 0 : 1;
+    if (argc > 1) _exit(status);
+    return status;
+}

@@ -1,3 +1,10 @@
 /* (c) Go c-archive host: calls the archive's one export. */
+#include <unistd.h>
 #include "libgoready.h"
-int main(void) { return GoReady() == 1 ? 0 : 1; }
+/* With an argument: _exit right after the export returned (exec-to-ready: no destructors). */
+int main(int argc, char **argv) {
+    (void)argv;
+    int status = GoReady() == 1 ? 0 : 1;
+    if (argc > 1) _exit(status);
+    return status;
+}
