@@ -1,0 +1,43 @@
+/* Item 11: while init runs (the demo's init sleeps), its stack is a read/write, never executable,
+ * mapping with an inaccessible guard mapping right below it; rt0 keeps the loader's argv/envp
+ * pointers (no copy). */
+#include "rel_api.h"
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int main(int argc, char **argv) {
+    (void)argc;
+    char **env_at_start = environ;
+    rel_load();
+    unsigned long long addr = 0;
+    for (int i = 0; i < 2000 && !(addr = rt0_demo_init_stack_addr()); i++) {
+        struct timespec d = {0, 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    int state_while_reading = rt0_demo_state();
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], perms[8] = "", below_perms[8] = "(none)";
+    unsigned long long lo, hi, prev_hi = 0, found_lo = 0, found_hi = 0, below_size = 0;
+    char prev_perms[8] = "";
+    unsigned long long prev_lo = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        char p[8];
+        if (sscanf(line, "%llx-%llx %7s", &lo, &hi, p) != 3) continue;
+        if (addr >= lo && addr < hi) {
+            strcpy(perms, p);
+            found_lo = lo;
+            found_hi = hi;
+            if (prev_hi == lo) { strcpy(below_perms, prev_perms); below_size = prev_hi - prev_lo; }
+        }
+        prev_lo = lo; prev_hi = hi; strcpy(prev_perms, p);
+    }
+    if (f) fclose(f);
+    int ready = rt0_demo_ready();
+    printf("ready=%d\nstate_while_reading=%d\nstack_perms=%s\nstack_size=%llu\nbelow_perms=%s\nbelow_size=%llu\n",
+           ready, state_while_reading, perms, found_hi - found_lo, below_perms, below_size);
+    printf("argv0_same_pointer=%d\nenvp_same_pointer=%d\n", rt0_demo_argv(0) == argv[0],
+           (char **)rt0_demo_envp() == env_at_start);
+    return 0;
+}
