@@ -201,3 +201,61 @@ pub fn check_thread_create(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: 
     }
     Ok(())
 }
+
+/// mmap flag bits XNU knows (<sys/mman.h>: SHARED PRIVATE FIXED RENAME NORESERVE NOEXTEND
+/// HASSEMAPHORE NOCACHE JIT ANON RESILIENT_CODESIGN RESILIENT_MEDIA 32BIT TRANSLATED_ALLOW_EXECUTE
+/// UNIX03 TPRO).
+const MAP_KNOWN: u64 = 0x1 | 0x2 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x20000 | 0x40000 | 0x80000;
+
+/// At every syscall whose arguments have a recognisable shape: each argument is read from the
+/// register `[syscall] arg_registers` names for its position, and must look like what the call
+/// takes there. When it does not, the other argument registers are searched for a value that
+/// does, to name where the stub put it.
+pub fn check_args(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, num: u64, pc: u64) -> Result<(), String> {
+    let f = file(d);
+    let regs = &d.syscall.arg_registers;
+    let val = |i: usize| regs.get(i).and_then(|r| cpu.reg(r)).map(|_| cpu.read(uc, &regs[i])).unwrap_or(0);
+    let elsewhere = |skip: usize, ok: &dyn Fn(u64) -> bool| -> String {
+        let hits: Vec<String> = (0..regs.len())
+            .filter(|&i| i != skip && ok(val(i)))
+            .map(|i| format!("{} (argument {i} by the description) holds {:#x}", regs[i], val(i)))
+            .collect();
+        if hits.is_empty() {
+            "no other argument register holds one".into()
+        } else {
+            hits.join(", ")
+        }
+    };
+    let bad = |call: &str, i: usize, name: &str, what: &str, found: String| -> String {
+        let r = regs.get(i).map(String::as_str).unwrap_or("?");
+        format!(
+            "conformance: {call} at {pc:#x}: {f} ([syscall] arg_registers) says argument {i} (`{name}`) travels in {r}, \
+             but {r} = {:#x} is not {what}; {found} — the stub and the description disagree about {r}",
+            val(i)
+        )
+    };
+    match num {
+        // mmap(addr, len, prot, flags, fd, pos) (XNU bsd/kern/syscalls.master 197)
+        197 => {
+            let is_prot = |v: u64| v <= 7;
+            let is_flags = |v: u64| v != 0 && v & !MAP_KNOWN == 0 && v & 0x3 != 0x3;
+            if !is_prot(val(2)) {
+                return Err(bad("mmap (197)", 2, "prot", "a PROT_* value", elsewhere(2, &is_prot)));
+            }
+            if !is_flags(val(3)) {
+                return Err(bad("mmap (197)", 3, "flags", "a MAP_* flags word", elsewhere(3, &is_flags)));
+            }
+        }
+        // __ulock_wait(operation, addr, value, timeout) / __ulock_wake(operation, addr, wake_value)
+        // (XNU bsd/kern/syscalls.master 515/516; opcodes 1..=5 in <sys/ulock.h>).
+        515 | 516 => {
+            let is_op = |v: u64| (1..=5).contains(&(v & 0xff)) && v >> 32 == 0;
+            if !is_op(val(0)) {
+                let call = if num == 515 { "__ulock_wait (515)" } else { "__ulock_wake (516)" };
+                return Err(bad(call, 0, "operation", "a UL_* operation", elsewhere(0, &is_op)));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

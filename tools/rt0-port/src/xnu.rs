@@ -44,6 +44,12 @@ pub const SIGCANTMASK: u32 = (1 << (emu::SIGKILL - 1)) | (1 << (emu::SIGSTOP - 1
 pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc: u64) {
     let cpu = st.cpu;
     st.trace(format!("syscall {num}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) from {pc:#x}", a[0], a[1], a[2], a[3], a[4], a[5]));
+    if let Some(d) = st.opts.desc.clone() {
+        if let Err(msg) = crate::conformance::check_args(&d, cpu, uc, num, pc) {
+            st.fatal(uc, STATUS_CONFORMANCE, msg);
+            return;
+        }
+    }
     let r: Result<(u64, u64), u64> = match num {
         // XNU bsd/kern/kern_exit.c exit → exit1: the whole process, status & 0xff.
         SYS_EXIT => {

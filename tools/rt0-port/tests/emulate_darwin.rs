@@ -361,33 +361,44 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn broken_stub_fails_conformance_naming_the_register() {
-    // A copy of arch/ whose x86_64-apple-darwin stub puts bsdthread_create's flags in r10 and
-    // pthread in r8 (swapped), while abi.toml still says pthread=r10, flags=r8.
+/// Build the demo (raw path) from a copy of arch/ whose x86_64-apple-darwin stub has the macro
+/// names `a` and `b` swapped, while its abi.toml is unchanged, and run it.
+fn broken_stub(tag: &str, a: &str, b: &str) -> Run {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let arch = tmp.join("broken-arch");
+    let arch = tmp.join(format!("broken-arch-{tag}"));
     let _ = std::fs::remove_dir_all(&arch);
     copy_dir(&root().join("arch"), &arch);
     let stub = arch.join(TRIPLE).join("syscall.S");
     let text = std::fs::read_to_string(&stub).unwrap();
-    assert!(
-        text.contains("RT0_THREAD_CREATE_pthread") && text.contains("RT0_THREAD_CREATE_flags"),
-        "the stub no longer names RT0_THREAD_CREATE_pthread/_flags; update this test"
-    );
-    let swapped = text
-        .replace("RT0_THREAD_CREATE_pthread", "@PTHREAD@")
-        .replace("RT0_THREAD_CREATE_flags", "RT0_THREAD_CREATE_pthread")
-        .replace("@PTHREAD@", "RT0_THREAD_CREATE_flags");
+    assert!(text.contains(a) && text.contains(b), "the stub no longer names {a}/{b}; update this test");
+    let swapped = text.replace(a, "@SWAP@").replace(b, a).replace("@SWAP@", b);
     std::fs::write(&stub, swapped).unwrap();
     // A target dir of its own, emptied first: cargo does not watch the copy.
-    let target = tmp.join("broken-target");
+    let target = tmp.join(format!("broken-target-{tag}"));
     let _ = std::fs::remove_dir_all(&target);
     let arch_s = arch.display().to_string();
     let target_s = target.display().to_string();
-    let r = emulate_with(&["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)]);
+    emulate_with(&["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)])
+}
+
+#[test]
+fn broken_stub_fails_conformance_naming_the_register() {
+    // bsdthread_create's flags put in r10 and pthread in r8 (swapped), while abi.toml still says
+    // pthread=r10, flags=r8.
+    let r = broken_stub("thread-create", "RT0_THREAD_CREATE_pthread", "RT0_THREAD_CREATE_flags");
     assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
     assert!(r.stderr.contains("conformance: bsdthread_create"), "{r}");
     assert!(r.stderr.contains("register r8 carries `flags`"), "the message must name r8: {r}");
     assert!(r.stderr.contains("it is in r10"), "the message must say where the value went: {r}");
+}
+
+#[test]
+fn broken_generic_syscall_stub_fails_conformance() {
+    // The generic syscall stub with arguments 3 and 4 (r10, r8) swapped: the first mmap of the
+    // raw path gets its flags in r8 and its fd (-1) in r10.
+    let r = broken_stub("syscall-args", "RT0_SYSCALL_ARG3", "RT0_SYSCALL_ARG4");
+    assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
+    assert!(r.stderr.contains("conformance: mmap (197)"), "{r}");
+    assert!(r.stderr.contains("travels in r10"), "the message must name r10: {r}");
+    assert!(r.stderr.contains("r8 (argument 4 by the description) holds 0x1002"), "and where the flags went: {r}");
 }
