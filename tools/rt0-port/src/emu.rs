@@ -71,6 +71,8 @@ pub struct Options {
     pub desc: Option<Description>,
     /// Where to write the run report (threads, masks, syscall counts).
     pub report: Option<std::path::PathBuf>,
+    /// After a thread create, the creator keeps the CPU (default: the new thread runs first).
+    pub parent_first: bool,
 }
 
 /// Why a thread is not running.
@@ -156,6 +158,8 @@ pub struct State {
     pub report: Vec<String>,
     pub next_tid: u64,
     tsd_next: u64,
+    /// The stop was only to apply a pc change: resume the same thread (not a scheduling point).
+    pub resume_same: bool,
 }
 
 /// dyld's progress through initializers and main (DYLD dyld/dyldMain.cpp start →
@@ -418,6 +422,7 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         report: Vec::new(),
         next_tid: 0x2a0b1,
         tsd_next: TSD_BASE,
+        resume_same: false,
     }));
     {
         let mut st = state.borrow_mut();
@@ -569,7 +574,13 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
             let start = if first { 0 } else { (last_ran + 1) % n };
             first = false;
             let mut pick = None;
+            if std::mem::take(&mut st.resume_same) && st.threads[last_ran].run == Run::Runnable {
+                pick = Some(last_ran);
+            }
             for k in 0..n {
+                if pick.is_some() {
+                    break;
+                }
                 let i = (start + k) % n;
                 if st.threads[i].run == Run::Runnable {
                     pick = Some(i);

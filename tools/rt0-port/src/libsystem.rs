@@ -452,8 +452,10 @@ fn pthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
         let _ = uc.mem_write(out, &pthread.to_le_bytes());
     }
     st.trace(format!("pthread_create: thread {} func={func:#x} arg={arg:#x} mask={mask:#x}", idx + 1));
-    // Let the scheduler pick again (the new thread may run first, as on a real machine).
-    st.switch(uc);
+    // Let the scheduler pick again: the new thread runs first unless --parent-first.
+    if !st.opts.parent_first {
+        st.switch(uc);
+    }
     0
 }
 
@@ -484,6 +486,8 @@ fn dyld_next(st: &mut State, uc: &mut Unicorn<'_, ()>) {
         cpu.setup_call_from_hook(uc, main, &args[..4], ret, top);
         st.cur().redirect = Some(main);
     }
-    // The pc changed inside the trap: stop so the scheduler resumes at the new pc.
+    // The pc changed inside the trap: stop so the scheduler resumes this thread at the new pc
+    // (not a scheduling point: dyld runs initializers and main back to back).
+    st.resume_same = true;
     st.switch(uc);
 }

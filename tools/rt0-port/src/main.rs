@@ -2,7 +2,8 @@
 //!
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
-//! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [-- ARGS...]`
+//! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo]
+//! [--parent-first] [-- ARGS...]`
 //! builds the demo (or takes `--exe`), links it with a C host against the emulated libSystem,
 //! and runs it under an emulated XNU (see docs/emulator.md). Exits with the emulated status.
 
@@ -23,7 +24,8 @@ fn usage() -> ! {
     eprintln!(
         "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
-         \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [-- ARGS...]\n\
+         \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [--parent-first]\n\
+         \x20                      [-- ARGS...]\n\
          triples: x86_64-apple-darwin, aarch64-apple-darwin"
     );
     std::process::exit(2);
@@ -54,6 +56,7 @@ fn emulate(args: &[String]) -> i32 {
     let mut lazy = false;
     let mut check = true;
     let mut register_libsystem = false;
+    let mut parent_first = false;
     let mut rest: Vec<String> = Vec::new();
     let need = |it: &mut std::slice::Iter<String>, what: &str| -> String {
         it.next().cloned().unwrap_or_else(|| {
@@ -66,6 +69,7 @@ fn emulate(args: &[String]) -> i32 {
             "--raw" => p.raw = true,
             "--register-libsystem" => register_libsystem = true,
             "--no-demo" => p.no_demo = true,
+            "--parent-first" => parent_first = true,
             "--legacy-stack" => p.legacy_stack = true,
             "--host" => p.host = Some(PathBuf::from(need(&mut it, "--host"))),
             "--exe" => p.exe = Some(PathBuf::from(need(&mut it, "--exe"))),
@@ -137,6 +141,7 @@ fn emulate(args: &[String]) -> i32 {
         lazy_imports: lazy,
         desc,
         report,
+        parent_first,
     };
     match emu::run(&image, opts) {
         Ok(status) => status,

@@ -296,7 +296,9 @@ fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u
     st.threads[idx].raw_stack = Some((stack, header.0, header.1));
     st.threads[idx].pthread = pthread;
     st.trace(format!("bsdthread_create: thread {} at {start:#x} func={func:#x} arg={arg:#x} stack={stack:#x} sp={sp:#x}", idx + 1));
-    st.switch(uc);
+    if !st.opts.parent_first {
+        st.switch(uc);
+    }
     Some(Ok((pthread, 0)))
 }
 

@@ -233,6 +233,17 @@ fn exports_wait_with_a_tiny_quantum() {
     slow_init(&["--raw", "--quantum", "37", "--legacy-stack"], "raw");
 }
 
+#[test]
+fn exports_wait_when_the_creator_keeps_the_cpu() {
+    // --parent-first: after the create, the entry's thread keeps running through dyld into main,
+    // so main's first export call finds init not yet run, and must wait for it (no sleep knob).
+    for (opts, path) in [(&["--parent-first"][..], "pthread"), (&["--parent-first", "--raw"][..], "raw")] {
+        let r = emulate(opts, &["first"]);
+        assert_ne!(r.must("state_at_main"), "2", "init ran before main: {r}");
+        assert_init_on_other_thread(&r, path, &["first"]);
+    }
+}
+
 // --- failing init ----------------------------------------------------------------------------
 
 fn failing_init(opts: &[&str]) {
