@@ -352,6 +352,14 @@ fn unmodeled_syscall_stops_the_run() {
 }
 
 #[test]
+fn unresolved_imports_are_named() {
+    let r = emulate(&["--host", &host("unresolved.c")], &[]);
+    assert_eq!(r.status, 125, "{r}");
+    assert!(r.stderr.contains("unresolved imports: the emulated libSystem does not provide"), "{r}");
+    assert!(r.stderr.contains("_getpid") && r.stderr.contains("_getppid"), "{r}");
+}
+
+#[test]
 fn guard_page_touch_is_sigbus() {
     let r = emulate(&["--host", &host("guard.c")], &[]);
     assert_eq!(r.stdout, "before\n", "{r}");
