@@ -55,6 +55,8 @@ for h in HOSTS:
     sizes[h]["added"] = sizes[h]["text"] - sizes["bare"]["text"]
     sizes[h]["added_gc"] = sizes[h]["text_gc"] - sizes["bare"]["text_gc"]
 rss = {r[0]: float(r[1]) for r in rows("rss.txt")}
+rss_anon = {r[0]: float(r[5]) for r in rows("rss.txt")}
+rss_file = {r[0]: float(r[6]) for r in rows("rss.txt")}
 corerefs = {f"{r[0]} {r[1]}": int(r[2]) for r in rows("corerefs.txt")}
 p10 = {k: sorted(times[k])[len(times[k]) // 10] for k in KEYS}
 ratio_p10 = {k: p10[k] / p10[base(k)] for k in KEYS}
@@ -82,6 +84,8 @@ for h in ("rt0-pthread", "rt0-raw"):
     for suffix, how in (("", "default link"), (".gc", "--gc-sections")):
         d = rss[h + suffix] / rss["c-ctor" + suffix] - 1
         goals.append((f"peak RSS of {h} within 5% of the C ctor host, {how}", d <= 0.05, f"{d * 100:+.1f}%"))
+    d = rss_anon[h] / rss_anon["c-ctor"] - 1
+    goals.append((f"(explanatory) private RSS at exit of {h} within 5% of the C ctor host", d <= 0.05, f"{d * 100:+.1f}%"))
 
 results = {
     "machine": machine,
@@ -91,6 +95,8 @@ results = {
     "runs_per_command": {k: len(times[k]) for k in KEYS},
     "sizes": sizes,
     "peak_rss_kib": rss,
+    "rss_anon_at_exit_kib": rss_anon,
+    "rss_file_at_exit_kib": rss_file,
     "p10_s": p10,
     "ratio_to_bare_p10": ratio_p10,
     "ratio_to_bare_median_of_rounds": ratio_rounds_median,
@@ -130,13 +136,15 @@ md.append("")
 md.append("Size, memory and instruction counts:")
 md.append("")
 md.append("| host | text added, default link | text added, --gc-sections | peak RSS, default link | "
-          "peak RSS, --gc-sections | entry instructions (loader thread) | whole-process instructions |")
-md.append("|---|---:|---:|---:|---:|---:|---:|")
+          "peak RSS, --gc-sections | of it at exit: private / file-backed (default link) | "
+          "entry instructions (loader thread) | whole-process instructions |")
+md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 for h in HOSTS:
     cg_total = fmt_int(cg[h][0]) if cg[h][0] is not None else "n/a (1)"
     md.append(
         f"| {LABEL[h]} | {sizes[h]['added']:,} B | {sizes[h]['added_gc']:,} B | {rss[h]:,.0f} KiB | "
-        f"{rss[h + '.gc']:,.0f} KiB | {fmt_int(icount.get(h)) if h != 'bare' else '-'} | {cg_total} |")
+        f"{rss[h + '.gc']:,.0f} KiB | {rss_anon[h]:,.0f} / {rss_file[h]:,.0f} KiB | "
+        f"{fmt_int(icount.get(h)) if h != 'bare' else '-'} | {cg_total} |")
 md.append("")
 md.append("(1) valgrind cannot run the raw path: its clone wrapper answers rt0's `clone` (CLONE_SETTLS with "
           "tls = 0) with EFAULT.")
@@ -177,7 +185,9 @@ if plot_path:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    names = [LABEL[h].replace(" (", "\n(").replace(" + ", "\n+ ") for h in HOSTS]
+    SHORT = {"bare": "bare C", "c-ctor": "hand-written C", "go": "Go c-archive", "rt0-pthread": "rt0\npthread path",
+             "rt0-raw": "rt0\nraw path"}
+    names = [SHORT[h] for h in HOSTS]
     colors = ["#999999", "#4c72b0", "#dd8452", "#55a868", "#2e7d32"]
     ax = axes[0]
     xs = list(range(len(HOSTS)))

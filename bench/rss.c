@@ -1,12 +1,14 @@
 /* rss: the peak resident set of one run of a program, its own address space only.
  *
- *   rss PROGRAM [ARGS...]     prints "VmHWM_KiB exit_status"
+ *   rss PROGRAM [ARGS...]     prints "VmHWM_KiB exit_status RssAnon_KiB RssFile_KiB"
  *
  * getrusage/wait4's ru_maxrss (and so `/usr/bin/time -f %M`) is useless for small programs on
  * Linux: exec folds the forking parent's peak into the child's maxrss, so every small host
  * "uses" as much as its launcher. Instead the program runs under ptrace with
  * PTRACE_O_TRACEEXIT; at the exit stop its memory still exists and /proc/PID/status's VmHWM is
- * the peak of the address space exec created, all threads included.
+ * the peak of the address space exec created, all threads included. RssAnon and RssFile (at the
+ * exit stop, not peaks) split it: private memory, and file pages mapped (shared text of the
+ * program and its libraries, which the kernel's fault-around maps 64 KiB at a time).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -29,7 +31,7 @@ int main(int argc, char **argv) {
     if (waitpid(pid, &st, 0) < 0 || !WIFSTOPPED(st)) { perror("exec stop"); return 2; }
     ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)PTRACE_O_TRACEEXIT);
     ptrace(PTRACE_CONT, pid, 0, 0);
-    long hwm = -1;
+    long hwm = -1, anon = -1, file = -1;
     for (;;) {
         if (waitpid(pid, &st, 0) < 0) { perror("wait"); return 2; }
         if (WIFEXITED(st) || WIFSIGNALED(st)) break;
@@ -40,6 +42,8 @@ int main(int argc, char **argv) {
             FILE *f = fopen(path, "r");
             while (f && fgets(line, sizeof line, f))
                 if (strncmp(line, "VmHWM:", 6) == 0) sscanf(line + 6, "%ld", &hwm);
+                else if (strncmp(line, "RssAnon:", 8) == 0) sscanf(line + 8, "%ld", &anon);
+                else if (strncmp(line, "RssFile:", 8) == 0) sscanf(line + 8, "%ld", &file);
             if (f) fclose(f);
             sig = 0;
         } else if (sig == SIGTRAP) {
@@ -48,6 +52,6 @@ int main(int argc, char **argv) {
         ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig);
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    printf("%ld %d\n", hwm, code);
+    printf("%ld %d %ld %ld\n", hwm, code, anon, file);
     return hwm < 0 || code != 0;
 }
