@@ -73,6 +73,9 @@ pub struct Options {
     pub report: Option<std::path::PathBuf>,
     /// After a thread create, the creator keeps the CPU (default: the new thread runs first).
     pub parent_first: bool,
+    /// With a seed, each slice runs a pseudo-random 1..=quantum instructions (xorshift64*),
+    /// so different seeds interleave threads differently, reproducibly.
+    pub seed: Option<u64>,
 }
 
 /// Why a thread is not running.
@@ -160,6 +163,7 @@ pub struct State {
     tsd_next: u64,
     /// The stop was only to apply a pc change: resume the same thread (not a scheduling point).
     pub resume_same: bool,
+    rng: Option<u64>,
 }
 
 /// dyld's progress through initializers and main (DYLD dyld/dyldMain.cpp start →
@@ -423,6 +427,7 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         next_tid: 0x2a0b1,
         tsd_next: TSD_BASE,
         resume_same: false,
+        rng: opts.seed.map(|s| s | 1),
     }));
     {
         let mut st = state.borrow_mut();
@@ -665,7 +670,19 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
             st.fault = None;
         }
         let pc = uc.reg_read(cpu.pc_reg()).unwrap_or(0);
-        let quantum = state.borrow().opts.quantum;
+        let quantum = {
+            let mut st = state.borrow_mut();
+            let q = st.opts.quantum;
+            match st.rng.as_mut() {
+                Some(x) => {
+                    *x ^= *x >> 12;
+                    *x ^= *x << 25;
+                    *x ^= *x >> 27;
+                    1 + (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % q
+                }
+                None => q,
+            }
+        };
         let res = uc.emu_start(pc, 0, 0, quantum as usize);
         last_ran = pick;
         let mut st = state.borrow_mut();

@@ -3,7 +3,7 @@
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
 //! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo]
-//! [--parent-first] [-- ARGS...]`
+//! [--parent-first] [--seed N] [-- ARGS...]`
 //! builds the demo (or takes `--exe`), links it with a C host against the emulated libSystem,
 //! and runs it under an emulated XNU (see docs/emulator.md). Exits with the emulated status.
 
@@ -25,7 +25,7 @@ fn usage() -> ! {
         "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
          \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [--parent-first]\n\
-         \x20                      [-- ARGS...]\n\
+         \x20                      [--seed N] [-- ARGS...]\n\
          triples: x86_64-apple-darwin, aarch64-apple-darwin"
     );
     std::process::exit(2);
@@ -57,6 +57,7 @@ fn emulate(args: &[String]) -> i32 {
     let mut check = true;
     let mut register_libsystem = false;
     let mut parent_first = false;
+    let mut seed = None;
     let mut rest: Vec<String> = Vec::new();
     let need = |it: &mut std::slice::Iter<String>, what: &str| -> String {
         it.next().cloned().unwrap_or_else(|| {
@@ -70,6 +71,7 @@ fn emulate(args: &[String]) -> i32 {
             "--register-libsystem" => register_libsystem = true,
             "--no-demo" => p.no_demo = true,
             "--parent-first" => parent_first = true,
+            "--seed" => seed = Some(need(&mut it, "--seed").parse().unwrap_or_else(|_| usage())),
             "--legacy-stack" => p.legacy_stack = true,
             "--host" => p.host = Some(PathBuf::from(need(&mut it, "--host"))),
             "--exe" => p.exe = Some(PathBuf::from(need(&mut it, "--exe"))),
@@ -142,6 +144,7 @@ fn emulate(args: &[String]) -> i32 {
         desc,
         report,
         parent_first,
+        seed,
     };
     match emu::run(&image, opts) {
         Ok(status) => status,

@@ -244,6 +244,29 @@ fn exports_wait_when_the_creator_keeps_the_cpu() {
     }
 }
 
+#[test]
+fn exports_wait_under_many_interleavings() {
+    // Seeded random slices of 1..=64 instructions, both creators, both start orders: whatever the
+    // interleaving, every export sees a finished init on its own thread.
+    let mut states = std::collections::BTreeSet::new();
+    for seed in 1..=8u32 {
+        for (raw, path) in [(false, "pthread"), (true, "raw")] {
+            let seed_s = seed.to_string();
+            let mut o = vec!["--quantum", "64", "--seed", &seed_s];
+            if raw {
+                o.push("--raw");
+            }
+            if seed % 2 == 0 {
+                o.push("--parent-first");
+            }
+            let r = emulate(&o, &["s"]);
+            assert_init_on_other_thread(&r, path, &["s"]);
+            states.insert(r.report_line("virtual_ns=").unwrap().to_string());
+        }
+    }
+    assert!(states.len() > 4, "the seeds did not change the schedule: {states:?}");
+}
+
 // --- failing init ----------------------------------------------------------------------------
 
 fn failing_init(opts: &[&str]) {
