@@ -599,7 +599,7 @@ fn scenarios(ctx: &Ctx, d: &Description, triple: &str, shared: &mut Shared) -> V
                 cmd.arg("emulate").arg(triple).args(extra);
                 let out = cmd.stdin(Stdio::null()).output();
                 v.push(match out {
-                    Ok(o) if o.status.success() => step(&name, Verdict::Pass, format!("rt0-port emulate {triple} {}: status 0", extra.join(" "))),
+                    Ok(o) if o.status.success() => step(&name, Verdict::Pass, format!("rt0-port emulate {triple}{}{}: status 0", if extra.is_empty() { "" } else { " " }, extra.join(" "))),
                     Ok(o) => {
                         let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
                         let tail: Vec<&str> = text.lines().rev().take(6).collect();

@@ -84,9 +84,14 @@ impl Ctx {
         v
     }
 
-    /// Where `check` records verdicts and `list` reads them.
+    /// Where `check` records verdicts and `list` reads them: `target/rt0-port/last-check.json`,
+    /// or `.rt0-port-last-check.json` inside a foreign arch tree (a scratch copy keeps its own).
     pub fn results_file(&self) -> PathBuf {
-        self.root.join("target/rt0-port/last-check.json")
+        if self.foreign_arch {
+            self.arch.join(".rt0-port-last-check.json")
+        } else {
+            self.root.join("target/rt0-port/last-check.json")
+        }
     }
 
     /// Sets `RT0_ARCH_DIR` on a build command when working on a foreign arch tree.
