@@ -62,6 +62,9 @@ p10 = {k: sorted(times[k])[len(times[k]) // 10] for k in KEYS}
 ratio_p10 = {k: p10[k] / p10[base(k)] for k in KEYS}
 ratio_rounds_median = {k: statistics.median(round_ratio[k]) for k in KEYS}
 icount = {r[0]: int(r[2]) for r in rows("icount.txt")}
+a64_rows = rows("icount-aarch64.txt")
+icount_a64 = {r[0]: int(r[2]) for r in a64_rows if len(r) == 3 and r[2].isdigit()}
+a64_note = " ".join(a64_rows[0]) if a64_rows and not icount_a64 else ""
 cg = {r[0]: (None if r[1] == "-" else int(r[1]), None if r[2] == "-" else int(r[2])) for r in rows("callgrind.txt")}
 lat = {}
 for r in rows("latency.txt"):
@@ -102,6 +105,7 @@ results = {
     "ratio_to_bare_median_of_rounds": ratio_rounds_median,
     "libcore_symbols_referenced": corerefs,
     "entry_instructions_ptrace": icount,
+    "entry_instructions_aarch64_qemu": icount_a64 or a64_note,
     "callgrind": {h: {"total": cg[h][0], "entry": cg[h][1]} for h in HOSTS},
     "latency_ns": {" ".join(k): v for k, v in lat.items()},
     "goals": [{"goal": g, "met": m, "value": v} for g, m, v in goals],
@@ -151,6 +155,12 @@ md.append("(1) valgrind cannot run the raw path: its clone wrapper answers rt0's
 md.append("")
 md.append("Callgrind cross-check of the entry counts (`--toggle-collect=<entry>`, inclusive): " + ", ".join(
     f"{h} {fmt_int(cg[h][1])}" for h in HOSTS if h not in ("bare", "rt0-raw")) + ".")
+md.append("")
+if icount_a64:
+    md.append("aarch64 (qemu-user 7.2, `-singlestep -d exec`, `bench/qcount.py`; non-PIE hosts, counts only): "
+              "instructions in the load-time entry: " + ", ".join(f"{LABEL[h]} {icount_a64[h]:,}" for h in HOSTS if h in icount_a64) + ".")
+else:
+    md.append(f"aarch64 instruction counts: {a64_note or 'not run'}.")
 md.append("")
 md.append("libcore symbols referenced by the Rust objects in librt0_demo.a (any one makes a default link pull in "
           "libcore's whole precompiled object): " + ", ".join(f"{k}: {v}" for k, v in corerefs.items()) + ".")
