@@ -495,12 +495,28 @@ pub fn run_init(init: fn(&Args) -> Result<(), InitError>) {
     }
 }
 
+/// With `std`, a panic in init is caught on the init thread (the library must be built with
+/// `panic = "unwind"`; under `panic = "abort"` the process ends, as for any Rust panic) and kept
+/// as an [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>`
+/// (a `&str` or `String` payload; other payloads give `rt0: init panicked`). The message is
+/// allocated once and leaked, so it lives as long as the process.
 #[cfg(feature = "std")]
 fn call_init(init: fn(&Args) -> Result<(), InitError>) -> Result<(), InitError> {
+    use std::string::String;
     let args = args();
     match std::panic::catch_unwind(move || init(&args)) {
         Ok(r) => r,
-        Err(_) => Err(InitError::with(InitErrorKind::Panicked, 0, "rt0: init panicked")),
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&'static str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let message: &'static str = match text {
+                Some(t) => std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str()),
+                None => "rt0: init panicked",
+            };
+            Err(InitError::with(InitErrorKind::Panicked, 0, message))
+        }
     }
 }
 

@@ -323,3 +323,51 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
         }
     }
 }
+
+/// Item 9, panic path: `tests/crates/panic-init`, a library built with rt0's `std` feature and
+/// its own `panic = "unwind"` profile (the rt0 workspace builds with `panic = "abort"`, where a
+/// panic ends the process like any Rust panic). Its init panics; rt0 catches it on the init
+/// thread, exports report `Panicked` with the payload kept, and the host lives on.
+#[test]
+fn init_panic_with_std_is_caught_and_its_message_kept() {
+    let krate = support::root().join("tests/crates/panic-init");
+    let target_dir = support::root().join("target/rel-panic");
+    let out = Command::new(env!("CARGO"))
+        .current_dir(&krate)
+        .args(["build", "--target-dir"])
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(out.status.success(), "building panic-init: {}", String::from_utf8_lossy(&out.stderr));
+    let lib_dir = target_dir.join("debug");
+    let exe = lib_dir.join("rel_panic");
+    let out = Command::new("gcc")
+        .args(["-O1", "-Wall", "-Werror"])
+        .arg(support::root().join("tests/hosts/rel_panic.c"))
+        .arg("-L")
+        .arg(&lib_dir)
+        .args(["-lrt0_panic_init", "-Wl,--disable-new-dtags"])
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("gcc");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let deadline = Duration::from_secs(30);
+    for (knob, message) in [
+        ("1", "rt0: init panicked: init gave up after 3 tries"),
+        ("static", "rt0: init panicked: init gave up"),
+    ] {
+        let r = run_with(&exe, &[], &[("PANIC_INIT", knob.into()), ("RUST_BACKTRACE", "0".into())], deadline, None);
+        assert_eq!(r.status, Some(0), "{r:#?}");
+        assert_eq!(r.field("ready"), "0", "{r:#?}");
+        assert_eq!(r.field("kind"), "panicked", "{r:#?}");
+        assert_eq!(r.field("error"), message, "{r:#?}");
+        assert_eq!(r.field("host_alive"), "1", "{r:#?}");
+        assert!(r.stderr.contains("panicked at"), "std's panic report is missing: {r:#?}");
+    }
+    let r = run_with(&exe, &[], &[], deadline, None);
+    assert_eq!(r.field("ready"), "1", "{r:#?}");
+    assert_eq!(r.field("kind"), "ok", "{r:#?}");
+}
