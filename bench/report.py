@@ -33,7 +33,7 @@ for line in open(f"{out}/machine.txt"):
 
 # Timing: pool every run of every round; also the ratio per round, to show the spread.
 # "h" = exec to exit, "h:ready" = exec to ready (_exit right after the export returned).
-KEYS = HOSTS + [h + ":ready" for h in HOSTS]
+KEYS = HOSTS + [h + ":ready" for h in HOSTS] + ["rt0-pthread.gc:ready", "rt0-raw.gc:ready"]
 times = {k: [] for k in KEYS}
 round_medians = []
 for path in sorted(glob.glob(f"{out}/hyperfine.*.json")):
@@ -136,6 +136,11 @@ for h in HOSTS:
     for k in (h + ":ready", h):
         cells += [f"{med[k] * 1e3:.3f} ms", f"{ratio[k]:.2f}x", f"{ratio_rounds_median[k]:.2f}x", f"{ratio_p10[k]:.2f}x"]
     md.append(f"| {LABEL[h]} | " + " | ".join(cells) + " |")
+md.append("")
+md.append("The rt0 hosts linked with `-Wl,--gc-sections`, exec-to-ready: " + ", ".join(
+    f"{LABEL[h]} {med[h + '.gc:ready'] * 1e3:.3f} ms = {ratio[h + '.gc:ready']:.2f}x "
+    f"(median over rounds {ratio_rounds_median[h + '.gc:ready']:.2f}x, p10 {ratio_p10[h + '.gc:ready']:.2f}x)"
+    for h in ("rt0-pthread", "rt0-raw")) + ".")
 md.append("")
 md.append("Size, memory and instruction counts:")
 md.append("")
