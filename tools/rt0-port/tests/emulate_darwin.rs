@@ -414,10 +414,20 @@ fn broken_stub(tag: &str, a: &str, b: &str) -> Run {
     let text = std::fs::read_to_string(&stub).unwrap();
     assert!(text.contains(a) && text.contains(b), "the stub no longer names {a}/{b}; update this test");
     let swapped = text.replace(a, "@SWAP@").replace(b, a).replace("@SWAP@", b);
+    // A target dir per content of the broken stub: cargo does not watch the copy, but build.rs
+    // reruns when the real arch/ changes (rerun-if-changed=arch), and a different copy gets a
+    // different, fresh directory. Warm runs reuse the build.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&swapped, &mut h);
+    let key = format!("{:016x}", std::hash::Hasher::finish(&h));
     std::fs::write(&stub, swapped).unwrap();
-    // A target dir of its own, emptied first: cargo does not watch the copy.
-    let target = tmp.join(format!("broken-target-{tag}"));
-    let _ = std::fs::remove_dir_all(&target);
+    let target = tmp.join(format!("broken-target-{tag}-{key}"));
+    for e in std::fs::read_dir(&tmp).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(&format!("broken-target-{tag}-")) && e.path() != target {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
     let arch_s = arch.display().to_string();
     let target_s = target.display().to_string();
     emulate_with(&["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)])
