@@ -34,9 +34,10 @@ fn host_signal_handlers_survive_and_fire() {
         let d = demo(path);
         for link in LINKS {
             let exe = host(&d, "rel_signals.c", link);
-            let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "300")]);
+            let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "500")]);
             let c = ctx(path, link, &r);
             assert_eq!(r.status, Some(0), "{c}");
+            assert_eq!(r.field("state_at_send"), "1", "the signal was sent after init finished: {c}");
             if link == Link::Static {
                 // A priority constructor runs before rt0's entry in a static link.
                 assert_eq!(r.field("state_in_constructor"), "0", "{c}");
@@ -310,7 +311,7 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
         assert!(!String::from_utf8_lossy(&dynamic.stdout).contains("TEXTREL"), "{path:?}");
         for link in LINKS {
             let exe = host(&d, "rel_security.c", link);
-            let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "200")]);
+            let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "500")]);
             let c = ctx(path, link, &r);
             assert_eq!(r.status, Some(0), "{c}");
             assert_eq!(r.field("ready"), "1", "{c}");

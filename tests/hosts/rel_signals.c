@@ -37,10 +37,20 @@ __attribute__((constructor(101))) static void host_setup(void) {
 #endif
 }
 
+static int state_at_send = -1;
+
+/* Sends a process-directed SIGUSR1 while main waits inside rt0_demo_ready. This thread blocks
+ * SIGUSR1 and rt0's init thread blocks every asynchronous signal, so the kernel can only deliver
+ * it to main, in the middle of its wait. */
 static void *send_usr1_later(void *arg) {
     (void)arg;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
     struct timespec d = {0, 50 * 1000 * 1000};
-    nanosleep(&d, NULL);                          /* main is waiting inside rt0_demo_ready */
+    nanosleep(&d, NULL);
+    state_at_send = rt0_demo_state();             /* 1: init still running, main still waiting */
     kill(getpid(), SIGUSR1);
     return NULL;
 }
@@ -83,6 +93,7 @@ int main(void) {
     }
     printf("ready=%d\nhandlers_kept=%d\nforeign_handlers=%d\naltstack_kept=%d\n", ready, kept, foreign,
            altstack_kept);
+    printf("state_at_send=%d\n", state_at_send);
     printf("usr1_during_wait=%d\nfired_usr1=%d\nfired_pipe=%d\nfired_bus=%d\nfired_segv=%d\n", usr1_during_wait,
            fired[SIGUSR1], fired[SIGPIPE], fired[SIGBUS], fired[SIGSEGV]);
     return 0;
