@@ -372,3 +372,29 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
     assert_eq!(r.field("ready"), "1", "{r:#?}");
     assert_eq!(r.field("kind"), "ok", "{r:#?}");
 }
+
+/// The host ends while init still runs (documented in docs/reliability.md): `exit` runs rt0's
+/// destructor, which waits for init to finish and its thread to be gone, then the process exits
+/// normally; `_exit` ends at once. Neither crashes.
+#[test]
+fn exit_during_init_waits_for_it_and_underscore_exit_does_not() {
+    for path in DemoPath::ALL {
+        let d = demo(path);
+        for link in LINKS {
+            let exe = host(&d, "rel_exit.c", link);
+            for (how, waits) in [("exit", true), ("_exit", false)] {
+                let start = std::time::Instant::now();
+                let r = run_env(&exe, &d, &[how], &[("RT0_DEMO_INIT_SLEEP_MS", "700")]);
+                let took = start.elapsed();
+                let c = format!("{how} after {took:?}: {}", ctx(path, link, &r));
+                assert_eq!(r.status, Some(0), "{c}");
+                assert_eq!(r.field("state_at_end"), "1", "{c}");
+                if waits {
+                    assert!(took >= Duration::from_millis(600), "exit did not wait for init: {c}");
+                } else {
+                    assert!(took < Duration::from_millis(600), "_exit waited: {c}");
+                }
+            }
+        }
+    }
+}
