@@ -571,7 +571,7 @@ fn parse_toml(file: &Path, text: &str) -> Result<toml::Table, DescriptionError> 
 
 fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionError> {
     let r = Reader { file };
-    let target = r.table(&root, "target")?;
+    let target = r.table(root, "target")?;
     let triple = r.string(target, "target", "triple")?;
     let arch = match r.choice(target, "target", "arch", &["x86_64", "aarch64"])?.as_str() {
         "x86_64" => Arch::X86_64,
@@ -597,7 +597,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         &["native", "qemu-user", "emulated-xnu", "not-yet"],
     )?;
 
-    let s = r.table(&root, "syscall")?;
+    let s = r.table(root, "syscall")?;
     let instruction = r.string(s, "syscall", "instruction")?;
     let number_register = r.string(s, "syscall", "number_register")?;
     r.register(arch, "syscall.number_register", &number_register)?;
@@ -636,7 +636,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         clobbers,
     };
 
-    let c = r.table(&root, "c_abi")?;
+    let c = r.table(root, "c_abi")?;
     let c_abi = CAbi {
         arg_registers: r.registers(arch, c, "c_abi", "arg_registers")?,
         return_register: {
@@ -647,7 +647,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         callee_saved: r.registers(arch, c, "c_abi", "callee_saved")?,
     };
 
-    let n = r.table(&root, "numbers")?;
+    let n = r.table(root, "numbers")?;
     let mut numbers = Vec::new();
     for (key, v) in n {
         match v {
@@ -662,7 +662,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         }
     }
 
-    let tc = r.table(&root, "thread_create")?;
+    let tc = r.table(root, "thread_create")?;
     let tc_names = if os == Os::Darwin { THREAD_CREATE_ARGS_DARWIN } else { THREAD_CREATE_ARGS_LINUX };
     let thread_create = ThreadCreate {
         map: r.register_map(arch, tc, "thread_create", Some(tc_names))?,
@@ -680,7 +680,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
 
     let thread_start = match (os, root.get("thread_start")) {
         (Os::Darwin, _) => {
-            let ts = r.table(&root, "thread_start")?;
+            let ts = r.table(root, "thread_start")?;
             let map = r.register_map(arch, ts, "thread_start", Some(THREAD_START_ARGS_DARWIN))?;
             let stack_pointer = r.string(ts, "thread_start", "stack_pointer")?;
             r.register(arch, "thread_start.stack_pointer", &stack_pointer)?;
@@ -697,10 +697,10 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         }
     };
 
-    let te = r.table(&root, "thread_exit")?;
+    let te = r.table(root, "thread_exit")?;
     let thread_exit_args = r.strings(te, "thread_exit", "args")?;
 
-    let init = r.table(&root, "initializer")?;
+    let init = r.table(root, "initializer")?;
     let section = r.string(init, "initializer", "section")?;
     let map = r.register_map(arch, init, "initializer", None)?;
     for (i, a) in map.args.iter().enumerate() {
@@ -722,7 +722,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     }
     let initializer = Initializer { section, map, args_fallback };
 
-    let st = r.table(&root, "stack")?;
+    let st = r.table(root, "stack")?;
     let stack = StackFacts {
         alignment: r.power_of_two(st, "stack", "alignment")?,
         red_zone: r.uint(st, "stack", "red_zone")?,
@@ -737,7 +737,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         ));
     }
 
-    let k = r.table(&root, "constants")?;
+    let k = r.table(root, "constants")?;
     let mut constants = Vec::new();
     for (key, v) in k {
         let value = match v {
