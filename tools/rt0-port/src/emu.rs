@@ -102,6 +102,8 @@ pub enum Ret {
 enum Pending {
     Sys(Result<(u64, u64), u64>),
     C(u64),
+    /// -1 with errno in the thread's errno slot.
+    CErr(u64),
 }
 
 pub struct Thread {
@@ -664,6 +666,10 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                 match p {
                     Pending::Sys(r) => cpu.syscall_return(uc, r),
                     Pending::C(v) => cpu.c_return(uc, v),
+                    Pending::CErr(e) => {
+                        let _ = uc.mem_write(t.errno_slot, &(e as u32).to_le_bytes());
+                        cpu.c_return(uc, u64::MAX)
+                    }
                 }
             }
             st.stop = None;
@@ -723,7 +729,7 @@ fn wait_error(how: Ret, errno: u64) -> Pending {
         // LP/libsyscall wrappers: -1 with errno, or -errno under ULF_NO_ERRNO (XNU
         // bsd/kern/sys_ulock.c ulock_wait: `if ((flags & ULF_NO_ERRNO) && (ret != 0)) *retval = -ret`).
         Ret::C { no_errno: true } => Pending::C((-(errno as i64)) as u64),
-        Ret::C { no_errno: false } => Pending::C(u64::MAX),
+        Ret::C { no_errno: false } => Pending::CErr(errno),
     }
 }
 

@@ -197,7 +197,10 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
             emu::kill(st, uc, emu::SIGSEGV, format!("libpthread's thread_start got pthread_t {p:#x} that pthread_create did not make"));
             return;
         }
-        "_write" => c_result(xnu::k_write(st, uc, a[0], a[1], a[2])),
+        "_write" => {
+            let r = xnu::k_write(st, uc, a[0], a[1], a[2]);
+            c_result(st, uc, r)
+        }
         // LP/Libc exit: atexit handlers (none here) then __exit → syscall exit(1).
         "_exit" | "__exit" => {
             st.report.push(format!("main_thread_mask_at_exit={:#x}", st.threads[0].sigmask));
@@ -252,7 +255,8 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         // Libc sigprocmask → syscall 48: process-wide (kern_sig.c sigprocmask).
         "_sigprocmask" => {
             *st.syscalls.entry(xnu::SYS_SIGPROCMASK).or_insert(0) += 1;
-            c_result(xnu::k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| 0))
+            let r = xnu::k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| 0);
+            c_result(st, uc, r)
         }
         // LP src/pthread.c pthread_threadid_np: thread 0 = self; null id EINVAL; unknown ESRCH.
         "_pthread_threadid_np" => {
@@ -276,13 +280,25 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         "_pthread_self" => st.cur().pthread,
         // libsyscall wrappers of syscalls 515/516 (-1 + errno, or -errno with ULF_NO_ERRNO).
         "___ulock_wait" => match xnu::k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, Ret::C { no_errno: false }) {
-            Some(r) => c_result(r),
+            Some(r) => c_result(st, uc, r),
             None => return,
         },
-        "___ulock_wake" => c_result(xnu::k_ulock_wake(st, a[0], a[1])),
-        "_mmap" => c_result(xnu::k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5])),
-        "_munmap" => c_result(xnu::k_munmap(uc, st.page, a[0], a[1]).map(|_| 0)),
-        "_mprotect" => c_result(xnu::k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| 0)),
+        "___ulock_wake" => {
+            let r = xnu::k_ulock_wake(st, a[0], a[1]);
+            c_result(st, uc, r)
+        }
+        "_mmap" => {
+            let r = xnu::k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5]);
+            c_result(st, uc, r)
+        }
+        "_munmap" => {
+            let r = xnu::k_munmap(uc, st.page, a[0], a[1]).map(|_| 0);
+            c_result(st, uc, r)
+        }
+        "_mprotect" => {
+            let r = xnu::k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| 0);
+            c_result(st, uc, r)
+        }
         "___error" => st.cur().errno_slot,
         "_sched_yield" => {
             cpu.c_return(uc, 0);
@@ -386,10 +402,16 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
     cpu.c_return(uc, ret);
 }
 
-fn c_result(r: Result<u64, u64>) -> u64 {
+/// A libsyscall wrapper's return: the value, or -1 with errno stored in the thread's errno
+/// slot (what `__error()` returns) — libsyscall custom/__syscall.s / cerror.c cerror_nocancel.
+fn c_result(st: &mut State, uc: &mut Unicorn<'_, ()>, r: Result<u64, u64>) -> u64 {
     match r {
         Ok(v) => v,
-        Err(_) => u64::MAX,
+        Err(e) => {
+            let slot = st.cur().errno_slot;
+            let _ = uc.mem_write(slot, &(e as u32).to_le_bytes());
+            u64::MAX
+        }
     }
 }
 
