@@ -659,6 +659,11 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
     }
     let Ok(d) = desc else { return steps };
     let Some(raw_dir) = built.get(&true) else { return steps };
+    let missing_tools: Vec<&str> = ["llvm-nm", "llvm-ar", "llvm-objdump", "llvm-readelf"].into_iter().filter(|t| find_program(&ctx.root, t).is_none()).collect();
+    if !missing_tools.is_empty() {
+        steps.push(step("static checks", Verdict::Fail, format!("{} not found: the static checks read objects with LLVM's tools (apt: llvm)", missing_tools.join(", "))));
+        return steps;
+    }
     let work = ctx.root.join("target/port-check/objects").join(&p.triple);
     let _ = std::fs::remove_dir_all(&work);
     let archive = raw_dir.join("librt0_demo.a");
@@ -767,12 +772,6 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
     }
     if all == !triples.is_empty() {
         return Err(Usage(Some("give one or more triples, or --all".into())));
-    }
-    for tool in ["llvm-nm", "llvm-ar", "llvm-objdump", "llvm-readelf"] {
-        if find_program(&ctx.root, tool).is_none() {
-            eprintln!("rt0-port check: {tool} not found (the static checks use LLVM's binutils; ci/test installs llvm)");
-            return Ok(1);
-        }
     }
     let mut selected = Vec::new();
     let mut unfinished = Vec::new();
