@@ -86,6 +86,26 @@ fn musl_init_sees_the_exact_argv_and_environment() {
     });
 }
 
+/// `startstack` is found by counting /proc/self/stat's fields after the LAST ')': a command name
+/// holding ") (" and spaces must not shift them.
+#[test]
+fn musl_recovery_survives_a_command_name_with_parentheses_and_spaces() {
+    for host in [Host::MuslDynamic, Host::MuslStatic] {
+        for path in DemoPath::ALL {
+            let d = cross::demo(host, path);
+            let exe = cross::build_host(host, &d, "report.c", Link::Static);
+            let odd = exe.with_file_name("a) b (c");
+            std::fs::copy(&exe, &odd).unwrap();
+            let r = cross::run(host, &odd, &["x"], &[], &d, DEADLINE);
+            let ctx = format!("{host:?}/{path:?}: {r:?}");
+            assert_eq!(r.status, Some(0), "{ctx}");
+            assert_eq!(r.num("argc"), 2, "{ctx}");
+            assert!(r.field("argv[0]").ends_with("/a) b (c"), "{ctx}");
+            assert_eq!(r.field("argv[1]"), "x", "{ctx}");
+        }
+    }
+}
+
 #[test]
 fn init_thread_blocks_async_signals_but_not_faults() {
     each(&ALL_HOSTS, "report.c", |host, path, link, run| {
