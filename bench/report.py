@@ -57,6 +57,7 @@ for h in HOSTS:
 rss = {r[0]: float(r[1]) for r in rows("rss.txt")}
 rss_anon = {r[0]: float(r[5]) for r in rows("rss.txt")}
 rss_file = {r[0]: float(r[6]) for r in rows("rss.txt")}
+minflt = {r[0]: float(r[7]) for r in rows("rss.txt")}
 corerefs = {f"{r[0]} {r[1]}": int(r[2]) for r in rows("corerefs.txt")}
 p10 = {k: sorted(times[k])[len(times[k]) // 10] for k in KEYS}
 ratio_p10 = {k: p10[k] / p10[base(k)] for k in KEYS}
@@ -100,6 +101,7 @@ results = {
     "peak_rss_kib": rss,
     "rss_anon_at_exit_kib": rss_anon,
     "rss_file_at_exit_kib": rss_file,
+    "minor_page_faults": minflt,
     "p10_s": p10,
     "ratio_to_bare_p10": ratio_p10,
     "ratio_to_bare_median_of_rounds": ratio_rounds_median,
@@ -145,14 +147,14 @@ md.append("")
 md.append("Size, memory and instruction counts:")
 md.append("")
 md.append("| host | text added, default link | text added, --gc-sections | peak RSS, default link | "
-          "peak RSS, --gc-sections | of it at exit: private / file-backed (default link) | "
+          "peak RSS, --gc-sections | of it at exit: private / file-backed (default link) | minor page faults | "
           "entry instructions (loader thread) | whole-process instructions |")
-md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for h in HOSTS:
     cg_total = fmt_int(cg[h][0]) if cg[h][0] is not None else "n/a (1)"
     md.append(
         f"| {LABEL[h]} | {sizes[h]['added']:,} B | {sizes[h]['added_gc']:,} B | {rss[h]:,.0f} KiB | "
-        f"{rss[h + '.gc']:,.0f} KiB | {rss_anon[h]:,.0f} / {rss_file[h]:,.0f} KiB | "
+        f"{rss[h + '.gc']:,.0f} KiB | {rss_anon[h]:,.0f} / {rss_file[h]:,.0f} KiB | {minflt[h]:.0f} | "
         f"{fmt_int(icount.get(h)) if h != 'bare' else '-'} | {cg_total} |")
 md.append("")
 md.append("(1) valgrind cannot run the raw path: its clone wrapper answers rt0's `clone` (CLONE_SETTLS with "
