@@ -64,7 +64,7 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
         if ts.stack_pointer != cpu.sp_name() {
             errs.push(format!("{f}: [thread_start] stack_pointer is {}, the CPU's is {}", ts.stack_pointer, cpu.sp_name()));
         }
-        if ts.legacy_stack_offset != -128 {
+        if cpu == Cpu::X86_64 && ts.legacy_stack_offset != -128 {
             errs.push(format!(
                 "{f}: [thread_start] legacy_stack_offset is {}, libpthread <= 330 used -128 (C_64_REDZONE_LEN)",
                 ts.legacy_stack_offset

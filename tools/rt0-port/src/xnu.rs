@@ -279,8 +279,10 @@ fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u
     let flags = flags & !PTHREAD_START_SUSPENDED;
     let start = st.threadstart;
     let legacy = st.opts.legacy_stack;
-    // libpthread <= 330 kernels left the stack pointer 128 bytes below the stack argument
-    // (older kern_support.c: `ts64->rsp = (uint64_t)(th_stack - C_64_REDZONE_LEN)`).
+    // Older libpthread kern/kern_support.c _bsdthread_create (x86_64, through libpthread-330):
+    // with PTHREAD_START_CUSTOM `user_stacksize = user_stack`, `ts64->r8 = user_stacksize`, and
+    // `ts64->rsp = th_stack - C_64_REDZONE_LEN` (128). Those sources have no arm64 branch; on
+    // arm64 --legacy-stack applies the same offset as a stress test of the start routine only.
     let sp = if legacy { stack.wrapping_sub(128) } else { stack };
     let regs = cpu.thread_start_regs();
     // th_thport: a send right name for the new thread (ipc_port_copyout_send); any valid name.
