@@ -106,6 +106,39 @@ fn musl_recovery_survives_a_command_name_with_parentheses_and_spaces() {
     }
 }
 
+/// Without /proc there is nothing to recover from: init still runs and succeeds, and sees no
+/// arguments rather than wrong ones. Needs a private mount namespace (root; CI runs as root):
+/// where `unshare -m` is refused the test says so and checks nothing.
+#[test]
+fn musl_without_proc_init_succeeds_with_no_arguments() {
+    let can_unshare = std::process::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "true"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !can_unshare {
+        eprintln!("musl_without_proc_init_succeeds_with_no_arguments: no private mount namespace here (needs root); skipped");
+        return;
+    }
+    for host in [Host::MuslDynamic, Host::MuslStatic] {
+        for path in DemoPath::ALL {
+            let d = cross::demo(host, path);
+            let exe = cross::build_host(host, &d, "report.c", Link::Static);
+            let out = std::process::Command::new("timeout")
+                .args(["60", "unshare", "-m", "--propagation", "private", "sh", "-c", "umount -l /proc && exec \"$0\" \"$@\""])
+                .arg(&exe)
+                .args(["a", "b"])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let ctx = format!("{host:?}/{path:?}: {out:?}");
+            assert_eq!(out.status.code(), Some(0), "{ctx}");
+            assert!(stdout.lines().any(|l| l == "ready=1"), "{ctx}");
+            assert!(stdout.lines().any(|l| l == "argc=0"), "{ctx}");
+        }
+    }
+}
+
 #[test]
 fn init_thread_blocks_async_signals_but_not_faults() {
     each(&ALL_HOSTS, "report.c", |host, path, link, run| {
