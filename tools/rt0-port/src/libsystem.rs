@@ -147,8 +147,14 @@ fn args(cpu: Cpu, uc: &Unicorn<'_, ()>) -> [u64; 6] {
 /// (LP src/pthread.c: _PTHREAD_ATTR_SIG 0x54484541 'THRA', default stack 512 KiB, joinable).
 const ATTR_SIG: u64 = 0x5448_4541;
 const DEFAULT_STACK: u64 = 512 * 1024;
-/// PTHREAD_STACK_MIN (LP include/pthread/pthread.h / <limits.h>: 16 KiB on x86_64 and arm64... )
-const PTHREAD_STACK_MIN: u64 = 16384;
+/// PTHREAD_STACK_MIN of the SDK's <limits.h> (XNU bsd/i386/limits.h 8192, bsd/arm/limits.h
+/// 16384 — values as the SDK headers ship them; not checked against a stored copy here).
+fn pthread_stack_min(cpu: Cpu) -> u64 {
+    match cpu {
+        Cpu::X86_64 => 8192,
+        Cpu::Aarch64 => 16384,
+    }
+}
 
 /// Run libSystem function `id`, called from the stub at `pc`.
 pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
@@ -222,7 +228,7 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         // LP src/pthread.c pthread_attr_setstacksize: EINVAL unless a valid attr, a multiple of
         // vm_page_size and at least PTHREAD_STACK_MIN.
         "_pthread_attr_setstacksize" => {
-            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG) || a[1] % st.page != 0 || a[1] < PTHREAD_STACK_MIN {
+            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG) || a[1] % st.page != 0 || a[1] < pthread_stack_min(cpu) {
                 EINVAL
             } else {
                 let _ = uc.mem_write(a[0] + 8, &a[1].to_le_bytes());
