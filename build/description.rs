@@ -376,7 +376,7 @@ impl<'a> Reader<'a> {
     fn string(&self, t: &toml::Table, sect: &str, key: &str) -> Result<String, DescriptionError> {
         let exp = "a non-empty string";
         match self.get(t, sect, key, exp)? {
-            toml::Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+            toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
             v => Err(self.err(&format!("{sect}.{key}"), exp, describe(v))),
         }
     }
@@ -426,7 +426,7 @@ impl<'a> Reader<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
-                    toml::Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+                    toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
                     v => Err(self.err(&format!("{sect}.{key}[{i}]"), "a non-empty string", describe(v))),
                 })
                 .collect(),
@@ -507,10 +507,16 @@ fn quoted(names: &[&str]) -> String {
     names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
 }
 
+/// An unanswered fact of a scaffold (`rt0-port new` writes them as "TODO: <question> (<source>)"):
+/// never a value, even where any string would do.
+fn is_todo(s: &str) -> bool {
+    s.trim_start().starts_with("TODO")
+}
+
 fn describe(v: &toml::Value) -> String {
     match v {
         // `rt0-port new` writes every fact still to find as a "TODO: <question> (<source>)" string.
-        toml::Value::String(s) if s.trim_start().starts_with("TODO") => format!("an unanswered \"{s}\""),
+        toml::Value::String(s) if is_todo(s) => format!("an unanswered \"{s}\""),
         toml::Value::String(s) => format!("the string \"{s}\""),
         toml::Value::Integer(i) => format!("the integer {i}"),
         toml::Value::Float(f) => format!("the float {f}"),
