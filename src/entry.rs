@@ -203,6 +203,13 @@ pub fn creator() -> Creator {
     }
 }
 
+/// Whether this port's entry stub registered rt0's library destructor, so that `dlclose` (and
+/// `exit`) waits for init and its thread before the image goes away (false before the entry ran,
+/// and on ports whose stub does not register it yet: see docs/reliability.md).
+pub fn has_destructor() -> bool {
+    HAS_FINI.load(Ordering::Relaxed) != 0
+}
+
 /// The OS thread id that ran the load-time entry (0 before it ran).
 pub fn entry_thread_id() -> u64 {
     ENTRY_TID.load(Ordering::Acquire)

@@ -29,6 +29,7 @@ static inline double rel_now_ms(void) {
     X(int, rt0_demo_init_export_result, (void))                               \
     X(unsigned long long, rt0_demo_init_stack_addr, (void))                   \
     X(char *const *, rt0_demo_envp, (void))                                   \
+    X(int, rt0_demo_has_destructor, (void))                                   \
     X(int, rt0_demo_newosproc0, (unsigned long long))                         \
     X(int, rt0_demo_try_newosproc0, (unsigned long long))
 #define REL_PTR(ret, name, args) static ret(*p_##name) args;
@@ -62,6 +63,7 @@ __attribute__((unused)) static void rel_unload(void) {
 #define rt0_demo_init_export_result (*p_rt0_demo_init_export_result)
 #define rt0_demo_init_stack_addr (*p_rt0_demo_init_stack_addr)
 #define rt0_demo_envp (*p_rt0_demo_envp)
+#define rt0_demo_has_destructor (*p_rt0_demo_has_destructor)
 #define rt0_demo_newosproc0 (*p_rt0_demo_newosproc0)
 #define rt0_demo_try_newosproc0 (*p_rt0_demo_try_newosproc0)
 #define REL_CAN_UNLOAD 1

@@ -50,6 +50,11 @@ static void cycle(int i) {
 
 int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 1000;
+    rel_load();
+    int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
+    printf("has_destructor=%d\n", has_destructor);
+    if (!has_destructor) return 0;                /* a port without it: unloading is not safe */
+    rel_unload();
     cycle(1);
     int threads_base = settled_threads(1), maps_base = count_maps();
     int closed_while_running = 0, max_threads = 0, max_maps = 0;

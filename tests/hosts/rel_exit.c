@@ -6,7 +6,7 @@
 
 int main(int argc, char **argv) {
     rel_load();
-    printf("state_at_end=%d\n", rt0_demo_state());
+    printf("state_at_end=%d\nhas_destructor=%d\n", rt0_demo_state(), rt0_demo_has_destructor());
     fflush(stdout);
     if (argc > 1 && !strcmp(argv[1], "_exit")) _exit(0);
     return 0;

@@ -30,6 +30,11 @@ int main(int argc, char **argv) {
     sa.sa_handler = on_usr1;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
+    rel_load();
+    int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
+    printf("has_destructor=%d\n", has_destructor);
+    if (!has_destructor) return 0;                /* a port without it: unloading is not safe */
+    rel_unload();
     pthread_t t;
     pthread_create(&t, NULL, storm, NULL);
     int ready = 0;

@@ -26,6 +26,13 @@ int main(int argc, char **argv) {
     expected_argc = argc;
     int rounds = REL_CAN_UNLOAD && argc > 1 ? atoi(argv[1]) : 1;
     int all_ok = 0, running = 0;
+    if (REL_CAN_UNLOAD) {
+        rel_load();
+        int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
+        printf("has_destructor=%d\n", has_destructor);
+        if (!has_destructor) return 0;            /* a port without it: unloading is not safe */
+        rel_unload();
+    }
     for (int r = 0; r < rounds; r++) {
         rel_load();
         pthread_t t[THREADS];

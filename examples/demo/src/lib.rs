@@ -178,6 +178,13 @@ pub extern "C" fn rt0_demo_init_stack_addr() -> c_ulonglong {
     INIT_STACK_ADDR.load(Ordering::Relaxed) as c_ulonglong
 }
 
+/// 1 when rt0's library destructor is registered on this target (dlclose during init is safe),
+/// 0 otherwise or before the entry ran. No wait.
+#[no_mangle]
+pub extern "C" fn rt0_demo_has_destructor() -> c_int {
+    rt0::entry::has_destructor() as c_int
+}
+
 /// The `envp` pointer rt0 saved at load (the loader's own vector, not a copy). No wait.
 #[no_mangle]
 pub extern "C" fn rt0_demo_envp() -> *const *const c_char {
