@@ -76,6 +76,8 @@ pub struct Options {
     /// With a seed, each slice runs a pseudo-random 1..=quantum instructions (xorshift64*),
     /// so different seeds interleave threads differently, reproducibly.
     pub seed: Option<u64>,
+    /// Process-directed signals to send: (signal, virtual ns).
+    pub signals: Vec<(u32, u64)>,
 }
 
 /// Why a thread is not running.
@@ -166,6 +168,9 @@ pub struct State {
     /// The stop was only to apply a pc change: resume the same thread (not a scheduling point).
     pub resume_same: bool,
     rng: Option<u64>,
+    /// Signals not yet sent, and signals sent that every thread blocks.
+    pending_signals: Vec<(u32, u64)>,
+    pub blocked_signals: Vec<u32>,
 }
 
 /// dyld's progress through initializers and main (DYLD dyld/dyldMain.cpp start →
@@ -430,6 +435,8 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         tsd_next: TSD_BASE,
         resume_same: false,
         rng: opts.seed.map(|s| s | 1),
+        pending_signals: opts.signals.clone(),
+        blocked_signals: Vec::new(),
     }));
     {
         let mut st = state.borrow_mut();
@@ -574,6 +581,13 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
     let mut last_ran: usize = 0;
     let mut first = true;
     loop {
+        // signals due now
+        {
+            let mut st = state.borrow_mut();
+            if let Some(status) = deliver_signals(&mut st) {
+                return finish(&mut st, status);
+            }
+        }
         // pick
         let pick = {
             let mut st = state.borrow_mut();
@@ -599,7 +613,8 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                     // XNU: the process exits when its last thread terminates (exit status 0).
                     return finish(&mut st, 0);
                 }
-                // all blocked: earliest deadline
+                // all blocked: earliest deadline (or signal due)
+                let next_signal = st.pending_signals.iter().map(|p| p.1).min();
                 let dl = st
                     .threads
                     .iter()
@@ -607,6 +622,7 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                         Run::Blocked { deadline: Some(d), .. } => Some(d),
                         _ => None,
                     })
+                    .chain(next_signal)
                     .min();
                 match dl {
                     Some(d) => {
@@ -721,6 +737,42 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
             return finish(&mut st, 128 + sig);
         }
     }
+}
+
+/// Send the process-directed signals that are due (XNU bsd/kern/kern_sig.c psignal_internal →
+/// get_signalthread: the first thread, in creation order (p_uthlist), whose uu_sigmask does not
+/// block the signal; if every thread blocks it, it stays pending). No handler exists in this
+/// model, so the default action applies (bsd/sys/signalvar.h sigprop): SA_KILL signals end the
+/// process with 128+signal, SA_IGNORE ones are dropped; stop signals are not modeled (dropped,
+/// reported). Returns the exit status when the process dies.
+fn deliver_signals(st: &mut State) -> Option<i32> {
+    let now = st.clock;
+    let due: Vec<(u32, u64)> = st.pending_signals.iter().copied().filter(|p| p.1 <= now).collect();
+    st.pending_signals.retain(|p| p.1 > now);
+    for (sig, _) in due {
+        let bit = 1u32 << (sig - 1);
+        let target = st.threads.iter().find(|t| t.run != Run::Exited && t.sigmask & bit == 0).map(|t| t.idx);
+        match target {
+            None => {
+                st.report.push(format!("signal {sig} at_ns={now} pending=all_threads_block_it"));
+                st.blocked_signals.push(sig);
+            }
+            Some(i) => {
+                st.report.push(format!("signal {sig} at_ns={now} delivered_to=thread{}", i + 1));
+                // sigprop: SIGURG 16, SIGCONT 19, SIGCHLD 20, SIGIO 23, SIGWINCH 28, SIGINFO 29
+                // are SA_IGNORE; SIGSTOP 17, SIGTSTP 18, SIGTTIN 21, SIGTTOU 22 are SA_STOP.
+                match sig {
+                    16 | 19 | 20 | 23 | 28 | 29 => {}
+                    17 | 18 | 21 | 22 => st.report.push(format!("signal {sig} stop_not_modeled")),
+                    _ => {
+                        eprintln!("rt0-port: process killed by signal {sig}, delivered to thread {}", i + 1);
+                        return Some(128 + sig as i32);
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 fn wait_error(how: Ret, errno: u64) -> Pending {

@@ -3,7 +3,7 @@
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
 //! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo]
-//! [--parent-first] [--seed N] [-- ARGS...]`
+//! [--parent-first] [--seed N] [--signal SIG@MS]... [-- ARGS...]`
 //! builds the demo (or takes `--exe`), links it with a C host against the emulated libSystem,
 //! and runs it under an emulated XNU (see docs/emulator.md). Exits with the emulated status.
 
@@ -25,7 +25,7 @@ fn usage() -> ! {
         "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
          \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [--parent-first]\n\
-         \x20                      [--seed N] [-- ARGS...]\n\
+         \x20                      [--seed N] [--signal SIG@MS]... [-- ARGS...]\n\
          triples: x86_64-apple-darwin, aarch64-apple-darwin"
     );
     std::process::exit(2);
@@ -58,6 +58,7 @@ fn emulate(args: &[String]) -> i32 {
     let mut register_libsystem = false;
     let mut parent_first = false;
     let mut seed = None;
+    let mut signals: Vec<(u32, u64)> = Vec::new();
     let mut rest: Vec<String> = Vec::new();
     let need = |it: &mut std::slice::Iter<String>, what: &str| -> String {
         it.next().cloned().unwrap_or_else(|| {
@@ -71,6 +72,17 @@ fn emulate(args: &[String]) -> i32 {
             "--register-libsystem" => register_libsystem = true,
             "--no-demo" => p.no_demo = true,
             "--parent-first" => parent_first = true,
+            "--signal" => {
+                let v = need(&mut it, "--signal");
+                let parsed = v.split_once('@').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u64>().ok()?)));
+                match parsed {
+                    Some((sig, ms)) if (1..=31).contains(&sig) => signals.push((sig, ms * 1_000_000)),
+                    _ => {
+                        eprintln!("rt0-port: --signal takes SIG@MS (signal 1..31 at MS ms of virtual time)");
+                        std::process::exit(2);
+                    }
+                }
+            }
             "--seed" => seed = Some(need(&mut it, "--seed").parse().unwrap_or_else(|_| usage())),
             "--legacy-stack" => p.legacy_stack = true,
             "--host" => p.host = Some(PathBuf::from(need(&mut it, "--host"))),
@@ -145,6 +157,7 @@ fn emulate(args: &[String]) -> i32 {
         report,
         parent_first,
         seed,
+        signals,
     };
     match emu::run(&image, opts) {
         Ok(status) => status,

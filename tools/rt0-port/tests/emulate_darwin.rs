@@ -321,6 +321,29 @@ fn raw_path_masks() {
     masks(&["--raw"]);
 }
 
+#[test]
+fn async_signals_during_init_never_land_on_the_init_thread() {
+    for raw in [false, true] {
+        let base: Vec<&str> = if raw { vec!["--raw"] } else { vec![] };
+        // SIGUSR1 5 ms into a 20 ms init: XNU's get_signalthread takes the first thread that does
+        // not block it, the host's main thread; with no handler the process dies of it.
+        let mut o = base.clone();
+        o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "30@5"]);
+        let r = emulate(&o, &[]);
+        assert!(r.report.contains("signal 30 at_ns=5000000 delivered_to=thread1"), "{r}");
+        assert_eq!(r.status, 128 + 30, "{r}");
+        // The host blocks SIGUSR2 on its only thread; the init thread is then the only candidate,
+        // and it blocks it too: the signal stays pending and the run ends normally.
+        let h = host("mask.c");
+        let mut o = base.clone();
+        o.extend_from_slice(&["--host", &h, "--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "31@5"]);
+        let r = emulate(&o, &[]);
+        assert!(r.report.contains("signal 31 at_ns=5000000 pending=all_threads_block_it"), "{r}");
+        assert_eq!(r.status, 0, "{r}");
+        assert_eq!(r.must("ready"), "1", "{r}");
+    }
+}
+
 // --- newosproc0 ------------------------------------------------------------------------------
 
 #[test]
