@@ -9,6 +9,10 @@ use std::sync::Mutex;
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn bringup(triple: &str, legacy: bool) -> (i32, String, String) {
+    bringup_args(triple, legacy, &[])
+}
+
+fn bringup_args(triple: &str, legacy: bool, args: &[&str]) -> (i32, String, String) {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..").canonicalize().unwrap();
@@ -24,6 +28,7 @@ fn bringup(triple: &str, legacy: bool) -> (i32, String, String) {
     if legacy {
         c.arg("--legacy-stack");
     }
+    c.arg("--").args(args);
     let out = c.output().expect("run rt0-port");
     let r = (
         out.status.code().unwrap_or(-1),
@@ -36,7 +41,8 @@ fn bringup(triple: &str, legacy: bool) -> (i32, String, String) {
 
 fn check(triple: &str, legacy: bool) {
     let (status, out, err) = bringup(triple, legacy);
-    let want = "register=1\nregister_again=-22\nmmap_ok=1\ncreate=0\nchild_arg=24301\nno_custom=-22\n";
+    let want = "register=1\nregister_again=-22\nmmap_ok=1\ncreate=0\nchild_arg=24301\nno_custom=-22\n\
+                timeout=-60\ntimeout_no_errno=-60\nvalue_changed=0\nwake_nobody=-2\n";
     assert_eq!(out, want, "stderr: {err}");
     assert_eq!(status, 0, "stderr: {err}");
 }
@@ -59,4 +65,13 @@ fn aarch64_bringup() {
 #[test]
 fn aarch64_bringup_legacy_stack() {
     check("aarch64-apple-darwin", true);
+}
+
+#[test]
+fn a_wait_nobody_can_end_is_reported_as_a_deadlock() {
+    for triple in ["x86_64-apple-darwin", "aarch64-apple-darwin"] {
+        let (status, _out, err) = bringup_args(triple, false, &["deadlock"]);
+        assert_eq!(status, 125, "{err}");
+        assert!(err.contains("deadlock: every thread is blocked with no timeout (thread 1 waits on 0x"), "{err}");
+    }
 }

@@ -75,7 +75,8 @@ static void child(void *arg) {
     sys(516, 1 | 0x100, (long)&done, 0, 0, 0);        /* ulock_wake all */
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argv;
     line("register", sys(366, (long)start, 0, 0, 0, 0) > 0);
     line("register_again", sys(366, (long)start, 0, 0, 0, 0));
     long len = 256 * 1024;
@@ -89,5 +90,12 @@ int main(void) {
     while (!done) sys(515, 1, (long)&done, 0, 0, 0);    /* ulock_wait while 0 */
     line("child_arg", (long)seen_arg);
     line("no_custom", sys(360, (long)child, 0, (long)hdr, 0, 0));
+    /* ulock edge cases: a timeout (1 ms of virtual time) is ETIMEDOUT, with the carry flag or,
+     * under ULF_NO_ERRNO, as a plain -60; a changed value returns at once; waking nobody is ENOENT. */
+    line("timeout", sys(515, 1, (long)&done, 1, 1000, 0));
+    line("timeout_no_errno", sys(515, 1 | 0x01000000, (long)&done, 1, 1000, 0));
+    line("value_changed", sys(515, 1, (long)&done, 0, 0, 0));
+    line("wake_nobody", sys(516, 1, (long)&done, 0, 0, 0));
+    if (argc > 1) sys(515, 1, (long)&done, 1, 0, 0);    /* "deadlock": wait forever */
     return 0;
 }
