@@ -116,8 +116,9 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
                     Some(Json::Arr(a)) => a.iter().filter_map(Json::as_str).collect(),
                     _ => Vec::new(),
                 };
+                let static_only = matches!(l.get("scenarios"), Some(Json::Bool(false)));
                 if failed.is_empty() {
-                    format!("{verdict} {time}")
+                    format!("{verdict} {time}{}", if static_only { " (no scenarios)" } else { "" })
                 } else {
                     format!("{verdict} {time} ({})", failed.join(", "))
                 }
