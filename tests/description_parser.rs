@@ -39,21 +39,25 @@ impl Subject {
     }
 }
 
+/// Every description the registry (`arch/targets.toml`) serves: each folder's `abi.toml` once,
+/// and each overlay laid over it. (Unregistered folders may be someone's work in progress.)
 fn subjects() -> Vec<Subject> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(root().join("arch")).unwrap() {
-        let dir = entry.unwrap().path();
-        let base = dir.join("abi.toml");
-        let Ok(base_text) = std::fs::read_to_string(&base) else { continue };
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            let name = f.file_name().unwrap().to_string_lossy().to_string();
-            if name.starts_with("abi-") && name.ends_with(".toml") {
-                let text = std::fs::read_to_string(&f).unwrap();
-                out.push(Subject { base: base.clone(), base_text: base_text.clone(), overlay: Some((f, text)) });
-            }
+    let registry_file = root().join("arch/targets.toml");
+    let registry = description::parse_registry(&registry_file, &std::fs::read_to_string(&registry_file).unwrap())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out: Vec<Subject> = Vec::new();
+    for reg in registry {
+        let base = root().join("arch").join(&reg.folder).join("abi.toml");
+        let base_text = std::fs::read_to_string(&base).unwrap_or_else(|e| panic!("{}: {e}", base.display()));
+        let overlay = reg.description.map(|name| {
+            let f = root().join("arch").join(&reg.folder).join(name);
+            let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            (f, text)
+        });
+        let subject = Subject { base, base_text, overlay };
+        if !out.iter().any(|s| s.file() == subject.file()) {
+            out.push(subject);
         }
-        out.push(Subject { base, base_text, overlay: None });
     }
     assert!(out.len() >= 4, "expected the real descriptions under arch/");
     out
