@@ -776,8 +776,19 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     }
     let os_constants = if os == Os::Darwin { CONSTANTS_DARWIN } else { CONSTANTS_LINUX };
     for want in CONSTANTS_COMMON.iter().chain(os_constants) {
-        if !constants.iter().any(|(k, _)| k == want) {
-            r.uint(k, "constants", want)?;
+        match constants.iter().find(|(k, _)| k == want) {
+            None => {
+                r.uint(k, "constants", want)?;
+            }
+            // The required constants are single numbers (the stubs and Rust use them as one).
+            Some((_, Constant::List(l))) => {
+                return Err(r.err(
+                    &format!("constants.{want}"),
+                    "a non-negative integer",
+                    format!("a list of {} items", l.len()),
+                ))
+            }
+            Some(_) => {}
         }
     }
     let sigset = constants.iter().find(|(k, _)| k == "sigset_bytes").map(|(_, v)| v.clone());
