@@ -318,6 +318,8 @@ pub fn wait_init_done() -> Result<(), InitError> {
 #[cold]
 fn wait_slow() -> Result<(), InitError> {
     let word = state_word();
+    // Linux: how long the next wait may last before the init thread's liveness is checked.
+    let mut nap_us: u32 = 10_000;
     loop {
         match word.load(Ordering::Acquire) {
             DONE => return Ok(()),
@@ -338,7 +340,7 @@ fn wait_slow() -> Result<(), InitError> {
                         "rt0: called from init itself, which has not finished",
                     ));
                 }
-                wait_running(word);
+                wait_running(word, &mut nap_us);
             }
         }
     }
@@ -347,25 +349,24 @@ fn wait_slow() -> Result<(), InitError> {
 #[cfg(target_os = "linux")]
 const FORKED_MESSAGE: &str = "rt0: this process was forked while init was running; init does not run in the child";
 
-/// One blocking wait while init runs. On Linux the wait is timed (10 ms, growing to 1 s) so
-/// that a waiter in a child forked during init, where no init thread exists to wake it, notices
-/// that the init thread is gone (`/proc/self/task`) and marks init failed instead of hanging.
+/// One blocking wait while init runs. On Linux the wait is timed (`nap_us`: 10 ms for each
+/// call's first wait, doubling up to 1 s) so that a waiter in a child forked during init, where
+/// no init thread exists to wake it, notices that the init thread is gone (`/proc/self/task`)
+/// and marks init failed instead of hanging. A wake from init ends the wait at once as before.
 #[cfg(target_os = "linux")]
-fn wait_running(word: &AtomicU32) {
-    static NAP_US: AtomicU32 = AtomicU32::new(10_000);
-    let nap = NAP_US.load(Ordering::Relaxed);
-    sys::wait_on_address_timeout(word, RUNNING, nap);
+fn wait_running(word: &AtomicU32, nap_us: &mut u32) {
+    sys::wait_on_address_timeout(word, RUNNING, *nap_us);
     if word.load(Ordering::Acquire) != RUNNING {
         return;
     }
-    NAP_US.store((nap * 2).min(1_000_000), Ordering::Relaxed);
+    *nap_us = (*nap_us * 2).min(1_000_000);
     if crate::procself::thread_alive(INIT_TID.load(Ordering::Acquire)) == Some(false) {
         mark_forked();
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn wait_running(word: &AtomicU32) {
+fn wait_running(word: &AtomicU32, _nap_us: &mut u32) {
     sys::wait_on_address(word, RUNNING);
 }
 
