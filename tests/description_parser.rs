@@ -135,8 +135,8 @@ fn key_lines(text: &str) -> Vec<KeyLine> {
         let rest = &line[eq + 1..];
         let lead = rest.len() - rest.trim_start().len();
         let v = rest.trim_start();
-        let len = if v.starts_with('"') {
-            v[1..].find('"').map_or(v.len(), |e| e + 2)
+        let len = if let Some(quoted) = v.strip_prefix('"') {
+            quoted.find('"').map_or(v.len(), |e| e + 2)
         } else if v.starts_with('[') {
             v.find(']').map_or(v.len(), |e| e + 1)
         } else {
