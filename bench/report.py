@@ -105,6 +105,7 @@ results = {
     "p10_s": p10,
     "ratio_to_bare_p10": ratio_p10,
     "ratio_to_bare_median_of_rounds": ratio_rounds_median,
+    "ready_ratio_to_c_ctor": {h: med[h + ":ready"] / med["c-ctor:ready"] for h in ("rt0-pthread", "rt0-raw")},
     "libcore_symbols_referenced": corerefs,
     "entry_instructions_ptrace": icount,
     "entry_instructions_aarch64_qemu": icount_a64 or a64_note,
@@ -138,6 +139,11 @@ for h in HOSTS:
     for k in (h + ":ready", h):
         cells += [f"{med[k] * 1e3:.3f} ms", f"{ratio[k]:.2f}x", f"{ratio_rounds_median[k]:.2f}x", f"{ratio_p10[k]:.2f}x"]
     md.append(f"| {LABEL[h]} | " + " | ".join(cells) + " |")
+md.append("")
+md.append("rt0 against the hand-written C host, exec-to-ready (ratio of medians; median of per-round ratios): " + ", ".join(
+    f"{LABEL[h]} {med[h + ':ready'] / med['c-ctor:ready']:.3f}x; "
+    f"{statistics.median(r[h + ':ready'] / r['c-ctor:ready'] for r in round_medians):.3f}x"
+    for h in ("rt0-pthread", "rt0-raw")) + ".")
 md.append("")
 md.append("The rt0 hosts linked with `-Wl,--gc-sections`, exec-to-ready: " + ", ".join(
     f"{LABEL[h]} {med[h + '.gc:ready'] * 1e3:.3f} ms = {ratio[h + '.gc:ready']:.2f}x "
