@@ -149,6 +149,7 @@ md.append("The rt0 hosts linked with `-Wl,--gc-sections`, exec-to-ready: " + ", 
     f"{LABEL[h]} {med[h + '.gc:ready'] * 1e3:.3f} ms = {ratio[h + '.gc:ready']:.2f}x "
     f"(median over rounds {ratio_rounds_median[h + '.gc:ready']:.2f}x, p10 {ratio_p10[h + '.gc:ready']:.2f}x)"
     for h in ("rt0-pthread", "rt0-raw")) + ".")
+HIST_AT = len(md)
 md.append("")
 md.append("Size, memory and instruction counts:")
 md.append("")
@@ -199,6 +200,29 @@ md.append("| goal | met | measured |")
 md.append("|---|---|---|")
 for g, m, v in goals:
     md.append(f"| {g} | {'yes' if m else '**no**'} | {v} |")
+# Full runs append their headline ratios to a history file, so the spread between runs on a
+# noisy machine is on record next to the one run shown.
+hist_path = f"{out}/../history.tsv"
+HIST_KEYS = ["c-ctor:ready", "go:ready", "rt0-pthread:ready", "rt0-raw:ready", "rt0-pthread.gc:ready", "rt0-raw.gc:ready"]
+if plot_path:
+    with open(hist_path, "a") as f:
+        f.write("\t".join([machine["date"], machine["commit"].split()[0], machine["load_before"].split(",")[0]]
+                           + [f"{ratio[k]:.3f}" for k in HIST_KEYS]) + "\n")
+try:
+    history = [line.rstrip("\n").split("\t") for line in open(hist_path) if line.strip()]
+except FileNotFoundError:
+    history = []
+hist_md = []
+if history:
+    hist_md.append("")
+    hist_md.append(f"Exec-to-ready ratio to bare, the last {min(len(history), 12)} full runs on this machine "
+              "(`target/bench/history.tsv`; the run above is the last row):")
+    hist_md.append("")
+    hist_md.append("| run | commit | load (1 min) | hand-written C | Go | rt0 pthread | rt0 raw | rt0 pthread, --gc-sections | rt0 raw, --gc-sections |")
+    hist_md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in history[-12:]:
+        hist_md.append("| " + " | ".join(row[:3]) + " | " + " | ".join(f"{float(x):.2f}x" for x in row[3:]) + " |")
+md[HIST_AT:HIST_AT] = hist_md
 text = "\n".join(md) + "\n"
 open(f"{out}/results.md", "w").write(text)
 
