@@ -595,9 +595,17 @@ fn scenarios(ctx: &Ctx, d: &Description, triple: &str, shared: &mut Shared) -> V
             let mut v = Vec::new();
             for (label, extra) in [("pthread", &[][..]), ("raw", &["--raw"][..])] {
                 let name = format!("emulated XNU ({label})");
-                let mut cmd = Command::new(&exe);
-                cmd.arg("emulate").arg(triple).args(extra);
-                let out = cmd.stdin(Stdio::null()).output();
+                // A concurrent `cargo build` may be relinking this very binary: wait for it.
+                let mut out = Command::new(&exe).arg("emulate").arg(triple).args(extra).stdin(Stdio::null()).output();
+                for _ in 0..10 {
+                    match &out {
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            std::thread::sleep(std::time::Duration::from_secs(3));
+                            out = Command::new(&exe).arg("emulate").arg(triple).args(extra).stdin(Stdio::null()).output();
+                        }
+                        _ => break,
+                    }
+                }
                 v.push(match out {
                     Ok(o) if o.status.success() => step(&name, Verdict::Pass, format!("rt0-port emulate {triple}{}{}: status 0", if extra.is_empty() { "" } else { " " }, extra.join(" "))),
                     Ok(o) => {
@@ -605,7 +613,7 @@ fn scenarios(ctx: &Ctx, d: &Description, triple: &str, shared: &mut Shared) -> V
                         let tail: Vec<&str> = text.lines().rev().take(6).collect();
                         step(&name, Verdict::Fail, format!("status {:?}\n{}", o.status.code(), tail.into_iter().rev().collect::<Vec<_>>().join("\n")))
                     }
-                    Err(e) => step(&name, Verdict::Fail, e.to_string()),
+                    Err(e) => step(&name, Verdict::Fail, format!("running {} emulate: {e}", exe.display())),
                 });
             }
             v
