@@ -309,6 +309,10 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
     };
     let mut uc = Unicorn::new(arch, mode).map_err(|e| format!("unicorn: {e}"))?;
     if cpu == Cpu::Aarch64 {
+        // Rust's arm64 macOS code assumes the Apple M1 baseline (ARMv8.4+: LSE atomics `casal`,
+        // RCpc `ldapr`); unicorn's default arm64 model (Cortex-A72, ARMv8.0) lacks them and
+        // raises an undefined-instruction exception at the first atomic. The "max" model has them.
+        uc.ctl_set_cpu_model(unicorn_engine::Arm64CpuModel::MAX as i32).map_err(|e| format!("unicorn cpu model: {e}"))?;
         // FPEN so compiler-generated SIMD moves work (XNU enables FP/SIMD for user threads).
         let _ = uc.reg_write(unicorn_engine::RegisterARM64::CPACR_EL1, 3 << 20);
     }
