@@ -13,7 +13,8 @@
  *
  * What it does (Go's _rt0_arm64_lib, with a failure recorded instead of ending the host):
  *   1. saves argc/argv/envp in rt0_entry_args (read by rt0's Rust code; layout in src/entry.rs),
- *   2. creator = rt0_thread_create_hook ? 1 (pthread) : 2 (raw),
+ *   2. creator = rt0_thread_create_hook ? 1 (pthread) : 2 (raw), plus flag 4: this stub also
+ *      registers the destructor rt0_entry_fini (.fini_array below),
  *   3. stack = rt0_entry_prepare(creator)   (marks init running; 0 = already ran, stop),
  *   4. err = hook(stack, rt0_init_thread_main, 0)            when the libc hook is linked,
  *      err = rt0_entry_create_raw(stack, rt0_init_thread_main, 0)   otherwise,
@@ -33,6 +34,7 @@
 	.hidden	rt0_entry_create_raw
 	.hidden	rt0_entry_finish
 	.hidden	rt0_init_thread_main
+	.hidden	rt0_entry_fini
 	.type	rt0_lib_entry, @function
 	.p2align 2
 rt0_lib_entry:
@@ -59,7 +61,8 @@ rt0_lib_entry:
 	mov	RT0_C_ARG0_32, #2		/* creator = raw ... */
 	cbz	x19, 1f
 	mov	RT0_C_ARG0_32, #1		/* ... or pthread when the hook exists */
-1:	bl	rt0_entry_prepare		/* result = stack size, 0 = nothing to do */
+1:	orr	RT0_C_ARG0_32, RT0_C_ARG0_32, #4	/* flag 4: this stub registers rt0_entry_fini below */
+	bl	rt0_entry_prepare		/* result = stack size, 0 = nothing to do */
 	cbz	RT0_C_RET, 3f
 	mov	RT0_C_ARG0, RT0_C_RET		/* arg 0: stack size */
 	adrp	RT0_C_ARG1, rt0_init_thread_main	/* arg 1: start routine (page) ... */
@@ -84,6 +87,16 @@ rt0_lib_entry:
 	.section .init_array, "aw", @init_array
 	.p2align 3
 	.xword	rt0_lib_entry
+
+/*
+ * The destructor record: glibc calls .fini_array entries with no arguments at dlclose (before the
+ * image is unmapped) and at exit. rt0_entry_fini (src/entry.rs) returns once init has finished
+ * and the init thread is gone (pthread: joined; raw: the kernel cleared its exit word), so no
+ * thread runs this image's code when it goes away (golang/go#11100).
+ */
+	.section .fini_array, "aw", @fini_array
+	.p2align 3
+	.xword	rt0_entry_fini
 
 /*
  * State shared with src/entry.rs. Keeping it in this object is deliberate: every export reads
