@@ -127,6 +127,30 @@ pub fn build_demo(ctx: &Ctx, triple: &str, raw: bool) -> Result<PathBuf, String>
     Ok(keep)
 }
 
+/// Runs only what can run without the target's std: rt0's build script (description, generated
+/// header, stubs assembled by cc), through `cargo build --keep-going -p rt0`.
+fn build_script_only(ctx: &Ctx, triple: &str) -> Step {
+    let name = "build script";
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&ctx.root)
+        .args(["build", "--keep-going", "-p", "rt0", "--target", triple, "--target-dir"])
+        .arg(ctx.root.join("target/port-check"));
+    ctx.arch_env(&mut cmd);
+    let text = match run_cmd(&mut cmd) {
+        Ok(t) | Err(t) => t,
+    };
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("rt0 build:") || l.contains("#error") || (l.contains(".S:") && l.contains("error")))
+        .map(str::trim)
+        .collect();
+    if ours.is_empty() {
+        step(name, Verdict::Skip, format!("rt0's build script found nothing wrong; the rest needs `rustup target add {triple}`"))
+    } else {
+        step(name, Verdict::Fail, ours.into_iter().take(8).collect::<Vec<_>>().join("\n"))
+    }
+}
+
 /// The symbol name an object file uses for the C name `name`.
 fn sym(d: &Description, name: &str) -> String {
     if d.object_format == "macho" {
@@ -649,6 +673,11 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
     }
     if let Err(e) = toolchain_ready(ctx, &p.triple, installed) {
         steps.push(step("toolchain", Verdict::Fail, e));
+        if !installed.iter().any(|t| t == &p.triple) {
+            // Without the target's std nothing links, but rt0's build script still runs (with
+            // --keep-going): what it says about the description and the stubs is worth showing.
+            steps.push(build_script_only(ctx, &p.triple));
+        }
         return steps;
     }
     let mut built = BTreeMap::new();
