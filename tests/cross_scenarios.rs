@@ -14,50 +14,30 @@ mod cross;
 
 use cross::Host;
 use std::time::Duration;
-use support::{DemoPath, Link, Run};
+use support::scenarios::{self as s, Runner};
+use support::{DemoPath, Link};
 
 const ALL_HOSTS: [Host; 4] = [Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic, Host::Aarch64MuslStatic];
 /// qemu-user is slower than the hardware: a generous deadline, still a hang detector.
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// Runs `f` for every host in `hosts`, path and link, naming the combination in any failure.
-fn each(hosts: &[Host], source: &str, f: impl Fn(Host, DemoPath, Link, &dyn Fn(&[&str], &[(&str, String)]) -> Run)) {
+/// Runs `f` for every host in `hosts`, path and link, with a label naming the combination.
+fn each(hosts: &[Host], source: &str, f: impl Fn(&str, Host, DemoPath, Link, Runner)) {
     for &host in hosts {
         for path in DemoPath::ALL {
             let d = cross::demo(host, path);
             for &link in host.links() {
                 let exe = cross::build_host(host, &d, source, link);
                 let runner = |args: &[&str], env: &[(&str, String)]| cross::run(host, &exe, args, env, &d, DEADLINE);
-                f(host, path, link, &runner);
+                f(&format!("{host:?}/{path:?}/{link:?}"), host, path, link, &runner);
             }
         }
     }
 }
 
-fn bit(signo: u32) -> u64 {
-    1u64 << (signo - 1)
-}
-
 #[test]
 fn init_runs_on_another_thread_and_sees_argv() {
-    each(&ALL_HOSTS, "report.c", |host, path, link, run| {
-        let r = run(&["alpha", "two words", "ünïcode"], &[]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.status, Some(0), "{ctx}");
-        assert_eq!(r.field("ready"), "1", "{ctx}");
-        assert_eq!(r.field("path"), path.name(), "{ctx}");
-        assert_eq!(r.num("entry_tid"), r.num("main_tid"), "{ctx}");
-        assert_ne!(r.num("init_tid"), r.num("entry_tid"), "{ctx}");
-        assert!(r.num("init_tid") > 0, "{ctx}");
-        assert_eq!(r.num("argc"), 4, "{ctx}");
-        assert!(r.field("argv[0]").ends_with(&format!("report-{}", format!("{link:?}").to_lowercase())), "{ctx}");
-        assert_eq!(r.field("argv[1]"), "alpha", "{ctx}");
-        assert_eq!(r.field("argv[2]"), "two words", "{ctx}");
-        assert_eq!(r.field("argv[3]"), "ünïcode", "{ctx}");
-        assert_eq!(r.field("argv_past_end_is_null"), "1", "{ctx}");
-        assert_eq!(r.field("error"), "(none)", "{ctx}");
-        assert!(r.stderr.is_empty(), "{ctx}");
-    });
+    each(&ALL_HOSTS, s::REPORT, |l, _, p, k, r| s::init_runs_on_another_thread_and_sees_argv(l, p, k, r));
 }
 
 /// musl passes nothing to initializers; rt0 finds the kernel's own vectors, so what would trip a
@@ -67,11 +47,11 @@ fn init_runs_on_another_thread_and_sees_argv() {
 fn musl_init_sees_the_exact_argv_and_environment() {
     let musl = [Host::MuslDynamic, Host::MuslStatic, Host::Aarch64MuslStatic];
     let many: Vec<String> = (0..200).map(|i| format!("arg{i}")).collect();
-    each(&musl, "report.c", |host, path, link, run| {
+    each(&musl, s::REPORT, |label, _, _, _, run| {
         let mut args: Vec<&str> = vec!["", "k=v", ""];
         args.extend(many.iter().map(String::as_str));
         let r = run(&args, &[("RT0_DEMO_INIT_SLEEP_MS", "1".into())]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {}", r.stdout.lines().take(12).collect::<Vec<_>>().join(" | "));
+        let ctx = format!("{label}: {}", r.stdout.lines().take(12).collect::<Vec<_>>().join(" | "));
         assert_eq!(r.status, Some(0), "{ctx}\n{}", r.stderr);
         assert_eq!(r.num("argc"), 1 + 3 + 200, "{ctx}");
         assert_eq!(r.field("argv[1]"), "", "{ctx}");
@@ -81,8 +61,8 @@ fn musl_init_sees_the_exact_argv_and_environment() {
         assert_eq!(r.field("argv_past_end_is_null"), "1", "{ctx}");
         // And the plain case, one argument.
         let bare = run(&["only"], &[]);
-        assert_eq!(bare.num("argc"), 2, "{host:?}/{path:?}: {bare:?}");
-        assert_eq!(bare.field("argv[1]"), "only", "{host:?}/{path:?}: {bare:?}");
+        assert_eq!(bare.num("argc"), 2, "{label}: {bare:?}");
+        assert_eq!(bare.field("argv[1]"), "only", "{label}: {bare:?}");
     });
 }
 
@@ -141,112 +121,43 @@ fn musl_without_proc_init_succeeds_with_no_arguments() {
 
 #[test]
 fn init_thread_blocks_async_signals_but_not_faults() {
-    each(&ALL_HOSTS, "report.c", |host, path, link, run| {
-        let r = run(&[], &[]);
-        let mask = r.num("init_sigmask") as u64;
-        let ctx = format!("{host:?}/{path:?}/{link:?}: mask {mask:#x}");
-        for sig in [1, 2, 3, 10, 12, 13, 14, 15, 17, 28] {
-            assert_ne!(mask & bit(sig), 0, "signal {sig} not blocked in init: {ctx}");
-        }
-        for sig in [4, 5, 7, 8, 11] {
-            assert_eq!(mask & bit(sig), 0, "fault signal {sig} blocked in init: {ctx}");
-        }
-    });
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::init_thread_blocks_async_signals_but_not_faults(l, r));
 }
 
 #[test]
 fn host_main_runs_while_slow_init_is_still_running() {
-    each(&ALL_HOSTS, "report.c", |host, path, link, run| {
-        let r = run(&[], &[("RT0_DEMO_INIT_SLEEP_MS", "600".into())]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.field("state_at_main"), "1", "{ctx}");
-        assert_eq!(r.field("ready"), "1", "{ctx}");
-        assert_eq!(r.field("state_after"), "2", "{ctx}");
-    });
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::host_main_runs_while_slow_init_is_still_running(l, r));
 }
 
 #[test]
 fn sixteen_threads_calling_during_slow_init_all_wait_and_get_1() {
-    each(&ALL_HOSTS, "threads.c", |host, path, link, run| {
-        let r = run(&[], &[("RT0_DEMO_INIT_SLEEP_MS", "500".into())]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.status, Some(0), "{ctx}");
-        assert_eq!(r.num("ones"), 16, "{ctx}");
-        assert!(r.num("saw_running") > 0, "no caller arrived while init ran, so nothing waited: {ctx}");
-    });
+    each(&ALL_HOSTS, s::THREADS, |l, _, _, _, r| s::sixteen_threads_calling_during_slow_init_all_wait_and_get_1(l, r));
 }
 
 #[test]
 fn failing_init_reports_0_without_hanging() {
-    each(&ALL_HOSTS, "report.c", |host, path, link, run| {
-        let r = run(&[], &[("RT0_DEMO_INIT_FAIL", "1".into())]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.status, Some(1), "{ctx}");
-        assert_eq!(r.field("ready"), "0", "{ctx}");
-        assert_eq!(r.field("state_after"), "3", "{ctx}");
-        assert_eq!(r.field("error"), "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)", "{ctx}");
-    });
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::failing_init_reports_0_without_hanging(l, r));
 }
 
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
-    each(&ALL_HOSTS, "report.c", |host, path, link, run| {
-        let r = run(&[], &[("RT0_DEMO_STACK_BYTES", (1u64 << 62).to_string())]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.signal, None, "{ctx}");
-        assert_eq!(r.status, Some(1), "{ctx}");
-        assert_eq!(r.field("ready"), "0", "{ctx}");
-        let want = match path {
-            // The raw path maps the stack itself and knows the mapping failed.
-            DemoPath::Raw => "rt0: failed to allocate the init thread's stack (errno 12); exports will report failure\n",
-            // glibc's and musl's pthread_create both report a stack they cannot map as EAGAIN.
-            DemoPath::Pthread => "rt0: failed to create the init thread (errno 11); exports will report failure\n",
-        };
-        assert_eq!(r.stderr, want, "{ctx}");
-    });
+    each(&ALL_HOSTS, s::REPORT, |l, _, p, _, r| s::init_stack_that_cannot_be_mapped_fails_init_not_the_host(l, p, r));
 }
 
+/// Not on the aarch64 musl host: it is compiled with glibc's cross headers against musl's libc.a
+/// (Debian has no aarch64 musl-gcc), and the two libraries' signal structures may differ.
 #[test]
 fn host_signal_mask_and_handlers_are_unchanged() {
-    each(&[Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic], "signals.c", |host, path, link, run| {
-        let r = run(&[], &[]);
-        let ctx = format!("{host:?}/{path:?}/{link:?}: {r:?}");
-        assert_eq!(r.field("ready"), "1", "{ctx}");
-        assert_eq!(r.field("mask_unchanged"), "1", "{ctx}");
-        assert_eq!(r.field("handler_kept"), "1", "{ctx}");
-        assert_eq!(r.field("handler_ran"), "1", "{ctx}");
-        assert_eq!(r.field("foreign_handlers"), "0", "{ctx}");
-    });
+    let hosts = [Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic];
+    each(&hosts, s::SIGNALS, |l, _, _, _, r| s::host_signal_mask_and_handlers_are_unchanged(l, r));
 }
 
 #[test]
 fn newosproc0_failure_prints_the_exact_message_and_exits_1() {
-    for host in ALL_HOSTS {
-        for path in DemoPath::ALL {
-            let d = cross::demo(host, path);
-            let exe = cross::build_host(host, &d, "newosproc0_cross.c", Link::Static);
-            let r = cross::run(host, &exe, &["fail-stack"], &[], &d, DEADLINE);
-            assert_eq!(r.status, Some(1), "{host:?}/{path:?}: {r:?}");
-            assert_eq!(r.stderr, "rt0: failed to allocate stack for the new OS thread\n", "{host:?}/{path:?}: {r:?}");
-            assert!(!r.stdout.contains("returned"), "{host:?}/{path:?}: newosproc0 returned after failing: {r:?}");
-        }
-    }
+    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| s::newosproc0_failure_prints_the_exact_message_and_exits_1(l, r));
 }
 
 #[test]
 fn try_newosproc0_returns_the_errno_and_changes_nothing() {
-    for host in ALL_HOSTS {
-        for path in DemoPath::ALL {
-            let d = cross::demo(host, path);
-            let exe = cross::build_host(host, &d, "newosproc0_cross.c", Link::Static);
-            let r = cross::run(host, &exe, &["try-stack"], &[], &d, DEADLINE);
-            assert_eq!(r.status, Some(0), "{host:?}/{path:?}: {r:?}");
-            assert_eq!(r.num("errno"), 12, "{host:?}/{path:?}: {r:?}");
-            assert_eq!(r.field("mask_unchanged"), "1", "{host:?}/{path:?}: {r:?}");
-            let ok = cross::run(host, &exe, &["ok"], &[], &d, DEADLINE);
-            assert_eq!(ok.field("created"), "1", "{host:?}/{path:?}: {ok:?}");
-            assert_eq!(ok.field("mask_unchanged"), "1", "{host:?}/{path:?}: {ok:?}");
-            assert_eq!(ok.field("usr2_still_blocked"), "1", "{host:?}/{path:?}: {ok:?}");
-        }
-    }
+    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| s::try_newosproc0_returns_the_errno_and_changes_nothing(l, r));
 }

@@ -29,12 +29,15 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "try-stack")) {
         int err = rt0_demo_try_newosproc0(1ULL << 62);
+        sigemptyset(&after);
         pthread_sigmask(SIG_BLOCK, NULL, &after);
         printf("errno=%d\nmask_unchanged=%d\n", err, same_mask(&before, &after));
         return 0;
     }
     int r = rt0_demo_newosproc0(64 * 1024);
+    sigemptyset(&after);
     pthread_sigmask(SIG_BLOCK, NULL, &after);
-    printf("created=%d\nmask_unchanged=%d\n", r == 0, same_mask(&before, &after));
+    printf("created=%d\nmask_unchanged=%d\nusr2_still_blocked=%d\n", r == 0, same_mask(&before, &after),
+           sigismember(&after, SIGUSR2) == 1);
     return 0;
 }

@@ -7,12 +7,11 @@
 
 #![allow(dead_code)]
 
-use crate::support::{demo_for, root, Demo, DemoPath, Link, Run};
-use std::io::Read;
+use crate::support::{demo_for, root, run_command, Demo, DemoPath, Link, Run};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How the C host is built and run for one platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,37 +185,10 @@ pub fn run(host: Host, exe: &Path, args: &[&str], env: &[(&str, String)], demo: 
         }
         None => Command::new(exe),
     };
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.env_remove("LD_LIBRARY_PATH");
+    cmd.args(args);
     cmd.env("RT0_DEMO_SO", demo.cdylib());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", exe.display()));
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = so.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = se.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} {:?} ({host:?}) did not finish within {:?}: a hang", exe.display(), args, deadline);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    use std::os::unix::process::ExitStatusExt;
-    Run { status: status.code(), signal: status.signal(), stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+    run_command(cmd, &format!("{} {args:?} ({host:?})", exe.display()), deadline)
 }

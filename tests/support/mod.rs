@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -185,16 +187,23 @@ impl Run {
 /// Runs `exe` with `args` and extra environment, killing it after `deadline`.
 pub fn run_with(exe: &Path, args: &[&str], env: &[(&str, String)], deadline: Duration, demo: Option<&Demo>) -> Run {
     let mut cmd = Command::new(exe);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // cargo test points LD_LIBRARY_PATH at target/*/deps, which holds another demo build.
-    cmd.env_remove("LD_LIBRARY_PATH");
+    cmd.args(args);
     if let Some(d) = demo {
         cmd.env("RT0_DEMO_SO", d.cdylib());
     }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {}: {e}", exe.display()));
+    run_command(cmd, &format!("{} {args:?}", exe.display()), deadline)
+}
+
+/// Runs a prepared command with no stdin, capturing stdout and stderr, killing it after
+/// `deadline` so a hang fails the test instead of stalling it.
+pub fn run_command(mut cmd: Command, what: &str, deadline: Duration) -> Run {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // cargo test points LD_LIBRARY_PATH at target/*/deps, which holds another demo build.
+    cmd.env_remove("LD_LIBRARY_PATH");
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
     let mut so = child.stdout.take().unwrap();
     let mut se = child.stderr.take().unwrap();
     let t_out = std::thread::spawn(move || {
@@ -215,7 +224,7 @@ pub fn run_with(exe: &Path, args: &[&str], env: &[(&str, String)], deadline: Dur
         if start.elapsed() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{} {:?} did not finish within {:?}: a hang", exe.display(), args, deadline);
+            panic!("{what} did not finish within {deadline:?}: a hang");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
