@@ -377,6 +377,7 @@ impl<'a> Reader<'a> {
         let exp = "a non-empty string";
         match self.get(t, sect, key, exp)? {
             toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
+            v @ toml::Value::String(t) if is_todo(t) => Err(self.err(&format!("{sect}.{key}"), "a non-empty string answering the TODO", describe(v))),
             v => Err(self.err(&format!("{sect}.{key}"), exp, describe(v))),
         }
     }

@@ -105,14 +105,22 @@ fn sources(parts: &TripleParts) -> Sources {
             clone: format!("MUSL src/thread/{a}/clone.s; LNX kernel/fork.c and arch/Kconfig CLONE_BACKWARDS*"),
             thread_start: String::new(),
         },
-        Os::Darwin => Sources {
-            kernel: "XNU = apple-oss-distributions/xnu, LP = apple-oss-distributions/libpthread",
-            numbers: "XNU bsd/kern/syscalls.master (shared by every architecture)".to_string(),
-            syscall_conv: "XNU bsd/dev/<arch>/systemcalls.c; libsyscall/custom/SYS.h".to_string(),
-            c_abi: format!("Apple's {a} calling convention (the psABI with Apple's changes)"),
-            clone: "LP kern/kern_support.c _bsdthread_create".to_string(),
-            thread_start: "LP kern/kern_support.c (the per-arch register setup after `_bsdthread_create`); XNU osfmk/<arch>/".to_string(),
-        },
+        Os::Darwin => {
+            // XNU's folders are named i386 and arm for the 64-bit architectures too.
+            let (bsd, osfmk) = match a.as_str() {
+                "x86_64" => ("i386", "i386"),
+                "aarch64" => ("arm", "arm64"),
+                _ => ("<arch>", "<arch>"),
+            };
+            Sources {
+                kernel: "XNU = apple-oss-distributions/xnu, LP = apple-oss-distributions/libpthread",
+                numbers: "XNU bsd/kern/syscalls.master (shared by every architecture)".to_string(),
+                syscall_conv: format!("XNU bsd/dev/{bsd}/systemcalls.c; libsyscall/custom/SYS.h"),
+                c_abi: format!("Apple's {a} calling convention: the psABI with Apple's changes"),
+                clone: "LP kern/kern_support.c _bsdthread_create".to_string(),
+                thread_start: format!("LP kern/kern_support.c, the per-arch register setup in _bsdthread_create; XNU osfmk/{osfmk}/"),
+            }
+        }
     }
 }
 
