@@ -8,52 +8,11 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{demo_for, root, Demo, DemoPath};
+use support::macho::{disassembly, function_body, members, object_with, tool, Val};
+use support::{demo_for, root, DemoPath};
 
 const TARGET: &str = "x86_64-apple-darwin";
-
-fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| panic!("run {name}: {e}"));
-    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Unpacks the archive into its own folder and returns its members.
-fn members(demo: &Demo) -> Vec<PathBuf> {
-    // Tests run in parallel: each unpacks into a folder of its own.
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = demo.dir.join(format!("members-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new("ar").arg("x").arg(demo.staticlib()).current_dir(&dir).output().unwrap();
-    assert!(out.status.success());
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "o")).collect();
-    v.sort();
-    v
-}
-
-fn disassembly(obj: &Path) -> String {
-    tool("llvm-objdump", &["--macho", "-d", "--no-show-raw-insn", obj.to_str().unwrap()])
-}
-
-/// The instructions of `function` in a disassembly, up to the next label.
-fn function_body<'a>(dis: &'a str, function: &str) -> Vec<&'a str> {
-    let mut lines = dis.lines().skip_while(|l| l.trim() != format!("{function}:"));
-    lines.next().unwrap_or_else(|| panic!("{function} not in the disassembly"));
-    lines.take_while(|l| !l.trim_end().ends_with(':')).map(|l| l.split_once('\t').map_or(l, |(_, i)| i).trim()).collect()
-}
-
-/// What a register holds, symbolically.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Val {
-    /// The C argument that arrived in this register.
-    Arg(&'static str),
-    Imm(u64),
-    Unknown,
-}
 
 /// Executes push/pop/mov/xor up to the first `syscall`, starting from the C arguments, and
 /// returns the register file at the trap.
@@ -93,14 +52,6 @@ fn registers_at_syscall(body: &[&str], c_args: &[(&'static str, &'static str)]) 
         }
     }
     panic!("no syscall instruction in {body:?}");
-}
-
-fn object_with(members: &[PathBuf], symbol_def: &str) -> PathBuf {
-    members
-        .iter()
-        .find(|m| tool("llvm-nm", &["--defined-only", m.to_str().unwrap()]).lines().any(|l| l.ends_with(&format!(" {symbol_def}"))))
-        .unwrap_or_else(|| panic!("no archive member defines {symbol_def}"))
-        .clone()
 }
 
 #[test]

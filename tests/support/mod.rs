@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod macho;
 pub mod scenarios;
 
 use std::collections::BTreeMap;
