@@ -897,3 +897,113 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
     );
     Ok(if failed_any { 1 } else { 0 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn c_args(regs: &[&str]) -> Vec<(String, String)> {
+        ["func", "arg", "stack"].iter().zip(regs).map(|(a, r)| (r.to_string(), a.to_string())).collect()
+    }
+
+    #[test]
+    fn x86_64_darwin_push_pop_shuffle_and_imm_comments() {
+        // llvm-objdump's listing of arch/x86_64-apple-darwin's rt0_raw_thread_create.
+        let b = body(&[
+            "pushq %rdx",
+            "pushq %rsi",
+            "pushq %rdi",
+            "popq %rdi",
+            "popq %rsi",
+            "popq %rdx",
+            "xorq %r10, %r10",
+            "movq $16777216, %r8 ## imm = 0x1000000",
+            "xorq %r9, %r9",
+            "movq $33554792, %rax ## imm = 0x2000168",
+            "syscall",
+            "jae 0x41",
+        ]);
+        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall").unwrap();
+        assert_eq!(r["rax"], Val::Imm(0x2000168));
+        assert_eq!(r["rdi"], Val::Arg("func".into()));
+        assert_eq!(r["rsi"], Val::Arg("arg".into()));
+        assert_eq!(r["rdx"], Val::Arg("stack".into()));
+        assert_eq!(r["r10"], Val::Imm(0));
+        assert_eq!(r["r8"], Val::Imm(0x100_0000));
+    }
+
+    #[test]
+    fn x86_64_pops_in_the_wrong_order_are_seen() {
+        let b = body(&["pushq %rdx", "pushq %rsi", "popq %rdx", "popq %rsi", "syscall"]);
+        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall").unwrap();
+        assert_eq!(r["rdx"], Val::Arg("arg".into()));
+        assert_eq!(r["rsi"], Val::Arg("stack".into()));
+    }
+
+    #[test]
+    fn aarch64_stack_slots_movk_and_or_on_the_fall_through_path() {
+        // arch/aarch64-unknown-linux-gnu's rt0_raw_thread_create as llvm-objdump prints it.
+        let b = body(&[
+            "stp x19, x20, [sp, #-32]!",
+            "mov x19, x0",
+            "mov x20, x1",
+            "str x2, [sp, #16]",
+            "ldr x1, [sp, #16]",
+            "mov x0, #3840",
+            "movk x0, #13, lsl #16",
+            "orr x0, x0, #0x300000",
+            "mov x2, xzr",
+            "mov x3, xzr",
+            "mov x4, xzr",
+            "mov x8, #220",
+            "svc #0",
+        ]);
+        let r = registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0").unwrap();
+        assert_eq!(r["x0"], Val::Imm(0xd0f00 | 0x300000));
+        assert_eq!(r["x1"], Val::Arg("stack".into()));
+        assert_eq!(r["x2"], Val::Imm(0));
+        assert_eq!(r["x8"], Val::Imm(220));
+        assert_eq!(r["x19"], Val::Arg("func".into()));
+        assert_eq!(r["x20"], Val::Arg("arg".into()));
+    }
+
+    #[test]
+    fn aarch64_post_index_and_sub_sp_frames() {
+        let b = body(&[
+            "sub sp, sp, #32",
+            "str x0, [sp]",
+            "str x2, [sp, #16]",
+            "ldr x2, [sp, #16]",
+            "ldr x0, [sp], #32",
+            "mov x16, #360",
+            "svc #0x80",
+        ]);
+        let r = registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0x80").unwrap();
+        assert_eq!(r["x0"], Val::Arg("func".into()));
+        assert_eq!(r["x2"], Val::Arg("stack".into()));
+        assert_eq!(r["x16"], Val::Imm(360));
+    }
+
+    #[test]
+    fn a_function_without_the_trap_is_an_error() {
+        let b = body(&["movq $56, %rax", "retq"]);
+        assert!(registers_at_trap(Arch::X86_64, &b, &[], "syscall").is_err());
+    }
+
+    #[test]
+    fn function_bodies_stop_at_the_next_symbol() {
+        let dis = "0000000000000020 <f>:\n      20:      \tpushq\t%rdx\n      21:      \tsyscall\n\n0000000000000030 <g>:\n      30:      \tretq\n";
+        assert_eq!(function_body(dis, "f").unwrap(), vec!["pushq %rdx", "syscall"]);
+        assert!(function_body(dis, "h").is_none());
+    }
+
+    #[test]
+    fn build_errors_are_summarised_to_rt0s_lines() {
+        let text = "   Compiling rt0 v0.1.0\nerror: failed to run custom build command for `rt0`\n  --- stderr\n  error: rt0 build: arch/x/abi.toml: field `numbers.exit`: expected ...\nerror: could not compile\n";
+        assert_eq!(build_error_summary(text), "error: rt0 build: arch/x/abi.toml: field `numbers.exit`: expected ...");
+    }
+}

@@ -289,3 +289,29 @@ impl Parser<'_> {
         Err(self.err("a closing `\"`"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_order_escapes_and_integers() {
+        let v = Json::obj([
+            ("b", Json::str("a \"quoted\"\\path\n")),
+            ("a", Json::Arr(vec![Json::int(0x2000000), Json::Null, Json::Bool(true)])),
+            ("nested", Json::obj([("x", Json::strs(&["rdi", "rsi"]))])),
+        ]);
+        let text = v.pretty();
+        assert!(text.find("\"b\"").unwrap() < text.find("\"a\"").unwrap(), "{text}");
+        assert!(text.contains("33554432"), "{text}");
+        assert_eq!(parse(&text).unwrap(), v);
+    }
+
+    #[test]
+    fn malformed_text_is_an_error_naming_the_offset() {
+        for bad in ["", "{", "{\"a\" 1}", "[1,]", "\"open", "{\"a\":1} x", "tru"] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("at byte"), "{bad:?}: {e}");
+        }
+    }
+}

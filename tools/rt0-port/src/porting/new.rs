@@ -479,3 +479,28 @@ pub fn create(ctx: &Ctx, triple: &str, from: Option<&str>) -> Result<String, Str
     let _ = writeln!(out, "next: answer every TODO (docs/porting.md), then `rt0-port check {triple}`");
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triples_split_into_what_a_description_needs() {
+        let p = parse_triple("riscv64gc-unknown-linux-gnu").unwrap();
+        assert_eq!((p.arch.as_str(), p.os, p.env.as_str()), ("riscv64", Os::Linux, "gnu"));
+        let p = parse_triple("aarch64-apple-darwin").unwrap();
+        assert_eq!((p.arch.as_str(), p.os), ("aarch64", Os::Darwin));
+        let p = parse_triple("x86_64-unknown-linux-musl").unwrap();
+        assert_eq!(p.env, "musl");
+        assert!(parse_triple("x86_64-unknown-freebsd").unwrap_err().contains("`Os`"));
+        assert!(parse_triple("riscv64").is_err());
+        assert!(parse_triple("a--b").is_err());
+    }
+
+    #[test]
+    fn todo_values_are_toml_strings_the_parser_rejects() {
+        let t = todo("which register", "SRC");
+        let v: toml::Table = format!("k = {t}").parse().unwrap();
+        assert_eq!(v["k"].as_str(), Some("TODO: which register (SRC)"));
+    }
+}
