@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Shared by ci/test, ci/demo and ci/bench: installs what is missing, idempotently.
 #
-# Needs are listed in ci/needs/*.txt, one per line: `apt: <package>`, `rustup: <target>`,
-# `pip: <package>`. On Linux, apt packages are installed with apt-get (apt-get update runs
-# once, and only when something is missing); on macOS apt lines are skipped (the runner image
-# has clang and cmake). Set RT0_NO_INSTALL=1 to only report what is missing.
+# Needs are listed in ci/needs/*.txt, one per line: `apt: <package>`, `brew: <formula>`,
+# `rustup: <target>`, `pip: <package>`. On Linux, apt packages are installed with apt-get
+# (apt-get update runs once, and only when something is missing) and brew lines are skipped; on
+# macOS it is the other way round (the runner image has clang and cmake; Homebrew brings lld).
+# Set RT0_NO_INSTALL=1 to only report what is missing.
 
 RT0_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export RT0_ROOT
@@ -36,6 +37,22 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+ensure_brew() {
+  [ "$(uname -s)" = Darwin ] || return 0
+  command -v brew >/dev/null || { [ $# -eq 0 ] || echo "no Homebrew: install $* by hand"; return 0; }
+  local f
+  for f in "$@"; do
+    if ! brew list --formula "$f" >/dev/null 2>&1; then
+      if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing brew formula: $f"; continue; fi
+      say "installing (brew) $f"
+      brew install -q "$f"
+    fi
+    # Keg-only formulae (lld, llvm) are not linked into the PATH: put their bin first.
+    PATH="$(brew --prefix "$f")/bin:$PATH"
+  done
+  export PATH
+}
+
 ensure_rustup_targets() {
   command -v rustup >/dev/null || { echo "rustup not found: install the targets $* by hand"; return 0; }
   local installed missing=()
@@ -59,6 +76,8 @@ ensure_pip() {
 install_needs() {
   # shellcheck disable=SC2046
   ensure_apt $(needs_of apt)
+  # shellcheck disable=SC2046
+  ensure_brew $(needs_of brew)
   # shellcheck disable=SC2046
   ensure_rustup_targets $(needs_of rustup)
   # shellcheck disable=SC2046
