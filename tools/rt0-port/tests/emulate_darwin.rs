@@ -1,4 +1,5 @@
-//! The demo's scenarios for x86_64-apple-darwin, run under rt0-port's emulated XNU: the pthread
+//! The demo's scenarios for x86_64-apple-darwin and aarch64-apple-darwin (every scenario runs on
+//! both: `on_both_triples!` at the end), run under rt0-port's emulated XNU: the pthread
 //! path and the raw path, with the current and the legacy (libpthread <= 330) thread-start stack,
 //! plus the harness's own failure modes (an unmodeled syscall, a guard-page touch, a stub that
 //! disagrees with its description). Each run builds the demo (cached per path under
@@ -11,7 +12,6 @@ use std::sync::Mutex;
 /// Runs share target directories: one at a time keeps cargo's lock waits out of the timings.
 static LOCK: Mutex<()> = Mutex::new(());
 
-const TRIPLE: &str = "x86_64-apple-darwin";
 /// Signals an init thread must block: every asynchronous one. Synchronous signals (SIGILL 4,
 /// SIGTRAP 5, SIGFPE 8, SIGBUS 10, SIGSEGV 11, SIGSYS 12) are delivered to the faulting thread
 /// and SIGKILL 9 / SIGSTOP 17 cannot be blocked (XNU bsd/sys/signalvar.h sigcantmask).
@@ -68,13 +68,13 @@ impl std::fmt::Display for Run {
     }
 }
 
-fn emulate_with(opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+fn emulate_with(t: &str, opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let report = tmp.join(format!("emulate-report-{}.txt", std::process::id()));
     let _ = std::fs::remove_file(&report);
     let mut c = Command::new(env!("CARGO_BIN_EXE_rt0-port"));
-    c.current_dir(root()).arg("emulate").arg(TRIPLE).args(opts).arg("--report").arg(&report).arg("--").args(args);
+    c.current_dir(root()).arg("emulate").arg(t).args(opts).arg("--report").arg(&report).arg("--").args(args);
     c.env_remove("RT0_ARCH_DIR").env_remove("RT0_WORKSPACE");
     for (k, v) in env {
         c.env(k, v);
@@ -86,12 +86,12 @@ fn emulate_with(opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         report: std::fs::read_to_string(&report).unwrap_or_default(),
     };
-    eprintln!("rt0-port emulate {TRIPLE} {} -- {}\n{run}", opts.join(" "), args.join(" "));
+    eprintln!("rt0-port emulate {t} {} -- {}\n{run}", opts.join(" "), args.join(" "));
     run
 }
 
-fn emulate(opts: &[&str], args: &[&str]) -> Run {
-    emulate_with(opts, args, &[])
+fn emulate(t: &str, opts: &[&str], args: &[&str]) -> Run {
+    emulate_with(t, opts, args, &[])
 }
 
 fn hex(s: &str) -> u64 {
@@ -151,9 +151,8 @@ fn assert_no_process_sigmask(r: &Run) {
 
 // --- init on another thread, argc/argv -------------------------------------------------------
 
-#[test]
-fn pthread_path_runs_init_on_another_thread() {
-    let r = emulate(&[], &["alpha", "beta gamma"]);
+fn pthread_path_runs_init_on_another_thread(t: &str) {
+    let r = emulate(t, &[], &["alpha", "beta gamma"]);
     assert_init_on_other_thread(&r, "pthread", &["alpha", "beta gamma"]);
     assert_eq!(r.libcall_count("_pthread_create"), 1, "{r}");
     assert_eq!(r.syscall_count(360), 0, "the pthread path must not make raw threads: {r}");
@@ -161,16 +160,14 @@ fn pthread_path_runs_init_on_another_thread() {
     assert_no_process_sigmask(&r);
 }
 
-#[test]
-fn pthread_path_legacy_stack_is_unaffected() {
+fn pthread_path_legacy_stack_is_unaffected(t: &str) {
     // --legacy-stack changes only bsdthread starts; libSystem's pthread_create is not one.
-    let r = emulate(&["--legacy-stack"], &["x"]);
+    let r = emulate(t, &["--legacy-stack"], &["x"]);
     assert_init_on_other_thread(&r, "pthread", &["x"]);
 }
 
-#[test]
-fn raw_path_runs_init_on_another_thread() {
-    let r = emulate(&["--raw"], &["alpha", "beta"]);
+fn raw_path_runs_init_on_another_thread(t: &str) {
+    let r = emulate(t, &["--raw"], &["alpha", "beta"]);
     assert_init_on_other_thread(&r, "raw", &["alpha", "beta"]);
     assert!(r.report.contains("bsdthread_register=ok"), "{r}");
     assert_eq!(r.syscall_count(360), 1, "{r}");
@@ -181,20 +178,18 @@ fn raw_path_runs_init_on_another_thread() {
     assert!(!r.report.contains("libcall _pthread"), "{r}");
 }
 
-#[test]
-fn raw_path_legacy_stack() {
-    // rsp = stack - 128: the start routine must take the stack from r8 (the emulator also checks
-    // that bsdthread_terminate frees exactly the mapping named by the header at [r8]).
-    let r = emulate(&["--raw", "--legacy-stack"], &["legacy"]);
+fn raw_path_legacy_stack(t: &str) {
+    // rsp/sp = stack - 128: the start routine must take the stack from r8/x4 (the emulator also checks
+    // that bsdthread_terminate frees exactly the mapping named by the header at the stack argument).
+    let r = emulate(t, &["--raw", "--legacy-stack"], &["legacy"]);
     assert_init_on_other_thread(&r, "raw", &["legacy"]);
     assert_no_process_sigmask(&r);
 }
 
-#[test]
-fn raw_build_in_a_normal_process_sees_einval() {
+fn raw_build_in_a_normal_process_sees_einval(t: &str) {
     // The real world: libSystem registered libpthread's thread_start before rt0's entry, so the
     // raw path's bsdthread_register is refused and init is reported as failed, without a thread.
-    let r = emulate(&["--raw", "--register-libsystem"], &[]);
+    let r = emulate(t, &["--raw", "--register-libsystem"], &[]);
     assert_eq!(r.must("ready"), "0", "{r}");
     assert!(r.must("error").contains("bsdthread_register"), "{r}");
     assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
@@ -205,10 +200,10 @@ fn raw_build_in_a_normal_process_sees_einval() {
 
 // --- exports wait for a slow init ------------------------------------------------------------
 
-fn slow_init(opts: &[&str], path: &str) {
+fn slow_init(t: &str, opts: &[&str], path: &str) {
     let mut o = opts.to_vec();
     o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=40"]);
-    let r = emulate(&o, &["slow"]);
+    let r = emulate(t, &o, &["slow"]);
     // main got there before init finished, and the export still saw a finished init.
     assert_ne!(r.must("state_at_main"), "2", "init finished before main: the wait was not exercised: {r}");
     assert_init_on_other_thread(&r, path, &["slow"]);
@@ -216,36 +211,31 @@ fn slow_init(opts: &[&str], path: &str) {
     assert!(ns >= 40_000_000, "init's 40 ms sleep did not pass in virtual time ({ns} ns): {r}");
 }
 
-#[test]
-fn pthread_path_exports_wait_for_slow_init() {
-    slow_init(&[], "pthread");
+fn pthread_path_exports_wait_for_slow_init(t: &str) {
+    slow_init(t, &[], "pthread");
 }
 
-#[test]
-fn raw_path_exports_wait_for_slow_init() {
-    slow_init(&["--raw"], "raw");
+fn raw_path_exports_wait_for_slow_init(t: &str) {
+    slow_init(t, &["--raw"], "raw");
 }
 
-#[test]
-fn exports_wait_with_a_tiny_quantum() {
+fn exports_wait_with_a_tiny_quantum(t: &str) {
     // Switch threads every 37 instructions: the init/export race is interleaved finely.
-    slow_init(&["--quantum", "37"], "pthread");
-    slow_init(&["--raw", "--quantum", "37", "--legacy-stack"], "raw");
+    slow_init(t, &["--quantum", "37"], "pthread");
+    slow_init(t, &["--raw", "--quantum", "37", "--legacy-stack"], "raw");
 }
 
-#[test]
-fn exports_wait_when_the_creator_keeps_the_cpu() {
+fn exports_wait_when_the_creator_keeps_the_cpu(t: &str) {
     // --parent-first: after the create, the entry's thread keeps running through dyld into main,
     // so main's first export call finds init not yet run, and must wait for it (no sleep knob).
     for (opts, path) in [(&["--parent-first"][..], "pthread"), (&["--parent-first", "--raw"][..], "raw")] {
-        let r = emulate(opts, &["first"]);
+        let r = emulate(t, opts, &["first"]);
         assert_ne!(r.must("state_at_main"), "2", "init ran before main: {r}");
         assert_init_on_other_thread(&r, path, &["first"]);
     }
 }
 
-#[test]
-fn exports_wait_under_many_interleavings() {
+fn exports_wait_under_many_interleavings(t: &str) {
     // Seeded random slices of 1..=64 instructions, both creators, both start orders: whatever the
     // interleaving, every export sees a finished init on its own thread.
     let mut states = std::collections::BTreeSet::new();
@@ -259,7 +249,7 @@ fn exports_wait_under_many_interleavings() {
             if seed % 2 == 0 {
                 o.push("--parent-first");
             }
-            let r = emulate(&o, &["s"]);
+            let r = emulate(t, &o, &["s"]);
             assert_init_on_other_thread(&r, path, &["s"]);
             states.insert(r.report_line("virtual_ns=").unwrap().to_string());
         }
@@ -269,29 +259,27 @@ fn exports_wait_under_many_interleavings() {
 
 // --- failing init ----------------------------------------------------------------------------
 
-fn failing_init(opts: &[&str]) {
+fn failing_init(t: &str, opts: &[&str]) {
     let mut o = opts.to_vec();
     o.extend_from_slice(&["--env", "RT0_DEMO_INIT_FAIL=1"]);
-    let r = emulate(&o, &[]);
+    let r = emulate(t, &o, &[]);
     assert_eq!(r.must("ready"), "0", "{r}");
     assert!(r.must("error").contains("RT0_DEMO_INIT_FAIL"), "{r}");
     assert_eq!(r.status, 1, "the demo host exits 1 when init failed: {r}");
 }
 
-#[test]
-fn pthread_path_reports_a_failing_init() {
-    failing_init(&[]);
+fn pthread_path_reports_a_failing_init(t: &str) {
+    failing_init(t, &[]);
 }
 
-#[test]
-fn raw_path_reports_a_failing_init() {
-    failing_init(&["--raw"]);
+fn raw_path_reports_a_failing_init(t: &str) {
+    failing_init(t, &["--raw"]);
 }
 
 // --- signal masks ----------------------------------------------------------------------------
 
-fn masks(opts: &[&str]) {
-    let r = emulate(opts, &[]);
+fn masks(t: &str, opts: &[&str]) {
+    let r = emulate(t, opts, &[]);
     assert_eq!(r.status, 0, "{r}");
     let init = hex(&r.must("init_sigmask"));
     assert_init_mask(&r, init);
@@ -303,7 +291,7 @@ fn masks(opts: &[&str]) {
     let h = host("mask.c");
     let mut o = opts.to_vec();
     o.extend_from_slice(&["--host", &h]);
-    let r = emulate(&o, &[]);
+    let r = emulate(t, &o, &[]);
     assert_eq!(r.status, 0, "{r}");
     assert_eq!(r.must("ready"), "1", "{r}");
     assert_eq!(hex(&r.must("host_mask")), 1 << 30, "the host's mask must come through rt0's entry unchanged: {r}");
@@ -311,25 +299,22 @@ fn masks(opts: &[&str]) {
     assert_no_process_sigmask(&r);
 }
 
-#[test]
-fn pthread_path_masks() {
-    masks(&[]);
+fn pthread_path_masks(t: &str) {
+    masks(t, &[]);
 }
 
-#[test]
-fn raw_path_masks() {
-    masks(&["--raw"]);
+fn raw_path_masks(t: &str) {
+    masks(t, &["--raw"]);
 }
 
-#[test]
-fn async_signals_during_init_never_land_on_the_init_thread() {
+fn async_signals_during_init_never_land_on_the_init_thread(t: &str) {
     for raw in [false, true] {
         let base: Vec<&str> = if raw { vec!["--raw"] } else { vec![] };
         // SIGUSR1 5 ms into a 20 ms init: XNU's get_signalthread takes the first thread that does
         // not block it, the host's main thread; with no handler the process dies of it.
         let mut o = base.clone();
         o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "30@5"]);
-        let r = emulate(&o, &[]);
+        let r = emulate(t, &o, &[]);
         assert!(r.report.contains("signal 30 at_ns=5000000 delivered_to=thread1"), "{r}");
         assert_eq!(r.status, 128 + 30, "{r}");
         // The host blocks SIGUSR2 on its only thread; the init thread is then the only candidate,
@@ -337,7 +322,7 @@ fn async_signals_during_init_never_land_on_the_init_thread() {
         let h = host("mask.c");
         let mut o = base.clone();
         o.extend_from_slice(&["--host", &h, "--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "31@5"]);
-        let r = emulate(&o, &[]);
+        let r = emulate(t, &o, &[]);
         assert!(r.report.contains("signal 31 at_ns=5000000 pending=all_threads_block_it"), "{r}");
         assert_eq!(r.status, 0, "{r}");
         assert_eq!(r.must("ready"), "1", "{r}");
@@ -346,11 +331,11 @@ fn async_signals_during_init_never_land_on_the_init_thread() {
 
 // --- newosproc0 ------------------------------------------------------------------------------
 
-#[test]
-fn newosproc0_stack_failure_message_and_exit() {
+fn newosproc0_stack_failure_message_and_exit(t: &str) {
     // The raw creator with an mmap that fails: rt0's exact message on fd 2, exit status 1.
     // The init thread's own stack (1 MiB) stays under the limit; newosproc0 asks for 4 MiB.
     let r = emulate(
+        t,
         &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
         &["fail"],
     );
@@ -360,16 +345,16 @@ fn newosproc0_stack_failure_message_and_exit() {
     assert_no_process_sigmask(&r);
 }
 
-#[test]
-fn newosproc0_try_form_and_success() {
+fn newosproc0_try_form_and_success(t: &str) {
     let r = emulate(
+        t,
         &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
         &["try"],
     );
     assert_eq!(r.status, 0, "{r}");
     assert_eq!(r.must("errno"), "12", "ENOMEM from the refused mmap: {r}");
     assert_eq!(r.must("mask_unchanged"), "1", "{r}");
-    let r = emulate(&["--raw", "--host", &host("newosproc0.c")], &["ok"]);
+    let r = emulate(t, &["--raw", "--host", &host("newosproc0.c")], &["ok"]);
     assert_eq!(r.status, 0, "{r}");
     assert_eq!(r.must("created"), "1", "{r}");
     assert_eq!(r.must("mask_unchanged"), "1", "{r}");
@@ -377,11 +362,10 @@ fn newosproc0_try_form_and_success() {
     assert_no_process_sigmask(&r);
 }
 
-#[test]
-fn newosproc0_in_a_pthread_process_is_refused() {
+fn newosproc0_in_a_pthread_process_is_refused(t: &str) {
     // In a process whose libSystem registered thread_start (every real macOS process), the raw
     // creator cannot register its own: newosproc0 reports a failed create and exits 1.
-    let r = emulate(&["--host", &host("newosproc0.c")], &["fail"]);
+    let r = emulate(t, &["--host", &host("newosproc0.c")], &["fail"]);
     assert!(r.stderr.contains("rt0: failed to create new OS thread"), "{r}");
     assert_eq!(r.status, 1, "{r}");
     assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
@@ -389,25 +373,22 @@ fn newosproc0_in_a_pthread_process_is_refused() {
 
 // --- the harness can fail --------------------------------------------------------------------
 
-#[test]
-fn unmodeled_syscall_stops_the_run() {
-    let r = emulate(&["--host", &host("unmodeled.c")], &[]);
+fn unmodeled_syscall_stops_the_run(t: &str) {
+    let r = emulate(t, &["--host", &host("unmodeled.c")], &[]);
     assert_eq!(r.status, 125, "{r}");
     assert!(r.stderr.contains("unmodeled syscall 20 called from 0x"), "{r}");
     assert!(!r.stdout.contains("returned"), "{r}");
 }
 
-#[test]
-fn unresolved_imports_are_named() {
-    let r = emulate(&["--host", &host("unresolved.c")], &[]);
+fn unresolved_imports_are_named(t: &str) {
+    let r = emulate(t, &["--host", &host("unresolved.c")], &[]);
     assert_eq!(r.status, 125, "{r}");
     assert!(r.stderr.contains("unresolved imports: the emulated libSystem does not provide"), "{r}");
     assert!(r.stderr.contains("_getpid") && r.stderr.contains("_getppid"), "{r}");
 }
 
-#[test]
-fn guard_page_touch_is_sigbus() {
-    let r = emulate(&["--host", &host("guard.c")], &[]);
+fn guard_page_touch_is_sigbus(t: &str) {
+    let r = emulate(t, &["--host", &host("guard.c")], &[]);
     assert_eq!(r.stdout, "before\n", "{r}");
     assert_eq!(r.status, 128 + 10, "{r}");
     assert!(r.stderr.contains("SIGBUS"), "{r}");
@@ -426,14 +407,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Build the demo (raw path) from a copy of arch/ whose x86_64-apple-darwin stub has the macro
+/// Build the demo (raw path) from a copy of arch/ whose stub for `t` has the macro
 /// names `a` and `b` swapped, while its abi.toml is unchanged, and run it.
-fn broken_stub(tag: &str, a: &str, b: &str) -> Run {
+fn broken_stub(t: &str, tag: &str, a: &str, b: &str) -> Run {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let tag = format!("{t}-{tag}");
     let arch = tmp.join(format!("broken-arch-{tag}"));
     let _ = std::fs::remove_dir_all(&arch);
     copy_dir(&root().join("arch"), &arch);
-    let stub = arch.join(TRIPLE).join("syscall.S");
+    let stub = arch.join(t).join("syscall.S");
     let text = std::fs::read_to_string(&stub).unwrap();
     assert!(text.contains(a) && text.contains(b), "the stub no longer names {a}/{b}; update this test");
     let swapped = text.replace(a, "@SWAP@").replace(b, a).replace("@SWAP@", b);
@@ -453,27 +435,76 @@ fn broken_stub(tag: &str, a: &str, b: &str) -> Run {
     }
     let arch_s = arch.display().to_string();
     let target_s = target.display().to_string();
-    emulate_with(&["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)])
+    emulate_with(t, &["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)])
 }
 
-#[test]
-fn broken_stub_fails_conformance_naming_the_register() {
-    // bsdthread_create's flags put in r10 and pthread in r8 (swapped), while abi.toml still says
-    // pthread=r10, flags=r8.
-    let r = broken_stub("thread-create", "RT0_THREAD_CREATE_pthread", "RT0_THREAD_CREATE_flags");
+/// The registers a triple's description gives to (bsdthread_create `pthread`, `flags`) and to
+/// syscall arguments (3, 4).
+fn regs(t: &str) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+    match t {
+        "x86_64-apple-darwin" => (("r10", "r8"), ("r10", "r8")),
+        "aarch64-apple-darwin" => (("x3", "x4"), ("x3", "x4")),
+        _ => panic!("no registers for {t}"),
+    }
+}
+
+fn broken_stub_fails_conformance_naming_the_register(t: &str) {
+    // bsdthread_create's flags put in the `pthread` register and pthread in the `flags` one
+    // (swapped), while abi.toml still says pthread=r10/x3, flags=r8/x4.
+    let ((pthread, flags), _) = regs(t);
+    let r = broken_stub(t, "thread-create", "RT0_THREAD_CREATE_pthread", "RT0_THREAD_CREATE_flags");
     assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
     assert!(r.stderr.contains("conformance: bsdthread_create"), "{r}");
-    assert!(r.stderr.contains("register r8 carries `flags`"), "the message must name r8: {r}");
-    assert!(r.stderr.contains("it is in r10"), "the message must say where the value went: {r}");
+    assert!(r.stderr.contains(&format!("register {flags} carries `flags`")), "the message must name {flags}: {r}");
+    assert!(r.stderr.contains(&format!("it is in {pthread}")), "the message must say where the value went: {r}");
 }
 
-#[test]
-fn broken_generic_syscall_stub_fails_conformance() {
-    // The generic syscall stub with arguments 3 and 4 (r10, r8) swapped: the first mmap of the
-    // raw path gets its flags in r8 and its fd (-1) in r10.
-    let r = broken_stub("syscall-args", "RT0_SYSCALL_ARG3", "RT0_SYSCALL_ARG4");
+fn broken_generic_syscall_stub_fails_conformance(t: &str) {
+    // The generic syscall stub with arguments 3 and 4 (r10, r8 / x3, x4) swapped: the first mmap
+    // of the raw path gets its flags in argument 4's register and its fd (-1) in argument 3's.
+    let (_, (a3, a4)) = regs(t);
+    let r = broken_stub(t, "syscall-args", "RT0_SYSCALL_ARG3", "RT0_SYSCALL_ARG4");
     assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
     assert!(r.stderr.contains("conformance: mmap (197)"), "{r}");
-    assert!(r.stderr.contains("travels in r10"), "the message must name r10: {r}");
-    assert!(r.stderr.contains("r8 (argument 4 by the description) holds 0x1002"), "and where the flags went: {r}");
+    assert!(r.stderr.contains(&format!("travels in {a3}")), "the message must name {a3}: {r}");
+    assert!(r.stderr.contains(&format!("{a4} (argument 4 by the description) holds 0x1002")), "and where the flags went: {r}");
 }
+
+// --- every scenario on both darwin triples ---------------------------------------------------
+
+macro_rules! on_both_triples {
+    ($($name:ident),* $(,)?) => {
+        mod x86_64_apple_darwin {
+            $( #[test] fn $name() { super::$name("x86_64-apple-darwin") } )*
+        }
+        mod aarch64_apple_darwin {
+            $( #[test] fn $name() { super::$name("aarch64-apple-darwin") } )*
+        }
+    };
+}
+
+on_both_triples!(
+    pthread_path_runs_init_on_another_thread,
+    pthread_path_legacy_stack_is_unaffected,
+    raw_path_runs_init_on_another_thread,
+    raw_path_legacy_stack,
+    raw_build_in_a_normal_process_sees_einval,
+    pthread_path_exports_wait_for_slow_init,
+    raw_path_exports_wait_for_slow_init,
+    exports_wait_with_a_tiny_quantum,
+    exports_wait_when_the_creator_keeps_the_cpu,
+    exports_wait_under_many_interleavings,
+    pthread_path_reports_a_failing_init,
+    raw_path_reports_a_failing_init,
+    pthread_path_masks,
+    raw_path_masks,
+    async_signals_during_init_never_land_on_the_init_thread,
+    newosproc0_stack_failure_message_and_exit,
+    newosproc0_try_form_and_success,
+    newosproc0_in_a_pthread_process_is_refused,
+    unmodeled_syscall_stops_the_run,
+    unresolved_imports_are_named,
+    guard_page_touch_is_sigbus,
+    broken_stub_fails_conformance_naming_the_register,
+    broken_generic_syscall_stub_fails_conformance,
+);
