@@ -28,6 +28,7 @@ const MAIN_STACK_TOP: u64 = 0x7ff7_c000_0000;
 const MAIN_STACK_SIZE: u64 = 8 << 20;
 const MMAP_BASE: u64 = 0x0003_0000_0000;
 const TSD_BASE: u64 = 0x7fff_4000_0000;
+const TSD_PAGES: u64 = 1024;
 
 /// Signals (XNU bsd/sys/signal.h).
 pub const SIGILL: i32 = 4;
@@ -460,7 +461,8 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
             st.report.push("libsystem_registered=0".into());
         }
     }
-    uc.mem_map(TSD_BASE, 64 * PAGE, Prot::READ | Prot::WRITE).map_err(|e| e.to_string())?;
+    // One TSD page per thread (State::new_thread), room for 1024 threads.
+    uc.mem_map(TSD_BASE, TSD_PAGES * PAGE, Prot::READ | Prot::WRITE).map_err(|e| e.to_string())?;
 
     install_hooks(&mut uc, &state)?;
     let status = schedule(&mut uc, &state, &blank);

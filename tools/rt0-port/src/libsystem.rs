@@ -147,6 +147,8 @@ fn args(cpu: Cpu, uc: &Unicorn<'_, ()>) -> [u64; 6] {
 /// (LP src/pthread.c: _PTHREAD_ATTR_SIG 0x54484541 'THRA', default stack 512 KiB, joinable).
 const ATTR_SIG: u64 = 0x5448_4541;
 const DEFAULT_STACK: u64 = 512 * 1024;
+/// EAGAIN (XNU bsd/sys/errno.h).
+const EAGAIN: u64 = 35;
 /// PTHREAD_STACK_MIN of the SDK's <limits.h> (XNU bsd/i386/limits.h 8192, bsd/arm/limits.h
 /// 16384 — values as the SDK headers ship them; not checked against a stored copy here).
 fn pthread_stack_min(cpu: Cpu) -> u64 {
@@ -446,12 +448,17 @@ fn pthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
         }
         size = emu::read_u64(uc, attr + 8).unwrap_or(DEFAULT_STACK);
     }
-    // guard page (PROT_NONE) + stack + one page for the pthread_t
+    // guard page (PROT_NONE) + stack + one page for the pthread_t. LP src/pthread.c
+    // _pthread_allocate: when mach_vm_map and mach_vm_allocate both fail, pthread_create returns
+    // EAGAIN (not ENOMEM). Sizes no address space can hold are refused before taking any range.
     let page = st.page;
+    if size > (1 << 40) {
+        return EAGAIN;
+    }
     let total = page + emu::round_up(size, page) + page;
     let base = st.alloc_va(total);
     if uc.mem_map(base, total, Prot::READ | Prot::WRITE).is_err() {
-        return emu::ENOMEM;
+        return EAGAIN;
     }
     let _ = uc.mem_protect(base, page, Prot::NONE);
     let pthread = base + page + emu::round_up(size, page);

@@ -329,6 +329,77 @@ fn async_signals_during_init_never_land_on_the_init_thread(t: &str) {
     }
 }
 
+// --- issue 6: many callers, early calls, re-entrant init, unmappable init stack ---------------
+
+fn many_threads_wait_for_slow_init(t: &str) {
+    // Item 3: 64 emulated host threads call exports while init sleeps 20 ms; each waits, then
+    // sees init done with its thread id, argc and path.
+    for raw in [false, true] {
+        let mut o = vec!["--host", "", "--env", "RT0_DEMO_INIT_SLEEP_MS=20"];
+        let h = host("threads.c");
+        o[1] = &h;
+        if raw {
+            o.push("--raw");
+        }
+        let r = emulate(t, &o, &["a", "b"]);
+        assert_eq!(r.status, 0, "{r}");
+        assert_eq!(r.must("created"), "64", "{r}");
+        assert_eq!(r.must("ok"), "64", "every caller must see the whole of init's result: {r}");
+        assert_eq!(r.must("state_after_create"), "1", "init must still run when the callers start: {r}");
+        assert!(r.must("saw_running").parse::<u32>().unwrap() > 0, "no caller arrived during init: {r}");
+        // 1 main + 1 init + 64 callers, all created by main except init's.
+        assert_eq!(r.report.lines().filter(|l| l.starts_with("thread ")).count(), 66, "{r}");
+        assert_eq!(r.thread(66, "created_by"), "1", "{r}");
+        assert_eq!(r.thread(66, "state"), "exited", "{r}");
+    }
+}
+
+fn export_before_the_entry_and_from_init(t: &str) {
+    // Item 6: a host initializer that dyld runs before rt0's entry calls an export: NotStarted at
+    // once (ready 0, state 0), and init still runs later; init calling its own export gets
+    // CalledFromInit (0) at once instead of deadlocking.
+    for raw in [false, true] {
+        let h = host("early.c");
+        let mut o = vec!["--host", &h, "--env", "RT0_DEMO_INIT_CALLS_EXPORT=1"];
+        if raw {
+            o.push("--raw");
+        }
+        let r = emulate(t, &o, &[]);
+        assert_eq!(r.status, 0, "{r}");
+        assert_eq!(r.must("early_ran"), "1", "{r}");
+        assert_eq!(r.must("early_state"), "0", "the host initializer must run before rt0's entry: {r}");
+        assert_eq!(r.must("early_ready"), "0", "an export before the entry returns 0 at once: {r}");
+        assert_eq!(r.must("ready"), "1", "init must still complete after the early call: {r}");
+        assert_eq!(r.must("state"), "2", "{r}");
+        assert_eq!(r.must("init_export_result"), "0", "init's own export call: CalledFromInit: {r}");
+        // dyld ran two initializers: the host's first, then rt0's entry.
+        let inits: Vec<&str> = r.report.lines().filter(|l| l.starts_with("initializer ")).collect();
+        assert_eq!(inits.len(), 2, "{r}");
+    }
+}
+
+fn unmappable_init_stack(t: &str) {
+    // Item 7 (the part the emulator fits): an init stack no address space holds (2^62 bytes).
+    // The entry prints one line on fd 2, returns to dyld, and the host goes on: its exports fail
+    // with the message. pthread_create reports it as EAGAIN (LP _pthread_allocate), the raw
+    // path's own mmap as ENOMEM.
+    for (raw, line) in [
+        (false, "rt0: failed to create the init thread (errno 35); exports will report failure"),
+        (true, "rt0: failed to allocate the init thread's stack (errno 12); exports will report failure"),
+    ] {
+        let mut o = vec!["--env", "RT0_DEMO_STACK_BYTES=4611686018427387904"];
+        if raw {
+            o.push("--raw");
+        }
+        let r = emulate(t, &o, &[]);
+        assert_eq!(r.stderr.lines().filter(|l| l.starts_with("rt0:")).collect::<Vec<_>>(), [line], "{r}");
+        assert_eq!(r.must("ready"), "0", "{r}");
+        assert!(r.must("error").starts_with("failed to"), "the message must be retrievable: {r}");
+        assert_eq!(r.status, 1, "the host lives on and exits 1 itself (init failed): {r}");
+        assert_eq!(r.report.lines().filter(|l| l.starts_with("thread ")).count(), 1, "no thread was created: {r}");
+    }
+}
+
 // --- newosproc0 ------------------------------------------------------------------------------
 
 fn newosproc0_stack_failure_message_and_exit(t: &str) {
@@ -496,6 +567,9 @@ on_both_triples!(
     exports_wait_under_many_interleavings,
     pthread_path_reports_a_failing_init,
     raw_path_reports_a_failing_init,
+    many_threads_wait_for_slow_init,
+    export_before_the_entry_and_from_init,
+    unmappable_init_stack,
     pthread_path_masks,
     raw_path_masks,
     async_signals_during_init_never_land_on_the_init_thread,
