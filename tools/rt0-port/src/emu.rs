@@ -32,6 +32,7 @@ const TSD_PAGES: u64 = 1024;
 
 /// Signals (XNU bsd/sys/signal.h).
 pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
 pub const SIGABRT: i32 = 6;
 pub const SIGKILL: u32 = 9;
 pub const SIGBUS: i32 = 10;
@@ -496,7 +497,23 @@ fn install_hooks(uc: &mut Unicorn<'_, ()>, state: &Shared) -> Result<(), String>
                 let pc = uc.pc_read().unwrap_or(0);
                 if intno != 2 {
                     let mut st = s.borrow_mut();
-                    st.fatal(uc, STATUS_EMULATOR_STOP, format!("unexpected exception {intno} at {pc:#x}"));
+                    // A synchronous exception of user code → Mach exception → signal: XNU
+                    // osfmk/arm64/sleh.c sleh_synchronous (ESR_EC_UNCATEGORIZED →
+                    // handle_uncategorized → EXC_BAD_INSTRUCTION; ESR_EC_BRK_AARCH64 →
+                    // handle_breakpoint → EXC_BREAKPOINT), then bsd/uxkern/ux_exception.c
+                    // ux_exception (EXC_BAD_INSTRUCTION → SIGILL, EXC_BREAKPOINT → SIGTRAP).
+                    // unicorn/QEMU numbers: EXCP_UDEF 1, EXCP_BKPT 7. `brk #1` is what
+                    // __builtin_trap and Rust's core::intrinsics::abort emit on arm64.
+                    // For an undefined instruction QEMU leaves pc at it; for brk too.
+                    match intno {
+                        1 => st.stop = Some(Stop::Signal(SIGILL, format!("undefined instruction at pc {pc:#x}"))),
+                        7 => st.stop = Some(Stop::Signal(SIGTRAP, format!("brk at pc {pc:#x}"))),
+                        _ => {
+                            st.fatal(uc, STATUS_EMULATOR_STOP, format!("unexpected exception {intno} at {pc:#x}"));
+                            return;
+                        }
+                    }
+                    let _ = uc.emu_stop();
                     return;
                 }
                 // EXCP_SWI: pc already points past the svc.

@@ -465,6 +465,21 @@ fn guard_page_touch_is_sigbus(t: &str) {
     assert!(r.stderr.contains("SIGBUS"), "{r}");
 }
 
+fn trap_instruction_is_a_signal(t: &str) {
+    // __builtin_trap: ud2 → SIGILL on x86_64, brk #1 → SIGTRAP on arm64 (XNU ux_exception); an
+    // undefined instruction on arm64 → SIGILL. Never an emulator stop.
+    let r = emulate(t, &["--host", &host("trap.c")], &[]);
+    assert_eq!(r.stdout, "before\n", "{r}");
+    let (sig, name) = if t.starts_with("aarch64") { (5, "SIGTRAP") } else { (4, "SIGILL") };
+    assert_eq!(r.status, 128 + sig, "{r}");
+    assert!(r.stderr.contains(name), "{r}");
+    if t.starts_with("aarch64") {
+        let r = emulate(t, &["--host", &host("trap.c")], &["udf"]);
+        assert_eq!(r.status, 128 + 4, "{r}");
+        assert!(r.stderr.contains("SIGILL: undefined instruction"), "{r}");
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -579,6 +594,7 @@ on_both_triples!(
     unmodeled_syscall_stops_the_run,
     unresolved_imports_are_named,
     guard_page_touch_is_sigbus,
+    trap_instruction_is_a_signal,
     broken_stub_fails_conformance_naming_the_register,
     broken_generic_syscall_stub_fails_conformance,
 );
