@@ -400,6 +400,22 @@ fn unmappable_init_stack(t: &str) {
     }
 }
 
+fn init_stack_overflow_dies_on_the_guard_page(t: &str) {
+    // Item 8: init recurses through a 64 KiB stack into the guard page below it (raw: rt0's
+    // PROT_NONE guard; pthread: the model's _pthread_allocate guard). A protection failure is
+    // SIGBUS (XNU ux_exception: KERN_PROTECTION_FAILURE), on the init thread, never a silent run on.
+    for raw in [false, true] {
+        let mut o = vec!["--env", "RT0_DEMO_INIT_OVERFLOW=1", "--env", "RT0_DEMO_STACK_BYTES=65536"];
+        if raw {
+            o.push("--raw");
+        }
+        let r = emulate(t, &o, &[]);
+        assert_eq!(r.status, 128 + 10, "{r}");
+        assert!(r.stderr.contains("thread 2 killed by SIGBUS") && r.stderr.contains("write to protected"), "{r}");
+        assert!(!r.stderr.contains("did not fault"), "{r}");
+    }
+}
+
 // --- newosproc0 ------------------------------------------------------------------------------
 
 fn newosproc0_stack_failure_message_and_exit(t: &str) {
@@ -585,6 +601,7 @@ on_both_triples!(
     many_threads_wait_for_slow_init,
     export_before_the_entry_and_from_init,
     unmappable_init_stack,
+    init_stack_overflow_dies_on_the_guard_page,
     pthread_path_masks,
     raw_path_masks,
     async_signals_during_init_never_land_on_the_init_thread,
