@@ -392,3 +392,21 @@ fn list_names_every_folder_and_every_registered_triple() {
     }
     assert!(out.contains("VERIFIED BY") && out.contains("LAST CHECK"), "{out}");
 }
+
+/// An absolute address in a stub's code is caught on the objects, even for a target that builds
+/// no shared library (musl), where no linker would refuse it.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
+    let arch = scratch_arch("abs");
+    let f = arch.join("x86_64-unknown-linux-gnu").join("entry.S");
+    let mut s = std::fs::read_to_string(&f).unwrap();
+    s.push_str("\n\t.text\n\t.globl rt0_broken_abs\nrt0_broken_abs:\n\tmovabsq $rt0_entry_state, %rax\t/* broken on purpose */\n\tret\n\t.section .note.GNU-stack,\"\",@progbits\n");
+    std::fs::write(&f, s).unwrap();
+    let o = rt0_port(&["check", "x86_64-unknown-linux-musl", "--no-scenarios", "--arch-dir", arch.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let row = out.lines().find(|l| l.contains("stubs position-independent")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("FAIL"), "{row}");
+    assert!(out.contains("R_X86_64_64 rt0_entry_state"), "{out}");
+}

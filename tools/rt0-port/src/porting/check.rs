@@ -13,7 +13,8 @@
 //!    the object that defines `rt0_entry_state` (so any export links it); the registers at
 //!    `rt0_raw_thread_create`'s trap, executed symbolically, against `[thread_create]` and the
 //!    call number; on darwin, the start routine taking its stack from `[thread_start]`'s stack
-//!    register; no text relocations in the shared library (when the target builds one);
+//!    register; only PC-relative relocations in the stubs' code; no text relocations in the shared
+//!    library (when the target builds one);
 //! 5. **scenarios**, as `verified_by` says and where they can run here: `native` runs
 //!    `cargo test --test linux_scenarios` (Linux host) or `--test macos_native` (macOS host);
 //!    `qemu-user` runs `cargo test --test cross_scenarios` (once per invocation); `emulated-xnu`
@@ -559,6 +560,45 @@ fn text_relocations(d: &Description, dir: &Path) -> Step {
     }
 }
 
+/// Whether a relocation type in a code section would need the loader to patch the code (an
+/// absolute address), rather than being resolved PC-relative at link time.
+pub fn absolute_relocation(kind: &str) -> bool {
+    matches!(kind, "R_X86_64_64" | "R_X86_64_32" | "R_X86_64_32S" | "R_AARCH64_ABS64" | "R_AARCH64_ABS32" | "R_AARCH64_ABS16")
+        || kind.starts_with("R_AARCH64_MOVW_UABS")
+        || kind == "X86_64_RELOC_UNSIGNED"
+        || kind == "ARM64_RELOC_UNSIGNED"
+}
+
+/// The stubs' own code needs no text relocation: every relocation in their code sections is
+/// PC-relative (checked on the objects, so it holds for targets that build no shared library too).
+fn stub_relocations(objects: &[PathBuf]) -> Step {
+    let name = "stubs position-independent";
+    let mut bad = Vec::new();
+    for obj in objects {
+        let relocs = match run_cmd(Command::new("llvm-objdump").arg("-r").arg(obj)) {
+            Ok(o) | Err(o) => o,
+        };
+        for block in relocs.split("RELOCATION RECORDS FOR [").skip(1) {
+            let section = block.split(']').next().unwrap_or("");
+            if section != ".text" && !section.starts_with(".text.") && section != "__text" {
+                continue;
+            }
+            for line in block.lines().skip(2) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if words.len() >= 3 && absolute_relocation(words[1]) {
+                    let file = obj.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+                    bad.push(format!("{file} {section}: {} {}", words[1], words[2]));
+                }
+            }
+        }
+    }
+    if bad.is_empty() {
+        step(name, Verdict::Pass, "entry and syscall objects: only PC-relative relocations in code")
+    } else {
+        step(name, Verdict::Fail, format!("absolute relocations in code (text relocations once linked):\n{}", bad.join("\n")))
+    }
+}
+
 /// Scenario runs shared by every port in one invocation (`cross_scenarios` runs once).
 #[derive(Default)]
 struct Shared {
@@ -704,10 +744,12 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
     let work = ctx.root.join("target/port-check/objects").join(&p.triple);
     let _ = std::fs::remove_dir_all(&work);
     let archive = raw_dir.join("librt0_demo.a");
+    let mut stub_objects = Vec::new();
     match member_defining(&archive, &sym(&d, "rt0_lib_entry"), &work.join("entry")) {
         Ok(obj) => {
             steps.push(object_format(&d, &obj));
             steps.push(initializer(&d, &obj));
+            stub_objects.push(obj);
         }
         Err(e) => steps.push(step("initializer", Verdict::Fail, e)),
     }
@@ -717,8 +759,12 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
             if let Some(s) = thread_start_stack(&d, &obj) {
                 steps.push(s);
             }
+            stub_objects.push(obj);
         }
         Err(e) => steps.push(step("thread_create registers", Verdict::Fail, e)),
+    }
+    if !stub_objects.is_empty() {
+        steps.push(stub_relocations(&stub_objects));
     }
     for (raw, dir) in &built {
         let mut s = text_relocations(&d, dir);
@@ -999,6 +1045,16 @@ mod tests {
         let dis = "0000000000000020 <f>:\n      20:      \tpushq\t%rdx\n      21:      \tsyscall\n\n0000000000000030 <g>:\n      30:      \tretq\n";
         assert_eq!(function_body(dis, "f").unwrap(), vec!["pushq %rdx", "syscall"]);
         assert!(function_body(dis, "h").is_none());
+    }
+
+    #[test]
+    fn absolute_relocations_are_told_from_pc_relative_ones() {
+        for k in ["R_X86_64_64", "R_X86_64_32S", "R_AARCH64_ABS64", "R_AARCH64_MOVW_UABS_G0_NC", "X86_64_RELOC_UNSIGNED", "ARM64_RELOC_UNSIGNED"] {
+            assert!(absolute_relocation(k), "{k}");
+        }
+        for k in ["R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_GOTPCREL", "R_AARCH64_ADR_PREL_PG_HI21", "R_AARCH64_ADD_ABS_LO12_NC", "R_AARCH64_LDST64_ABS_LO12_NC", "R_AARCH64_CALL26", "X86_64_RELOC_BRANCH", "X86_64_RELOC_SIGNED", "ARM64_RELOC_PAGE21", "ARM64_RELOC_PAGEOFF12"] {
+            assert!(!absolute_relocation(k), "{k}");
+        }
     }
 
     #[test]
