@@ -1,5 +1,9 @@
 //! rt0-port: tooling for porters.
 //!
+//! `rt0-port list | describe <triple> [--json] | new <triple> | check <triple>... | --all`:
+//! where every port stands, its conventions, a new port's skeleton, and its verdict
+//! (src/porting/, docs/porting.md).
+//!
 //! `rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N]
 //! [--env K=V]... [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO]
 //! [--target-dir DIR] [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo]
@@ -22,7 +26,11 @@ use std::path::PathBuf;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
+        "usage: rt0-port list [--build]                  every port under arch/ and how it is verified\n\
+         \x20      rt0-port describe <triple> [--json]      a port's register conventions\n\
+         \x20      rt0-port new <triple>                    start a port from the nearest one (docs/porting.md)\n\
+         \x20      rt0-port check <triple>... | --all       build, static checks, scenarios; verdict table\n\
+         \x20      rt0-port emulate <triple> [--raw] [--legacy-stack] [--host FILE.c] [--quantum N] [--env K=V]...\n\
          \x20                      [--fail-mmap-over BYTES] [--report FILE] [--trace] [--exe MACHO] [--target-dir DIR]\n\
          \x20                      [--lazy-imports] [--no-check] [--register-libsystem] [--no-demo] [--parent-first]\n\
          \x20                      [--seed N] [--signal SIG@MS]... [-- ARGS...]\n\
