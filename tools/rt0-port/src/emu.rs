@@ -29,6 +29,8 @@ const MAIN_STACK_SIZE: u64 = 8 << 20;
 const MMAP_BASE: u64 = 0x0003_0000_0000;
 const TSD_BASE: u64 = 0x7fff_4000_0000;
 const TSD_PAGES: u64 = 1024;
+/// What x18 holds after an arm64 trap (see `trap`).
+const X18_SCRAMBLE: u64 = 0x1818_dead_0000_0018;
 
 /// Signals (XNU bsd/sys/signal.h).
 pub const SIGILL: i32 = 4;
@@ -545,6 +547,14 @@ fn install_hooks(uc: &mut Unicorn<'_, ()>, state: &Shared) -> Result<(), String>
 fn trap(uc: &mut Unicorn<'_, ()>, state: &Shared, pc: u64, next_pc: u64) {
     let mut st = state.borrow_mut();
     let cpu = st.cpu;
+    if cpu == Cpu::Aarch64 {
+        // x18 is the platform's: Apple's arm64 ABI ("Writing ARM64 code for Apple platforms":
+        // "The platforms reserve register x18. Don't use this register.") lets the kernel change it
+        // at any time, so user code, rt0's stubs included, must never depend on it. The model
+        // changes it at every trap (syscalls and libSystem calls alike): a stub that kept a value
+        // in x18 across one breaks here as it could on a Mac.
+        let _ = uc.reg_write(unicorn_engine::RegisterARM64::X18, X18_SCRAMBLE ^ st.clock);
+    }
     if pc >= st.lib.base && pc < st.lib.base + st.lib.size {
         libsystem::call(&mut st, uc, pc);
         return;

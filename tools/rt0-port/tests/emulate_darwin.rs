@@ -615,3 +615,12 @@ on_both_triples!(
     broken_stub_fails_conformance_naming_the_register,
     broken_generic_syscall_stub_fails_conformance,
 );
+
+/// arm64 only: the model changes x18 (the platform's register) at every trap, so every scenario
+/// above also proves rt0's arm64 stubs never keep a value in it; this checks the model does.
+#[test]
+fn aarch64_x18_changes_at_every_trap() {
+    let r = emulate("aarch64-apple-darwin", &["--host", &host("x18.c")], &[]);
+    assert_eq!(r.status, 0, "{r}");
+    assert_eq!(r.must("x18_changed"), "1", "{r}");
+}
