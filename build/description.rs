@@ -326,7 +326,7 @@ pub const CONSTANTS_COMMON: &[&str] = &[
     "eintr",
 ];
 /// Linux additions.
-pub const CONSTANTS_LINUX: &[&str] = &["futex_wait_private", "futex_wake_private", "o_rdonly", "o_cloexec"];
+pub const CONSTANTS_LINUX: &[&str] = &["futex_wait_private", "futex_wait", "futex_wake_private", "o_rdonly", "o_cloexec"];
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] = &["ulock_compare_and_wait", "ulock_wake_all", "ulock_no_errno"];
 /// Thread-create argument names per OS.

@@ -639,8 +639,8 @@ pub extern "C" fn rt0_entry_fini() {
     }
     if INIT_EXIT_REPORTED.load(Ordering::Acquire) != 0 {
         // The thread has recorded its outcome and is at most a few instructions (munmap, exit)
-        // from its end. The kernel's wake is a shared-futex wake, so nap and re-check rather than
-        // wait on it with rt0's private futex calls.
+        // from its end. The kernel's wake is a shared-futex wake, so wait with a shared futex
+        // wait, not rt0's private one.
         loop {
             let tid = INIT_EXIT_WORD.load(Ordering::Acquire);
             if tid == 0 || tid == NO_THREAD {
@@ -650,6 +650,12 @@ pub extern "C" fn rt0_entry_fini() {
             if crate::procself::thread_alive(tid as u64) == Some(false) {
                 break; // fork child: the word was copied from the parent and nobody clears it
             }
+            // Block until the kernel clears the word at the thread's exit (its wake is a shared
+            // futex wake), with a 1 ms bound so the fork-child check above runs again. A plain
+            // 1 ms sleep here cost most raw-path hosts a millisecond at exit (ci/bench).
+            #[cfg(target_os = "linux")]
+            sys::raw::wait_on_address_shared(&INIT_EXIT_WORD, tid, 1_000);
+            #[cfg(not(target_os = "linux"))]
             sys::sleep_ms(1);
         }
     }

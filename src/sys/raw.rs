@@ -172,6 +172,27 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
     }
 }
 
+/// Linux: blocks while `*word == expected`, for at most `timeout_us` microseconds (0 = no limit),
+/// as a shared (not process-private) futex waiter: the only kind the kernel's own wake reaches
+/// when it clears a thread's `CLONE_CHILD_CLEARTID` word at the thread's exit.
+#[cfg(target_os = "linux")]
+pub fn wait_on_address_shared(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    let ts = [(timeout_us / 1_000_000) as usize, ((timeout_us % 1_000_000) * 1000) as usize];
+    let tsp = if timeout_us == 0 { 0 } else { ts.as_ptr() as usize };
+    // SAFETY: futex(FUTEX_WAIT) reads the word and the timespec; both are valid.
+    let _ = unsafe {
+        syscall6(
+            Nr(nr::FUTEX),
+            Arg(word.as_ptr() as usize),
+            Arg(k::FUTEX_WAIT),
+            Arg(expected as usize),
+            Arg(tsp),
+            Arg(0),
+            Arg(0),
+        )
+    };
+}
+
 /// Wakes every waiter on `word`.
 pub fn wake_all(word: &AtomicU32) {
     let addr = word.as_ptr() as usize;
