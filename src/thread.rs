@@ -245,7 +245,9 @@ pub(crate) unsafe fn pthread_create_with(
         if rc != 0 {
             return Err(fail(rc));
         }
-        let size = mapping_size(stack_size).map(|l| l - stack::GUARD_SIZE);
+        // At least PTHREAD_STACK_MIN, or pthread_attr_setstacksize refuses with EINVAL: 128 KiB on
+        // aarch64 glibc, so a 64 KiB request would fail init there (found under qemu, issue 6).
+        let size = mapping_size(stack_size).map(|l| (l - stack::GUARD_SIZE).max(libc::PTHREAD_STACK_MIN as usize));
         let Some(size) = size else {
             libc::pthread_attr_destroy(&mut attr);
             return Err(CreateError { stage: CreateStage::Stack, errno: Errno::ENOMEM });
