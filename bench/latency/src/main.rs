@@ -15,7 +15,8 @@
 //! Modes:
 //! - `cold N`: re-executes itself N times per creator (alternating) and measures the first and
 //!   only creation in each fresh process: the library-entry case, where glibc has no cached stack;
-//! - `warm N`: N creations per creator in one process, 1 ms apart (glibc reuses cached stacks);
+//! - `warm N`: N creations per creator in one process, interleaved, 1 ms apart (glibc reuses
+//!   cached stacks);
 //! - `one CREATOR`: (internal) one cold creation; prints `t1-t0 tc-t0` in TSC cycles.
 //!
 //! Output (cold/warm): one line per creator and measure, `creator mode measure median_ns p10_ns p90_ns n`.
@@ -135,18 +136,22 @@ fn main() {
             println!("{a} {b}");
         }
         "warm" => {
+            // Interleaved (one creation per creator in turn), so a load phase on the machine
+            // lands on every creator alike.
             let per_ns = tsc_per_ns(100);
             for c in CREATORS {
-                once(c); // first one is cold; not counted
+                once(c); // the first one is cold; not counted
                 std::thread::sleep(Duration::from_millis(1));
-                let s: Vec<_> = (0..n)
-                    .map(|_| {
-                        let r = once(c);
-                        std::thread::sleep(Duration::from_millis(1));
-                        r
-                    })
-                    .collect();
-                report(c, "warm", &s, per_ns);
+            }
+            let mut all: Vec<Vec<(u64, u64)>> = vec![Vec::new(); CREATORS.len()];
+            for _ in 0..n {
+                for (i, c) in CREATORS.iter().enumerate() {
+                    all[i].push(once(c));
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            for (i, c) in CREATORS.iter().enumerate() {
+                report(c, "warm", &all[i], per_ns);
             }
         }
         "cold" => {
