@@ -279,6 +279,54 @@ fn init_error_is_reported_by_every_export_with_its_message() {
     });
 }
 
+/// Item 9, panic path, on aarch64: `tests/crates/panic-init` (rt0's `std` feature, its own
+/// `panic = "unwind"` profile) cross-built for aarch64 (the linker comes from .cargo/config.toml);
+/// its init panics, rt0 catches the panic on the init thread, exports report `Panicked` with the
+/// payload kept, and the host lives on.
+#[test]
+fn init_panic_with_std_is_caught_and_its_message_kept() {
+    let krate = support::root().join("tests/crates/panic-init");
+    let target_dir = support::root().join("target/scenarios/aarch64-unknown-linux-gnu/panic-init");
+    let out = Command::new(env!("CARGO"))
+        .current_dir(&krate)
+        .args(["build", "--target", A64.target(), "--target-dir"])
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(out.status.success(), "building panic-init for aarch64: {}", String::from_utf8_lossy(&out.stderr));
+    let lib_dir = target_dir.join(A64.target()).join("debug");
+    let exe = lib_dir.join("rel_panic");
+    let out = Command::new("aarch64-linux-gnu-gcc")
+        .args(["-O1", "-Wall", "-Werror"])
+        .arg(support::root().join("tests/hosts/rel_panic.c"))
+        .arg("-L")
+        .arg(&lib_dir)
+        .args(["-lrt0_panic_init", "-Wl,--disable-new-dtags"])
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("aarch64-linux-gnu-gcc");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = cross::demo(A64, DemoPath::Pthread); // only for run_wrapped's RT0_DEMO_SO; unused
+    for (knob, message) in [
+        ("1", "rt0: init panicked: init gave up after 3 tries"),
+        ("static", "rt0: init panicked: init gave up"),
+    ] {
+        let r = run(A64, &exe, &[], &[("PANIC_INIT", knob), ("RUST_BACKTRACE", "0")], &d);
+        assert_eq!(r.status, Some(0), "{r:#?}");
+        assert_eq!(r.field("ready"), "0", "{r:#?}");
+        assert_eq!(r.field("kind"), "panicked", "{r:#?}");
+        assert_eq!(r.field("error"), message, "{r:#?}");
+        assert_eq!(r.field("host_alive"), "1", "{r:#?}");
+        assert!(r.stderr.contains("panicked at"), "std's panic report is missing: {r:#?}");
+    }
+    let r = run(A64, &exe, &[], &[], &d);
+    assert_eq!(r.field("ready"), "1", "{r:#?}");
+    assert_eq!(r.field("kind"), "ok", "{r:#?}");
+}
+
 /// Item 11 on aarch64: no text relocations (the cdylib; a PIE host linked with `-z text` against
 /// the archive); the init stack is read/write with an inaccessible guard right below (qemu's
 /// emulated `/proc/self/maps` shows the guest's protections); argv/envp are the loader's pointers.
