@@ -75,6 +75,9 @@ goals = []
 for h in ("rt0-pthread", "rt0-raw"):
     r = ratio[h + ":ready"]
     goals.append((f"{LABEL[h]} exec-to-ready <= 1.10x bare (median)", r <= 1.10, f"{r:.3f}x"))
+    r = ratio_p10[h + ":ready"]
+    c = ratio_p10["c-ctor:ready"]
+    goals.append((f"{LABEL[h]} exec-to-ready <= 1.10x bare (10th percentiles; the C host: {c:.2f}x)", r <= 1.10, f"{r:.3f}x"))
 for h in ("rt0-pthread", "rt0-raw"):
     goals.append((f"text added by rt0 + demo <= 16 KiB, {h}, default link", sizes[h]["added"] <= 16384,
                   f"{sizes[h]['added'] / 1024:.1f} KiB"))
