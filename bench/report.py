@@ -197,7 +197,7 @@ for c in ("raw", "rt0-pthread", "pthread"):
     md.append(f"| {CREATOR[c]} | " + " | ".join(cells) + " |")
 md.append("")
 md.append(f"(cold: n = {lat[('raw', 'cold', 'create_call')]['n']} fresh processes per creator; warm: n = "
-          f"{lat[('raw', 'warm', 'create_call')]['n']} creations in one process, 1 ms apart.)")
+          f"{lat[('raw', 'warm', 'create_call')]['n']} creations per creator in one process, creators taking turns, 1 ms apart.)")
 md.append("")
 md.append("| goal | met | measured |")
 md.append("|---|---|---|")
