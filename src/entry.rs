@@ -360,7 +360,12 @@ fn wait_running(word: &AtomicU32, nap_us: &mut u32) {
         return;
     }
     *nap_us = (*nap_us * 2).min(1_000_000);
-    if crate::procself::thread_alive(INIT_TID.load(Ordering::Acquire)) == Some(false) {
+    // Re-check the state after seeing the thread gone: it may have finished (and exited) after
+    // the load above. Without this, a waiter descheduled at that moment took a normal end for a
+    // fork and dropped the joinable thread's handle, leaking its stack (seen under qemu, issue 6).
+    if crate::procself::thread_alive(INIT_TID.load(Ordering::Acquire)) == Some(false)
+        && word.load(Ordering::Acquire) == RUNNING
+    {
         mark_forked();
     }
 }
