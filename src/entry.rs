@@ -12,8 +12,8 @@
 //!    (only itself).
 //! 3. Every export calls [`wait_init_done`] first: one atomic load when init is done; otherwise
 //!    a real blocking wait (futex / `__ulock_wait`), never a spin.
-//! 4. Where the entry stub also registers `rt0_entry_fini` as a destructor (Linux x86_64: a
-//!    `.fini_array` record), `dlclose` (and `exit`) first waits until init has finished and the
+//! 4. Where the entry stub also registers `rt0_entry_fini` as a destructor (Linux, x86_64 and
+//!    aarch64: a `.fini_array` record), `dlclose` (and `exit`) first waits until init has finished and the
 //!    init thread is gone, so the image is never unmapped under a running init thread
 //!    (golang/go#11100): the pthread path creates the thread joinable and joins it; the raw path
 //!    waits until the kernel clears the thread's exit word (`CLONE_CHILD_CLEARTID`).
@@ -611,7 +611,7 @@ pub unsafe extern "C" fn rt0_entry_create_raw(stack_size: usize, start: StartFn,
     encode(r.map(drop))
 }
 
-/// The library destructor the entry stub registers (Linux x86_64: `.fini_array`), run by the
+/// The library destructor the entry stub registers (Linux, x86_64 and aarch64: `.fini_array`), run by the
 /// loader at `dlclose`, before the image is unmapped, and at `exit`.
 ///
 /// Returns once no thread can run this image's code any more: init has finished (waiting for it

@@ -50,7 +50,7 @@ struct StackHeader {
     map_base: usize,
     map_len: usize,
     /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux
-    /// x86_64: clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new
+    /// x86_64 and aarch64: clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new
     /// thread's id there before the thread runs and clears it (and wakes futex waiters) once the
     /// thread has ended: the only sure sign that the thread no longer runs code of this image.
     exit_word: usize,

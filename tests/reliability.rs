@@ -22,14 +22,15 @@ fn ctx(path: DemoPath, link: Link, r: &Run) -> String {
 }
 
 /// Whether the port's entry stub registers rt0's destructor (the host printed
-/// `has_destructor=`). x86_64 Linux must; on a port that does not yet (docs/reliability.md),
-/// scenarios that unload the library are skipped with a note instead of crashing the host.
+/// `has_destructor=`). Both Linux ports (x86_64, aarch64) must; on a port that does not yet
+/// (docs/reliability.md), scenarios that unload the library are skipped with a note instead of
+/// crashing the host.
 fn has_destructor(r: &Run, scenario: &str) -> bool {
     if r.field("has_destructor") == "1" {
         return true;
     }
-    if cfg!(target_arch = "x86_64") {
-        panic!("x86_64 Linux must register rt0's destructor: {r:#?}");
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        panic!("the x86_64 and aarch64 Linux ports must register rt0's destructor: {r:#?}");
     }
     eprintln!("note: {scenario} skipped: this port's entry stub registers no rt0 destructor yet");
     false
