@@ -21,7 +21,8 @@ fn fail(msg: &str) -> ! {
 }
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let host = env::var("HOST").unwrap_or_default();
@@ -39,13 +40,21 @@ fn main() {
     let arch_root = env::var_os("RT0_ARCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("arch"));
-    let triple = target_lexicon::Triple::from_str(&target)
-        .unwrap_or_else(|e| fail(&format!("TARGET `{target}` is not a target triple target-lexicon understands: {e}")));
+    let triple = target_lexicon::Triple::from_str(&target).unwrap_or_else(|e| {
+        fail(&format!(
+            "TARGET `{target}` is not a target triple target-lexicon understands: {e}"
+        ))
+    });
 
     let registry_file = arch_root.join("targets.toml");
-    let registry_text = fs::read_to_string(&registry_file)
-        .unwrap_or_else(|e| fail(&format!("{}: cannot read the target registry: {e}", registry_file.display())));
-    let registry = description::parse_registry(&registry_file, &registry_text).unwrap_or_else(|e| fail(&e.to_string()));
+    let registry_text = fs::read_to_string(&registry_file).unwrap_or_else(|e| {
+        fail(&format!(
+            "{}: cannot read the target registry: {e}",
+            registry_file.display()
+        ))
+    });
+    let registry = description::parse_registry(&registry_file, &registry_text)
+        .unwrap_or_else(|e| fail(&e.to_string()));
     let Some(registration) = registry.iter().find(|r| r.triple == target) else {
         let supported: Vec<&str> = registry.iter().map(|r| r.triple.as_str()).collect();
         fail(&format!(
@@ -57,15 +66,22 @@ fn main() {
 
     let folder = arch_root.join(&registration.folder);
     let read = |file: &std::path::Path| {
-        fs::read_to_string(file)
-            .unwrap_or_else(|e| fail(&format!("{}: cannot read the description: {e}", file.display())))
+        fs::read_to_string(file).unwrap_or_else(|e| {
+            fail(&format!(
+                "{}: cannot read the description: {e}",
+                file.display()
+            ))
+        })
     };
     let desc_file = folder.join("abi.toml");
     let text = read(&desc_file);
     // A registry entry may lay an overlay over the folder's description (musl shares the glibc
     // stubs; only its [initializer] differs).
     let (desc, desc_name) = match &registration.description {
-        None => (description::parse(&desc_file, &text), "abi.toml".to_string()),
+        None => (
+            description::parse(&desc_file, &text),
+            "abi.toml".to_string(),
+        ),
         Some(name) => {
             let overlay_file = folder.join(name);
             let overlay = read(&overlay_file);
@@ -85,10 +101,16 @@ fn main() {
         ));
     }
 
-    let rust = rust_constants(&desc, &target, &format!("{}/{desc_name}", registration.folder));
-    fs::write(out.join("abi.rs"), rust).unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
+    let rust = rust_constants(
+        &desc,
+        &target,
+        &format!("{}/{desc_name}", registration.folder),
+    );
+    fs::write(out.join("abi.rs"), rust)
+        .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
     let header = asm_include(&desc);
-    fs::write(out.join("rt0_abi.h"), header).unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));
+    fs::write(out.join("rt0_abi.h"), header)
+        .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));
     // Tools (rt0-port) find the generated files through the `links = "rt0"` metadata.
     println!("cargo:abi_dir={}", out.display());
     println!("cargo:arch_folder={}", folder.display());
@@ -106,7 +128,10 @@ fn main() {
         build.file(path);
     }
     let apple_target = triple.vendor == target_lexicon::Vendor::Apple;
-    if apple_target && !host.contains("apple") && env::var_os(format!("CC_{}", target.replace('-', "_"))).is_none() {
+    if apple_target
+        && !host.contains("apple")
+        && env::var_os(format!("CC_{}", target.replace('-', "_"))).is_none()
+    {
         // gcc cannot assemble Mach-O; clang can for any target.
         build.compiler("clang");
     }
@@ -126,7 +151,10 @@ fn check_against_triple(desc: &Description, triple: &target_lexicon::Triple) {
         Arch::Aarch64 => matches!(triple.architecture, Architecture::Aarch64(_)),
     };
     let os_ok = match desc.os {
-        Os::Darwin => matches!(triple.operating_system, OperatingSystem::Darwin(_) | OperatingSystem::MacOSX(_)),
+        Os::Darwin => matches!(
+            triple.operating_system,
+            OperatingSystem::Darwin(_) | OperatingSystem::MacOSX(_)
+        ),
         Os::Linux => triple.operating_system == OperatingSystem::Linux,
     };
     if !arch_ok {
@@ -162,13 +190,29 @@ fn str_list(items: &[String]) -> String {
 fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     let mut s = String::new();
     let src = format!("arch/{source}");
-    let _ = writeln!(s, "// @generated by rt0's build.rs from {src}; edit the description, not this file.\n");
-    let _ = writeln!(s, "/// The Rust target triple this build is for.\npub const TARGET: &str = {target:?};");
-    let _ = writeln!(s, "/// The description these constants come from.\npub const DESCRIPTION: &str = {src:?};");
+    let _ = writeln!(
+        s,
+        "// @generated by rt0's build.rs from {src}; edit the description, not this file.\n"
+    );
+    let _ = writeln!(
+        s,
+        "/// The Rust target triple this build is for.\npub const TARGET: &str = {target:?};"
+    );
+    let _ = writeln!(
+        s,
+        "/// The description these constants come from.\npub const DESCRIPTION: &str = {src:?};"
+    );
     let _ = writeln!(s, "/// How this port is verified (`native`, `qemu-user`, `emulated-xnu`).\npub const VERIFIED_BY: &str = {:?};", d.verified_by);
 
-    let _ = writeln!(s, "\n/// `[syscall]`: how a system call is made.\npub mod syscall {{");
-    let _ = writeln!(s, "    /// The trapping instruction.\n    pub const INSTRUCTION: &str = {:?};", d.syscall.instruction);
+    let _ = writeln!(
+        s,
+        "\n/// `[syscall]`: how a system call is made.\npub mod syscall {{"
+    );
+    let _ = writeln!(
+        s,
+        "    /// The trapping instruction.\n    pub const INSTRUCTION: &str = {:?};",
+        d.syscall.instruction
+    );
     let _ = writeln!(s, "    /// The register holding the call number.\n    pub const NUMBER_REGISTER: &str = {:?};", d.syscall.number_register);
     let _ = writeln!(s, "    /// Added to every call number (0 where none).\n    pub const NUMBER_PREFIX: usize = {:#x};", d.syscall.number_prefix);
     let _ = writeln!(s, "    /// Argument registers, first argument first.\n    pub const ARG_REGISTERS: &[&str] = {};", str_list(&d.syscall.arg_registers));
@@ -179,29 +223,71 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     );
     let _ = writeln!(s, "}}");
 
-    let _ = writeln!(s, "\n/// `[numbers]`: system call numbers, class prefix applied.\npub mod nr {{");
+    let _ = writeln!(
+        s,
+        "\n/// `[numbers]`: system call numbers, class prefix applied.\npub mod nr {{"
+    );
     for (name, n) in &d.numbers {
-        let _ = writeln!(s, "    /// `{name}` ({n}).\n    pub const {}: usize = {:#x};", upper(name), n + d.syscall.number_prefix);
+        let _ = writeln!(
+            s,
+            "    /// `{name}` ({n}).\n    pub const {}: usize = {:#x};",
+            upper(name),
+            n + d.syscall.number_prefix
+        );
     }
     let _ = writeln!(s, "}}");
 
-    let _ = writeln!(s, "\n/// `[thread_create]`: the raw thread-create call.\npub mod thread_create {{");
-    let _ = writeln!(s, "    /// Argument names in the kernel's order.\n    pub const ARGS: &[&str] = {};", str_list(&d.thread_create.map.args));
-    let _ = writeln!(s, "    /// The register carrying each argument.\n    pub const REGISTERS: &[&str] = {};", str_list(&d.thread_create.map.registers));
-    let _ = writeln!(s, "    /// The flags word rt0 passes.\n    pub const FLAGS: usize = {:#x};", d.thread_create.flags);
+    let _ = writeln!(
+        s,
+        "\n/// `[thread_create]`: the raw thread-create call.\npub mod thread_create {{"
+    );
+    let _ = writeln!(
+        s,
+        "    /// Argument names in the kernel's order.\n    pub const ARGS: &[&str] = {};",
+        str_list(&d.thread_create.map.args)
+    );
+    let _ = writeln!(
+        s,
+        "    /// The register carrying each argument.\n    pub const REGISTERS: &[&str] = {};",
+        str_list(&d.thread_create.map.registers)
+    );
+    let _ = writeln!(
+        s,
+        "    /// The flags word rt0 passes.\n    pub const FLAGS: usize = {:#x};",
+        d.thread_create.flags
+    );
     let _ = writeln!(s, "}}");
 
     if let Some(ts) = &d.thread_start {
         let _ = writeln!(s, "\n/// `[thread_start]`: the registers a new thread starts with.\npub mod thread_start {{");
-        let _ = writeln!(s, "    /// Argument names.\n    pub const ARGS: &[&str] = {};", str_list(&ts.map.args));
-        let _ = writeln!(s, "    /// The register carrying each.\n    pub const REGISTERS: &[&str] = {};", str_list(&ts.map.registers));
+        let _ = writeln!(
+            s,
+            "    /// Argument names.\n    pub const ARGS: &[&str] = {};",
+            str_list(&ts.map.args)
+        );
+        let _ = writeln!(
+            s,
+            "    /// The register carrying each.\n    pub const REGISTERS: &[&str] = {};",
+            str_list(&ts.map.registers)
+        );
         let _ = writeln!(s, "    /// Where older kernels left the stack pointer, relative to the stack argument.\n    pub const LEGACY_STACK_OFFSET: isize = {};", ts.legacy_stack_offset);
         let _ = writeln!(s, "}}");
     }
 
-    let _ = writeln!(s, "\n/// `[initializer]`: how the loader calls rt0's entry.\npub mod initializer {{");
-    let _ = writeln!(s, "    /// The section the entry is registered in.\n    pub const SECTION: &str = {:?};", d.initializer.section);
-    let _ = writeln!(s, "    /// The arguments the loader passes.\n    pub const ARGS: &[&str] = {};", str_list(&d.initializer.map.args));
+    let _ = writeln!(
+        s,
+        "\n/// `[initializer]`: how the loader calls rt0's entry.\npub mod initializer {{"
+    );
+    let _ = writeln!(
+        s,
+        "    /// The section the entry is registered in.\n    pub const SECTION: &str = {:?};",
+        d.initializer.section
+    );
+    let _ = writeln!(
+        s,
+        "    /// The arguments the loader passes.\n    pub const ARGS: &[&str] = {};",
+        str_list(&d.initializer.map.args)
+    );
     let _ = writeln!(
         s,
         "    /// True when the loader passes no argv and the entry recovers it from `/proc/self`.\n    pub const ARGS_FROM_PROC_SELF: bool = {};",
@@ -210,9 +296,17 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     let _ = writeln!(s, "}}");
 
     let _ = writeln!(s, "\n/// `[stack]`: stack facts.\npub mod stack {{");
-    let _ = writeln!(s, "    /// Alignment required at a call.\n    pub const ALIGNMENT: usize = {};", d.stack.alignment);
+    let _ = writeln!(
+        s,
+        "    /// Alignment required at a call.\n    pub const ALIGNMENT: usize = {};",
+        d.stack.alignment
+    );
     let _ = writeln!(s, "    /// Bytes below the stack pointer a leaf may use.\n    pub const RED_ZONE: usize = {};", d.stack.red_zone);
-    let _ = writeln!(s, "    /// Page size stacks are rounded to.\n    pub const PAGE_SIZE: usize = {};", d.stack.page_size);
+    let _ = writeln!(
+        s,
+        "    /// Page size stacks are rounded to.\n    pub const PAGE_SIZE: usize = {};",
+        d.stack.page_size
+    );
     let _ = writeln!(s, "    /// The inaccessible guard under every raw stack.\n    pub const GUARD_SIZE: usize = {};", d.stack.guard_size);
     let _ = writeln!(s, "}}");
 
@@ -220,11 +314,21 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     for (name, v) in &d.constants {
         match v {
             Constant::Int(i) => {
-                let _ = writeln!(s, "    /// `{name}`.\n    pub const {}: usize = {:#x};", upper(name), i);
+                let _ = writeln!(
+                    s,
+                    "    /// `{name}`.\n    pub const {}: usize = {:#x};",
+                    upper(name),
+                    i
+                );
             }
             Constant::List(l) => {
                 let items: Vec<String> = l.iter().map(|x| x.to_string()).collect();
-                let _ = writeln!(s, "    /// `{name}`.\n    pub const {}: &[u32] = &[{}];", upper(name), items.join(", "));
+                let _ = writeln!(
+                    s,
+                    "    /// `{name}`.\n    pub const {}: &[u32] = &[{}];",
+                    upper(name),
+                    items.join(", ")
+                );
                 let mask = l.iter().fold(0u64, |m, sig| m | (1u64 << (sig - 1)));
                 let _ = writeln!(s, "    /// `{name}` as a signal mask (bit N-1 = signal N).\n    pub const {}_MASK: u64 = {:#x};", upper(name), mask);
             }
@@ -238,26 +342,58 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
 fn asm_include(d: &Description) -> String {
     let mut s = String::new();
     let reg = |r: &str| d.arch.asm_register(r);
-    let _ = writeln!(s, "/* @generated by rt0's build.rs from {}; edit the description, not this file. */", d.file.display());
+    let _ = writeln!(
+        s,
+        "/* @generated by rt0's build.rs from {}; edit the description, not this file. */",
+        d.file.display()
+    );
     let _ = writeln!(s, "#ifndef RT0_ABI_H\n#define RT0_ABI_H");
-    let _ = writeln!(s, "#define RT0_SYSCALL_INSTRUCTION {}", d.syscall.instruction);
-    let _ = writeln!(s, "#define RT0_SYSCALL_NR {}", reg(&d.syscall.number_register));
+    let _ = writeln!(
+        s,
+        "#define RT0_SYSCALL_INSTRUCTION {}",
+        d.syscall.instruction
+    );
+    let _ = writeln!(
+        s,
+        "#define RT0_SYSCALL_NR {}",
+        reg(&d.syscall.number_register)
+    );
     for (i, r) in d.syscall.arg_registers.iter().enumerate() {
         let _ = writeln!(s, "#define RT0_SYSCALL_ARG{i} {}", reg(r));
     }
     for (name, n) in &d.numbers {
-        let _ = writeln!(s, "#define RT0_SYS_{name} {:#x}", n + d.syscall.number_prefix);
+        let _ = writeln!(
+            s,
+            "#define RT0_SYS_{name} {:#x}",
+            n + d.syscall.number_prefix
+        );
     }
-    for (a, r) in d.thread_create.map.args.iter().zip(&d.thread_create.map.registers) {
+    for (a, r) in d
+        .thread_create
+        .map
+        .args
+        .iter()
+        .zip(&d.thread_create.map.registers)
+    {
         let _ = writeln!(s, "#define RT0_THREAD_CREATE_{a} {}", reg(r));
     }
-    let _ = writeln!(s, "#define RT0_THREAD_CREATE_FLAGS {:#x}", d.thread_create.flags);
+    let _ = writeln!(
+        s,
+        "#define RT0_THREAD_CREATE_FLAGS {:#x}",
+        d.thread_create.flags
+    );
     if let Some(ts) = &d.thread_start {
         for (a, r) in ts.map.args.iter().zip(&ts.map.registers) {
             let _ = writeln!(s, "#define RT0_THREAD_START_{a} {}", reg(r));
         }
     }
-    for (a, r) in d.initializer.map.args.iter().zip(&d.initializer.map.registers) {
+    for (a, r) in d
+        .initializer
+        .map
+        .args
+        .iter()
+        .zip(&d.initializer.map.registers)
+    {
         let _ = writeln!(s, "#define RT0_INIT_{a} {}", reg(r));
     }
     for (i, r) in d.c_abi.arg_registers.iter().enumerate() {
@@ -270,7 +406,11 @@ fn asm_include(d: &Description) -> String {
     if let Some(r32) = d.arch.asm_register32(&d.c_abi.return_register) {
         let _ = writeln!(s, "#define RT0_C_RET_32 {r32}");
     }
-    let _ = writeln!(s, "#define RT0_SYSCALL_RET {}", reg(&d.syscall.return_registers[0]));
+    let _ = writeln!(
+        s,
+        "#define RT0_SYSCALL_RET {}",
+        reg(&d.syscall.return_registers[0])
+    );
     let _ = writeln!(s, "#define RT0_STACK_ALIGNMENT {}", d.stack.alignment);
     for (name, v) in &d.constants {
         if let Constant::Int(i) = v {

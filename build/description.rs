@@ -99,13 +99,28 @@ impl Arch {
         match self {
             Arch::X86_64 => matches!(
                 name,
-                "rax" | "rbx" | "rcx" | "rdx" | "rsi" | "rdi" | "rbp" | "rsp" | "r8" | "r9"
-                    | "r10" | "r11" | "r12" | "r13" | "r14" | "r15"
+                "rax"
+                    | "rbx"
+                    | "rcx"
+                    | "rdx"
+                    | "rsi"
+                    | "rdi"
+                    | "rbp"
+                    | "rsp"
+                    | "r8"
+                    | "r9"
+                    | "r10"
+                    | "r11"
+                    | "r12"
+                    | "r13"
+                    | "r14"
+                    | "r15"
             ),
             Arch::Aarch64 => {
                 matches!(name, "sp" | "lr" | "fp")
                     || name.strip_prefix('x').map_or(false, |n| {
-                        n.parse::<u8>().map_or(false, |v| v <= 30 && v.to_string() == n)
+                        n.parse::<u8>()
+                            .map_or(false, |v| v <= 30 && v.to_string() == n)
                     })
             }
         }
@@ -116,7 +131,9 @@ impl Arch {
         match self {
             Arch::X86_64 => {
                 let low = match name {
-                    "rax" | "rbx" | "rcx" | "rdx" | "rsi" | "rdi" | "rbp" | "rsp" => format!("e{}", &name[1..]),
+                    "rax" | "rbx" | "rcx" | "rdx" | "rsi" | "rdi" | "rbp" | "rsp" => {
+                        format!("e{}", &name[1..])
+                    }
                     _ if name.starts_with('r') => format!("{name}d"),
                     _ => return None,
                 };
@@ -275,7 +292,10 @@ pub struct Description {
 impl Description {
     /// A syscall number without the class prefix.
     pub fn number(&self, name: &str) -> Option<u64> {
-        self.numbers.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.numbers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
 
     /// An integer constant.
@@ -300,7 +320,14 @@ pub const NUMBERS_COMMON: &[&str] = &[
 ];
 /// Linux additions.
 /// (`openat`, `read`, `close`: musl's argument recovery reads `/proc/self`, src/procself.rs.)
-pub const NUMBERS_LINUX: &[&str] = &["exit_group", "futex", "nanosleep", "openat", "read", "close"];
+pub const NUMBERS_LINUX: &[&str] = &[
+    "exit_group",
+    "futex",
+    "nanosleep",
+    "openat",
+    "read",
+    "close",
+];
 /// darwin additions.
 pub const NUMBERS_DARWIN: &[&str] = &[
     "process_sigmask",
@@ -326,15 +353,23 @@ pub const CONSTANTS_COMMON: &[&str] = &[
     "eintr",
 ];
 /// Linux additions.
-pub const CONSTANTS_LINUX: &[&str] = &["futex_wait_private", "futex_wait", "futex_wake_private", "o_rdonly", "o_cloexec"];
+pub const CONSTANTS_LINUX: &[&str] = &[
+    "futex_wait_private",
+    "futex_wait",
+    "futex_wake_private",
+    "o_rdonly",
+    "o_cloexec",
+];
 /// darwin additions.
-pub const CONSTANTS_DARWIN: &[&str] = &["ulock_compare_and_wait", "ulock_wake_all", "ulock_no_errno"];
+pub const CONSTANTS_DARWIN: &[&str] =
+    &["ulock_compare_and_wait", "ulock_wake_all", "ulock_no_errno"];
 /// Thread-create argument names per OS.
 pub const THREAD_CREATE_ARGS_DARWIN: &[&str] = &["func", "arg", "stack", "pthread", "flags"];
 /// Linux's clone arguments (the order is the architecture's, the names are fixed).
 pub const THREAD_CREATE_ARGS_LINUX: &[&str] = &["flags", "stack", "ptid", "ctid", "tls"];
 /// darwin's thread-start register names.
-pub const THREAD_START_ARGS_DARWIN: &[&str] = &["pthread", "kport", "func", "arg", "stack", "flags"];
+pub const THREAD_START_ARGS_DARWIN: &[&str] =
+    &["pthread", "kport", "func", "arg", "stack", "flags"];
 
 struct Reader<'a> {
     file: &'a Path,
@@ -369,15 +404,24 @@ impl<'a> Reader<'a> {
         key: &str,
         expected: &str,
     ) -> Result<&'t toml::Value, DescriptionError> {
-        t.get(key)
-            .ok_or_else(|| self.err(&format!("{sect}.{key}"), expected, "nothing (the key is missing)"))
+        t.get(key).ok_or_else(|| {
+            self.err(
+                &format!("{sect}.{key}"),
+                expected,
+                "nothing (the key is missing)",
+            )
+        })
     }
 
     fn string(&self, t: &toml::Table, sect: &str, key: &str) -> Result<String, DescriptionError> {
         let exp = "a non-empty string";
         match self.get(t, sect, key, exp)? {
             toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
-            v @ toml::Value::String(t) if is_todo(t) => Err(self.err(&format!("{sect}.{key}"), "a non-empty string answering the TODO", describe(v))),
+            v @ toml::Value::String(t) if is_todo(t) => Err(self.err(
+                &format!("{sect}.{key}"),
+                "a non-empty string answering the TODO",
+                describe(v),
+            )),
             v => Err(self.err(&format!("{sect}.{key}"), exp, describe(v))),
         }
     }
@@ -412,7 +456,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn power_of_two(&self, t: &toml::Table, sect: &str, key: &str) -> Result<u64, DescriptionError> {
+    fn power_of_two(
+        &self,
+        t: &toml::Table,
+        sect: &str,
+        key: &str,
+    ) -> Result<u64, DescriptionError> {
         let v = self.uint(t, sect, key)?;
         if v == 0 || !v.is_power_of_two() {
             return Err(self.err(&format!("{sect}.{key}"), "a power of two", v.to_string()));
@@ -420,7 +469,12 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
 
-    fn strings(&self, t: &toml::Table, sect: &str, key: &str) -> Result<Vec<String>, DescriptionError> {
+    fn strings(
+        &self,
+        t: &toml::Table,
+        sect: &str,
+        key: &str,
+    ) -> Result<Vec<String>, DescriptionError> {
         let exp = "a list of strings";
         match self.get(t, sect, key, exp)? {
             toml::Value::Array(a) => a
@@ -428,7 +482,11 @@ impl<'a> Reader<'a> {
                 .enumerate()
                 .map(|(i, v)| match v {
                     toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
-                    v => Err(self.err(&format!("{sect}.{key}[{i}]"), "a non-empty string", describe(v))),
+                    v => Err(self.err(
+                        &format!("{sect}.{key}[{i}]"),
+                        "a non-empty string",
+                        describe(v),
+                    )),
                 })
                 .collect(),
             v => Err(self.err(&format!("{sect}.{key}"), exp, describe(v))),
@@ -505,7 +563,11 @@ impl<'a> Reader<'a> {
 }
 
 fn quoted(names: &[&str]) -> String {
-    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An unanswered fact of a scaffold (`rt0-port new` writes them as "TODO: <question> (<source>)"):
@@ -580,11 +642,17 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     let r = Reader { file };
     let target = r.table(root, "target")?;
     let triple = r.string(target, "target", "triple")?;
-    let arch = match r.choice(target, "target", "arch", &["x86_64", "aarch64"])?.as_str() {
+    let arch = match r
+        .choice(target, "target", "arch", &["x86_64", "aarch64"])?
+        .as_str()
+    {
         "x86_64" => Arch::X86_64,
         _ => Arch::Aarch64,
     };
-    let os = match r.choice(target, "target", "os", &["darwin", "linux"])?.as_str() {
+    let os = match r
+        .choice(target, "target", "os", &["darwin", "linux"])?
+        .as_str()
+    {
         "darwin" => Os::Darwin,
         _ => Os::Linux,
     };
@@ -624,13 +692,20 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             format!("\"{number_register}\""),
         ));
     }
-    let error = match r.choice(s, "syscall", "error", &["carry", "negative"])?.as_str() {
+    let error = match r
+        .choice(s, "syscall", "error", &["carry", "negative"])?
+        .as_str()
+    {
         "carry" => ErrorConvention::Carry,
         _ => ErrorConvention::Negative,
     };
     let return_registers = r.registers(arch, s, "syscall", "return_registers")?;
     if return_registers.is_empty() {
-        return Err(r.err("syscall.return_registers", "at least one register", "an empty list"));
+        return Err(r.err(
+            "syscall.return_registers",
+            "at least one register",
+            "an empty list",
+        ));
     }
     let clobbers = r.registers(arch, s, "syscall", "clobbers")?;
     let syscall = Syscall {
@@ -659,10 +734,20 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     for (key, v) in n {
         match v {
             toml::Value::Integer(i) if *i >= 0 => numbers.push((key.clone(), *i as u64)),
-            v => return Err(r.err(&format!("numbers.{key}"), "a non-negative syscall number", describe(v))),
+            v => {
+                return Err(r.err(
+                    &format!("numbers.{key}"),
+                    "a non-negative syscall number",
+                    describe(v),
+                ))
+            }
         }
     }
-    let os_numbers = if os == Os::Darwin { NUMBERS_DARWIN } else { NUMBERS_LINUX };
+    let os_numbers = if os == Os::Darwin {
+        NUMBERS_DARWIN
+    } else {
+        NUMBERS_LINUX
+    };
     for want in NUMBERS_COMMON.iter().chain(os_numbers) {
         if !numbers.iter().any(|(k, _)| k == want) {
             r.uint(n, "numbers", want)?;
@@ -670,7 +755,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     }
 
     let tc = r.table(root, "thread_create")?;
-    let tc_names = if os == Os::Darwin { THREAD_CREATE_ARGS_DARWIN } else { THREAD_CREATE_ARGS_LINUX };
+    let tc_names = if os == Os::Darwin {
+        THREAD_CREATE_ARGS_DARWIN
+    } else {
+        THREAD_CREATE_ARGS_LINUX
+    };
     let thread_create = ThreadCreate {
         map: r.register_map(arch, tc, "thread_create", Some(tc_names))?,
         flags: r.uint(tc, "thread_create", "flags")?,
@@ -692,7 +781,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             let stack_pointer = r.string(ts, "thread_start", "stack_pointer")?;
             r.register(arch, "thread_start.stack_pointer", &stack_pointer)?;
             let legacy_stack_offset = r.int(ts, "thread_start", "legacy_stack_offset")?;
-            Some(ThreadStart { map, stack_pointer, legacy_stack_offset })
+            Some(ThreadStart {
+                map,
+                stack_pointer,
+                legacy_stack_offset,
+            })
         }
         (Os::Linux, None) => None,
         (Os::Linux, Some(_)) => {
@@ -713,7 +806,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     for (i, a) in map.args.iter().enumerate() {
         let known = ["argc", "argv", "envp", "apple", "program_vars"];
         if !known.contains(&a.as_str()) {
-            return Err(r.err(&format!("initializer.args[{i}]"), &format!("one of {}", quoted(&known)), format!("\"{a}\"")));
+            return Err(r.err(
+                &format!("initializer.args[{i}]"),
+                &format!("one of {}", quoted(&known)),
+                format!("\"{a}\""),
+            ));
         }
     }
     let args_fallback = match init.get("args_fallback") {
@@ -727,7 +824,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             "nothing",
         ));
     }
-    let initializer = Initializer { section, map, args_fallback };
+    let initializer = Initializer {
+        section,
+        map,
+        args_fallback,
+    };
 
     let st = r.table(root, "stack")?;
     let stack = StackFacts {
@@ -775,7 +876,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         };
         constants.push((key.clone(), value));
     }
-    let os_constants = if os == Os::Darwin { CONSTANTS_DARWIN } else { CONSTANTS_LINUX };
+    let os_constants = if os == Os::Darwin {
+        CONSTANTS_DARWIN
+    } else {
+        CONSTANTS_LINUX
+    };
     for want in CONSTANTS_COMMON.iter().chain(os_constants) {
         match constants.iter().find(|(k, _)| k == want) {
             None => {
@@ -792,7 +897,10 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             Some(_) => {}
         }
     }
-    let sigset = constants.iter().find(|(k, _)| k == "sigset_bytes").map(|(_, v)| v.clone());
+    let sigset = constants
+        .iter()
+        .find(|(k, _)| k == "sigset_bytes")
+        .map(|(_, v)| v.clone());
     if !matches!(sigset, Some(Constant::Int(4)) | Some(Constant::Int(8))) {
         return Err(r.err("constants.sigset_bytes", "4 or 8", format!("{sigset:?}")));
     }
@@ -853,9 +961,13 @@ fn plain_name(s: &str) -> bool {
 /// `"<triple>" = "<folder>"` or `"<triple>" = { folder = "<folder>", description = "<file>" }`.
 pub fn parse_registry(file: &Path, text: &str) -> Result<Vec<Registration>, DescriptionError> {
     let r = Reader { file };
-    let root: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| r.err("(file)", "valid TOML", format!("a syntax error: {}", e.message())))?;
+    let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        r.err(
+            "(file)",
+            "valid TOML",
+            format!("a syntax error: {}", e.message()),
+        )
+    })?;
     let t = r.table(&root, "targets")?;
     let mut out = Vec::new();
     for (triple, v) in t {
@@ -865,23 +977,49 @@ pub fn parse_registry(file: &Path, text: &str) -> Result<Vec<Registration>, Desc
             toml::Value::String(folder) if plain_name(folder) => (folder.clone(), None),
             toml::Value::Table(entry) => {
                 if let Some(k) = entry.keys().find(|k| *k != "folder" && *k != "description") {
-                    return Err(r.err(&format!("{field}.{k}"), "only the keys folder and description", format!("the key {k}")));
+                    return Err(r.err(
+                        &format!("{field}.{k}"),
+                        "only the keys folder and description",
+                        format!("the key {k}"),
+                    ));
                 }
                 let folder = match entry.get("folder") {
                     Some(toml::Value::String(f)) if plain_name(f) => f.clone(),
-                    Some(v) => return Err(r.err(&format!("{field}.folder"), "the name of a folder under arch/", describe(v))),
-                    None => return Err(r.err(&format!("{field}.folder"), "the name of a folder under arch/", "nothing (the key is missing)")),
+                    Some(v) => {
+                        return Err(r.err(
+                            &format!("{field}.folder"),
+                            "the name of a folder under arch/",
+                            describe(v),
+                        ))
+                    }
+                    None => {
+                        return Err(r.err(
+                            &format!("{field}.folder"),
+                            "the name of a folder under arch/",
+                            "nothing (the key is missing)",
+                        ))
+                    }
                 };
                 let description = match entry.get("description") {
                     None => None,
                     Some(toml::Value::String(d)) if plain_name(d) => Some(d.clone()),
-                    Some(v) => return Err(r.err(&format!("{field}.description"), "a file name inside the folder", describe(v))),
+                    Some(v) => {
+                        return Err(r.err(
+                            &format!("{field}.description"),
+                            "a file name inside the folder",
+                            describe(v),
+                        ))
+                    }
                 };
                 (folder, description)
             }
             v => return Err(r.err(&field, expected, describe(v))),
         };
-        out.push(Registration { triple: triple.clone(), folder, description });
+        out.push(Registration {
+            triple: triple.clone(),
+            folder,
+            description,
+        });
     }
     Ok(out)
 }

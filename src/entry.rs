@@ -123,11 +123,19 @@ pub struct InitError {
 impl InitError {
     /// The error a library's `init` returns, with a message kept for [`wait_init_done`]'s callers.
     pub const fn new(message: &'static str) -> InitError {
-        InitError { kind: InitErrorKind::InitFailed, errno: 0, message }
+        InitError {
+            kind: InitErrorKind::InitFailed,
+            errno: 0,
+            message,
+        }
     }
 
     const fn with(kind: InitErrorKind, errno: i32, message: &'static str) -> InitError {
-        InitError { kind, errno, message }
+        InitError {
+            kind,
+            errno,
+            message,
+        }
     }
 
     /// What went wrong.
@@ -277,7 +285,10 @@ impl Args {
             }
             // SAFETY: as above.
             let entry = unsafe { CStr::from_ptr(p) }.to_bytes();
-            if entry.len() > name.len() && entry.starts_with(name.as_bytes()) && entry[name.len()] == b'=' {
+            if entry.len() > name.len()
+                && entry.starts_with(name.as_bytes())
+                && entry[name.len()] == b'='
+            {
                 // SAFETY: the value is the tail of the same NUL-terminated string.
                 return Some(unsafe { CStr::from_ptr(p.add(name.len() + 1)) });
             }
@@ -296,9 +307,17 @@ pub fn args() -> Args {
         if let Some((argc, argv, envp)) = crate::procself::recovered() {
             return Args { argc, argv, envp };
         }
-        return Args { argc: 0, argv: core::ptr::null(), envp: core::ptr::null() };
+        return Args {
+            argc: 0,
+            argv: core::ptr::null(),
+            envp: core::ptr::null(),
+        };
     }
-    Args { argc: saved.argc as u32 as usize, argv: saved.argv, envp: saved.envp }
+    Args {
+        argc: saved.argc as u32 as usize,
+        argv: saved.argv,
+        envp: saved.envp,
+    }
 }
 
 /// Waits until library init has finished; `Ok` when it succeeded.
@@ -347,7 +366,8 @@ fn wait_slow() -> Result<(), InitError> {
 }
 
 #[cfg(target_os = "linux")]
-const FORKED_MESSAGE: &str = "rt0: this process was forked while init was running; init does not run in the child";
+const FORKED_MESSAGE: &str =
+    "rt0: this process was forked while init was running; init does not run in the child";
 
 /// One blocking wait while init runs. On Linux the wait is timed (`nap_us`: 10 ms for each
 /// call's first wait, doubling up to 1 s) so that a waiter in a child forked during init, where
@@ -498,7 +518,10 @@ pub fn run_init(init: fn(&Args) -> Result<(), InitError>) {
     // The thread was born with every signal blocked. Keep asynchronous signals blocked, so
     // process-directed signals go to the host's threads, but let faults through so a crash in
     // init is reported as one.
-    let _ = sys::thread_sigmask(SigHow::SetMask, SigSet(SigSet::FULL.0 & !SigSet::SYNCHRONOUS.0));
+    let _ = sys::thread_sigmask(
+        SigHow::SetMask,
+        SigSet(SigSet::FULL.0 & !SigSet::SYNCHRONOUS.0),
+    );
     match call_init(init) {
         Ok(()) => {
             state_word().store(DONE, Ordering::Release);
@@ -525,7 +548,9 @@ fn call_init(init: fn(&Args) -> Result<(), InitError>) -> Result<(), InitError> 
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
             let message: &'static str = match text {
-                Some(t) => std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str()),
+                Some(t) => {
+                    std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str())
+                }
                 None => "rt0: init panicked",
             };
             Err(InitError::with(InitErrorKind::Panicked, 0, message))
@@ -542,7 +567,9 @@ fn call_init(init: fn(&Args) -> Result<(), InitError>) -> Result<(), InitError> 
 /// detached thread (the seed's `_cgo_sys_thread_create`). Returns 0 or an encoded error.
 #[no_mangle]
 #[doc(hidden)]
-pub static rt0_thread_create_hook: Option<unsafe extern "C" fn(usize, StartFn, *mut c_void) -> u32> = {
+pub static rt0_thread_create_hook: Option<
+    unsafe extern "C" fn(usize, StartFn, *mut c_void) -> u32,
+> = {
     #[cfg(rt0_libc)]
     {
         Some(entry_create_pthread)
@@ -568,7 +595,11 @@ fn encode(r: Result<(), CreateError>) -> u32 {
 }
 
 #[cfg(rt0_libc)]
-unsafe extern "C" fn entry_create_pthread(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+unsafe extern "C" fn entry_create_pthread(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+) -> u32 {
     // A child forked while init runs must not wait for a thread it does not have. Registered
     // with this image's __dso_handle (glibc's libc_nonshared wrapper), so dlclose removes it.
     // Linux only for now: the libSystem stub rt0 links darwin images against (tools/darwin-sdk)
@@ -594,7 +625,11 @@ unsafe extern "C" fn entry_create_pthread(stack_size: usize, start: StartFn, arg
 /// the init thread's exit word armed where the port reports thread exit.
 #[no_mangle]
 #[doc(hidden)]
-pub unsafe extern "C" fn rt0_entry_create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+pub unsafe extern "C" fn rt0_entry_create_raw(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+) -> u32 {
     INIT_EXIT_WORD.store(NO_THREAD, Ordering::Relaxed);
     // SAFETY: the entry passes rt0_init_thread_main, which uses rt0's raw calls only on this path.
     let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg, Some(&INIT_EXIT_WORD)) };
@@ -706,7 +741,9 @@ macro_rules! lib_entry {
     ($init:path, stack_size = $stack:path) => {
         #[doc(hidden)]
         #[no_mangle]
-        pub unsafe extern "C" fn rt0_init_thread_main(_arg: *mut ::core::ffi::c_void) -> *mut ::core::ffi::c_void {
+        pub unsafe extern "C" fn rt0_init_thread_main(
+            _arg: *mut ::core::ffi::c_void,
+        ) -> *mut ::core::ffi::c_void {
             $crate::entry::run_init($init);
             ::core::ptr::null_mut()
         }

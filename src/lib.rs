@@ -33,5 +33,7 @@ mod procself;
 pub mod sys;
 pub mod thread;
 
-pub use entry::{args, creator, wait_init_done, Args, Creator, InitError, InitErrorKind, InitState};
+pub use entry::{
+    args, creator, wait_init_done, Args, Creator, InitError, InitErrorKind, InitState,
+};
 pub use thread::{newosproc0, try_newosproc0, CreateError, CreateStage};

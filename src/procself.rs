@@ -42,18 +42,28 @@ const AUXV_BYTES: usize = 1024;
 /// The arguments found by [`recover`], if it succeeded: `(argc, argv, envp)`.
 pub(crate) fn recovered() -> Option<(usize, *const *const c_char, *const *const c_char)> {
     let argv = ARGV.load(Ordering::Acquire);
-    (!argv.is_null()).then(|| (ARGC.load(Ordering::Relaxed), argv as *const _, ENVP.load(Ordering::Relaxed) as *const _))
+    (!argv.is_null()).then(|| {
+        (
+            ARGC.load(Ordering::Relaxed),
+            argv as *const _,
+            ENVP.load(Ordering::Relaxed) as *const _,
+        )
+    })
 }
 
 /// Finds the process's argc/argv/envp as described in the module docs and keeps them for
 /// [`recovered`]. Returns whether it succeeded. Called once, on the loading thread, before the
 /// init thread exists.
 pub(crate) fn recover() -> bool {
-    let Some(start) = start_stack() else { return false };
+    let Some(start) = start_stack() else {
+        return false;
+    };
     // SAFETY: `start` is the kernel's own record of where it wrote argc on this process's stack,
     // which stays mapped for the life of the process; `walk` reads only within that block and
     // stops at its bounds.
-    let Some((argc, argv, envp, auxv)) = (unsafe { walk(start as *const usize) }) else { return false };
+    let Some((argc, argv, envp, auxv)) = (unsafe { walk(start as *const usize) }) else {
+        return false;
+    };
     // SAFETY: `auxv` points into the same block (just past envp's NULL).
     if !unsafe { auxv_matches(auxv) } {
         return false;
@@ -68,7 +78,14 @@ pub(crate) fn recover() -> bool {
 ///
 /// # Safety
 /// `sp` must be the address of argc in the kernel's initial-stack block.
-unsafe fn walk(sp: *const usize) -> Option<(usize, *const *const c_char, *const *const c_char, *const usize)> {
+unsafe fn walk(
+    sp: *const usize,
+) -> Option<(
+    usize,
+    *const *const c_char,
+    *const *const c_char,
+    *const usize,
+)> {
     if sp.is_null() || (sp as usize) % core::mem::align_of::<usize>() != 0 {
         return None;
     }
@@ -95,8 +112,11 @@ unsafe fn walk(sp: *const usize) -> Option<(usize, *const *const c_char, *const 
 unsafe fn auxv_matches(auxv: *const usize) -> bool {
     let mut buf = [0usize; AUXV_BYTES / core::mem::size_of::<usize>()];
     // SAFETY: `buf` is writable for its whole size in bytes.
-    let bytes = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), AUXV_BYTES) };
-    let Ok(n) = read_file(b"/proc/self/auxv\0", bytes) else { return false };
+    let bytes =
+        unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), AUXV_BYTES) };
+    let Ok(n) = read_file(b"/proc/self/auxv\0", bytes) else {
+        return false;
+    };
     let words = n / core::mem::size_of::<usize>();
     // At least one (type, value) pair plus AT_NULL, and the file must end with AT_NULL (type 0).
     if words < 4 || words % 2 != 0 || buf[words - 2] != 0 {
@@ -119,7 +139,10 @@ pub(crate) fn start_stack_field(stat: &[u8]) -> Option<usize> {
     // comm may hold spaces and ')': fields resume after the LAST ')'.
     let close = stat.iter().rposition(|&b| b == b')')?;
     // Field 3 (state) is the first after ") ", so field 28 is the 26th there.
-    let field = stat[close + 1..].split(|&b| b == b' ').filter(|f| !f.is_empty()).nth(28 - 3)?;
+    let field = stat[close + 1..]
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty())
+        .nth(28 - 3)?;
     let mut v: usize = 0;
     for &b in field {
         if !b.is_ascii_digit() {
@@ -154,7 +177,14 @@ fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
         }
         let rest = &mut buf[filled..];
         // SAFETY: `rest` is writable for its length.
-        match unsafe { raw::syscall3(Nr(nr::READ), Arg(fd), Arg(rest.as_mut_ptr() as usize), Arg(rest.len())) } {
+        match unsafe {
+            raw::syscall3(
+                Nr(nr::READ),
+                Arg(fd),
+                Arg(rest.as_mut_ptr() as usize),
+                Arg(rest.len()),
+            )
+        } {
             Ok(0) => break Ok(filled),
             Ok(n) => filled += n.min(rest.len()),
             Err(e) if e == Errno::EINTR => {}

@@ -125,7 +125,11 @@ fn mapping_size(stack_size: usize) -> Option<usize> {
 /// `start` runs on a thread with no thread pointer and every signal blocked: it must not use
 /// thread-local storage, libc or `std` (only [`crate::sys::raw`]), and `arg` must stay valid for
 /// as long as `start` uses it.
-pub unsafe fn try_newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+pub unsafe fn try_newosproc0(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+) -> Result<(), CreateError> {
     // SAFETY: forwarded to the caller; no exit word.
     unsafe { spawn_raw(stack_size, start, arg, None) }.map(drop)
 }
@@ -151,7 +155,8 @@ pub(crate) unsafe fn spawn_raw(
 
     // Stacks are read/write, never executable; the lowest GUARD_SIZE bytes are inaccessible so
     // an overflow faults instead of corrupting the neighbouring mapping.
-    let base = raw::mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE).map_err(|e| fail(CreateStage::Stack, e))?;
+    let base = raw::mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE)
+        .map_err(|e| fail(CreateStage::Stack, e))?;
     // SAFETY: the guard is the bottom of our own fresh mapping.
     if let Err(e) = unsafe { raw::mprotect(base, stack::GUARD_SIZE, k::PROT_NONE) } {
         // SAFETY: nothing uses the mapping yet.
@@ -220,7 +225,11 @@ pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
 /// # Safety
 /// `arg` must stay valid for as long as `start` uses it.
 #[cfg(rt0_libc)]
-pub unsafe fn pthread_create_detached(stack_size: usize, start: StartFn, arg: *mut c_void) -> Result<(), CreateError> {
+pub unsafe fn pthread_create_detached(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+) -> Result<(), CreateError> {
     // SAFETY: forwarded to the caller.
     unsafe { pthread_create_with(stack_size, start, arg, true) }.map(drop)
 }
@@ -237,7 +246,10 @@ pub(crate) unsafe fn pthread_create_with(
     arg: *mut c_void,
     detached: bool,
 ) -> Result<libc::pthread_t, CreateError> {
-    let fail = |errno: i32| CreateError { stage: CreateStage::Create, errno: Errno(errno) };
+    let fail = |errno: i32| CreateError {
+        stage: CreateStage::Create,
+        errno: Errno(errno),
+    };
     // SAFETY: plain pthread calls on locals.
     unsafe {
         let mut attr: libc::pthread_attr_t = core::mem::zeroed();
@@ -247,17 +259,28 @@ pub(crate) unsafe fn pthread_create_with(
         }
         // At least PTHREAD_STACK_MIN, or pthread_attr_setstacksize refuses with EINVAL: 128 KiB on
         // aarch64 glibc, so a 64 KiB request would fail init there (found under qemu, issue 6).
-        let size = mapping_size(stack_size).map(|l| (l - stack::GUARD_SIZE).max(libc::PTHREAD_STACK_MIN as usize));
+        let size = mapping_size(stack_size)
+            .map(|l| (l - stack::GUARD_SIZE).max(libc::PTHREAD_STACK_MIN as usize));
         let Some(size) = size else {
             libc::pthread_attr_destroy(&mut attr);
-            return Err(CreateError { stage: CreateStage::Stack, errno: Errno::ENOMEM });
+            return Err(CreateError {
+                stage: CreateStage::Stack,
+                errno: Errno::ENOMEM,
+            });
         };
         let rc = libc::pthread_attr_setstacksize(&mut attr, size);
         if rc != 0 {
             libc::pthread_attr_destroy(&mut attr);
-            return Err(CreateError { stage: CreateStage::Stack, errno: Errno(rc) });
+            return Err(CreateError {
+                stage: CreateStage::Stack,
+                errno: Errno(rc),
+            });
         }
-        let detach = if detached { libc::PTHREAD_CREATE_DETACHED } else { libc::PTHREAD_CREATE_JOINABLE };
+        let detach = if detached {
+            libc::PTHREAD_CREATE_DETACHED
+        } else {
+            libc::PTHREAD_CREATE_JOINABLE
+        };
         libc::pthread_attr_setdetachstate(&mut attr, detach);
         let old = crate::sys::thread_sigmask(SigHow::SetMask, SigSet::FULL);
         let mut thread: libc::pthread_t = core::mem::zeroed();

@@ -8,16 +8,21 @@
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-mod support;
 #[path = "support/cross.rs"]
 mod cross;
+mod support;
 
 use cross::Host;
 use std::time::Duration;
 use support::scenarios::{self as s, Runner};
 use support::{DemoPath, Link};
 
-const ALL_HOSTS: [Host; 4] = [Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic, Host::Aarch64MuslStatic];
+const ALL_HOSTS: [Host; 4] = [
+    Host::Aarch64Gnu,
+    Host::MuslDynamic,
+    Host::MuslStatic,
+    Host::Aarch64MuslStatic,
+];
 /// qemu-user is slower than the hardware: a generous deadline, still a hang detector.
 const DEADLINE: Duration = Duration::from_secs(120);
 
@@ -28,8 +33,16 @@ fn each(hosts: &[Host], source: &str, f: impl Fn(&str, Host, DemoPath, Link, Run
             let d = cross::demo(host, path);
             for &link in host.links() {
                 let exe = cross::build_host(host, &d, source, link);
-                let runner = |args: &[&str], env: &[(&str, String)]| cross::run(host, &exe, args, env, &d, DEADLINE);
-                f(&format!("{host:?}/{path:?}/{link:?}"), host, path, link, &runner);
+                let runner = |args: &[&str], env: &[(&str, String)]| {
+                    cross::run(host, &exe, args, env, &d, DEADLINE)
+                };
+                f(
+                    &format!("{host:?}/{path:?}/{link:?}"),
+                    host,
+                    path,
+                    link,
+                    &runner,
+                );
             }
         }
     }
@@ -37,7 +50,9 @@ fn each(hosts: &[Host], source: &str, f: impl Fn(&str, Host, DemoPath, Link, Run
 
 #[test]
 fn init_runs_on_another_thread_and_sees_argv() {
-    each(&ALL_HOSTS, s::REPORT, |l, _, p, k, r| s::init_runs_on_another_thread_and_sees_argv(l, p, k, r));
+    each(&ALL_HOSTS, s::REPORT, |l, _, p, k, r| {
+        s::init_runs_on_another_thread_and_sees_argv(l, p, k, r)
+    });
 }
 
 /// musl passes nothing to initializers; rt0 finds the kernel's own vectors, so what would trip a
@@ -51,7 +66,10 @@ fn musl_init_sees_the_exact_argv_and_environment() {
         let mut args: Vec<&str> = vec!["", "k=v", ""];
         args.extend(many.iter().map(String::as_str));
         let r = run(&args, &[("RT0_DEMO_INIT_SLEEP_MS", "1".into())]);
-        let ctx = format!("{label}: {}", r.stdout.lines().take(12).collect::<Vec<_>>().join(" | "));
+        let ctx = format!(
+            "{label}: {}",
+            r.stdout.lines().take(12).collect::<Vec<_>>().join(" | ")
+        );
         assert_eq!(r.status, Some(0), "{ctx}\n{}", r.stderr);
         assert_eq!(r.num("argc"), 1 + 3 + 200, "{ctx}");
         assert_eq!(r.field("argv[1]"), "", "{ctx}");
@@ -105,7 +123,16 @@ fn musl_without_proc_init_succeeds_with_no_arguments() {
             let d = cross::demo(host, path);
             let exe = cross::build_host(host, &d, "report.c", Link::Static);
             let out = std::process::Command::new("timeout")
-                .args(["60", "unshare", "-m", "--propagation", "private", "sh", "-c", "umount -l /proc && exec \"$0\" \"$@\""])
+                .args([
+                    "60",
+                    "unshare",
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    "umount -l /proc && exec \"$0\" \"$@\"",
+                ])
                 .arg(&exe)
                 .args(["a", "b"])
                 .output()
@@ -121,27 +148,37 @@ fn musl_without_proc_init_succeeds_with_no_arguments() {
 
 #[test]
 fn init_thread_blocks_async_signals_but_not_faults() {
-    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::init_thread_blocks_async_signals_but_not_faults(l, r));
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| {
+        s::init_thread_blocks_async_signals_but_not_faults(l, r)
+    });
 }
 
 #[test]
 fn host_main_runs_while_slow_init_is_still_running() {
-    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::host_main_runs_while_slow_init_is_still_running(l, r));
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| {
+        s::host_main_runs_while_slow_init_is_still_running(l, r)
+    });
 }
 
 #[test]
 fn sixteen_threads_calling_during_slow_init_all_wait_and_get_1() {
-    each(&ALL_HOSTS, s::THREADS, |l, _, _, _, r| s::sixteen_threads_calling_during_slow_init_all_wait_and_get_1(l, r));
+    each(&ALL_HOSTS, s::THREADS, |l, _, _, _, r| {
+        s::sixteen_threads_calling_during_slow_init_all_wait_and_get_1(l, r)
+    });
 }
 
 #[test]
 fn failing_init_reports_0_without_hanging() {
-    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| s::failing_init_reports_0_without_hanging(l, r));
+    each(&ALL_HOSTS, s::REPORT, |l, _, _, _, r| {
+        s::failing_init_reports_0_without_hanging(l, r)
+    });
 }
 
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
-    each(&ALL_HOSTS, s::REPORT, |l, _, p, _, r| s::init_stack_that_cannot_be_mapped_fails_init_not_the_host(l, p, r));
+    each(&ALL_HOSTS, s::REPORT, |l, _, p, _, r| {
+        s::init_stack_that_cannot_be_mapped_fails_init_not_the_host(l, p, r)
+    });
 }
 
 /// Not on the aarch64 musl host: it is compiled with glibc's cross headers against musl's libc.a
@@ -149,15 +186,21 @@ fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
 #[test]
 fn host_signal_mask_and_handlers_are_unchanged() {
     let hosts = [Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic];
-    each(&hosts, s::SIGNALS, |l, _, _, _, r| s::host_signal_mask_and_handlers_are_unchanged(l, r));
+    each(&hosts, s::SIGNALS, |l, _, _, _, r| {
+        s::host_signal_mask_and_handlers_are_unchanged(l, r)
+    });
 }
 
 #[test]
 fn newosproc0_failure_prints_the_exact_message_and_exits_1() {
-    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| s::newosproc0_failure_prints_the_exact_message_and_exits_1(l, r));
+    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| {
+        s::newosproc0_failure_prints_the_exact_message_and_exits_1(l, r)
+    });
 }
 
 #[test]
 fn try_newosproc0_returns_the_errno_and_changes_nothing() {
-    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| s::try_newosproc0_returns_the_errno_and_changes_nothing(l, r));
+    each(&ALL_HOSTS, s::NEWOSPROC0, |l, _, _, _, r| {
+        s::try_newosproc0_returns_the_errno_and_changes_nothing(l, r)
+    });
 }

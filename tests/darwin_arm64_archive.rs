@@ -69,7 +69,10 @@ fn full(r: &str) -> String {
 /// Executes sub/add sp, str/ldr through stack slots, mov/movz/movk, starting from `start`,
 /// up to the first `svc`; returns the registers at the trap. Panics on anything else.
 fn registers_at_svc(body: &[&str], start: &[(&'static str, &'static str)]) -> HashMap<String, Val> {
-    let mut regs: HashMap<String, Val> = start.iter().map(|(r, a)| (r.to_string(), Val::Arg(a))).collect();
+    let mut regs: HashMap<String, Val> = start
+        .iter()
+        .map(|(r, a)| (r.to_string(), Val::Arg(a)))
+        .collect();
     let mut sp: i64 = 0;
     let mut mem: HashMap<i64, Val> = HashMap::new();
     let get = |regs: &HashMap<String, Val>, r: &str| {
@@ -88,20 +91,30 @@ fn registers_at_svc(body: &[&str], start: &[(&'static str, &'static str)]) -> Ha
                 sp += if op == "sub" { -n } else { n };
             }
             "str" => {
-                let off = sp_slot(&ops[1]).unwrap_or_else(|| panic!("store not to a stack slot: {ins}"));
+                let off =
+                    sp_slot(&ops[1]).unwrap_or_else(|| panic!("store not to a stack slot: {ins}"));
                 mem.insert(sp + off, get(&regs, &ops[0]));
             }
             "ldr" => {
-                let off = sp_slot(&ops[1]).unwrap_or_else(|| panic!("load not from a stack slot: {ins}"));
-                regs.insert(full(&ops[0]), mem.get(&(sp + off)).cloned().unwrap_or(Val::Unknown));
+                let off =
+                    sp_slot(&ops[1]).unwrap_or_else(|| panic!("load not from a stack slot: {ins}"));
+                regs.insert(
+                    full(&ops[0]),
+                    mem.get(&(sp + off)).cloned().unwrap_or(Val::Unknown),
+                );
             }
             "mov" | "movz" => {
-                let v = imm(&ops[1]).map(Val::Imm).unwrap_or_else(|| get(&regs, &ops[1]));
+                let v = imm(&ops[1])
+                    .map(Val::Imm)
+                    .unwrap_or_else(|| get(&regs, &ops[1]));
                 regs.insert(full(&ops[0]), v);
             }
             "movk" => {
                 let add = imm(&ops[1]).expect("movk immediate");
-                let shift = ops.get(2).and_then(|s| s.strip_prefix("lsl #")).map_or(0, |n| n.parse::<u32>().unwrap());
+                let shift = ops
+                    .get(2)
+                    .and_then(|s| s.strip_prefix("lsl #"))
+                    .map_or(0, |n| n.parse::<u32>().unwrap());
                 let v = match get(&regs, &ops[0]) {
                     Val::Imm(old) => Val::Imm((old & !(0xffff << shift)) | (add << shift)),
                     _ => Val::Unknown,
@@ -124,19 +137,39 @@ fn initializer_record_points_at_the_entry_stub() {
         let section = relocs
             .split("Relocation information (__DATA,__mod_init_func)")
             .nth(1)
-            .unwrap_or_else(|| panic!("{path:?}: no __mod_init_func in {}:\n{relocs}", entry.display()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{path:?}: no __mod_init_func in {}:\n{relocs}",
+                    entry.display()
+                )
+            });
         let first = section.lines().nth(2).unwrap_or_default();
-        assert!(first.contains("_rt0_lib_entry") && first.contains("UNSIGND"), "{path:?}: the initializer record is {first:?}");
+        assert!(
+            first.contains("_rt0_lib_entry") && first.contains("UNSIGND"),
+            "{path:?}: the initializer record is {first:?}"
+        );
         let nm = tool("llvm-nm", &[entry.to_str().unwrap()]);
-        assert!(nm.lines().any(|l| l.ends_with(" _rt0_entry_state")), "{path:?}: {nm}");
+        assert!(
+            nm.lines().any(|l| l.ends_with(" _rt0_entry_state")),
+            "{path:?}: {nm}"
+        );
         // dyld's arguments: argc, argv, envp arrive in x0, x1, x2 and are stored before any call.
         let dis = disassembly(&entry);
         let body = function_body(&dis, "_rt0_lib_entry");
-        let first_call = body.iter().position(|i| i.starts_with("bl\t")).expect("a call");
+        let first_call = body
+            .iter()
+            .position(|i| i.starts_with("bl\t"))
+            .expect("a call");
         for (reg, off) in [("x0", "[x9]"), ("x1", "[x9, #8]"), ("x2", "[x9, #16]")] {
             let want = format!("str\t{reg}, {off}");
-            let at = body.iter().position(|i| *i == want).unwrap_or_else(|| panic!("{path:?}: `{want}` missing: {body:#?}"));
-            assert!(at < first_call, "{path:?}: {reg} saved after a call clobbered it: {body:#?}");
+            let at = body
+                .iter()
+                .position(|i| *i == want)
+                .unwrap_or_else(|| panic!("{path:?}: `{want}` missing: {body:#?}"));
+            assert!(
+                at < first_call,
+                "{path:?}: {reg} saved after a call clobbered it: {body:#?}"
+            );
         }
     }
 }
@@ -147,16 +180,39 @@ fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
     let ms = members(&demo);
     let obj = object_with(&ms, "_rt0_syscall6");
     let dis = disassembly(&obj);
-        let body = function_body(&dis, "_rt0_syscall6");
-    let c = [("x0", "nr"), ("x1", "a0"), ("x2", "a1"), ("x3", "a2"), ("x4", "a3"), ("x5", "a4"), ("x6", "a5")];
+    let body = function_body(&dis, "_rt0_syscall6");
+    let c = [
+        ("x0", "nr"),
+        ("x1", "a0"),
+        ("x2", "a1"),
+        ("x3", "a2"),
+        ("x4", "a3"),
+        ("x5", "a4"),
+        ("x6", "a5"),
+    ];
     let regs = registers_at_svc(&body, &c);
-    for (reg, val) in [("x16", "nr"), ("x0", "a0"), ("x1", "a1"), ("x2", "a2"), ("x3", "a3"), ("x4", "a4"), ("x5", "a5")] {
-        assert_eq!(regs.get(reg), Some(&Val::Arg(val)), "{reg} at the svc; body: {body:#?}");
+    for (reg, val) in [
+        ("x16", "nr"),
+        ("x0", "a0"),
+        ("x1", "a1"),
+        ("x2", "a2"),
+        ("x3", "a3"),
+        ("x4", "a4"),
+        ("x5", "a5"),
+    ] {
+        assert_eq!(
+            regs.get(reg),
+            Some(&Val::Arg(val)),
+            "{reg} at the svc; body: {body:#?}"
+        );
     }
     let at_svc = body.iter().position(|i| i.starts_with("svc")).unwrap();
     assert_eq!(body[at_svc], "svc\t#0x80", "{body:#?}");
     // Carry set means errno in x0: negated into rt0's -errno form.
-    assert!(body[at_svc + 1].starts_with("b.lo") || body[at_svc + 1].starts_with("b.cc"), "{body:#?}");
+    assert!(
+        body[at_svc + 1].starts_with("b.lo") || body[at_svc + 1].starts_with("b.cc"),
+        "{body:#?}"
+    );
     assert_eq!(body[at_svc + 2], "neg\tx0, x0", "{body:#?}");
 }
 
@@ -179,7 +235,11 @@ fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_x0_to_x4() {
             ("x5", Val::Imm(0)),
         ];
         for (reg, val) in want {
-            assert_eq!(regs.get(reg), Some(&val), "{path:?}: {reg} at the bsdthread_create trap; body: {body:#?}");
+            assert_eq!(
+                regs.get(reg),
+                Some(&val),
+                "{path:?}: {reg} at the bsdthread_create trap; body: {body:#?}"
+            );
         }
     }
 }
@@ -190,16 +250,43 @@ fn raw_start_routine_takes_its_stack_from_x4_and_calls_func_with_arg() {
     let ms = members(&demo);
     let obj = object_with(&ms, "_rt0_raw_thread_start");
     let dis = disassembly(&obj);
-        let body = function_body(&dis, "_rt0_raw_thread_start");
-    assert_eq!(body[0], "mov\tsp, x4", "the stack must come from x4, never the kernel's sp: {body:#?}");
-    assert!(body.contains(&"mov\tx29, xzr"), "frame pointer not zeroed: {body:#?}");
-    assert!(body.contains(&"mov\tx30, xzr"), "link register not zeroed: {body:#?}");
-    let header = body.iter().position(|i| *i == "ldp\tx20, x21, [sp]").expect("header {map_base, map_len} read at [stack]");
-    let align = body.iter().position(|i| i.starts_with("and\tsp, x9, #0xfffffffffffffff0")).expect("sp 16-aligned");
-    let func = body.iter().position(|i| *i == "mov\tx19, x2").expect("func (x2) kept in x19");
-    let arg = body.iter().position(|i| *i == "mov\tx0, x3").expect("arg (x3) moved to x0");
-    let call = body.iter().position(|i| *i == "blr\tx19").expect("func called");
-    assert!(header < call && align < call && func < arg && arg < call, "{body:#?}");
+    let body = function_body(&dis, "_rt0_raw_thread_start");
+    assert_eq!(
+        body[0], "mov\tsp, x4",
+        "the stack must come from x4, never the kernel's sp: {body:#?}"
+    );
+    assert!(
+        body.contains(&"mov\tx29, xzr"),
+        "frame pointer not zeroed: {body:#?}"
+    );
+    assert!(
+        body.contains(&"mov\tx30, xzr"),
+        "link register not zeroed: {body:#?}"
+    );
+    let header = body
+        .iter()
+        .position(|i| *i == "ldp\tx20, x21, [sp]")
+        .expect("header {map_base, map_len} read at [stack]");
+    let align = body
+        .iter()
+        .position(|i| i.starts_with("and\tsp, x9, #0xfffffffffffffff0"))
+        .expect("sp 16-aligned");
+    let func = body
+        .iter()
+        .position(|i| *i == "mov\tx19, x2")
+        .expect("func (x2) kept in x19");
+    let arg = body
+        .iter()
+        .position(|i| *i == "mov\tx0, x3")
+        .expect("arg (x3) moved to x0");
+    let call = body
+        .iter()
+        .position(|i| *i == "blr\tx19")
+        .expect("func called");
+    assert!(
+        header < call && align < call && func < arg && arg < call,
+        "{body:#?}"
+    );
     // bsdthread_terminate(map_base, map_len, 0, 0) after func returns.
     let after = &body[call + 1..];
     let regs = registers_at_svc(after, &[("x20", "map_base"), ("x21", "map_len")]);
@@ -215,24 +302,43 @@ fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
     let ms = members(&demo);
     let mut found = 0;
-    for m in ms.iter().filter(|m| !m.file_name().unwrap().to_string_lossy().contains("compiler_builtins")) {
+    for m in ms.iter().filter(|m| {
+        !m.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .contains("compiler_builtins")
+    }) {
         let dis = disassembly(m);
         // rt0::sys::raw::thread_sigmask: the only place rt0 changes a signal mask on this path.
-        for name in dis.lines().filter(|l| l.contains("3raw14thread_sigmask") && l.ends_with(':')) {
+        for name in dis
+            .lines()
+            .filter(|l| l.contains("3raw14thread_sigmask") && l.ends_with(':'))
+        {
             let body = function_body(&dis, name.trim_end_matches(':'));
             let loads: Vec<u64> = body
                 .iter()
                 .filter_map(|i| {
                     let (op, ops) = parse(i);
-                    (op == "mov" || op == "movz").then(|| ops.get(1).and_then(|o| imm(o))).flatten()
+                    (op == "mov" || op == "movz")
+                        .then(|| ops.get(1).and_then(|o| imm(o)))
+                        .flatten()
                 })
                 .collect();
-            assert!(loads.contains(&329), "__pthread_sigmask (329) not loaded in {name}: {body:#?}");
-            assert!(!loads.contains(&48), "sigprocmask (48) changes every thread's mask: {name}: {body:#?}");
+            assert!(
+                loads.contains(&329),
+                "__pthread_sigmask (329) not loaded in {name}: {body:#?}"
+            );
+            assert!(
+                !loads.contains(&48),
+                "sigprocmask (48) changes every thread's mask: {name}: {body:#?}"
+            );
             found += 1;
         }
     }
-    assert_eq!(found, 1, "rt0::sys::raw::thread_sigmask not found exactly once in the raw build");
+    assert_eq!(
+        found, 1,
+        "rt0::sys::raw::thread_sigmask not found exactly once in the raw build"
+    );
 }
 
 #[test]
@@ -243,7 +349,14 @@ fn archive_links_into_a_dylib_with_ld64_lld_without_text_relocations_or_x18() {
         let out = demo.dir.join("libhost_calls_demo_arm64.dylib");
         // The ordinary way: no -force_load; the host calls one export.
         let st = Command::new(&cc)
-            .args(["--target=arm64-apple-darwin", "-arch", "arm64", "-mmacosx-version-min=11.0", "-dynamiclib", "-o"])
+            .args([
+                "--target=arm64-apple-darwin",
+                "-arch",
+                "arm64",
+                "-mmacosx-version-min=11.0",
+                "-dynamiclib",
+                "-o",
+            ])
             .arg(&out)
             .arg("-I")
             .arg(root().join("examples/demo/include"))
@@ -252,28 +365,51 @@ fn archive_links_into_a_dylib_with_ld64_lld_without_text_relocations_or_x18() {
             .arg("-lSystem")
             .output()
             .unwrap();
-        assert!(st.status.success(), "{path:?}: link failed: {}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{path:?}: link failed: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         let o = out.to_str().unwrap();
         let headers = tool("llvm-objdump", &["--macho", "--private-headers", o]);
-        assert!(headers.contains("ARM64"), "{path:?}: not an arm64 image:\n{headers}");
+        assert!(
+            headers.contains("ARM64"),
+            "{path:?}: not an arm64 image:\n{headers}"
+        );
         let nm = tool("llvm-nm", &[o]);
-        let entry = nm.lines().find(|l| l.ends_with(" _rt0_lib_entry")).unwrap_or_else(|| panic!("{path:?}: entry not linked:\n{nm}"));
+        let entry = nm
+            .lines()
+            .find(|l| l.ends_with(" _rt0_lib_entry"))
+            .unwrap_or_else(|| panic!("{path:?}: entry not linked:\n{nm}"));
         let entry_addr = u64::from_str_radix(entry.split_whitespace().next().unwrap(), 16).unwrap();
         let contents = tool(
             "llvm-objdump",
-            &["--macho", "-s", "--section=__DATA,__mod_init_func", "--section=__DATA_CONST,__mod_init_func", o],
+            &[
+                "--macho",
+                "-s",
+                "--section=__DATA,__mod_init_func",
+                "--section=__DATA_CONST,__mod_init_func",
+                o,
+            ],
         );
         // Each line is `<slot address> <pointer value> [symbol]`: one pointer must be the entry's.
         let points_at_entry = contents.lines().any(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
             words.len() >= 2
                 && words[0].starts_with("0x")
-                && u64::from_str_radix(words[1].trim_start_matches("0x"), 16).ok() == Some(entry_addr)
+                && u64::from_str_radix(words[1].trim_start_matches("0x"), 16).ok()
+                    == Some(entry_addr)
         });
-        assert!(points_at_entry, "{path:?}: initializer does not point at _rt0_lib_entry ({entry_addr:#x}):\n{contents}");
+        assert!(
+            points_at_entry,
+            "{path:?}: initializer does not point at _rt0_lib_entry ({entry_addr:#x}):\n{contents}"
+        );
         let rebase = tool("llvm-objdump", &["--macho", "--rebase", o]);
         for line in rebase.lines().skip(1) {
-            assert!(!line.starts_with("__TEXT"), "{path:?}: text relocation: {line}");
+            assert!(
+                !line.starts_with("__TEXT"),
+                "{path:?}: text relocation: {line}"
+            );
         }
         // x18 belongs to the platform: nothing in the image may read or write it.
         let dis = tool("llvm-objdump", &["--macho", "-d", "--no-show-raw-insn", o]);
@@ -281,7 +417,8 @@ fn archive_links_into_a_dylib_with_ld64_lld_without_text_relocations_or_x18() {
             .lines()
             .filter(|l| {
                 let ins = l.split_once('\t').map_or("", |(_, i)| i);
-                ins.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "x18" || w == "w18")
+                ins.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == "x18" || w == "w18")
             })
             .collect();
         assert!(uses.is_empty(), "{path:?}: x18 used: {uses:#?}");

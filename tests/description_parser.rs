@@ -8,7 +8,10 @@
 #[path = "../build/description.rs"]
 mod description;
 
-use description::{DescriptionError, CONSTANTS_COMMON, CONSTANTS_DARWIN, CONSTANTS_LINUX, NUMBERS_COMMON, NUMBERS_DARWIN, NUMBERS_LINUX};
+use description::{
+    DescriptionError, CONSTANTS_COMMON, CONSTANTS_DARWIN, CONSTANTS_LINUX, NUMBERS_COMMON,
+    NUMBERS_DARWIN, NUMBERS_LINUX,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -43,18 +46,27 @@ impl Subject {
 /// and each overlay laid over it. (Unregistered folders may be someone's work in progress.)
 fn subjects() -> Vec<Subject> {
     let registry_file = root().join("arch/targets.toml");
-    let registry = description::parse_registry(&registry_file, &std::fs::read_to_string(&registry_file).unwrap())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let registry = description::parse_registry(
+        &registry_file,
+        &std::fs::read_to_string(&registry_file).unwrap(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut out: Vec<Subject> = Vec::new();
     for reg in registry {
         let base = root().join("arch").join(&reg.folder).join("abi.toml");
-        let base_text = std::fs::read_to_string(&base).unwrap_or_else(|e| panic!("{}: {e}", base.display()));
+        let base_text =
+            std::fs::read_to_string(&base).unwrap_or_else(|e| panic!("{}: {e}", base.display()));
         let overlay = reg.description.map(|name| {
             let f = root().join("arch").join(&reg.folder).join(name);
-            let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let text =
+                std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             (f, text)
         });
-        let subject = Subject { base, base_text, overlay };
+        let subject = Subject {
+            base,
+            base_text,
+            overlay,
+        };
         if !out.iter().any(|s| s.file() == subject.file()) {
             out.push(subject);
         }
@@ -74,19 +86,34 @@ enum Expect {
 /// Parses `text` without letting a panic escape; checks the error is well formed.
 fn check(s: &Subject, what: &str, text: &str, expect: Expect) {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.parse(text)));
-    let r = r.unwrap_or_else(|_| panic!("{}: the parser panicked on {what}:\n{text}", s.file().display()));
+    let r = r.unwrap_or_else(|_| {
+        panic!(
+            "{}: the parser panicked on {what}:\n{text}",
+            s.file().display()
+        )
+    });
     match r {
         Ok(_) => {
             if let Expect::ErrorAt(field) = expect {
-                panic!("{}: {what} was accepted; expected an error at `{field}`:\n{text}", s.file().display());
+                panic!(
+                    "{}: {what} was accepted; expected an error at `{field}`:\n{text}",
+                    s.file().display()
+                );
             }
         }
         Err(e) => {
             let shown = e.to_string();
             let ctx = format!("{}: {what}: {shown}", s.file().display());
-            assert!(e.file == s.file() || e.file == s.base, "{ctx}: names the wrong file");
+            assert!(
+                e.file == s.file() || e.file == s.base,
+                "{ctx}: names the wrong file"
+            );
             if s.overlay.is_some() && e.field != "(file)" {
-                assert_eq!(e.file, s.file(), "{ctx}: a validation error must name the overlay");
+                assert_eq!(
+                    e.file,
+                    s.file(),
+                    "{ctx}: a validation error must name the overlay"
+                );
             }
             assert!(!e.field.trim().is_empty(), "{ctx}: no field");
             assert!(!e.expected.trim().is_empty(), "{ctx}: no expectation");
@@ -96,7 +123,9 @@ fn check(s: &Subject, what: &str, text: &str, expect: Expect) {
             assert!(shown.contains(&format!("expected {}", e.expected)), "{ctx}");
             if let Expect::ErrorAt(field) = expect {
                 assert!(
-                    e.field == field || e.field.starts_with(&format!("{field}[")) || e.field.starts_with(&format!("{field}.")),
+                    e.field == field
+                        || e.field.starts_with(&format!("{field}["))
+                        || e.field.starts_with(&format!("{field}.")),
                     "{ctx}: expected the error at `{field}`"
                 );
             }
@@ -143,7 +172,12 @@ fn key_lines(text: &str) -> Vec<KeyLine> {
             v.find('#').unwrap_or(v.len())
         };
         let start = eq + 1 + lead;
-        out.push(KeyLine { line: i, section: section.clone(), key, value: start..start + v[..len].trim_end().len() });
+        out.push(KeyLine {
+            line: i,
+            section: section.clone(),
+            key,
+            value: start..start + v[..len].trim_end().len(),
+        });
     }
     out
 }
@@ -168,11 +202,24 @@ fn with_line(text: &str, n: usize, f: impl Fn(&str) -> Option<String>) -> String
 fn required(path: &str, darwin: bool) -> bool {
     let (sect, key) = path.split_once('.').unwrap();
     match sect {
-        "numbers" => NUMBERS_COMMON.contains(&key) || (if darwin { NUMBERS_DARWIN } else { NUMBERS_LINUX }).contains(&key),
+        "numbers" => {
+            NUMBERS_COMMON.contains(&key)
+                || (if darwin {
+                    NUMBERS_DARWIN
+                } else {
+                    NUMBERS_LINUX
+                })
+                .contains(&key)
+        }
         "constants" => {
             key == "synchronous_signals"
                 || CONSTANTS_COMMON.contains(&key)
-                || (if darwin { CONSTANTS_DARWIN } else { CONSTANTS_LINUX }).contains(&key)
+                || (if darwin {
+                    CONSTANTS_DARWIN
+                } else {
+                    CONSTANTS_LINUX
+                })
+                .contains(&key)
         }
         "initializer" => key != "args_fallback",
         _ => true,
@@ -207,7 +254,12 @@ fn deleted_keys_and_sections_are_named() {
                 let t = line.trim();
                 if t.starts_with('[') && !t.starts_with("[[") {
                     // The section's keys now land in the previous one: some error, well formed.
-                    check(&s, &format!("deleting the header {t}"), &with_line(text, i, |_| None), Expect::Anything);
+                    check(
+                        &s,
+                        &format!("deleting the header {t}"),
+                        &with_line(text, i, |_| None),
+                        Expect::Anything,
+                    );
                 }
             }
         }
@@ -227,11 +279,19 @@ fn values_of_the_wrong_type_are_named() {
             // A list where a number belongs; among the constants only the required ones are
             // numbers (others may be lists, like synchronous_signals).
             let darwin = s.base_text.contains("os = \"darwin\"");
-            if !original.starts_with('[') && (kl.section != "constants" || required(&kl.path(), darwin)) {
+            if !original.starts_with('[')
+                && (kl.section != "constants" || required(&kl.path(), darwin))
+            {
                 replacements.push("[1, 2]");
             }
             for new in replacements {
-                let mutated = with_line(text, kl.line, |l| Some(format!("{}{new}{}", &l[..kl.value.start], &l[kl.value.end..])));
+                let mutated = with_line(text, kl.line, |l| {
+                    Some(format!(
+                        "{}{new}{}",
+                        &l[..kl.value.start],
+                        &l[kl.value.end..]
+                    ))
+                });
                 let what = format!("`{}` = {new} (was {original})", kl.path());
                 // The overlay's [initializer] replaces the base's, so a wrong type always shows.
                 check(&s, &what, &mutated, Expect::ErrorAt(kl.path()));
@@ -245,7 +305,10 @@ fn bad_registers_are_named() {
     for s in subjects() {
         let text = s.text();
         for kl in key_lines(text) {
-            let is_register_field = kl.key.contains("register") || kl.key == "callee_saved" || kl.key == "clobbers" || kl.key == "stack_pointer";
+            let is_register_field = kl.key.contains("register")
+                || kl.key == "callee_saved"
+                || kl.key == "clobbers"
+                || kl.key == "stack_pointer";
             if !is_register_field {
                 continue;
             }
@@ -261,8 +324,15 @@ fn bad_registers_are_named() {
                     if old == bad {
                         continue;
                     }
-                    let mutated = with_line(text, kl.line, |l| Some(format!("{}{bad}{}", &l[..start], &l[end..])));
-                    check(&s, &format!("register {old:?} -> {bad:?} in `{}`", kl.path()), &mutated, Expect::ErrorAt(kl.path()));
+                    let mutated = with_line(text, kl.line, |l| {
+                        Some(format!("{}{bad}{}", &l[..start], &l[end..]))
+                    });
+                    check(
+                        &s,
+                        &format!("register {old:?} -> {bad:?} in `{}`", kl.path()),
+                        &mutated,
+                        Expect::ErrorAt(kl.path()),
+                    );
                 }
             }
         }
@@ -288,13 +358,31 @@ fn bad_numbers_are_named() {
                 continue; // legacy_stack_offset is a signed offset: any integer is valid
             }
             for b in bad {
-                let mutated = with_line(text, kl.line, |l| Some(format!("{}{b}{}", &l[..kl.value.start], &l[kl.value.end..])));
-                check(&s, &format!("`{}` = {b} (was {value})", kl.path()), &mutated, Expect::ErrorAt(kl.path()));
+                let mutated = with_line(text, kl.line, |l| {
+                    Some(format!("{}{b}{}", &l[..kl.value.start], &l[kl.value.end..]))
+                });
+                check(
+                    &s,
+                    &format!("`{}` = {b} (was {value})", kl.path()),
+                    &mutated,
+                    Expect::ErrorAt(kl.path()),
+                );
             }
             // Out of TOML's integer range: a syntax error, named as the whole file.
             let huge = "184467440737095516160";
-            let mutated = with_line(text, kl.line, |l| Some(format!("{}{huge}{}", &l[..kl.value.start], &l[kl.value.end..])));
-            check(&s, &format!("`{}` = {huge}", kl.path()), &mutated, Expect::ErrorAt("(file)".into()));
+            let mutated = with_line(text, kl.line, |l| {
+                Some(format!(
+                    "{}{huge}{}",
+                    &l[..kl.value.start],
+                    &l[kl.value.end..]
+                ))
+            });
+            check(
+                &s,
+                &format!("`{}` = {huge}", kl.path()),
+                &mutated,
+                Expect::ErrorAt("(file)".into()),
+            );
         }
     }
 }
@@ -306,7 +394,12 @@ fn truncations_never_panic() {
         let mut cut = 0;
         while cut < text.len() {
             if text.is_char_boundary(cut) {
-                check(&s, &format!("truncation at byte {cut}"), &text[..cut], Expect::Anything);
+                check(
+                    &s,
+                    &format!("truncation at byte {cut}"),
+                    &text[..cut],
+                    Expect::Anything,
+                );
             }
             cut += 7;
         }
@@ -347,7 +440,12 @@ fn random_byte_changes_never_panic() {
                 }
             }
             let mutated = String::from_utf8_lossy(&bytes).into_owned();
-            check(&s, &format!("random case {case}"), &mutated, Expect::Anything);
+            check(
+                &s,
+                &format!("random case {case}"),
+                &mutated,
+                Expect::Anything,
+            );
         }
     }
 }
@@ -358,21 +456,31 @@ fn the_registry_never_panics_and_names_its_errors() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(description::parse_registry(&file, &text).is_ok());
     let mut rng = Rng(0x0dd_ba11);
-    let mut inputs: Vec<String> = (0..text.len()).step_by(5).filter(|&c| text.is_char_boundary(c)).map(|c| text[..c].to_string()).collect();
+    let mut inputs: Vec<String> = (0..text.len())
+        .step_by(5)
+        .filter(|&c| text.is_char_boundary(c))
+        .map(|c| text[..c].to_string())
+        .collect();
     for _ in 0..500 {
         let mut bytes = text.as_bytes().to_vec();
         let at = rng.below(bytes.len());
         bytes[at] = b"[]{}=\"./ x1"[rng.below(11)];
         inputs.push(String::from_utf8_lossy(&bytes).into_owned());
     }
-    inputs.push(text.replace("\"x86_64-unknown-linux-gnu\" = \"x86_64-unknown-linux-gnu\"", "\"x86_64-unknown-linux-gnu\" = \"../etc\""));
+    inputs.push(text.replace(
+        "\"x86_64-unknown-linux-gnu\" = \"x86_64-unknown-linux-gnu\"",
+        "\"x86_64-unknown-linux-gnu\" = \"../etc\"",
+    ));
     inputs.push(text.replace("folder = \"x86_64-unknown-linux-gnu\"", "folder = 7"));
     for input in inputs {
         let r = std::panic::catch_unwind(|| description::parse_registry(&file, &input));
         let r = r.unwrap_or_else(|_| panic!("the registry parser panicked on:\n{input}"));
         if let Err(e) = r {
             assert_eq!(e.file, file);
-            assert!(!e.field.is_empty() && !e.expected.is_empty() && !e.found.is_empty(), "{e}");
+            assert!(
+                !e.field.is_empty() && !e.expected.is_empty() && !e.found.is_empty(),
+                "{e}"
+            );
         }
     }
 }
@@ -384,18 +492,41 @@ fn the_registry_never_panics_and_names_its_errors() {
 fn an_unsupported_triple_gets_the_clear_build_error() {
     let triple = "riscv64gc-unknown-linux-gnu";
     let registry = std::fs::read_to_string(root().join("arch/targets.toml")).unwrap();
-    assert!(!registry.contains(triple), "{triple} has a port now: pick another unsupported triple");
+    assert!(
+        !registry.contains(triple),
+        "{triple} has a port now: pick another unsupported triple"
+    );
     let out = Command::new(env!("CARGO"))
         .current_dir(root())
-        .args(["build", "--keep-going", "-p", "rt0", "--target", triple, "--target-dir"])
+        .args([
+            "build",
+            "--keep-going",
+            "-p",
+            "rt0",
+            "--target",
+            triple,
+            "--target-dir",
+        ])
         .arg(root().join("target/rel-unsupported"))
         .output()
         .expect("run cargo");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains(&format!("error: rt0 build: target `{triple}` has no port under arch/.")), "{stderr}");
-    let supported = stderr.lines().find(|l| l.contains("supported targets:")).unwrap_or_else(|| panic!("{stderr}"));
-    for t in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu", "x86_64-apple-darwin"] {
+    assert!(
+        stderr.contains(&format!(
+            "error: rt0 build: target `{triple}` has no port under arch/."
+        )),
+        "{stderr}"
+    );
+    let supported = stderr
+        .lines()
+        .find(|l| l.contains("supported targets:"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    for t in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+    ] {
         assert!(supported.contains(t), "{supported}");
     }
     assert!(stderr.contains("docs/porting.md"), "{stderr}");

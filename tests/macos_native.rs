@@ -28,12 +28,18 @@ fn demo(raw: bool) -> PathBuf {
     let name = if raw { "raw" } else { "pthread" };
     let target_dir = root().join("target/macos-native").join(name);
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(root()).args(["build", "-p", "rt0-demo", "--target-dir"]).arg(&target_dir);
+    cmd.current_dir(root())
+        .args(["build", "-p", "rt0-demo", "--target-dir"])
+        .arg(&target_dir);
     if raw {
         cmd.args(["--features", "raw"]);
     }
     let out = cmd.output().expect("run cargo");
-    assert!(out.status.success(), "building the demo ({name}): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building the demo ({name}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     target_dir.join("debug")
 }
 
@@ -49,7 +55,11 @@ fn host(dir: &Path) -> PathBuf {
         .arg(&exe)
         .output()
         .expect("run cc");
-    assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     exe
 }
 
@@ -58,7 +68,9 @@ fn run(exe: &Path, args: &[&str]) -> Output {
 }
 
 fn value(stdout: &str, key: &str) -> Option<String> {
-    stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
 #[test]
@@ -66,17 +78,32 @@ fn pthread_path_runs_init_on_its_own_thread_with_the_hosts_argv() {
     let exe = host(&demo(false));
     let out = run(&exe, &["alpha", "beta gamma"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let all = format!("status {:?}\n{stdout}\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "status {:?}\n{stdout}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert_eq!(value(&stdout, "ready").as_deref(), Some("1"), "{all}");
     assert_eq!(value(&stdout, "path").as_deref(), Some("pthread"), "{all}");
     assert_eq!(value(&stdout, "argc").as_deref(), Some("3"), "{all}");
     assert_eq!(value(&stdout, "argv[1]").as_deref(), Some("alpha"), "{all}");
-    assert_eq!(value(&stdout, "argv[2]").as_deref(), Some("beta gamma"), "{all}");
-    let tid = |k: &str| value(&stdout, k).and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| panic!("no {k}: {all}"));
+    assert_eq!(
+        value(&stdout, "argv[2]").as_deref(),
+        Some("beta gamma"),
+        "{all}"
+    );
+    let tid = |k: &str| {
+        value(&stdout, k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no {k}: {all}"))
+    };
     let (main, entry, init) = (tid("main_tid"), tid("entry_tid"), tid("init_tid"));
     assert!(main != 0 && init != 0, "{all}");
-    assert_eq!(entry, main, "dyld runs initializers on the main thread: {all}");
+    assert_eq!(
+        entry, main,
+        "dyld runs initializers on the main thread: {all}"
+    );
     assert_ne!(init, main, "init must run on a thread of its own: {all}");
 }
 
@@ -109,5 +136,8 @@ fn raw_path_demo_reports_init_failed_with_the_bsdthread_register_message() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert_eq!(value(&stdout, "ready").as_deref(), Some("0"), "{all}");
     let error = value(&stdout, "error").unwrap_or_default();
-    assert!(error.contains("bsdthread_register"), "the failure must name bsdthread_register: {all}");
+    assert!(
+        error.contains("bsdthread_register"),
+        "the failure must name bsdthread_register: {all}"
+    );
 }

@@ -52,7 +52,11 @@ fn host_signal_handlers_survive_and_fire() {
             let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "500")]);
             let c = ctx(path, link, &r);
             assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.field("state_at_send"), "1", "the signal was sent after init finished: {c}");
+            assert_eq!(
+                r.field("state_at_send"),
+                "1",
+                "the signal was sent after init finished: {c}"
+            );
             if link == Link::Static {
                 // A priority constructor runs before rt0's entry in a static link.
                 assert_eq!(r.field("state_in_constructor"), "0", "{c}");
@@ -61,9 +65,17 @@ fn host_signal_handlers_survive_and_fire() {
             assert_eq!(r.field("handlers_kept"), "4", "{c}");
             assert_eq!(r.field("foreign_handlers"), "0", "{c}");
             assert_eq!(r.field("altstack_kept"), "1", "{c}");
-            assert_eq!(r.field("usr1_during_wait"), "1", "SIGUSR1 sent during the wait never reached the host: {c}");
+            assert_eq!(
+                r.field("usr1_during_wait"),
+                "1",
+                "SIGUSR1 sent during the wait never reached the host: {c}"
+            );
             for sig in ["usr1", "pipe", "bus", "segv"] {
-                assert!(r.num(&format!("fired_{sig}")) >= 1, "the host's SIG{} handler did not fire: {c}", sig.to_uppercase());
+                assert!(
+                    r.num(&format!("fired_{sig}")) >= 1,
+                    "the host's SIG{} handler did not fire: {c}",
+                    sig.to_uppercase()
+                );
             }
         }
     }
@@ -82,7 +94,10 @@ fn signal_storm_during_200_loads_and_unloads() {
         }
         assert_eq!(r.status, Some(0), "{c}");
         assert_eq!(r.num("ready"), 200, "{c}");
-        assert!(r.num("received") > 200, "the storm was too weak to mean anything: {c}");
+        assert!(
+            r.num("received") > 200,
+            "the storm was too weak to mean anything: {c}"
+        );
     }
 }
 
@@ -94,12 +109,17 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
         let d = demo(path);
         for link in LINKS {
             let exe = host(&d, "rel_threads.c", link);
-            let (processes, rounds) = if link == Link::Dlopen { (1, "20") } else { (5, "1") };
+            let (processes, rounds) = if link == Link::Dlopen {
+                (1, "20")
+            } else {
+                (5, "1")
+            };
             let mut saw_running = 0;
             for _ in 0..processes {
                 let r = run_env(&exe, &d, &[rounds], &[("RT0_DEMO_INIT_SLEEP_MS", "40")]);
                 let c = ctx(path, link, &r);
-                if link == Link::Dlopen && !has_destructor(&r, "64 threads over load/unload rounds") {
+                if link == Link::Dlopen && !has_destructor(&r, "64 threads over load/unload rounds")
+                {
                     saw_running = 1;
                     continue;
                 }
@@ -107,7 +127,10 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
                 assert_eq!(r.num("ok"), r.num("calls"), "{c}");
                 saw_running += r.num("saw_running");
             }
-            assert!(saw_running > 0, "{path:?}/{link:?}: no thread ever arrived while init ran");
+            assert!(
+                saw_running > 0,
+                "{path:?}/{link:?}: no thread ever arrived while init ran"
+            );
         }
     }
 }
@@ -126,7 +149,10 @@ fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
         }
         assert_eq!(r.status, Some(0), "{c}");
         assert_eq!(r.num("cycles"), 1000, "{c}");
-        assert!(r.num("closed_while_running") > 100, "too few closes raced a running init: {c}");
+        assert!(
+            r.num("closed_while_running") > 100,
+            "too few closes raced a running init: {c}"
+        );
         assert_eq!(r.num("threads_end"), r.num("threads_base"), "{c}");
         assert_eq!(r.num("threads_max"), r.num("threads_base"), "{c}");
         assert_eq!(r.num("maps_end"), r.num("maps_base"), "{c}");
@@ -192,7 +218,8 @@ fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     }
 }
 
-const CREATE_FAILED: &str = "rt0: failed to create the init thread (errno 11); exports will report failure\n";
+const CREATE_FAILED: &str =
+    "rt0: failed to create the init thread (errno 11); exports will report failure\n";
 
 /// Item 7a: clone/clone3 refused by a seccomp filter installed before rt0's entry: the entry
 /// reports it on fd 2, exports report failure, the host lives on; the `try_` form returns EAGAIN
@@ -218,7 +245,11 @@ fn thread_create_refused_by_seccomp_fails_init_not_the_host() {
         let r = run_env(&exe, &d, &["newosproc0"], &[("REL_SECCOMP", "1")]);
         let c = ctx(path, Link::Static, &r);
         assert_eq!(r.status, Some(1), "{c}");
-        assert_eq!(r.stderr, format!("{CREATE_FAILED}rt0: failed to create new OS thread\n"), "{c}");
+        assert_eq!(
+            r.stderr,
+            format!("{CREATE_FAILED}rt0: failed to create new OS thread\n"),
+            "{c}"
+        );
         assert!(!r.stdout.contains("newosproc0_returned"), "{c}");
     }
 }
@@ -231,10 +262,25 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
         let d = demo(path);
         let exe = host(&d, "rel_faults.c", Link::Static);
         let setpriv = PathBuf::from("/usr/bin/setpriv");
-        let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0"))
+            .unwrap_or(false);
         let r = if is_root {
-            let args = ["--reuid=65534", "--regid=65534", "--clear-groups", exe.to_str().unwrap()];
-            run_with(&setpriv, &args, &[("REL_NPROC", "1".into())], Duration::from_secs(60), Some(&d))
+            let args = [
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                exe.to_str().unwrap(),
+            ];
+            run_with(
+                &setpriv,
+                &args,
+                &[("REL_NPROC", "1".into())],
+                Duration::from_secs(60),
+                Some(&d),
+            )
         } else {
             run_env(&exe, &d, &[], &[("REL_NPROC", "1")])
         };
@@ -256,17 +302,30 @@ fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
         let d = demo(path);
         for link in LINKS {
             let exe = host(&d, "rel_faults.c", link);
-            let r = run_env(&exe, &d, &["try"], &[("RT0_DEMO_STACK_BYTES", &(1u64 << 62).to_string())]);
+            let r = run_env(
+                &exe,
+                &d,
+                &["try"],
+                &[("RT0_DEMO_STACK_BYTES", &(1u64 << 62).to_string())],
+            );
             let c = ctx(path, link, &r);
             assert_eq!(r.status, Some(0), "{c}");
             let (what, errno) = match path {
                 DemoPath::Raw => ("failed to allocate the init thread's stack", 12),
                 DemoPath::Pthread => ("failed to create the init thread", 11),
             };
-            assert_eq!(r.stderr, format!("rt0: {what} (errno {errno}); exports will report failure\n"), "{c}");
+            assert_eq!(
+                r.stderr,
+                format!("rt0: {what} (errno {errno}); exports will report failure\n"),
+                "{c}"
+            );
             assert_eq!(r.field("error"), what, "{c}");
             assert_eq!(r.field("ready"), "0", "{c}");
-            assert_eq!(r.field("try_errno"), "0", "a small raw thread still works: {c}");
+            assert_eq!(
+                r.field("try_errno"),
+                "0",
+                "a small raw thread still works: {c}"
+            );
             assert_eq!(r.field("host_alive"), "1", "{c}");
         }
     }
@@ -280,9 +339,20 @@ fn init_stack_overflow_dies_on_the_guard_page() {
         for link in LINKS {
             let exe = host(&d, "rel_early.c", link);
             for stack in ["65536", "8388608"] {
-                let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_OVERFLOW", "1"), ("RT0_DEMO_STACK_BYTES", stack)]);
+                let r = run_env(
+                    &exe,
+                    &d,
+                    &[],
+                    &[
+                        ("RT0_DEMO_INIT_OVERFLOW", "1"),
+                        ("RT0_DEMO_STACK_BYTES", stack),
+                    ],
+                );
                 let c = ctx(path, link, &r);
-                assert!(matches!(r.signal, Some(11) | Some(7)), "not killed by SIGSEGV/SIGBUS: {c}");
+                assert!(
+                    matches!(r.signal, Some(11) | Some(7)),
+                    "not killed by SIGSEGV/SIGBUS: {c}"
+                );
                 assert!(!r.stderr.contains("did not fault"), "{c}");
                 assert!(!r.stdout.contains("ready=1"), "{c}");
             }
@@ -303,7 +373,11 @@ fn init_error_is_reported_by_every_export_with_its_message() {
             assert_eq!(r.status, Some(0), "{c}");
             assert_eq!(r.field("ready"), "0", "{c}");
             assert_eq!(r.field("state"), "3", "{c}");
-            assert_eq!(r.field("error"), "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)", "{c}");
+            assert_eq!(
+                r.field("error"),
+                "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)",
+                "{c}"
+            );
             assert_eq!(r.field("host_alive"), "1", "{c}");
             assert!(r.stderr.is_empty(), "{c}");
         }
@@ -317,10 +391,22 @@ fn init_error_is_reported_by_every_export_with_its_message() {
 fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
     for path in DemoPath::ALL {
         let d = demo(path);
-        let dynamic = Command::new("readelf").arg("-dW").arg(d.cdylib()).output().expect("readelf");
+        let dynamic = Command::new("readelf")
+            .arg("-dW")
+            .arg(d.cdylib())
+            .output()
+            .expect("readelf");
         let dynamic = String::from_utf8_lossy(&dynamic.stdout).to_string();
-        assert!(dynamic.contains("(FLAGS)") || dynamic.contains("(SONAME)") || dynamic.contains("(NEEDED)"), "{dynamic}");
-        assert!(!dynamic.contains("TEXTREL"), "{path:?}: the cdylib has text relocations:\n{dynamic}");
+        assert!(
+            dynamic.contains("(FLAGS)")
+                || dynamic.contains("(SONAME)")
+                || dynamic.contains("(NEEDED)"),
+            "{dynamic}"
+        );
+        assert!(
+            !dynamic.contains("TEXTREL"),
+            "{path:?}: the cdylib has text relocations:\n{dynamic}"
+        );
         let exe = d.dir.join("hosts/rel-pie-ztext");
         let out = Command::new("gcc")
             .args(["-O1", "-pie", "-fPIE", "-pthread", "-Wl,-z,text", "-I"])
@@ -331,9 +417,20 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
             .arg(&exe)
             .output()
             .expect("gcc");
-        assert!(out.status.success(), "{path:?}: -z text link failed: {}", String::from_utf8_lossy(&out.stderr));
-        let dynamic = Command::new("readelf").arg("-dW").arg(&exe).output().expect("readelf");
-        assert!(!String::from_utf8_lossy(&dynamic.stdout).contains("TEXTREL"), "{path:?}");
+        assert!(
+            out.status.success(),
+            "{path:?}: -z text link failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dynamic = Command::new("readelf")
+            .arg("-dW")
+            .arg(&exe)
+            .output()
+            .expect("readelf");
+        assert!(
+            !String::from_utf8_lossy(&dynamic.stdout).contains("TEXTREL"),
+            "{path:?}"
+        );
         for link in LINKS {
             let exe = host(&d, "rel_security.c", link);
             let r = run_env(&exe, &d, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "500")]);
@@ -342,7 +439,11 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
             assert_eq!(r.field("ready"), "1", "{c}");
             assert_eq!(r.field("state_while_reading"), "1", "{c}");
             assert_eq!(r.field("stack_perms"), "rw-p", "{c}");
-            assert_eq!(r.field("below_perms"), "---p", "no guard right under the init stack: {c}");
+            assert_eq!(
+                r.field("below_perms"),
+                "---p",
+                "no guard right under the init stack: {c}"
+            );
             assert!(r.num("below_size") >= 4096, "{c}");
             assert_eq!(r.field("argv0_same_pointer"), "1", "{c}");
             assert_eq!(r.field("envp_same_pointer"), "1", "{c}");
@@ -365,7 +466,11 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .expect("run cargo");
-    assert!(out.status.success(), "building panic-init: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building panic-init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lib_dir = target_dir.join("debug");
     let exe = lib_dir.join("rel_panic");
     let out = Command::new("gcc")
@@ -379,19 +484,32 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
         .arg(&exe)
         .output()
         .expect("gcc");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let deadline = Duration::from_secs(30);
     for (knob, message) in [
         ("1", "rt0: init panicked: init gave up after 3 tries"),
         ("static", "rt0: init panicked: init gave up"),
     ] {
-        let r = run_with(&exe, &[], &[("PANIC_INIT", knob.into()), ("RUST_BACKTRACE", "0".into())], deadline, None);
+        let r = run_with(
+            &exe,
+            &[],
+            &[("PANIC_INIT", knob.into()), ("RUST_BACKTRACE", "0".into())],
+            deadline,
+            None,
+        );
         assert_eq!(r.status, Some(0), "{r:#?}");
         assert_eq!(r.field("ready"), "0", "{r:#?}");
         assert_eq!(r.field("kind"), "panicked", "{r:#?}");
         assert_eq!(r.field("error"), message, "{r:#?}");
         assert_eq!(r.field("host_alive"), "1", "{r:#?}");
-        assert!(r.stderr.contains("panicked at"), "std's panic report is missing: {r:#?}");
+        assert!(
+            r.stderr.contains("panicked at"),
+            "std's panic report is missing: {r:#?}"
+        );
     }
     let r = run_with(&exe, &[], &[], deadline, None);
     assert_eq!(r.field("ready"), "1", "{r:#?}");
@@ -418,7 +536,10 @@ fn exit_during_init_waits_for_it_and_underscore_exit_does_not() {
                     continue;
                 }
                 if waits {
-                    assert!(took >= Duration::from_millis(600), "exit did not wait for init: {c}");
+                    assert!(
+                        took >= Duration::from_millis(600),
+                        "exit did not wait for init: {c}"
+                    );
                 } else {
                     assert!(took < Duration::from_millis(600), "_exit waited: {c}");
                 }

@@ -41,11 +41,22 @@ pub(super) fn thread_id() -> u64 {
 pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
     // SAFETY: the kernel only reads the word.
     unsafe {
-        __ulock_wait(UL_COMPARE_AND_WAIT | ULF_NO_ERRNO, word.as_ptr().cast(), expected as u64, timeout_us)
+        __ulock_wait(
+            UL_COMPARE_AND_WAIT | ULF_NO_ERRNO,
+            word.as_ptr().cast(),
+            expected as u64,
+            timeout_us,
+        )
     };
 }
 
 pub(super) fn wake_all(word: &AtomicU32) {
     // SAFETY: the address is only a key.
-    unsafe { __ulock_wake(UL_COMPARE_AND_WAIT | ULF_WAKE_ALL | ULF_NO_ERRNO, word.as_ptr().cast(), 0) };
+    unsafe {
+        __ulock_wake(
+            UL_COMPARE_AND_WAIT | ULF_WAKE_ALL | ULF_NO_ERRNO,
+            word.as_ptr().cast(),
+            0,
+        )
+    };
 }

@@ -176,14 +176,22 @@ fn libc_sigmask(how: SigHow, set: Option<SigSet>) -> Result<SigSet, Errno> {
         let bits = set.kernel_bits().to_ne_bytes();
         // SAFETY: `new` is at least `bytes` long (4 on darwin, >= 8 on Linux libcs).
         unsafe {
-            core::ptr::copy_nonoverlapping(bits.as_ptr(), (&mut new as *mut libc::sigset_t).cast::<u8>(), bytes)
+            core::ptr::copy_nonoverlapping(
+                bits.as_ptr(),
+                (&mut new as *mut libc::sigset_t).cast::<u8>(),
+                bytes,
+            )
         };
     }
     let how = match how {
         SigHow::Block => libc::SIG_BLOCK,
         SigHow::SetMask => libc::SIG_SETMASK,
     };
-    let newp = if set.is_some() { &new as *const libc::sigset_t } else { core::ptr::null() };
+    let newp = if set.is_some() {
+        &new as *const libc::sigset_t
+    } else {
+        core::ptr::null()
+    };
     // SAFETY: both pointers are valid sigset_t (or null for "no change").
     let rc = unsafe { libc::pthread_sigmask(how, newp, &mut old) };
     if rc != 0 {
@@ -191,7 +199,13 @@ fn libc_sigmask(how: SigHow, set: Option<SigSet>) -> Result<SigSet, Errno> {
     }
     let mut bits = [0u8; 8];
     // SAFETY: `old` is at least `bytes` long.
-    unsafe { core::ptr::copy_nonoverlapping((&old as *const libc::sigset_t).cast::<u8>(), bits.as_mut_ptr(), bytes) };
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (&old as *const libc::sigset_t).cast::<u8>(),
+            bits.as_mut_ptr(),
+            bytes,
+        )
+    };
     Ok(SigSet(u64::from_ne_bytes(bits)))
 }
 

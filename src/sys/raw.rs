@@ -53,7 +53,14 @@ pub unsafe fn syscall3(nr: Nr, a0: Arg<0>, a1: Arg<1>, a2: Arg<2>) -> Result<usi
 /// `write(fd, buf, len)`.
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is readable for its length.
-    unsafe { syscall3(Nr(nr::WRITE), Arg(fd as usize), Arg(buf.as_ptr() as usize), Arg(buf.len())) }
+    unsafe {
+        syscall3(
+            Nr(nr::WRITE),
+            Arg(fd as usize),
+            Arg(buf.as_ptr() as usize),
+            Arg(buf.len()),
+        )
+    }
 }
 
 /// Ends the whole process (Linux `exit_group`, darwin `exit`, which is process-wide there).
@@ -83,7 +90,11 @@ pub fn thread_id() -> u64 {
 pub fn thread_sigmask(how: SigHow, set: Option<SigSet>) -> Result<SigSet, Errno> {
     let new = set.map(SigSet::kernel_bits).unwrap_or(0);
     let mut old: u64 = 0;
-    let newp = if set.is_some() { &new as *const u64 as usize } else { 0 };
+    let newp = if set.is_some() {
+        &new as *const u64 as usize
+    } else {
+        0
+    };
     // SAFETY: both pointers are valid for SIGSET_BYTES (<= 8) bytes.
     unsafe {
         syscall6(
@@ -139,8 +150,15 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
     let addr = word.as_ptr() as usize;
     #[cfg(target_os = "linux")]
     {
-        let ts = [(timeout_us / 1_000_000) as usize, ((timeout_us % 1_000_000) * 1000) as usize];
-        let tsp = if timeout_us == 0 { 0 } else { ts.as_ptr() as usize };
+        let ts = [
+            (timeout_us / 1_000_000) as usize,
+            ((timeout_us % 1_000_000) * 1000) as usize,
+        ];
+        let tsp = if timeout_us == 0 {
+            0
+        } else {
+            ts.as_ptr() as usize
+        };
         // SAFETY: futex(FUTEX_WAIT_PRIVATE) reads the word and the timespec; both are valid.
         let _ = unsafe {
             syscall6(
@@ -177,8 +195,15 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
 /// when it clears a thread's `CLONE_CHILD_CLEARTID` word at the thread's exit.
 #[cfg(target_os = "linux")]
 pub fn wait_on_address_shared(word: &AtomicU32, expected: u32, timeout_us: u32) {
-    let ts = [(timeout_us / 1_000_000) as usize, ((timeout_us % 1_000_000) * 1000) as usize];
-    let tsp = if timeout_us == 0 { 0 } else { ts.as_ptr() as usize };
+    let ts = [
+        (timeout_us / 1_000_000) as usize,
+        ((timeout_us % 1_000_000) * 1000) as usize,
+    ];
+    let tsp = if timeout_us == 0 {
+        0
+    } else {
+        ts.as_ptr() as usize
+    };
     // SAFETY: futex(FUTEX_WAIT) reads the word and the timespec; both are valid.
     let _ = unsafe {
         syscall6(
@@ -198,7 +223,14 @@ pub fn wake_all(word: &AtomicU32) {
     let addr = word.as_ptr() as usize;
     #[cfg(target_os = "linux")]
     // SAFETY: FUTEX_WAKE only uses the address as a key.
-    let _ = unsafe { syscall3(Nr(nr::FUTEX), Arg(addr), Arg(k::FUTEX_WAKE_PRIVATE), Arg(i32::MAX as usize)) };
+    let _ = unsafe {
+        syscall3(
+            Nr(nr::FUTEX),
+            Arg(addr),
+            Arg(k::FUTEX_WAKE_PRIVATE),
+            Arg(i32::MAX as usize),
+        )
+    };
     #[cfg(not(target_os = "linux"))]
     // SAFETY: __ulock_wake only uses the address as a key.
     let _ = unsafe {
@@ -217,5 +249,12 @@ pub fn sleep_ms(ms: u32) {
     let ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
     let mut rem = [0usize; 2];
     // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
-    let _ = unsafe { syscall3(Nr(nr::NANOSLEEP), Arg(ts.as_ptr() as usize), Arg(rem.as_mut_ptr() as usize), Arg(0)) };
+    let _ = unsafe {
+        syscall3(
+            Nr(nr::NANOSLEEP),
+            Arg(ts.as_ptr() as usize),
+            Arg(rem.as_mut_ptr() as usize),
+            Arg(0),
+        )
+    };
 }

@@ -77,7 +77,10 @@ pub fn require(tool: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false);
-    assert!(found, "`{tool}` is not installed: see ci/needs/ports.txt (ci/test installs it)");
+    assert!(
+        found,
+        "`{tool}` is not installed: see ci/needs/ports.txt (ci/test installs it)"
+    );
 }
 
 /// The demo for `host`'s target and `path`.
@@ -86,7 +89,10 @@ pub fn demo(host: Host, path: DemoPath) -> Demo {
 }
 
 fn self_contained_musl() -> PathBuf {
-    let out = Command::new("rustc").args(["--print", "sysroot"]).output().expect("run rustc");
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("run rustc");
     let sysroot = String::from_utf8(out.stdout).unwrap();
     PathBuf::from(sysroot.trim()).join("lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained")
 }
@@ -101,21 +107,34 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
     std::fs::create_dir_all(&out_dir).unwrap();
     let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
     static COMPILED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
-    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if compiled.contains(&exe) {
         return exe;
     }
     let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
     let include = root().join("examples/demo/include");
     let mut cmd = Command::new(host.cc());
-    cmd.args(["-O1", "-g", "-Wall", "-Werror"]).arg("-I").arg(&include);
+    cmd.args(["-O1", "-g", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(&include);
     match host {
         Host::Aarch64MuslStatic => {
             // Compile against the cross glibc headers (ABI-compatible for what the hosts use),
             // link against musl alone: its crt objects, libc.a and libgcc for builtins.
             let obj = tmp.with_extension("o");
             let st = Command::new(host.cc())
-                .args(["-O1", "-g", "-Wall", "-Werror", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-c"])
+                .args([
+                    "-O1",
+                    "-g",
+                    "-Wall",
+                    "-Werror",
+                    "-fno-stack-protector",
+                    "-U_FORTIFY_SOURCE",
+                    "-c",
+                ])
                 .arg("-I")
                 .arg(&include)
                 .arg(&src)
@@ -123,9 +142,18 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
                 .arg(&obj)
                 .output()
                 .expect("run the C compiler");
-            assert!(st.status.success(), "compiling {}: {}", src.display(), String::from_utf8_lossy(&st.stderr));
+            assert!(
+                st.status.success(),
+                "compiling {}: {}",
+                src.display(),
+                String::from_utf8_lossy(&st.stderr)
+            );
             let sc = self_contained_musl();
-            let libgcc = Command::new(host.cc()).arg("-print-libgcc-file-name").output().unwrap().stdout;
+            let libgcc = Command::new(host.cc())
+                .arg("-print-libgcc-file-name")
+                .output()
+                .unwrap()
+                .stdout;
             cmd = Command::new(host.cc());
             cmd.args(["-static", "-nostdlib", "-nostartfiles"])
                 .arg(sc.join("crt1.o"))
@@ -166,7 +194,12 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
         }
     }
     let out = cmd.output().expect("run the C compiler");
-    assert!(out.status.success(), "building {} for {host:?}: {}", src.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building {} for {host:?}: {}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::rename(&tmp, &exe).unwrap();
     compiled.insert(exe.clone());
     exe
@@ -174,7 +207,14 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
 
 /// Runs `exe` for `host` (through qemu-user where needed) with `args` and extra environment,
 /// killing it after `deadline` so a hang fails the test.
-pub fn run(host: Host, exe: &Path, args: &[&str], env: &[(&str, String)], demo: &Demo, deadline: Duration) -> Run {
+pub fn run(
+    host: Host,
+    exe: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    demo: &Demo,
+    deadline: Duration,
+) -> Run {
     let runner = host.runner();
     let mut cmd = match runner.split_first() {
         Some((emu, rest)) => {
@@ -190,5 +230,9 @@ pub fn run(host: Host, exe: &Path, args: &[&str], env: &[(&str, String)], demo: 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    run_command(cmd, &format!("{} {args:?} ({host:?})", exe.display()), deadline)
+    run_command(
+        cmd,
+        &format!("{} {args:?} ({host:?})", exe.display()),
+        deadline,
+    )
 }

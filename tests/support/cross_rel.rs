@@ -45,7 +45,12 @@ pub fn run(host: Host, exe: &Path, args: &[&str], env: &[(&str, &str)], demo: &D
 
 /// Calls `f(host, path, link, demo, exe)` for every host in `hosts`, both demo paths and every
 /// link in `links` the host supports (musl targets build no cdylib: static only).
-pub fn each(hosts: &[Host], links: &[Link], source: &str, mut f: impl FnMut(Host, DemoPath, Link, &Demo, &Path)) {
+pub fn each(
+    hosts: &[Host],
+    links: &[Link],
+    source: &str,
+    mut f: impl FnMut(Host, DemoPath, Link, &Demo, &Path),
+) {
     for &host in hosts {
         for path in DemoPath::ALL {
             let d = cross::demo(host, path);

@@ -7,8 +7,15 @@ use std::process::Command;
 
 /// Runs `name args`, failing the test with its stderr when it fails; returns stdout.
 pub fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| panic!("run {name}: {e}"));
-    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -20,8 +27,18 @@ pub fn members(demo: &Demo) -> Vec<PathBuf> {
     let dir = demo.dir.join(format!("members-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new("ar").arg("x").arg(demo.staticlib()).current_dir(&dir).output().unwrap();
-    assert!(out.status.success(), "ar x {}: {}", demo.staticlib().display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ar")
+        .arg("x")
+        .arg(demo.staticlib())
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ar x {}: {}",
+        demo.staticlib().display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -33,13 +50,20 @@ pub fn members(demo: &Demo) -> Vec<PathBuf> {
 
 /// The object's disassembly, without raw bytes.
 pub fn disassembly(obj: &Path) -> String {
-    tool("llvm-objdump", &["--macho", "-d", "--no-show-raw-insn", obj.to_str().unwrap()])
+    tool(
+        "llvm-objdump",
+        &["--macho", "-d", "--no-show-raw-insn", obj.to_str().unwrap()],
+    )
 }
 
 /// The instructions of `function` in a disassembly (`op\toperands`), up to the next label.
 pub fn function_body<'a>(dis: &'a str, function: &str) -> Vec<&'a str> {
-    let mut lines = dis.lines().skip_while(|l| l.trim() != format!("{function}:"));
-    lines.next().unwrap_or_else(|| panic!("{function} not in the disassembly"));
+    let mut lines = dis
+        .lines()
+        .skip_while(|l| l.trim() != format!("{function}:"));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("{function} not in the disassembly"));
     lines
         .take_while(|l| !l.trim_end().ends_with(':'))
         .map(|l| l.split_once('\t').map_or(l, |(_, i)| i).trim())

@@ -71,7 +71,10 @@ pub fn demo_for(target: Option<&str>, path: DemoPath) -> Demo {
     let map = BUILT.get_or_init(Default::default);
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(dir) = map.get(&key) {
-        return Demo { path, dir: dir.clone() };
+        return Demo {
+            path,
+            dir: dir.clone(),
+        };
     }
     let target_dir = root().join("target/scenarios").join(&key);
     let mut cmd = Command::new(env!("CARGO"));
@@ -104,15 +107,23 @@ pub fn demo(path: DemoPath) -> Demo {
 
 /// Compiles `tests/hosts/<source>` (or a path) into a host linked to `demo` as `link` says.
 pub fn host(demo: &Demo, source: &str, link: Link) -> PathBuf {
-    let src = if Path::new(source).is_absolute() { PathBuf::from(source) } else { root().join("tests/hosts").join(source) };
+    let src = if Path::new(source).is_absolute() {
+        PathBuf::from(source)
+    } else {
+        root().join("tests/hosts").join(source)
+    };
     let stem = src.file_stem().unwrap().to_string_lossy().to_string();
     let out_dir = demo.dir.join("hosts");
     std::fs::create_dir_all(&out_dir).unwrap();
     let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
     // Tests run in parallel: compile each host once per process, into a temporary name that is
     // renamed into place, so no test executes a half-written file.
-    static COMPILED: OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
-    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    static COMPILED: OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> =
+        OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if compiled.contains(&exe) {
         return exe;
     }
@@ -141,7 +152,12 @@ pub fn host(demo: &Demo, source: &str, link: Link) -> PathBuf {
         }
     }
     let out = cmd.output().expect("run gcc");
-    assert!(out.status.success(), "compiling {}: {}", src.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "compiling {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::rename(&tmp, &exe).unwrap();
     compiled.insert(exe.clone());
     exe
@@ -167,17 +183,21 @@ impl Run {
     }
 
     pub fn field(&self, key: &str) -> String {
-        self.fields()
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{key}=` line in the host's output:\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        self.fields().get(key).cloned().unwrap_or_else(|| {
+            panic!(
+                "no `{key}=` line in the host's output:\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     pub fn num(&self, key: &str) -> i64 {
         let v = self.field(key);
         let v = v.trim();
         if let Some(hex) = v.strip_prefix("0x") {
-            i64::from_str_radix(hex, 16).map(|x| x as i64).or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
+            i64::from_str_radix(hex, 16)
+                .map(|x| x as i64)
+                .or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
         } else {
             v.parse()
         }
@@ -186,7 +206,13 @@ impl Run {
 }
 
 /// Runs `exe` with `args` and extra environment, killing it after `deadline`.
-pub fn run_with(exe: &Path, args: &[&str], env: &[(&str, String)], deadline: Duration, demo: Option<&Demo>) -> Run {
+pub fn run_with(
+    exe: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    deadline: Duration,
+    demo: Option<&Demo>,
+) -> Run {
     let mut cmd = Command::new(exe);
     cmd.args(args);
     if let Some(d) = demo {
@@ -201,7 +227,9 @@ pub fn run_with(exe: &Path, args: &[&str], env: &[(&str, String)], deadline: Dur
 /// Runs a prepared command with no stdin, capturing stdout and stderr, killing it after
 /// `deadline` so a hang fails the test instead of stalling it.
 pub fn run_command(mut cmd: Command, what: &str, deadline: Duration) -> Run {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // cargo test points LD_LIBRARY_PATH at target/*/deps, which holds another demo build.
     cmd.env_remove("LD_LIBRARY_PATH");
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));

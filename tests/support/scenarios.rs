@@ -23,7 +23,12 @@ fn bit(signo: u32) -> u64 {
 
 /// [`REPORT`]: init ran on a thread of its own, the entry on the loading (main) thread, and
 /// init saw argv exactly.
-pub fn init_runs_on_another_thread_and_sees_argv(label: &str, path: DemoPath, link: Link, run: Runner) {
+pub fn init_runs_on_another_thread_and_sees_argv(
+    label: &str,
+    path: DemoPath,
+    link: Link,
+    run: Runner,
+) {
     let r = run(&["alpha", "two words", "ünïcode"], &[]);
     let ctx = format!("{label}: {r:?}");
     assert_eq!(r.status, Some(0), "{ctx}");
@@ -34,7 +39,11 @@ pub fn init_runs_on_another_thread_and_sees_argv(label: &str, path: DemoPath, li
     assert_ne!(r.num("init_tid"), r.num("entry_tid"), "{ctx}");
     assert!(r.num("init_tid") > 0, "{ctx}");
     assert_eq!(r.num("argc"), 4, "{ctx}");
-    assert!(r.field("argv[0]").ends_with(&format!("report-{link:?}").to_lowercase()), "{ctx}");
+    assert!(
+        r.field("argv[0]")
+            .ends_with(&format!("report-{link:?}").to_lowercase()),
+        "{ctx}"
+    );
     assert_eq!(r.field("argv[1]"), "alpha", "{ctx}");
     assert_eq!(r.field("argv[2]"), "two words", "{ctx}");
     assert_eq!(r.field("argv[3]"), "ünïcode", "{ctx}");
@@ -50,11 +59,19 @@ pub fn init_thread_blocks_async_signals_but_not_faults(label: &str, run: Runner)
     let ctx = format!("{label}: mask {mask:#x}");
     // Process-directed signals must go to the host's threads, never to init.
     for sig in [1, 2, 3, 10, 12, 13, 14, 15, 17, 28] {
-        assert_ne!(mask & bit(sig), 0, "signal {sig} not blocked in init: {ctx}");
+        assert_ne!(
+            mask & bit(sig),
+            0,
+            "signal {sig} not blocked in init: {ctx}"
+        );
     }
     // Faults stay deliverable, so a crash in init is reported as one.
     for sig in [4, 5, 7, 8, 11] {
-        assert_eq!(mask & bit(sig), 0, "fault signal {sig} blocked in init: {ctx}");
+        assert_eq!(
+            mask & bit(sig),
+            0,
+            "fault signal {sig} blocked in init: {ctx}"
+        );
     }
 }
 
@@ -74,7 +91,10 @@ pub fn sixteen_threads_calling_during_slow_init_all_wait_and_get_1(label: &str, 
     let ctx = format!("{label}: {r:?}");
     assert_eq!(r.status, Some(0), "{ctx}");
     assert_eq!(r.num("ones"), 16, "{ctx}");
-    assert!(r.num("saw_running") > 0, "no caller arrived while init ran, so nothing waited: {ctx}");
+    assert!(
+        r.num("saw_running") > 0,
+        "no caller arrived while init ran, so nothing waited: {ctx}"
+    );
 }
 
 /// [`REPORT`]: a failing init gives 0 and its message, without hanging.
@@ -84,12 +104,20 @@ pub fn failing_init_reports_0_without_hanging(label: &str, run: Runner) {
     assert_eq!(r.status, Some(1), "{ctx}");
     assert_eq!(r.field("ready"), "0", "{ctx}");
     assert_eq!(r.field("state_after"), "3", "{ctx}");
-    assert_eq!(r.field("error"), "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)", "{ctx}");
+    assert_eq!(
+        r.field("error"),
+        "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)",
+        "{ctx}"
+    );
 }
 
 /// [`REPORT`]: an init stack that cannot be mapped fails init, with one line on fd 2, and the
 /// host lives on.
-pub fn init_stack_that_cannot_be_mapped_fails_init_not_the_host(label: &str, path: DemoPath, run: Runner) {
+pub fn init_stack_that_cannot_be_mapped_fails_init_not_the_host(
+    label: &str,
+    path: DemoPath,
+    run: Runner,
+) {
     let r = run(&[], &[("RT0_DEMO_STACK_BYTES", (1u64 << 62).to_string())]);
     let ctx = format!("{label}: {r:?}");
     assert_eq!(r.signal, None, "{ctx}");
@@ -119,8 +147,14 @@ pub fn host_signal_mask_and_handlers_are_unchanged(label: &str, run: Runner) {
 pub fn newosproc0_failure_prints_the_exact_message_and_exits_1(label: &str, run: Runner) {
     let r = run(&["fail-stack"], &[]);
     assert_eq!(r.status, Some(1), "{label}: {r:?}");
-    assert_eq!(r.stderr, "rt0: failed to allocate stack for the new OS thread\n", "{label}: {r:?}");
-    assert!(!r.stdout.contains("returned"), "{label}: newosproc0 returned after failing: {r:?}");
+    assert_eq!(
+        r.stderr, "rt0: failed to allocate stack for the new OS thread\n",
+        "{label}: {r:?}"
+    );
+    assert!(
+        !r.stdout.contains("returned"),
+        "{label}: newosproc0 returned after failing: {r:?}"
+    );
 }
 
 /// [`NEWOSPROC0`]: the fallible form returns ENOMEM and changes nothing; a good call creates the

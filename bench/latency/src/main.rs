@@ -64,10 +64,13 @@ fn once(creator: &str) -> (u64, u64) {
     let ok = unsafe {
         match creator {
             "raw" => rt0::try_newosproc0(STACK, child, core::ptr::null_mut()).is_ok(),
-            "rt0-pthread" => rt0::thread::pthread_create_detached(STACK, child, core::ptr::null_mut()).is_ok(),
+            "rt0-pthread" => {
+                rt0::thread::pthread_create_detached(STACK, child, core::ptr::null_mut()).is_ok()
+            }
             "pthread" => {
                 let mut t: libc::pthread_t = core::mem::zeroed();
-                let f: extern "C" fn(*mut c_void) -> *mut c_void = core::mem::transmute(child as unsafe extern "C" fn(*mut c_void) -> *mut c_void);
+                let f: extern "C" fn(*mut c_void) -> *mut c_void =
+                    core::mem::transmute(child as unsafe extern "C" fn(*mut c_void) -> *mut c_void);
                 let rc = libc::pthread_create(&mut t, core::ptr::null(), f, core::ptr::null_mut());
                 joinable = Some(t);
                 rc == 0
@@ -114,7 +117,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 fn report(creator: &str, mode: &str, samples: &[(u64, u64)], per_ns: f64) {
     for (measure, pick) in [("create_call", 0usize), ("first_instruction", 1)] {
-        let mut v: Vec<f64> = samples.iter().map(|s| [s.0, s.1][pick] as f64 / per_ns).collect();
+        let mut v: Vec<f64> = samples
+            .iter()
+            .map(|s| [s.0, s.1][pick] as f64 / per_ns)
+            .collect();
         v.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!(
             "{creator} {mode} {measure} {:.0} {:.0} {:.0} {}",
@@ -160,8 +166,15 @@ fn main() {
             let mut all: Vec<Vec<(u64, u64)>> = vec![Vec::new(); CREATORS.len()];
             for _ in 0..n {
                 for (i, c) in CREATORS.iter().enumerate() {
-                    let out = std::process::Command::new(&exe).args(["one", c]).output().expect("re-exec");
-                    assert!(out.status.success(), "{c}: child failed: {}", String::from_utf8_lossy(&out.stderr));
+                    let out = std::process::Command::new(&exe)
+                        .args(["one", c])
+                        .output()
+                        .expect("re-exec");
+                    assert!(
+                        out.status.success(),
+                        "{c}: child failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                     let text = String::from_utf8(out.stdout).unwrap();
                     let mut it = text.split_whitespace().map(|x| x.parse::<u64>().unwrap());
                     all[i].push((it.next().unwrap(), it.next().unwrap()));

@@ -25,7 +25,9 @@ fn env_number(args: &Args, name: &str) -> Option<u64> {
     if value.is_empty() || value.len() > 19 {
         return None;
     }
-    value.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + (b - b'0') as u64))
+    value.iter().try_fold(0u64, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + (b - b'0') as u64)
+    })
 }
 
 /// The init thread's stack size: `RT0_DEMO_STACK_BYTES`, or rt0's default.
@@ -36,15 +38,24 @@ fn stack_size(args: &Args) -> usize {
 /// The demo's init: records what it saw, then sleeps or fails on request.
 fn init(args: &Args) -> Result<(), InitError> {
     let marker = 0u8;
-    INIT_STACK_ADDR.store(core::hint::black_box(&marker) as *const u8 as usize, Ordering::Relaxed);
+    INIT_STACK_ADDR.store(
+        core::hint::black_box(&marker) as *const u8 as usize,
+        Ordering::Relaxed,
+    );
     INIT_SIGMASK.store(rt0::sys::current_sigmask().0, Ordering::Relaxed);
     INIT_ARGC.store(args.argc(), Ordering::Relaxed);
     if args.env("RT0_DEMO_INIT_CALLS_EXPORT").map(CStr::to_bytes) == Some(b"1") {
         // An export called from init itself must return at once (CalledFromInit), not deadlock.
         let ready = rt0_demo_ready();
-        let called_from_init =
-            matches!(rt0::wait_init_done(), Err(e) if e.kind() == rt0::InitErrorKind::CalledFromInit);
-        INIT_EXPORT_RESULT.store(if ready == 0 && called_from_init { 0 } else { 1 + ready }, Ordering::Relaxed);
+        let called_from_init = matches!(rt0::wait_init_done(), Err(e) if e.kind() == rt0::InitErrorKind::CalledFromInit);
+        INIT_EXPORT_RESULT.store(
+            if ready == 0 && called_from_init {
+                0
+            } else {
+                1 + ready
+            },
+            Ordering::Relaxed,
+        );
     }
     if args.env("RT0_DEMO_INIT_OVERFLOW").map(CStr::to_bytes) == Some(b"1") {
         // Recurse until the stack runs into its guard page: the process must die of SIGSEGV (or
@@ -57,7 +68,9 @@ fn init(args: &Args) -> Result<(), InitError> {
         rt0::sys::sleep_ms(ms.min(u32::MAX as u64) as u32);
     }
     if args.env("RT0_DEMO_INIT_FAIL").map(CStr::to_bytes) == Some(b"1") {
-        return Err(InitError::new("rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)"));
+        return Err(InitError::new(
+            "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)",
+        ));
     }
     Ok(())
 }
@@ -108,7 +121,9 @@ pub extern "C" fn rt0_demo_argv(i: c_int) -> *const c_char {
     if i < 0 || i as usize >= INIT_ARGC.load(Ordering::Relaxed) {
         return core::ptr::null();
     }
-    rt0::args().arg(i as usize).map_or(core::ptr::null(), CStr::as_ptr)
+    rt0::args()
+        .arg(i as usize)
+        .map_or(core::ptr::null(), CStr::as_ptr)
 }
 
 /// "pthread" or "raw": which creator the entry used.

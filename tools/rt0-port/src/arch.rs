@@ -182,12 +182,20 @@ impl Cpu {
 
     /// Read a named register.
     pub fn read(self, uc: &Unicorn<'_, ()>, name: &str) -> u64 {
-        uc.reg_read(self.reg(name).unwrap_or_else(|| panic!("no register {name}"))).unwrap_or(0)
+        uc.reg_read(
+            self.reg(name)
+                .unwrap_or_else(|| panic!("no register {name}")),
+        )
+        .unwrap_or(0)
     }
 
     /// Write a named register.
     pub fn write(self, uc: &mut Unicorn<'_, ()>, name: &str, v: u64) {
-        let _ = uc.reg_write(self.reg(name).unwrap_or_else(|| panic!("no register {name}")), v);
+        let _ = uc.reg_write(
+            self.reg(name)
+                .unwrap_or_else(|| panic!("no register {name}")),
+            v,
+        );
     }
 
     /// The carry flag the darwin syscall convention uses for failure (x86_64: CF, bit 0 of
@@ -252,7 +260,10 @@ impl Cpu {
                 let svc = 0xD400_1001u32; // svc #0x80
                 let ret = 0xD65F_03C0u32;
                 let brk = 0xD420_0000u32;
-                [svc, ret, brk, brk].iter().flat_map(|w| w.to_le_bytes()).collect()
+                [svc, ret, brk, brk]
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .collect()
             }
         }
     }
@@ -263,7 +274,8 @@ impl Cpu {
         match self {
             Cpu::X86_64 => described == "syscall" && bytes.starts_with(&[0x0F, 0x05]),
             Cpu::Aarch64 => {
-                described.replace(' ', "") == "svc#0x80" && bytes.starts_with(&[0x01, 0x10, 0x00, 0xD4])
+                described.replace(' ', "") == "svc#0x80"
+                    && bytes.starts_with(&[0x01, 0x10, 0x00, 0xD4])
             }
         }
     }
@@ -271,7 +283,14 @@ impl Cpu {
     /// Set up a C call of `func(args...)` returning to `ret`, with the stack top `sp_top`
     /// (16-aligned): x86_64 pushes the return address so (rsp+8)%16 == 0 at entry (PSABI 3.2.2);
     /// arm64 puts it in lr and keeps sp 16-aligned (AAPCS64 6.4.5.1).
-    pub fn setup_call(self, uc: &mut Unicorn<'_, ()>, func: u64, args: &[u64], ret: u64, sp_top: u64) {
+    pub fn setup_call(
+        self,
+        uc: &mut Unicorn<'_, ()>,
+        func: u64,
+        args: &[u64],
+        ret: u64,
+        sp_top: u64,
+    ) {
         let regs = self.c_arg_regs();
         for (i, a) in args.iter().enumerate() {
             self.write(uc, regs[i], *a);
@@ -296,7 +315,14 @@ impl Cpu {
     /// [`Cpu::setup_call`] from inside a trap hook: everything but the pc, which the scheduler
     /// sets when it resumes the thread (unicorn's x86 syscall helper adds the instruction length
     /// to rip after the hook, so the hook must not write it).
-    pub fn setup_call_from_hook(self, uc: &mut Unicorn<'_, ()>, func: u64, args: &[u64], ret: u64, sp_top: u64) {
+    pub fn setup_call_from_hook(
+        self,
+        uc: &mut Unicorn<'_, ()>,
+        func: u64,
+        args: &[u64],
+        ret: u64,
+        sp_top: u64,
+    ) {
         let pc = match self {
             Cpu::X86_64 => uc.reg_read(RegisterX86::RIP).unwrap_or(0),
             Cpu::Aarch64 => uc.reg_read(RegisterARM64::PC).unwrap_or(0),

@@ -28,7 +28,12 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
         }
     };
     // XNU systemcalls.c / SYS.h
-    same("syscall.arg_registers", &d.syscall.arg_registers, cpu.syscall_arg_regs(), "XNU bsd/dev/*/systemcalls.c");
+    same(
+        "syscall.arg_registers",
+        &d.syscall.arg_registers,
+        cpu.syscall_arg_regs(),
+        "XNU bsd/dev/*/systemcalls.c",
+    );
     same(
         "syscall.number_register",
         std::slice::from_ref(&d.syscall.number_register),
@@ -37,9 +42,21 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
     );
     // bsdthread_create(func, func_arg, stack, pthread, flags): argument i of the syscall.
     let order = ["func", "arg", "stack", "pthread", "flags"];
-    let model_tc: Vec<&str> = order.iter().enumerate().map(|(i, _)| cpu.syscall_arg_regs()[i]).collect();
-    let described_tc: Vec<String> =
-        order.iter().map(|n| d.thread_create.map.register_of(n).unwrap_or("?").to_string()).collect();
+    let model_tc: Vec<&str> = order
+        .iter()
+        .enumerate()
+        .map(|(i, _)| cpu.syscall_arg_regs()[i])
+        .collect();
+    let described_tc: Vec<String> = order
+        .iter()
+        .map(|n| {
+            d.thread_create
+                .map
+                .register_of(n)
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect();
     for (i, n) in order.iter().enumerate() {
         if described_tc[i] != model_tc[i] {
             errs.push(format!(
@@ -62,7 +79,11 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
             }
         }
         if ts.stack_pointer != cpu.sp_name() {
-            errs.push(format!("{f}: [thread_start] stack_pointer is {}, the CPU's is {}", ts.stack_pointer, cpu.sp_name()));
+            errs.push(format!(
+                "{f}: [thread_start] stack_pointer is {}, the CPU's is {}",
+                ts.stack_pointer,
+                cpu.sp_name()
+            ));
         }
         if cpu == Cpu::X86_64 && ts.legacy_stack_offset != -128 {
             errs.push(format!(
@@ -84,11 +105,17 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
         }
     }
     if d.syscall.error != ErrorConvention::Carry {
-        errs.push(format!("{f}: syscall.error is `{}`, XNU reports errors with the carry flag", d.syscall.error.as_str()));
+        errs.push(format!(
+            "{f}: syscall.error is `{}`, XNU reports errors with the carry flag",
+            d.syscall.error.as_str()
+        ));
     }
     let want_prefix = if cpu == Cpu::X86_64 { 0x200_0000 } else { 0 };
     if d.syscall.number_prefix != want_prefix {
-        errs.push(format!("{f}: syscall.number_prefix is {:#x}, XNU's BSD class is {want_prefix:#x}", d.syscall.number_prefix));
+        errs.push(format!(
+            "{f}: syscall.number_prefix is {:#x}, XNU's BSD class is {want_prefix:#x}",
+            d.syscall.number_prefix
+        ));
     }
     let nums = [
         ("exit", 1),
@@ -108,7 +135,9 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
     for (n, v) in nums {
         if let Some(x) = d.number(n) {
             if x != v {
-                errs.push(format!("{f}: numbers.{n} is {x}, XNU bsd/kern/syscalls.master has {v}"));
+                errs.push(format!(
+                    "{f}: numbers.{n} is {x}, XNU bsd/kern/syscalls.master has {v}"
+                ));
             }
         }
     }
@@ -117,12 +146,21 @@ pub fn check_static(d: &Description, cpu: Cpu) -> Vec<String> {
 
 /// At every trap: the number register carries the class prefix, and the instruction is the one
 /// the description names.
-pub fn check_trap(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: u64, num: u64) -> Result<(), String> {
+pub fn check_trap(
+    d: &Description,
+    cpu: Cpu,
+    uc: &Unicorn<'_, ()>,
+    pc: u64,
+    num: u64,
+) -> Result<(), String> {
     let f = file(d);
     let mut insn = [0u8; 4];
     let _ = uc.mem_read(pc, &mut insn);
     if !cpu.is_trap_insn(&insn, &d.syscall.instruction) {
-        return Err(format!("conformance: trap at {pc:#x} is not the `{}` instruction {f} names", d.syscall.instruction));
+        return Err(format!(
+            "conformance: trap at {pc:#x} is not the `{}` instruction {f} names",
+            d.syscall.instruction
+        ));
     }
     let prefix = d.syscall.number_prefix;
     if prefix != 0 && num & prefix != prefix && (num >> 24) == 0 {
@@ -139,7 +177,12 @@ pub fn check_trap(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: u64, num:
 /// are checked by what they must be (flags = the described flags word, stack = a writable
 /// mapping holding a {base, len} header, func = executable code, pthread = 0 on the raw path);
 /// when one is wrong, the value is looked for in the other registers to name where it went.
-pub fn check_thread_create(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: u64) -> Result<(), String> {
+pub fn check_thread_create(
+    d: &Description,
+    cpu: Cpu,
+    uc: &Unicorn<'_, ()>,
+    pc: u64,
+) -> Result<(), String> {
     let f = file(d);
     let map = &d.thread_create.map;
     let reg = |n: &str| map.register_of(n).unwrap_or("?").to_string();
@@ -150,7 +193,13 @@ pub fn check_thread_create(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: 
             .into_iter()
             .filter(|r| r != skip && cpu.read(uc, r) == v)
             .map(|r| {
-                let role = map.args.iter().zip(map.registers.iter()).find(|(_, rr)| **rr == r).map(|(a, _)| format!(" (the register {f} gives to `{a}`)")).unwrap_or_default();
+                let role = map
+                    .args
+                    .iter()
+                    .zip(map.registers.iter())
+                    .find(|(_, rr)| **rr == r)
+                    .map(|(a, _)| format!(" (the register {f} gives to `{a}`)"))
+                    .unwrap_or_default();
                 format!("{r}{role}")
             })
             .collect();
@@ -183,7 +232,9 @@ pub fn check_thread_create(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: 
         ));
     }
     let func = val("func");
-    let ok_func = emu::mapping_of(uc, func).map(|(_, _, p)| p.0 & Prot::EXEC.0 != 0).unwrap_or(false);
+    let ok_func = emu::mapping_of(uc, func)
+        .map(|(_, _, p)| p.0 & Prot::EXEC.0 != 0)
+        .unwrap_or(false);
     if !ok_func {
         let r = reg("func");
         return Err(format!(
@@ -205,20 +256,52 @@ pub fn check_thread_create(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, pc: 
 /// mmap flag bits XNU knows (<sys/mman.h>: SHARED PRIVATE FIXED RENAME NORESERVE NOEXTEND
 /// HASSEMAPHORE NOCACHE JIT ANON RESILIENT_CODESIGN RESILIENT_MEDIA 32BIT TRANSLATED_ALLOW_EXECUTE
 /// UNIX03 TPRO).
-const MAP_KNOWN: u64 = 0x1 | 0x2 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x20000 | 0x40000 | 0x80000;
+const MAP_KNOWN: u64 = 0x1
+    | 0x2
+    | 0x10
+    | 0x20
+    | 0x40
+    | 0x100
+    | 0x200
+    | 0x400
+    | 0x800
+    | 0x1000
+    | 0x2000
+    | 0x4000
+    | 0x8000
+    | 0x20000
+    | 0x40000
+    | 0x80000;
 
 /// At every syscall whose arguments have a recognisable shape: each argument is read from the
 /// register `[syscall] arg_registers` names for its position, and must look like what the call
 /// takes there. When it does not, the other argument registers are searched for a value that
 /// does, to name where the stub put it.
-pub fn check_args(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, num: u64, pc: u64) -> Result<(), String> {
+pub fn check_args(
+    d: &Description,
+    cpu: Cpu,
+    uc: &Unicorn<'_, ()>,
+    num: u64,
+    pc: u64,
+) -> Result<(), String> {
     let f = file(d);
     let regs = &d.syscall.arg_registers;
-    let val = |i: usize| regs.get(i).and_then(|r| cpu.reg(r)).map(|_| cpu.read(uc, &regs[i])).unwrap_or(0);
+    let val = |i: usize| {
+        regs.get(i)
+            .and_then(|r| cpu.reg(r))
+            .map(|_| cpu.read(uc, &regs[i]))
+            .unwrap_or(0)
+    };
     let elsewhere = |skip: usize, ok: &dyn Fn(u64) -> bool| -> String {
         let hits: Vec<String> = (0..regs.len())
             .filter(|&i| i != skip && ok(val(i)))
-            .map(|i| format!("{} (argument {i} by the description) holds {:#x}", regs[i], val(i)))
+            .map(|i| {
+                format!(
+                    "{} (argument {i} by the description) holds {:#x}",
+                    regs[i],
+                    val(i)
+                )
+            })
             .collect();
         if hits.is_empty() {
             "no other argument register holds one".into()
@@ -240,10 +323,22 @@ pub fn check_args(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, num: u64, pc:
             let is_prot = |v: u64| v <= 7;
             let is_flags = |v: u64| v != 0 && v & !MAP_KNOWN == 0 && v & 0x3 != 0x3;
             if !is_prot(val(2)) {
-                return Err(bad("mmap (197)", 2, "prot", "a PROT_* value", elsewhere(2, &is_prot)));
+                return Err(bad(
+                    "mmap (197)",
+                    2,
+                    "prot",
+                    "a PROT_* value",
+                    elsewhere(2, &is_prot),
+                ));
             }
             if !is_flags(val(3)) {
-                return Err(bad("mmap (197)", 3, "flags", "a MAP_* flags word", elsewhere(3, &is_flags)));
+                return Err(bad(
+                    "mmap (197)",
+                    3,
+                    "flags",
+                    "a MAP_* flags word",
+                    elsewhere(3, &is_flags),
+                ));
             }
         }
         // __ulock_wait(operation, addr, value, timeout) / __ulock_wake(operation, addr, wake_value)
@@ -251,8 +346,18 @@ pub fn check_args(d: &Description, cpu: Cpu, uc: &Unicorn<'_, ()>, num: u64, pc:
         515 | 516 => {
             let is_op = |v: u64| (1..=5).contains(&(v & 0xff)) && v >> 32 == 0;
             if !is_op(val(0)) {
-                let call = if num == 515 { "__ulock_wait (515)" } else { "__ulock_wake (516)" };
-                return Err(bad(call, 0, "operation", "a UL_* operation", elsewhere(0, &is_op)));
+                let call = if num == 515 {
+                    "__ulock_wait (515)"
+                } else {
+                    "__ulock_wake (516)"
+                };
+                return Err(bad(
+                    call,
+                    0,
+                    "operation",
+                    "a UL_* operation",
+                    elsewhere(0, &is_op),
+                ));
             }
         }
         _ => {}

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
 
-use unicorn_engine::{uc_error, Arch as UcArch, Context, HookType, MemType, Mode, Prot, Unicorn, X86Insn};
+use unicorn_engine::{
+    uc_error, Arch as UcArch, Context, HookType, MemType, Mode, Prot, Unicorn, X86Insn,
+};
 
 use crate::arch::{Cpu, X86_CLASS_MACH, X86_CLASS_UNIX};
 use crate::conformance;
@@ -90,7 +92,11 @@ enum Run {
     Runnable,
     /// __ulock_wait: blocked while the u32 at `addr` is unchanged (the value was checked when it
     /// blocked); `deadline` in virtual ns.
-    Blocked { addr: u64, deadline: Option<u64>, how: Ret },
+    Blocked {
+        addr: u64,
+        deadline: Option<u64>,
+        how: Ret,
+    },
     Exited,
 }
 
@@ -215,7 +221,13 @@ impl State {
     }
 
     /// A new thread record (the kernel's thread_create + uthread_init).
-    pub fn new_thread(&mut self, via: &'static str, entry: u64, sigmask: u32, regs: Vec<(String, u64)>) -> usize {
+    pub fn new_thread(
+        &mut self,
+        via: &'static str,
+        entry: u64,
+        sigmask: u32,
+        regs: Vec<(String, u64)>,
+    ) -> usize {
         let idx = self.threads.len();
         let tid = self.next_tid;
         self.next_tid += 1;
@@ -301,7 +313,11 @@ pub fn read_cstr(uc: &Unicorn<'_, ()>, mut a: u64, max: usize) -> Option<Vec<u8>
 
 /// The protection of the mapping holding `addr`, if mapped.
 pub fn mapping_of(uc: &Unicorn<'_, ()>, addr: u64) -> Option<(u64, u64, Prot)> {
-    uc.mem_regions().ok()?.into_iter().find(|r| r.begin <= addr && addr <= r.end).map(|r| (r.begin, r.end + 1, Prot(r.perms)))
+    uc.mem_regions()
+        .ok()?
+        .into_iter()
+        .find(|r| r.begin <= addr && addr <= r.end)
+        .map(|r| (r.begin, r.end + 1, Prot(r.perms)))
 }
 
 /// Run the image. Returns the process's exit status.
@@ -316,7 +332,8 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         // Rust's arm64 macOS code assumes the Apple M1 baseline (ARMv8.4+: LSE atomics `casal`,
         // RCpc `ldapr`); unicorn's default arm64 model (Cortex-A72, ARMv8.0) lacks them and
         // raises an undefined-instruction exception at the first atomic. The "max" model has them.
-        uc.ctl_set_cpu_model(unicorn_engine::Arm64CpuModel::MAX as i32).map_err(|e| format!("unicorn cpu model: {e}"))?;
+        uc.ctl_set_cpu_model(unicorn_engine::Arm64CpuModel::MAX as i32)
+            .map_err(|e| format!("unicorn cpu model: {e}"))?;
         // FPEN so compiler-generated SIMD moves work (XNU enables FP/SIMD for user threads).
         let _ = uc.reg_write(unicorn_engine::RegisterARM64::CPACR_EL1, 3 << 20);
     }
@@ -335,14 +352,19 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
     // initprot; this model uses slide 0, so no rebasing is needed).
     for s in &image.segments {
         let size = round_up(s.vmsize, PAGE);
-        uc.mem_map(s.vmaddr, size, Prot::ALL).map_err(|e| format!("mapping {}: {e}", s.name))?;
+        uc.mem_map(s.vmaddr, size, Prot::ALL)
+            .map_err(|e| format!("mapping {}: {e}", s.name))?;
         uc.mem_write(s.vmaddr, &s.data).map_err(|e| e.to_string())?;
     }
 
     let mut lib = libsystem::install(&mut uc, cpu, LIBSYS_BASE, DATA_BASE)?;
     if opts.lazy_imports {
-        let unknown: Vec<String> =
-            image.imports.iter().filter(|i| lib.addr_of(&i.name).is_none()).map(|i| i.name.clone()).collect();
+        let unknown: Vec<String> = image
+            .imports
+            .iter()
+            .filter(|i| lib.addr_of(&i.name).is_none())
+            .map(|i| i.name.clone())
+            .collect();
         libsystem::note_unresolved(&mut lib, &unknown);
     }
 
@@ -359,8 +381,13 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
                 continue;
             }
         };
-        let v = if addr == 0 { 0 } else { (addr as i64 + imp.addend) as u64 };
-        uc.mem_write(imp.slot, &v.to_le_bytes()).map_err(|e| e.to_string())?;
+        let v = if addr == 0 {
+            0
+        } else {
+            (addr as i64 + imp.addend) as u64
+        };
+        uc.mem_write(imp.slot, &v.to_le_bytes())
+            .map_err(|e| e.to_string())?;
     }
     if !missing.is_empty() {
         missing.sort();
@@ -371,13 +398,15 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         ));
     }
     for s in &image.segments {
-        uc.mem_protect(s.vmaddr, round_up(s.vmsize, PAGE), prot_of(s.prot)).map_err(|e| e.to_string())?;
+        uc.mem_protect(s.vmaddr, round_up(s.vmsize, PAGE), prot_of(s.prot))
+            .map_err(|e| e.to_string())?;
     }
 
     // The main thread's stack and the kernel's exec-time layout (XNU bsd/kern/kern_exec.c
     // exec_copyout_strings: argc, argv[], 0, envp[], 0, apple[], 0, then the strings).
     let stack_base = MAIN_STACK_TOP - MAIN_STACK_SIZE;
-    uc.mem_map(stack_base, MAIN_STACK_SIZE, Prot::READ | Prot::WRITE).map_err(|e| e.to_string())?;
+    uc.mem_map(stack_base, MAIN_STACK_SIZE, Prot::READ | Prot::WRITE)
+        .map_err(|e| e.to_string())?;
     let mut strings: Vec<u8> = Vec::new();
     let mut put = |s: &str| {
         let off = strings.len() as u64;
@@ -387,9 +416,13 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
     };
     let argv_off: Vec<u64> = opts.argv.iter().map(|s| put(s)).collect();
     let envp_off: Vec<u64> = opts.envp.iter().map(|s| put(s)).collect();
-    let apple_off = vec![put(&format!("executable_path={}", opts.argv.first().cloned().unwrap_or_default()))];
+    let apple_off = vec![put(&format!(
+        "executable_path={}",
+        opts.argv.first().cloned().unwrap_or_default()
+    ))];
     let str_base = (MAIN_STACK_TOP - 0x1000 - strings.len() as u64) & !15;
-    uc.mem_write(str_base, &strings).map_err(|e| e.to_string())?;
+    uc.mem_write(str_base, &strings)
+        .map_err(|e| e.to_string())?;
     let mut vec_words: Vec<u64> = vec![opts.argv.len() as u64];
     let argv_at = 1;
     vec_words.extend(argv_off.iter().map(|o| str_base + o));
@@ -409,7 +442,17 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
     // ProgramVars {mh, NXArgcPtr, NXArgvPtr, environPtr, __prognamePtr} (DYLD
     // DyldProcessConfig.h struct ProgramVars), with its pointees in the emulator's data page.
     let pv = lib.program_vars;
-    let words = [image.header, pv + 40, pv + 48, pv + 56, pv + 64, opts.argv.len() as u64, argv, envp, str_base + argv_off.first().copied().unwrap_or(0)];
+    let words = [
+        image.header,
+        pv + 40,
+        pv + 48,
+        pv + 56,
+        pv + 64,
+        opts.argv.len() as u64,
+        argv,
+        envp,
+        str_base + argv_off.first().copied().unwrap_or(0),
+    ];
     let pvb: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     uc.mem_write(pv, &pvb).map_err(|e| e.to_string())?;
 
@@ -452,7 +495,12 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         let start = st.lib.internal("dyld_start");
         let sp = st.dyld.stack_top;
         let sp_name = cpu.sp_name().to_string();
-        st.new_thread("exec", image.entry, 0, vec![(sp_name, sp), (pc_name(cpu).into(), start)]);
+        st.new_thread(
+            "exec",
+            image.entry,
+            0,
+            vec![(sp_name, sp), (pc_name(cpu).into(), start)],
+        );
         // libSystem's initializer registers libpthread's thread_start before any image
         // initializer runs (DYLD dyld/DyldAPIs.cpp / libSystem_initializer → LP src/pthread.c
         // __pthread_init → __bsdthread_register). Skipped with --raw.
@@ -465,7 +513,8 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
         }
     }
     // One TSD page per thread (State::new_thread), room for 1024 threads.
-    uc.mem_map(TSD_BASE, TSD_PAGES * PAGE, Prot::READ | Prot::WRITE).map_err(|e| e.to_string())?;
+    uc.mem_map(TSD_BASE, TSD_PAGES * PAGE, Prot::READ | Prot::WRITE)
+        .map_err(|e| e.to_string())?;
 
     install_hooks(&mut uc, &state)?;
     let status = schedule(&mut uc, &state, &blank);
@@ -508,10 +557,19 @@ fn install_hooks(uc: &mut Unicorn<'_, ()>, state: &Shared) -> Result<(), String>
                     // __builtin_trap and Rust's core::intrinsics::abort emit on arm64.
                     // For an undefined instruction QEMU leaves pc at it; for brk too.
                     match intno {
-                        1 => st.stop = Some(Stop::Signal(SIGILL, format!("undefined instruction at pc {pc:#x}"))),
+                        1 => {
+                            st.stop = Some(Stop::Signal(
+                                SIGILL,
+                                format!("undefined instruction at pc {pc:#x}"),
+                            ))
+                        }
                         7 => st.stop = Some(Stop::Signal(SIGTRAP, format!("brk at pc {pc:#x}"))),
                         _ => {
-                            st.fatal(uc, STATUS_EMULATOR_STOP, format!("unexpected exception {intno} at {pc:#x}"));
+                            st.fatal(
+                                uc,
+                                STATUS_EMULATOR_STOP,
+                                format!("unexpected exception {intno} at {pc:#x}"),
+                            );
                             return;
                         }
                     }
@@ -579,7 +637,11 @@ fn trap(uc: &mut Unicorn<'_, ()>, state: &Shared, pc: u64, next_pc: u64) {
             if class == X86_CLASS_UNIX {
                 raw_num & 0xff_ffff
             } else {
-                let what = if class == X86_CLASS_MACH { "Mach trap" } else { "syscall class" };
+                let what = if class == X86_CLASS_MACH {
+                    "Mach trap"
+                } else {
+                    "syscall class"
+                };
                 let msg = format!(
                     "unmodeled {what} rax={raw_num:#x} (number {}) called from {pc:#x} by thread {}",
                     raw_num & 0xff_ffff,
@@ -592,7 +654,10 @@ fn trap(uc: &mut Unicorn<'_, ()>, state: &Shared, pc: u64, next_pc: u64) {
         // XNU bsd/dev/arm/systemcalls.c: x16 > 0 is a BSD call, < 0 a Mach trap.
         Cpu::Aarch64 => {
             if (raw_num as i64) < 0 {
-                let msg = format!("unmodeled Mach trap x16={} called from {pc:#x}", raw_num as i64);
+                let msg = format!(
+                    "unmodeled Mach trap x16={} called from {pc:#x}",
+                    raw_num as i64
+                );
                 st.fatal(uc, STATUS_EMULATOR_STOP, msg);
                 return;
             }
@@ -652,7 +717,9 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                     .threads
                     .iter()
                     .filter_map(|t| match t.run {
-                        Run::Blocked { deadline: Some(d), .. } => Some(d),
+                        Run::Blocked {
+                            deadline: Some(d), ..
+                        } => Some(d),
                         _ => None,
                     })
                     .chain(next_signal)
@@ -664,7 +731,12 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                         }
                         let now = st.clock;
                         for t in st.threads.iter_mut() {
-                            if let Run::Blocked { deadline: Some(d), how, .. } = t.run {
+                            if let Run::Blocked {
+                                deadline: Some(d),
+                                how,
+                                ..
+                            } = t.run
+                            {
                                 if d <= now {
                                     t.run = Run::Runnable;
                                     t.pending = Some(wait_error(how, ETIMEDOUT));
@@ -678,11 +750,16 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                             .threads
                             .iter()
                             .filter_map(|t| match t.run {
-                                Run::Blocked { addr, .. } => Some(format!("thread {} waits on {addr:#x}", t.idx + 1)),
+                                Run::Blocked { addr, .. } => {
+                                    Some(format!("thread {} waits on {addr:#x}", t.idx + 1))
+                                }
                                 _ => None,
                             })
                             .collect();
-                        eprintln!("rt0-port: deadlock: every thread is blocked with no timeout ({})", waits.join("; "));
+                        eprintln!(
+                            "rt0-port: deadlock: every thread is blocked with no timeout ({})",
+                            waits.join("; ")
+                        );
                         return finish(&mut st, STATUS_EMULATOR_STOP);
                     }
                 }
@@ -758,7 +835,11 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
                 return finish(&mut st, code);
             }
             Some(Stop::Signal(sig, msg)) => {
-                eprintln!("rt0-port: thread {} killed by {}: {msg}", pick + 1, signame(sig));
+                eprintln!(
+                    "rt0-port: thread {} killed by {}: {msg}",
+                    pick + 1,
+                    signame(sig)
+                );
                 return finish(&mut st, 128 + sig);
             }
             Some(Stop::Switch) | None => {}
@@ -766,7 +847,11 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
         if let Err(e) = res {
             let pc = uc.reg_read(cpu.pc_reg()).unwrap_or(0);
             let (sig, what) = fault_signal(e, st.fault);
-            eprintln!("rt0-port: thread {} killed by {} at pc {pc:#x}: {what}", pick + 1, signame(sig));
+            eprintln!(
+                "rt0-port: thread {} killed by {} at pc {pc:#x}: {what}",
+                pick + 1,
+                signame(sig)
+            );
             return finish(&mut st, 128 + sig);
         }
     }
@@ -780,25 +865,42 @@ fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
 /// reported). Returns the exit status when the process dies.
 fn deliver_signals(st: &mut State) -> Option<i32> {
     let now = st.clock;
-    let due: Vec<(u32, u64)> = st.pending_signals.iter().copied().filter(|p| p.1 <= now).collect();
+    let due: Vec<(u32, u64)> = st
+        .pending_signals
+        .iter()
+        .copied()
+        .filter(|p| p.1 <= now)
+        .collect();
     st.pending_signals.retain(|p| p.1 > now);
     for (sig, _) in due {
         let bit = 1u32 << (sig - 1);
-        let target = st.threads.iter().find(|t| t.run != Run::Exited && t.sigmask & bit == 0).map(|t| t.idx);
+        let target = st
+            .threads
+            .iter()
+            .find(|t| t.run != Run::Exited && t.sigmask & bit == 0)
+            .map(|t| t.idx);
         match target {
             None => {
-                st.report.push(format!("signal {sig} at_ns={now} pending=all_threads_block_it"));
+                st.report.push(format!(
+                    "signal {sig} at_ns={now} pending=all_threads_block_it"
+                ));
                 st.blocked_signals.push(sig);
             }
             Some(i) => {
-                st.report.push(format!("signal {sig} at_ns={now} delivered_to=thread{}", i + 1));
+                st.report.push(format!(
+                    "signal {sig} at_ns={now} delivered_to=thread{}",
+                    i + 1
+                ));
                 // sigprop: SIGURG 16, SIGCONT 19, SIGCHLD 20, SIGIO 23, SIGWINCH 28, SIGINFO 29
                 // are SA_IGNORE; SIGSTOP 17, SIGTSTP 18, SIGTTIN 21, SIGTTOU 22 are SA_STOP.
                 match sig {
                     16 | 19 | 20 | 23 | 28 | 29 => {}
                     17 | 18 | 21 | 22 => st.report.push(format!("signal {sig} stop_not_modeled")),
                     _ => {
-                        eprintln!("rt0-port: process killed by signal {sig}, delivered to thread {}", i + 1);
+                        eprintln!(
+                            "rt0-port: process killed by signal {sig}, delivered to thread {}",
+                            i + 1
+                        );
                         return Some(128 + sig as i32);
                     }
                 }
@@ -853,8 +955,16 @@ pub fn wake(st: &mut State, addr: u64, all: bool) -> usize {
 
 /// Block the current thread on `addr`.
 pub fn block(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, timeout_us: u64, how: Ret) {
-    let deadline = if timeout_us == 0 { None } else { Some(st.ns() + timeout_us * 1000) };
-    st.cur().run = Run::Blocked { addr, deadline, how };
+    let deadline = if timeout_us == 0 {
+        None
+    } else {
+        Some(st.ns() + timeout_us * 1000)
+    };
+    st.cur().run = Run::Blocked {
+        addr,
+        deadline,
+        how,
+    };
     st.switch(uc);
 }
 
@@ -911,7 +1021,9 @@ fn finish(st: &mut State, status: i32) -> i32 {
 }
 
 fn write_report(st: &State, status: i32) {
-    let Some(path) = st.opts.report.clone() else { return };
+    let Some(path) = st.opts.report.clone() else {
+        return;
+    };
     let mut out = String::new();
     for l in &st.report {
         out.push_str(l);

@@ -12,7 +12,13 @@ use crate::emu::{self, Ret, State, EINVAL, ESRCH, PAGE, SIGABRT, STATUS_EMULATOR
 use crate::xnu;
 
 /// Internal entry points (not exported).
-const INTERNAL: &[&str] = &["dyld_start", "dyld_init_return", "dyld_main_return", "pthread_return", "libpthread_thread_start"];
+const INTERNAL: &[&str] = &[
+    "dyld_start",
+    "dyld_init_return",
+    "dyld_main_return",
+    "pthread_return",
+    "libpthread_thread_start",
+];
 
 /// Exported functions, in id order after the internal ones.
 pub const EXPORTS: &[&str] = &[
@@ -82,7 +88,11 @@ impl Lib {
     }
     /// A stub for an import the emulator lacks: calling it stops the run naming the symbol.
     pub fn unresolved_stub(&self, name: &str) -> u64 {
-        let i = self.unresolved.iter().position(|n| n == name).unwrap_or(usize::MAX);
+        let i = self
+            .unresolved
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or(usize::MAX);
         if i == usize::MAX {
             return 0;
         }
@@ -106,27 +116,41 @@ pub fn install(uc: &mut Unicorn<'_, ()>, cpu: Cpu, base: u64, data: u64) -> Resu
     let mut names: Vec<String> = INTERNAL.iter().map(|n| format!("<{n}>")).collect();
     names.extend(EXPORTS.iter().map(|s| s.to_string()));
     let size = emu::round_up(16 * (names.len() as u64) + 16 * 4096, PAGE);
-    uc.mem_map(base, size, Prot::ALL).map_err(|e| e.to_string())?;
+    uc.mem_map(base, size, Prot::ALL)
+        .map_err(|e| e.to_string())?;
     let mut by_name = BTreeMap::new();
     for (i, n) in names.iter().enumerate() {
         let a = base + 16 * i as u64;
-        uc.mem_write(a, &cpu.stub_bytes()).map_err(|e| e.to_string())?;
+        uc.mem_write(a, &cpu.stub_bytes())
+            .map_err(|e| e.to_string())?;
         by_name.insert(n.clone(), a);
     }
     let unresolved_base = base + 16 * 1024;
     for i in 0..4096u32 {
         let _ = uc.mem_write(unresolved_base + 16 * i as u64, &cpu.stub_bytes());
     }
-    uc.mem_protect(base, size, Prot::READ | Prot::EXEC).map_err(|e| e.to_string())?;
-    uc.mem_map(data, 4 * PAGE, Prot::READ | Prot::WRITE).map_err(|e| e.to_string())?;
+    uc.mem_protect(base, size, Prot::READ | Prot::EXEC)
+        .map_err(|e| e.to_string())?;
+    uc.mem_map(data, 4 * PAGE, Prot::READ | Prot::WRITE)
+        .map_err(|e| e.to_string())?;
     // ___stack_chk_guard: a fixed canary.
-    uc.mem_write(data, &0x00e1_7a5c_0ffe_e000u64.to_le_bytes()).map_err(|e| e.to_string())?;
+    uc.mem_write(data, &0x00e1_7a5c_0ffe_e000u64.to_le_bytes())
+        .map_err(|e| e.to_string())?;
     by_name.insert("___stack_chk_guard".into(), data);
     // mach_task_self_: the task's port name (osfmk: ipc_task_init's first send right; any
     // non-zero name will do, no Mach trap is modeled).
-    uc.mem_write(data + 8, &0x103u32.to_le_bytes()).map_err(|e| e.to_string())?;
+    uc.mem_write(data + 8, &0x103u32.to_le_bytes())
+        .map_err(|e| e.to_string())?;
     by_name.insert("_mach_task_self_".into(), data + 8);
-    Ok(Lib { base, size, names, by_name, program_vars: data + 0x100, unresolved_base, unresolved: Vec::new() })
+    Ok(Lib {
+        base,
+        size,
+        names,
+        by_name,
+        program_vars: data + 0x100,
+        unresolved_base,
+        unresolved: Vec::new(),
+    })
 }
 
 /// Register unknown import names (with --lazy-imports).
@@ -140,7 +164,14 @@ pub fn note_unresolved(lib: &mut Lib, names: &[String]) {
 
 fn args(cpu: Cpu, uc: &Unicorn<'_, ()>) -> [u64; 6] {
     let r = cpu.c_arg_regs();
-    [cpu.read(uc, r[0]), cpu.read(uc, r[1]), cpu.read(uc, r[2]), cpu.read(uc, r[3]), cpu.read(uc, r[4]), cpu.read(uc, r[5])]
+    [
+        cpu.read(uc, r[0]),
+        cpu.read(uc, r[1]),
+        cpu.read(uc, r[2]),
+        cpu.read(uc, r[3]),
+        cpu.read(uc, r[4]),
+        cpu.read(uc, r[5]),
+    ]
 }
 
 /// pthread_attr_t layout of this model: {sig u64, stacksize u64, detached u64}
@@ -162,11 +193,22 @@ fn pthread_stack_min(cpu: Cpu) -> u64 {
 pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
     let cpu = st.cpu;
     let slot = ((pc - st.lib.base) / 16) as u32;
-    let id = if pc >= st.lib.unresolved_base { UNRESOLVED_ID_BASE + ((pc - st.lib.unresolved_base) / 16) as u32 } else { slot };
+    let id = if pc >= st.lib.unresolved_base {
+        UNRESOLVED_ID_BASE + ((pc - st.lib.unresolved_base) / 16) as u32
+    } else {
+        slot
+    };
     if id >= UNRESOLVED_ID_BASE {
-        let name = st.lib.unresolved.get((id - UNRESOLVED_ID_BASE) as usize).cloned().unwrap_or_default();
+        let name = st
+            .lib
+            .unresolved
+            .get((id - UNRESOLVED_ID_BASE) as usize)
+            .cloned()
+            .unwrap_or_default();
         let ret = return_address(cpu, uc);
-        let msg = format!("call to {name}, which the emulated libSystem does not provide (called from {ret:#x})");
+        let msg = format!(
+            "call to {name}, which the emulated libSystem does not provide (called from {ret:#x})"
+        );
         st.fatal(uc, STATUS_EMULATOR_STOP, msg);
         return;
     }
@@ -174,7 +216,14 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
     let a = args(cpu, uc);
     if !name.starts_with('<') {
         *st.libcalls.entry(name.clone()).or_insert(0) += 1;
-        st.trace(format!("{name}({:#x}, {:#x}, {:#x}, {:#x}) from {:#x}", a[0], a[1], a[2], a[3], return_address(cpu, uc)));
+        st.trace(format!(
+            "{name}({:#x}, {:#x}, {:#x}, {:#x}) from {:#x}",
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            return_address(cpu, uc)
+        ));
     }
     let _ = pc;
     let ret: u64 = match name.as_str() {
@@ -211,12 +260,20 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         }
         // LP/Libc exit: atexit handlers (none here) then __exit → syscall exit(1).
         "_exit" | "__exit" => {
-            st.report.push(format!("main_thread_mask_at_exit={:#x}", st.threads[0].sigmask));
+            st.report.push(format!(
+                "main_thread_mask_at_exit={:#x}",
+                st.threads[0].sigmask
+            ));
             emu::exit_process(st, uc, (a[0] & 0xff) as i32);
             return;
         }
         "_abort" | "___stack_chk_fail" => {
-            emu::kill(st, uc, SIGABRT, format!("{name} called from {:#x}", return_address(cpu, uc)));
+            emu::kill(
+                st,
+                uc,
+                SIGABRT,
+                format!("{name} called from {:#x}", return_address(cpu, uc)),
+            );
             return;
         }
         "_pthread_attr_init" => {
@@ -230,7 +287,10 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         // LP src/pthread.c pthread_attr_setstacksize: EINVAL unless a valid attr, a multiple of
         // vm_page_size and at least PTHREAD_STACK_MIN.
         "_pthread_attr_setstacksize" => {
-            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG) || a[1] % st.page != 0 || a[1] < pthread_stack_min(cpu) {
+            if emu::read_u64(uc, a[0]) != Some(ATTR_SIG)
+                || a[1] % st.page != 0
+                || a[1] < pthread_stack_min(cpu)
+            {
                 EINVAL
             } else {
                 let _ = uc.mem_write(a[0] + 8, &a[1].to_le_bytes());
@@ -287,7 +347,15 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         }
         "_pthread_self" => st.cur().pthread,
         // libsyscall wrappers of syscalls 515/516 (-1 + errno, or -errno with ULF_NO_ERRNO).
-        "___ulock_wait" => match xnu::k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, Ret::C { no_errno: false }) {
+        "___ulock_wait" => match xnu::k_ulock_wait(
+            st,
+            uc,
+            a[0],
+            a[1],
+            a[2] as u32,
+            a[3] as u32,
+            Ret::C { no_errno: false },
+        ) {
             Some(r) => c_result(st, uc, r),
             None => return,
         },
@@ -331,7 +399,11 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
             a[0]
         }
         "_memset" | "_bzero" | "___bzero" => {
-            let (dst, val, n) = if name == "_memset" { (a[0], a[1] as u8, a[2]) } else { (a[0], 0u8, a[1]) };
+            let (dst, val, n) = if name == "_memset" {
+                (a[0], a[1] as u8, a[2])
+            } else {
+                (a[0], 0u8, a[1])
+            };
             if n > 0 && uc.mem_write(dst, &vec![val; n as usize]).is_err() {
                 fault(st, uc, dst);
                 return;
@@ -350,9 +422,15 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
             }
             r as u64
         }
-        "_strlen" => emu::read_cstr(uc, a[0], 1 << 20).map(|s| s.len() as u64).unwrap_or(0),
+        "_strlen" => emu::read_cstr(uc, a[0], 1 << 20)
+            .map(|s| s.len() as u64)
+            .unwrap_or(0),
         "_strcmp" | "_strncmp" => {
-            let max = if name == "_strncmp" { a[2] as usize } else { 1 << 20 };
+            let max = if name == "_strncmp" {
+                a[2] as usize
+            } else {
+                1 << 20
+            };
             let x = emu::read_cstr(uc, a[0], max).unwrap_or_default();
             let y = emu::read_cstr(uc, a[1], max).unwrap_or_default();
             let mut r = 0i64;
@@ -382,7 +460,10 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         "_malloc" => {
             let n = emu::round_up(a[0].max(1), 16);
             let base = st.alloc_va(n);
-            if uc.mem_map(base, emu::round_up(n, PAGE), Prot::READ | Prot::WRITE).is_err() {
+            if uc
+                .mem_map(base, emu::round_up(n, PAGE), Prot::READ | Prot::WRITE)
+                .is_err()
+            {
                 0
             } else {
                 base
@@ -391,14 +472,25 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
         "_free" => 0,
         "_memchr" => {
             let v = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
-            v.iter().position(|b| *b == a[1] as u8).map(|i| a[0] + i as u64).unwrap_or(0)
+            v.iter()
+                .position(|b| *b == a[1] as u8)
+                .map(|i| a[0] + i as u64)
+                .unwrap_or(0)
         }
         "_pthread_join" => {
-            st.fatal(uc, STATUS_EMULATOR_STOP, "pthread_join is not modeled".into());
+            st.fatal(
+                uc,
+                STATUS_EMULATOR_STOP,
+                "pthread_join is not modeled".into(),
+            );
             return;
         }
         "dyld_stub_binder" => {
-            st.fatal(uc, STATUS_EMULATOR_STOP, "dyld_stub_binder entered: lazy binding is done at load in this model".into());
+            st.fatal(
+                uc,
+                STATUS_EMULATOR_STOP,
+                "dyld_stub_binder entered: lazy binding is done at load in this model".into(),
+            );
             return;
         }
         other => {
@@ -424,7 +516,12 @@ fn c_result(st: &mut State, uc: &mut Unicorn<'_, ()>, r: Result<u64, u64>) -> u6
 }
 
 fn fault(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64) -> u64 {
-    emu::kill(st, uc, emu::SIGSEGV, format!("libSystem touched bad address {addr:#x}"));
+    emu::kill(
+        st,
+        uc,
+        emu::SIGSEGV,
+        format!("libSystem touched bad address {addr:#x}"),
+    );
     0
 }
 
@@ -486,7 +583,10 @@ fn pthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
     if out != 0 {
         let _ = uc.mem_write(out, &pthread.to_le_bytes());
     }
-    st.trace(format!("pthread_create: thread {} func={func:#x} arg={arg:#x} mask={mask:#x}", idx + 1));
+    st.trace(format!(
+        "pthread_create: thread {} func={func:#x} arg={arg:#x} mask={mask:#x}",
+        idx + 1
+    ));
     // Let the scheduler pick again: the new thread runs first unless --parent-first.
     if !st.opts.parent_first {
         st.switch(uc);
@@ -506,7 +606,8 @@ fn dyld_next(st: &mut State, uc: &mut Unicorn<'_, ()>) {
         let f = st.dyld.initializers[st.dyld.next];
         st.dyld.next += 1;
         let m = st.cur().sigmask;
-        st.report.push(format!("initializer {f:#x} main_mask_before={m:#x}"));
+        st.report
+            .push(format!("initializer {f:#x} main_mask_before={m:#x}"));
         let ret = st.lib.internal("dyld_init_return");
         st.trace(format!("dyld: initializer {f:#x}"));
         cpu.setup_call_from_hook(uc, f, &args, ret, top);

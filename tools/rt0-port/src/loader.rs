@@ -54,7 +54,9 @@ const LC_DYLD_CHAINED_FIXUPS: u32 = 0x8000_0034;
 pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
     let macho: MachO = match Mach::parse(bytes).map_err(|e| format!("not a Mach-O file: {e}"))? {
         Mach::Binary(m) => m,
-        Mach::Fat(_) => return Err("fat Mach-O files are not supported; link one architecture".into()),
+        Mach::Fat(_) => {
+            return Err("fat Mach-O files are not supported; link one architecture".into())
+        }
     };
     if macho.header.cputype != cputype {
         return Err(format!(
@@ -67,7 +69,10 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
     }
     for lc in &macho.load_commands {
         if lc.command.cmd() == LC_DYLD_CHAINED_FIXUPS {
-            return Err("LC_DYLD_CHAINED_FIXUPS is not modeled: link with ld64.lld-14 or -no_fixup_chains".into());
+            return Err(
+                "LC_DYLD_CHAINED_FIXUPS is not modeled: link with ld64.lld-14 or -no_fixup_chains"
+                    .into(),
+            );
         }
     }
     if macho.old_style_entry || macho.entry == 0 {
@@ -89,7 +94,13 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
             .get(seg.fileoff as usize..end)
             .ok_or_else(|| format!("segment {name} lies outside the file"))?
             .to_vec();
-        segments.push(Segment { name: name.clone(), vmaddr: seg.vmaddr, vmsize: seg.vmsize, data, prot: seg.initprot });
+        segments.push(Segment {
+            name: name.clone(),
+            vmaddr: seg.vmaddr,
+            vmsize: seg.vmsize,
+            data,
+            prot: seg.initprot,
+        });
     }
     let header = header.ok_or("no segment maps the Mach header")?;
     for seg in macho.segments.iter() {
@@ -113,7 +124,18 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
     }
     let mut imports = Vec::new();
     for imp in macho.imports().map_err(|e| format!("bad bind info: {e}"))? {
-        imports.push(Import { name: imp.name.to_string(), slot: imp.address, addend: imp.addend, weak: imp.is_weak });
+        imports.push(Import {
+            name: imp.name.to_string(),
+            slot: imp.address,
+            addend: imp.addend,
+            weak: imp.is_weak,
+        });
     }
-    Ok(Image { header, segments, initializers, entry: macho.entry, imports })
+    Ok(Image {
+        header,
+        segments,
+        initializers,
+        entry: macho.entry,
+        imports,
+    })
 }

@@ -43,7 +43,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("emulate") => std::process::exit(emulate(&args[1..])),
-        Some(cmd @ ("list" | "describe" | "new" | "check")) => std::process::exit(porting::run(cmd, &args[1..])),
+        Some(cmd @ ("list" | "describe" | "new" | "check")) => {
+            std::process::exit(porting::run(cmd, &args[1..]))
+        }
         _ => usage(),
     }
 }
@@ -82,9 +84,13 @@ fn emulate(args: &[String]) -> i32 {
             "--parent-first" => parent_first = true,
             "--signal" => {
                 let v = need(&mut it, "--signal");
-                let parsed = v.split_once('@').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u64>().ok()?)));
+                let parsed = v
+                    .split_once('@')
+                    .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u64>().ok()?)));
                 match parsed {
-                    Some((sig, ms)) if (1..=31).contains(&sig) => signals.push((sig, ms * 1_000_000)),
+                    Some((sig, ms)) if (1..=31).contains(&sig) => {
+                        signals.push((sig, ms * 1_000_000))
+                    }
                     _ => {
                         eprintln!("rt0-port: --signal takes SIG@MS (signal 1..31 at MS ms of virtual time)");
                         std::process::exit(2);
@@ -97,13 +103,21 @@ fn emulate(args: &[String]) -> i32 {
             "--exe" => p.exe = Some(PathBuf::from(need(&mut it, "--exe"))),
             "--target-dir" => p.target_dir = Some(PathBuf::from(need(&mut it, "--target-dir"))),
             "--quantum" => {
-                quantum = need(&mut it, "--quantum").parse().unwrap_or_else(|_| usage());
+                quantum = need(&mut it, "--quantum")
+                    .parse()
+                    .unwrap_or_else(|_| usage());
                 if quantum == 0 {
                     usage()
                 }
             }
             "--env" => env.push(need(&mut it, "--env")),
-            "--fail-mmap-over" => fail_mmap_over = Some(need(&mut it, "--fail-mmap-over").parse().unwrap_or_else(|_| usage())),
+            "--fail-mmap-over" => {
+                fail_mmap_over = Some(
+                    need(&mut it, "--fail-mmap-over")
+                        .parse()
+                        .unwrap_or_else(|_| usage()),
+                )
+            }
             "--report" => report = Some(PathBuf::from(need(&mut it, "--report"))),
             "--trace" => trace = true,
             "--lazy-imports" => lazy = true,

@@ -26,12 +26,22 @@ fn workspace_root() -> PathBuf {
     if let Some(r) = std::env::var_os("RT0_WORKSPACE") {
         return PathBuf::from(r);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("."))
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if !out.status.success() {
         return Err(format!("{what} failed:\n{text}"));
     }
@@ -43,8 +53,21 @@ fn linker() -> String {
     if let Ok(l) = std::env::var("RT0_LD64") {
         return l;
     }
-    for c in ["ld64.lld", "ld64.lld-18", "ld64.lld-17", "ld64.lld-16", "ld64.lld-15", "ld64.lld-14"] {
-        if Command::new(c).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok() {
+    for c in [
+        "ld64.lld",
+        "ld64.lld-18",
+        "ld64.lld-17",
+        "ld64.lld-16",
+        "ld64.lld-15",
+        "ld64.lld-14",
+    ] {
+        if Command::new(c)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+        {
             return c.to_string();
         }
     }
@@ -79,7 +102,8 @@ impl Plan {
     pub fn description(&self) -> Result<Description, String> {
         let root = self.arch_root();
         let reg_file = root.join("targets.toml");
-        let reg_text = std::fs::read_to_string(&reg_file).map_err(|e| format!("{}: {e}", reg_file.display()))?;
+        let reg_text = std::fs::read_to_string(&reg_file)
+            .map_err(|e| format!("{}: {e}", reg_file.display()))?;
         let reg = description::parse_registry(&reg_file, &reg_text).map_err(|e| e.to_string())?;
         let r = reg
             .iter()
@@ -92,7 +116,8 @@ impl Plan {
             None => description::parse(&f, &text).map_err(|e| e.to_string()),
             Some(o) => {
                 let of = folder.join(o);
-                let ot = std::fs::read_to_string(&of).map_err(|e| format!("{}: {e}", of.display()))?;
+                let ot =
+                    std::fs::read_to_string(&of).map_err(|e| format!("{}: {e}", of.display()))?;
                 description::parse_with_overlay(&f, &text, &of, &ot).map_err(|e| e.to_string())
             }
         }
@@ -103,17 +128,35 @@ impl Plan {
         if let Some(e) = &self.exe {
             return Ok(e.clone());
         }
-        let path = if self.no_demo { "no-demo" } else if self.raw { "raw" } else { "pthread" };
+        let path = if self.no_demo {
+            "no-demo"
+        } else if self.raw {
+            "raw"
+        } else {
+            "pthread"
+        };
         let tdir = match &self.target_dir {
             Some(d) => d.clone(),
-            None => self.root.join("target/emulate").join(&self.triple).join(path),
+            None => self
+                .root
+                .join("target/emulate")
+                .join(&self.triple)
+                .join(path),
         };
         let lib = tdir.join(&self.triple).join("debug/librt0_demo.a");
         if !self.no_demo {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut c = Command::new(cargo);
             c.current_dir(&self.root)
-                .args(["build", "-q", "-p", "rt0-demo", "--target", &self.triple, "--target-dir"])
+                .args([
+                    "build",
+                    "-q",
+                    "-p",
+                    "rt0-demo",
+                    "--target",
+                    &self.triple,
+                    "--target-dir",
+                ])
                 .arg(&tdir);
             if self.raw {
                 c.args(["--features", "raw"]);
@@ -132,8 +175,14 @@ impl Plan {
             None if self.no_demo => return Err("--no-demo needs --host FILE.c".into()),
             None => self.root.join("examples/demo/host/host.c"),
         };
-        let host_dir = host.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let stem = host.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "host".into());
+        let host_dir = host
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let stem = host
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "host".into());
         let obj = work.join(format!("{stem}.o"));
         let mut cc = Command::new(std::env::var("RT0_CLANG").unwrap_or_else(|_| "clang".into()));
         cc.arg(format!("--target={}", self.cpu.clang_target()))
@@ -150,9 +199,17 @@ impl Plan {
         run(&mut cc, "compiling the host")?;
         let exe = work.join(stem);
         let mut ld = Command::new(linker());
-        ld.args(["-arch", self.cpu.macho_arch(), "-platform_version", "macos", "11.0", "11.0", "-o"])
-            .arg(&exe)
-            .arg(&obj);
+        ld.args([
+            "-arch",
+            self.cpu.macho_arch(),
+            "-platform_version",
+            "macos",
+            "11.0",
+            "11.0",
+            "-o",
+        ])
+        .arg(&exe)
+        .arg(&obj);
         if !self.no_demo {
             ld.arg(&lib);
         }

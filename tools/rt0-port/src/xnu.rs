@@ -43,7 +43,10 @@ pub const SIGCANTMASK: u32 = (1 << (emu::SIGKILL - 1)) | (1 << (emu::SIGSTOP - 1
 /// Dispatch one BSD syscall. `args` are the six argument registers the kernel reads.
 pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc: u64) {
     let cpu = st.cpu;
-    st.trace(format!("syscall {num}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) from {pc:#x}", a[0], a[1], a[2], a[3], a[4], a[5]));
+    st.trace(format!(
+        "syscall {num}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) from {pc:#x}",
+        a[0], a[1], a[2], a[3], a[4], a[5]
+    ));
     if let Some(d) = st.opts.desc.clone() {
         if let Err(msg) = crate::conformance::check_args(&d, cpu, uc, num, pc) {
             st.fatal(uc, STATUS_CONFORMANCE, msg);
@@ -76,10 +79,12 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
             k_bsdthread_terminate(st, uc, a[0], a[1], pc);
             return;
         }
-        SYS_ULOCK_WAIT => match k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, Ret::Sys) {
-            Some(r) => r.map(|v| (v, 0)),
-            None => return,
-        },
+        SYS_ULOCK_WAIT => {
+            match k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, Ret::Sys) {
+                Some(r) => r.map(|v| (v, 0)),
+                None => return,
+            }
+        }
         SYS_ULOCK_WAKE => k_ulock_wake(st, a[0], a[1]).map(|v| (v, 0)),
         _ => {
             let msg = format!(
@@ -100,7 +105,13 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
 }
 
 /// write(2) to fd 1/2 only (XNU bsd/kern/sys_generic.c write → dofilewrite); other fds: EBADF.
-pub fn k_write(st: &mut State, uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len: u64) -> Result<u64, u64> {
+pub fn k_write(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    fd: u64,
+    buf: u64,
+    len: u64,
+) -> Result<u64, u64> {
     let _ = st;
     if fd != 1 && fd != 2 {
         return Err(EBADF);
@@ -128,7 +139,16 @@ pub fn k_write(st: &mut State, uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len:
 /// Model choices, not read from XNU line by line: a zero size is EINVAL, a file mapping is
 /// ENODEV (no files exist here), more than 1 TiB is ENOMEM.
 #[allow(clippy::too_many_arguments)]
-pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Result<u64, u64> {
+pub fn k_mmap(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    addr: u64,
+    len: u64,
+    prot: u64,
+    flags: u64,
+    fd: u64,
+    off: u64,
+) -> Result<u64, u64> {
     let _ = off;
     if flags & MAP_ANON == 0 {
         st.trace(format!("mmap of fd {fd}: file mappings are not modeled"));
@@ -139,7 +159,9 @@ pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, pro
     }
     if let Some(limit) = st.opts.fail_mmap_over {
         if len > limit {
-            st.trace(format!("mmap of {len} bytes fails (--fail-mmap-over {limit})"));
+            st.trace(format!(
+                "mmap of {len} bytes fails (--fail-mmap-over {limit})"
+            ));
             return Err(ENOMEM);
         }
     }
@@ -157,7 +179,8 @@ pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, len: u64, pro
     } else {
         st.alloc_va(size)
     };
-    uc.mem_map(at, size, emu::prot_of(prot as u32)).map_err(|_| ENOMEM)?;
+    uc.mem_map(at, size, emu::prot_of(prot as u32))
+        .map_err(|_| ENOMEM)?;
     Ok(at)
 }
 /// ENODEV (XNU bsd/sys/errno.h).
@@ -192,7 +215,13 @@ pub fn k_munmap(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64) -> Res
 
 /// mprotect(2) (XNU kern_mman.c mprotect: page-aligned address else EINVAL; a hole in the range
 /// is ENOMEM, from mach_vm_protect's KERN_INVALID_ADDRESS).
-pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64, prot: u64) -> Result<(), u64> {
+pub fn k_mprotect(
+    uc: &mut Unicorn<'_, ()>,
+    page: u64,
+    addr: u64,
+    len: u64,
+    prot: u64,
+) -> Result<(), u64> {
     if addr % page != 0 {
         return Err(EINVAL);
     }
@@ -202,7 +231,8 @@ pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64, prot
         return Err(ENOMEM);
     }
     for (a, l) in pieces {
-        uc.mem_protect(a, l, emu::prot_of(prot as u32)).map_err(|_| EINVAL)?;
+        uc.mem_protect(a, l, emu::prot_of(prot as u32))
+            .map_err(|_| EINVAL)?;
     }
     Ok(())
 }
@@ -210,7 +240,14 @@ pub fn k_mprotect(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64, prot
 /// __pthread_sigmask / sigprocmask (XNU bsd/kern/kern_sig.c): with a null set only the old mask
 /// is returned; SIG_BLOCK ors in set & ~sigcantmask, SIG_UNBLOCK clears, SIG_SETMASK assigns
 /// set & ~sigcantmask; another `how` is EINVAL; oset gets the old mask.
-pub fn k_sigmask(st: &mut State, uc: &mut Unicorn<'_, ()>, process: bool, how: u64, set: u64, oset: u64) -> Result<(), u64> {
+pub fn k_sigmask(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    process: bool,
+    how: u64,
+    set: u64,
+    oset: u64,
+) -> Result<(), u64> {
     let old = st.cur().sigmask;
     if set != 0 {
         let nset = emu::read_u32(uc, set).ok_or(EFAULT)?;
@@ -247,12 +284,14 @@ fn k_bsdthread_register(st: &mut State, a: &[u64]) -> Result<(u64, u64), u64> {
         return Err(EINVAL);
     }
     if st.registered {
-        st.report.push(format!("bsdthread_register=EINVAL threadstart={:#x}", a[0]));
+        st.report
+            .push(format!("bsdthread_register=EINVAL threadstart={:#x}", a[0]));
         return Err(EINVAL);
     }
     st.registered = true;
     st.threadstart = a[0];
-    st.report.push(format!("bsdthread_register=ok threadstart={:#x}", a[0]));
+    st.report
+        .push(format!("bsdthread_register=ok threadstart={:#x}", a[0]));
     Ok((PTHREAD_FEATURE_SUPPORTED, 0))
 }
 
@@ -260,7 +299,12 @@ fn k_bsdthread_register(st: &mut State, a: &[u64]) -> Result<(u64, u64), u64> {
 /// PTHREAD_START_CUSTOM; the new thread starts at the registered threadstart with
 /// pthread/kport/func/arg/stack/flags in the six start registers and the stack pointer = stack
 /// (x86_thread_state64_t .rsp = user_stack). Returns the pthread argument.
-fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u64) -> Option<Result<(u64, u64), u64>> {
+fn k_bsdthread_create(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    a: &[u64],
+    pc: u64,
+) -> Option<Result<(u64, u64), u64>> {
     let cpu = st.cpu;
     if let Some(d) = st.opts.desc.clone() {
         if let Err(msg) = crate::conformance::check_thread_create(&d, cpu, uc, pc) {
@@ -283,18 +327,37 @@ fn k_bsdthread_create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: &[u64], pc: u
     // with PTHREAD_START_CUSTOM `user_stacksize = user_stack`, `ts64->r8 = user_stacksize`, and
     // `ts64->rsp = th_stack - C_64_REDZONE_LEN` (128). Those sources have no arm64 branch; on
     // arm64 --legacy-stack applies the same offset as a stress test of the start routine only.
-    let sp = if legacy { stack.wrapping_sub(128) } else { stack };
+    let sp = if legacy {
+        stack.wrapping_sub(128)
+    } else {
+        stack
+    };
     let regs = cpu.thread_start_regs();
     // th_thport: a send right name for the new thread (ipc_port_copyout_send); any valid name.
     let port_guess = 0x1003 + 0x100 * st.threads.len() as u64;
     let vals = [pthread, port_guess, func, arg, stack, flags];
-    let mut init: Vec<(String, u64)> = regs.iter().zip(vals.iter()).map(|(r, v)| (r.to_string(), *v)).collect();
+    let mut init: Vec<(String, u64)> = regs
+        .iter()
+        .zip(vals.iter())
+        .map(|(r, v)| (r.to_string(), *v))
+        .collect();
     init.push((cpu.sp_name().to_string(), sp));
-    init.push((if cpu == crate::arch::Cpu::X86_64 { "rip" } else { "pc" }.to_string(), start));
+    init.push((
+        if cpu == crate::arch::Cpu::X86_64 {
+            "rip"
+        } else {
+            "pc"
+        }
+        .to_string(),
+        start,
+    ));
     // uthread_init (XNU bsd/kern/kern_fork.c): the new thread inherits the creator's mask.
     let mask = st.cur().sigmask;
     let idx = st.new_thread("bsdthread_create", func, mask, init);
-    let header = (emu::read_u64(uc, stack).unwrap_or(0), emu::read_u64(uc, stack + 8).unwrap_or(0));
+    let header = (
+        emu::read_u64(uc, stack).unwrap_or(0),
+        emu::read_u64(uc, stack + 8).unwrap_or(0),
+    );
     st.threads[idx].raw_stack = Some((stack, header.0, header.1));
     st.threads[idx].pthread = pthread;
     st.trace(format!("bsdthread_create: thread {} at {start:#x} func={func:#x} arg={arg:#x} stack={stack:#x} sp={sp:#x}", idx + 1));
@@ -329,7 +392,15 @@ fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, si
 /// __ulock_wait (XNU bsd/kern/sys_ulock.c ulock_wait): EINVAL for an unknown opcode or flag, a
 /// null or misaligned address; returns at once (the waiter count) when *addr != value; else
 /// blocks until woken or `timeout` µs pass (ETIMEDOUT). None = blocked.
-pub fn k_ulock_wait(st: &mut State, uc: &mut Unicorn<'_, ()>, op: u64, addr: u64, value: u32, timeout: u32, how: Ret) -> Option<Result<u64, u64>> {
+pub fn k_ulock_wait(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    op: u64,
+    addr: u64,
+    value: u32,
+    timeout: u32,
+    how: Ret,
+) -> Option<Result<u64, u64>> {
     let opcode = op & UL_OPCODE_MASK;
     let flags = op & !UL_OPCODE_MASK;
     let no_errno = flags & ULF_NO_ERRNO != 0;
@@ -369,8 +440,15 @@ pub fn k_ulock_wake(st: &mut State, op: u64, addr: u64) -> Result<u64, u64> {
     let opcode = op & UL_OPCODE_MASK;
     let flags = op & !UL_OPCODE_MASK;
     let no_errno = flags & ULF_NO_ERRNO != 0;
-    let fail = |e: u64| if no_errno { Ok((-(e as i64)) as u64) } else { Err(e) };
-    if flags & ULF_WAKE_MASK != flags || (flags & ULF_WAKE_THREAD != 0 && flags & ULF_WAKE_ALL != 0) {
+    let fail = |e: u64| {
+        if no_errno {
+            Ok((-(e as i64)) as u64)
+        } else {
+            Err(e)
+        }
+    };
+    if flags & ULF_WAKE_MASK != flags || (flags & ULF_WAKE_THREAD != 0 && flags & ULF_WAKE_ALL != 0)
+    {
         return fail(EINVAL);
     }
     if opcode != UL_COMPARE_AND_WAIT && opcode != UL_UNFAIR_LOCK {

@@ -19,7 +19,14 @@ fn bringup_args(triple: &str, legacy: bool, args: &[&str]) -> (i32, String, Stri
     let tdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bringup-{triple}"));
     let mut c = Command::new(env!("CARGO_BIN_EXE_rt0-port"));
     c.current_dir(&root)
-        .args(["emulate", triple, "--no-demo", "--raw", "--no-check", "--host"])
+        .args([
+            "emulate",
+            triple,
+            "--no-demo",
+            "--raw",
+            "--no-check",
+            "--host",
+        ])
         .arg(manifest.join("tests/hosts/bringup.c"))
         .arg("--target-dir")
         .arg(&tdir)
@@ -41,7 +48,8 @@ fn bringup_args(triple: &str, legacy: bool, args: &[&str]) -> (i32, String, Stri
 
 fn check(triple: &str, legacy: bool) {
     let (status, out, err) = bringup(triple, legacy);
-    let want = "register=1\nregister_again=-22\nmmap_ok=1\ncreate=0\nchild_arg=24301\nno_custom=-22\n\
+    let want =
+        "register=1\nregister_again=-22\nmmap_ok=1\ncreate=0\nchild_arg=24301\nno_custom=-22\n\
                 timeout=-60\ntimeout_no_errno=-60\nvalue_changed=0\nwake_nobody=-2\n";
     assert_eq!(out, want, "stderr: {err}");
     assert_eq!(status, 0, "stderr: {err}");
@@ -72,6 +80,9 @@ fn a_wait_nobody_can_end_is_reported_as_a_deadlock() {
     for triple in ["x86_64-apple-darwin", "aarch64-apple-darwin"] {
         let (status, _out, err) = bringup_args(triple, false, &["deadlock"]);
         assert_eq!(status, 125, "{err}");
-        assert!(err.contains("deadlock: every thread is blocked with no timeout (thread 1 waits on 0x"), "{err}");
+        assert!(
+            err.contains("deadlock: every thread is blocked with no timeout (thread 1 waits on 0x"),
+            "{err}"
+        );
     }
 }

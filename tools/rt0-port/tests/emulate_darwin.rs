@@ -18,11 +18,18 @@ static LOCK: Mutex<()> = Mutex::new(());
 const NOT_ASYNC: [u32; 8] = [4, 5, 8, 9, 10, 11, 12, 17];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn host(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hosts").join(name).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/hosts")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 struct Run {
@@ -34,10 +41,13 @@ struct Run {
 
 impl Run {
     fn get(&self, key: &str) -> Option<String> {
-        self.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
     }
     fn must(&self, key: &str) -> String {
-        self.get(key).unwrap_or_else(|| panic!("no `{key}=` line in the output:\n{self}"))
+        self.get(key)
+            .unwrap_or_else(|| panic!("no `{key}=` line in the output:\n{self}"))
     }
     fn report_line(&self, prefix: &str) -> Option<&str> {
         self.report.lines().find(|l| l.starts_with(prefix))
@@ -54,7 +64,9 @@ impl Run {
     }
     /// `key=value` of the report line about emulated thread `n`.
     fn thread(&self, n: usize, key: &str) -> String {
-        let line = self.report_line(&format!("thread {n} ")).unwrap_or_else(|| panic!("no thread {n} in the report:\n{self}"));
+        let line = self
+            .report_line(&format!("thread {n} "))
+            .unwrap_or_else(|| panic!("no thread {n} in the report:\n{self}"));
         line.split(' ')
             .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
             .unwrap_or_else(|| panic!("no {key} for thread {n}: {line}"))
@@ -64,7 +76,11 @@ impl Run {
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "status {}\n--- stdout\n{}--- stderr\n{}--- report\n{}", self.status, self.stdout, self.stderr, self.report)
+        write!(
+            f,
+            "status {}\n--- stdout\n{}--- stderr\n{}--- report\n{}",
+            self.status, self.stdout, self.stderr, self.report
+        )
     }
 }
 
@@ -74,7 +90,14 @@ fn emulate_with(t: &str, opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> 
     let report = tmp.join(format!("emulate-report-{}.txt", std::process::id()));
     let _ = std::fs::remove_file(&report);
     let mut c = Command::new(env!("CARGO_BIN_EXE_rt0-port"));
-    c.current_dir(root()).arg("emulate").arg(t).args(opts).arg("--report").arg(&report).arg("--").args(args);
+    c.current_dir(root())
+        .arg("emulate")
+        .arg(t)
+        .args(opts)
+        .arg("--report")
+        .arg(&report)
+        .arg("--")
+        .args(args);
     c.env_remove("RT0_ARCH_DIR").env_remove("RT0_WORKSPACE");
     for (k, v) in env {
         c.env(k, v);
@@ -86,7 +109,11 @@ fn emulate_with(t: &str, opts: &[&str], args: &[&str], env: &[(&str, &str)]) -> 
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         report: std::fs::read_to_string(&report).unwrap_or_default(),
     };
-    eprintln!("rt0-port emulate {t} {} -- {}\n{run}", opts.join(" "), args.join(" "));
+    eprintln!(
+        "rt0-port emulate {t} {} -- {}\n{run}",
+        opts.join(" "),
+        args.join(" ")
+    );
     run
 }
 
@@ -104,14 +131,25 @@ fn assert_init_on_other_thread(r: &Run, path: &str, argv_tail: &[&str]) {
     assert_eq!(r.must("ready"), "1", "{r}");
     assert_eq!(r.must("path"), path, "{r}");
     let (main, entry, init) = (r.must("main_tid"), r.must("entry_tid"), r.must("init_tid"));
-    assert_eq!(entry, main, "the load-time entry runs on the thread that runs main: {r}");
+    assert_eq!(
+        entry, main,
+        "the load-time entry runs on the thread that runs main: {r}"
+    );
     assert_ne!(init, entry, "init must run on another OS thread: {r}");
     // The emulator's view: thread 2 was created by thread 1 through the path's creator, and its
     // thread_selfid is the tid init reported.
-    let via = if path == "raw" { "bsdthread_create" } else { "pthread_create" };
+    let via = if path == "raw" {
+        "bsdthread_create"
+    } else {
+        "pthread_create"
+    };
     assert_eq!(r.thread(2, "via"), via, "{r}");
     assert_eq!(r.thread(2, "created_by"), "1", "{r}");
-    assert_eq!(hex(&r.thread(2, "tid")), init.parse::<u64>().unwrap(), "{r}");
+    assert_eq!(
+        hex(&r.thread(2, "tid")),
+        init.parse::<u64>().unwrap(),
+        "{r}"
+    );
     // argc/argv as dyld passed them to the initializer.
     assert_eq!(r.must("argc"), (1 + argv_tail.len()).to_string(), "{r}");
     assert!(r.must("argv[0]").ends_with("/host"), "{r}");
@@ -127,10 +165,16 @@ fn assert_init_mask(r: &Run, reported: u64) {
         let blocked = reported >> (sig - 1) & 1 == 1;
         if NOT_ASYNC.contains(&sig) {
             if sig != 9 && sig != 17 {
-                assert!(!blocked, "synchronous signal {sig} blocked in init ({reported:#x}): {r}");
+                assert!(
+                    !blocked,
+                    "synchronous signal {sig} blocked in init ({reported:#x}): {r}"
+                );
             }
         } else {
-            assert!(blocked, "asynchronous signal {sig} not blocked in init ({reported:#x}): {r}");
+            assert!(
+                blocked,
+                "asynchronous signal {sig} not blocked in init ({reported:#x}): {r}"
+            );
         }
     }
     // The thread was created with at least those blocked (the mask is set before the create and
@@ -138,14 +182,21 @@ fn assert_init_mask(r: &Run, reported: u64) {
     let start = hex(&r.thread(2, "start_mask"));
     for sig in 1..=31u32 {
         if !NOT_ASYNC.contains(&sig) {
-            assert!(start >> (sig - 1) & 1 == 1, "signal {sig} not blocked when thread 2 started ({start:#x}): {r}");
+            assert!(
+                start >> (sig - 1) & 1 == 1,
+                "signal {sig} not blocked when thread 2 started ({start:#x}): {r}"
+            );
         }
     }
     assert_eq!(hex(&r.thread(2, "final_mask")), reported, "{r}");
 }
 
 fn assert_no_process_sigmask(r: &Run) {
-    assert_eq!(r.syscall_count(48), 0, "sigprocmask (48) changes every thread's mask; rt0 must not call it: {r}");
+    assert_eq!(
+        r.syscall_count(48),
+        0,
+        "sigprocmask (48) changes every thread's mask; rt0 must not call it: {r}"
+    );
     assert_eq!(r.libcall_count("_sigprocmask"), 0, "{r}");
 }
 
@@ -155,7 +206,11 @@ fn pthread_path_runs_init_on_another_thread(t: &str) {
     let r = emulate(t, &[], &["alpha", "beta gamma"]);
     assert_init_on_other_thread(&r, "pthread", &["alpha", "beta gamma"]);
     assert_eq!(r.libcall_count("_pthread_create"), 1, "{r}");
-    assert_eq!(r.syscall_count(360), 0, "the pthread path must not make raw threads: {r}");
+    assert_eq!(
+        r.syscall_count(360),
+        0,
+        "the pthread path must not make raw threads: {r}"
+    );
     assert!(r.report.contains("libsystem_registered=1"), "{r}");
     assert_no_process_sigmask(&r);
 }
@@ -171,7 +226,11 @@ fn raw_path_runs_init_on_another_thread(t: &str) {
     assert_init_on_other_thread(&r, "raw", &["alpha", "beta"]);
     assert!(r.report.contains("bsdthread_register=ok"), "{r}");
     assert_eq!(r.syscall_count(360), 1, "{r}");
-    assert_eq!(r.syscall_count(361), 1, "the init thread ends with bsdthread_terminate: {r}");
+    assert_eq!(
+        r.syscall_count(361),
+        1,
+        "the init thread ends with bsdthread_terminate: {r}"
+    );
     assert_eq!(r.thread(2, "state"), "exited", "{r}");
     assert_no_process_sigmask(&r);
     // No libc call at all on the raw path.
@@ -193,7 +252,11 @@ fn raw_build_in_a_normal_process_sees_einval(t: &str) {
     assert_eq!(r.must("ready"), "0", "{r}");
     assert!(r.must("error").contains("bsdthread_register"), "{r}");
     assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
-    assert_eq!(r.syscall_count(360), 0, "no bsdthread_create after EINVAL: {r}");
+    assert_eq!(
+        r.syscall_count(360),
+        0,
+        "no bsdthread_create after EINVAL: {r}"
+    );
     assert_eq!(r.status, 1, "{r}");
     assert_no_process_sigmask(&r);
 }
@@ -205,10 +268,22 @@ fn slow_init(t: &str, opts: &[&str], path: &str) {
     o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=40"]);
     let r = emulate(t, &o, &["slow"]);
     // main got there before init finished, and the export still saw a finished init.
-    assert_ne!(r.must("state_at_main"), "2", "init finished before main: the wait was not exercised: {r}");
+    assert_ne!(
+        r.must("state_at_main"),
+        "2",
+        "init finished before main: the wait was not exercised: {r}"
+    );
     assert_init_on_other_thread(&r, path, &["slow"]);
-    let ns: u64 = r.report_line("virtual_ns=").unwrap().trim_start_matches("virtual_ns=").parse().unwrap();
-    assert!(ns >= 40_000_000, "init's 40 ms sleep did not pass in virtual time ({ns} ns): {r}");
+    let ns: u64 = r
+        .report_line("virtual_ns=")
+        .unwrap()
+        .trim_start_matches("virtual_ns=")
+        .parse()
+        .unwrap();
+    assert!(
+        ns >= 40_000_000,
+        "init's 40 ms sleep did not pass in virtual time ({ns} ns): {r}"
+    );
 }
 
 fn pthread_path_exports_wait_for_slow_init(t: &str) {
@@ -228,7 +303,10 @@ fn exports_wait_with_a_tiny_quantum(t: &str) {
 fn exports_wait_when_the_creator_keeps_the_cpu(t: &str) {
     // --parent-first: after the create, the entry's thread keeps running through dyld into main,
     // so main's first export call finds init not yet run, and must wait for it (no sleep knob).
-    for (opts, path) in [(&["--parent-first"][..], "pthread"), (&["--parent-first", "--raw"][..], "raw")] {
+    for (opts, path) in [
+        (&["--parent-first"][..], "pthread"),
+        (&["--parent-first", "--raw"][..], "raw"),
+    ] {
         let r = emulate(t, opts, &["first"]);
         assert_ne!(r.must("state_at_main"), "2", "init ran before main: {r}");
         assert_init_on_other_thread(&r, path, &["first"]);
@@ -254,7 +332,10 @@ fn exports_wait_under_many_interleavings(t: &str) {
             states.insert(r.report_line("virtual_ns=").unwrap().to_string());
         }
     }
-    assert!(states.len() > 4, "the seeds did not change the schedule: {states:?}");
+    assert!(
+        states.len() > 4,
+        "the seeds did not change the schedule: {states:?}"
+    );
 }
 
 // --- failing init ----------------------------------------------------------------------------
@@ -294,7 +375,11 @@ fn masks(t: &str, opts: &[&str]) {
     let r = emulate(t, &o, &[]);
     assert_eq!(r.status, 0, "{r}");
     assert_eq!(r.must("ready"), "1", "{r}");
-    assert_eq!(hex(&r.must("host_mask")), 1 << 30, "the host's mask must come through rt0's entry unchanged: {r}");
+    assert_eq!(
+        hex(&r.must("host_mask")),
+        1 << 30,
+        "the host's mask must come through rt0's entry unchanged: {r}"
+    );
     assert_init_mask(&r, hex(&r.must("init_mask")));
     assert_no_process_sigmask(&r);
 }
@@ -315,15 +400,30 @@ fn async_signals_during_init_never_land_on_the_init_thread(t: &str) {
         let mut o = base.clone();
         o.extend_from_slice(&["--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "30@5"]);
         let r = emulate(t, &o, &[]);
-        assert!(r.report.contains("signal 30 at_ns=5000000 delivered_to=thread1"), "{r}");
+        assert!(
+            r.report
+                .contains("signal 30 at_ns=5000000 delivered_to=thread1"),
+            "{r}"
+        );
         assert_eq!(r.status, 128 + 30, "{r}");
         // The host blocks SIGUSR2 on its only thread; the init thread is then the only candidate,
         // and it blocks it too: the signal stays pending and the run ends normally.
         let h = host("mask.c");
         let mut o = base.clone();
-        o.extend_from_slice(&["--host", &h, "--env", "RT0_DEMO_INIT_SLEEP_MS=20", "--signal", "31@5"]);
+        o.extend_from_slice(&[
+            "--host",
+            &h,
+            "--env",
+            "RT0_DEMO_INIT_SLEEP_MS=20",
+            "--signal",
+            "31@5",
+        ]);
         let r = emulate(t, &o, &[]);
-        assert!(r.report.contains("signal 31 at_ns=5000000 pending=all_threads_block_it"), "{r}");
+        assert!(
+            r.report
+                .contains("signal 31 at_ns=5000000 pending=all_threads_block_it"),
+            "{r}"
+        );
         assert_eq!(r.status, 0, "{r}");
         assert_eq!(r.must("ready"), "1", "{r}");
     }
@@ -344,11 +444,29 @@ fn many_threads_wait_for_slow_init(t: &str) {
         let r = emulate(t, &o, &["a", "b"]);
         assert_eq!(r.status, 0, "{r}");
         assert_eq!(r.must("created"), "64", "{r}");
-        assert_eq!(r.must("ok"), "64", "every caller must see the whole of init's result: {r}");
-        assert_eq!(r.must("state_after_create"), "1", "init must still run when the callers start: {r}");
-        assert!(r.must("saw_running").parse::<u32>().unwrap() > 0, "no caller arrived during init: {r}");
+        assert_eq!(
+            r.must("ok"),
+            "64",
+            "every caller must see the whole of init's result: {r}"
+        );
+        assert_eq!(
+            r.must("state_after_create"),
+            "1",
+            "init must still run when the callers start: {r}"
+        );
+        assert!(
+            r.must("saw_running").parse::<u32>().unwrap() > 0,
+            "no caller arrived during init: {r}"
+        );
         // 1 main + 1 init + 64 callers, all created by main except init's.
-        assert_eq!(r.report.lines().filter(|l| l.starts_with("thread ")).count(), 66, "{r}");
+        assert_eq!(
+            r.report
+                .lines()
+                .filter(|l| l.starts_with("thread "))
+                .count(),
+            66,
+            "{r}"
+        );
         assert_eq!(r.thread(66, "created_by"), "1", "{r}");
         assert_eq!(r.thread(66, "state"), "exited", "{r}");
     }
@@ -367,13 +485,33 @@ fn export_before_the_entry_and_from_init(t: &str) {
         let r = emulate(t, &o, &[]);
         assert_eq!(r.status, 0, "{r}");
         assert_eq!(r.must("early_ran"), "1", "{r}");
-        assert_eq!(r.must("early_state"), "0", "the host initializer must run before rt0's entry: {r}");
-        assert_eq!(r.must("early_ready"), "0", "an export before the entry returns 0 at once: {r}");
-        assert_eq!(r.must("ready"), "1", "init must still complete after the early call: {r}");
+        assert_eq!(
+            r.must("early_state"),
+            "0",
+            "the host initializer must run before rt0's entry: {r}"
+        );
+        assert_eq!(
+            r.must("early_ready"),
+            "0",
+            "an export before the entry returns 0 at once: {r}"
+        );
+        assert_eq!(
+            r.must("ready"),
+            "1",
+            "init must still complete after the early call: {r}"
+        );
         assert_eq!(r.must("state"), "2", "{r}");
-        assert_eq!(r.must("init_export_result"), "0", "init's own export call: CalledFromInit: {r}");
+        assert_eq!(
+            r.must("init_export_result"),
+            "0",
+            "init's own export call: CalledFromInit: {r}"
+        );
         // dyld ran two initializers: the host's first, then rt0's entry.
-        let inits: Vec<&str> = r.report.lines().filter(|l| l.starts_with("initializer ")).collect();
+        let inits: Vec<&str> = r
+            .report
+            .lines()
+            .filter(|l| l.starts_with("initializer "))
+            .collect();
         assert_eq!(inits.len(), 2, "{r}");
     }
 }
@@ -405,13 +543,22 @@ fn init_stack_overflow_dies_on_the_guard_page(t: &str) {
     // PROT_NONE guard; pthread: the model's _pthread_allocate guard). A protection failure is
     // SIGBUS (XNU ux_exception: KERN_PROTECTION_FAILURE), on the init thread, never a silent run on.
     for raw in [false, true] {
-        let mut o = vec!["--env", "RT0_DEMO_INIT_OVERFLOW=1", "--env", "RT0_DEMO_STACK_BYTES=65536"];
+        let mut o = vec![
+            "--env",
+            "RT0_DEMO_INIT_OVERFLOW=1",
+            "--env",
+            "RT0_DEMO_STACK_BYTES=65536",
+        ];
         if raw {
             o.push("--raw");
         }
         let r = emulate(t, &o, &[]);
         assert_eq!(r.status, 128 + 10, "{r}");
-        assert!(r.stderr.contains("thread 2 killed by SIGBUS") && r.stderr.contains("write to protected"), "{r}");
+        assert!(
+            r.stderr.contains("thread 2 killed by SIGBUS")
+                && r.stderr.contains("write to protected"),
+            "{r}"
+        );
         assert!(!r.stderr.contains("did not fault"), "{r}");
     }
 }
@@ -423,10 +570,25 @@ fn newosproc0_stack_failure_message_and_exit(t: &str) {
     // The init thread's own stack (1 MiB) stays under the limit; newosproc0 asks for 4 MiB.
     let r = emulate(
         t,
-        &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
+        &[
+            "--raw",
+            "--fail-mmap-over",
+            "2097152",
+            "--env",
+            "RT0_DEMO_STACK_BYTES=1048576",
+            "--host",
+            &host("newosproc0.c"),
+        ],
         &["fail"],
     );
-    assert_eq!(r.stderr.lines().filter(|l| l.starts_with("rt0:")).collect::<Vec<_>>(), ["rt0: failed to allocate stack for the new OS thread"], "{r}");
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("rt0:"))
+            .collect::<Vec<_>>(),
+        ["rt0: failed to allocate stack for the new OS thread"],
+        "{r}"
+    );
     assert_eq!(r.status, 1, "{r}");
     assert!(!r.stdout.contains("returned"), "{r}");
     assert_no_process_sigmask(&r);
@@ -435,7 +597,15 @@ fn newosproc0_stack_failure_message_and_exit(t: &str) {
 fn newosproc0_try_form_and_success(t: &str) {
     let r = emulate(
         t,
-        &["--raw", "--fail-mmap-over", "2097152", "--env", "RT0_DEMO_STACK_BYTES=1048576", "--host", &host("newosproc0.c")],
+        &[
+            "--raw",
+            "--fail-mmap-over",
+            "2097152",
+            "--env",
+            "RT0_DEMO_STACK_BYTES=1048576",
+            "--host",
+            &host("newosproc0.c"),
+        ],
         &["try"],
     );
     assert_eq!(r.status, 0, "{r}");
@@ -445,7 +615,11 @@ fn newosproc0_try_form_and_success(t: &str) {
     assert_eq!(r.status, 0, "{r}");
     assert_eq!(r.must("created"), "1", "{r}");
     assert_eq!(r.must("mask_unchanged"), "1", "{r}");
-    assert_eq!(r.syscall_count(360), 2, "init thread + newosproc0's thread: {r}");
+    assert_eq!(
+        r.syscall_count(360),
+        2,
+        "init thread + newosproc0's thread: {r}"
+    );
     assert_no_process_sigmask(&r);
 }
 
@@ -453,7 +627,10 @@ fn newosproc0_in_a_pthread_process_is_refused(t: &str) {
     // In a process whose libSystem registered thread_start (every real macOS process), the raw
     // creator cannot register its own: newosproc0 reports a failed create and exits 1.
     let r = emulate(t, &["--host", &host("newosproc0.c")], &["fail"]);
-    assert!(r.stderr.contains("rt0: failed to create new OS thread"), "{r}");
+    assert!(
+        r.stderr.contains("rt0: failed to create new OS thread"),
+        "{r}"
+    );
     assert_eq!(r.status, 1, "{r}");
     assert!(r.report.contains("bsdthread_register=EINVAL"), "{r}");
 }
@@ -463,15 +640,25 @@ fn newosproc0_in_a_pthread_process_is_refused(t: &str) {
 fn unmodeled_syscall_stops_the_run(t: &str) {
     let r = emulate(t, &["--host", &host("unmodeled.c")], &[]);
     assert_eq!(r.status, 125, "{r}");
-    assert!(r.stderr.contains("unmodeled syscall 20 called from 0x"), "{r}");
+    assert!(
+        r.stderr.contains("unmodeled syscall 20 called from 0x"),
+        "{r}"
+    );
     assert!(!r.stdout.contains("returned"), "{r}");
 }
 
 fn unresolved_imports_are_named(t: &str) {
     let r = emulate(t, &["--host", &host("unresolved.c")], &[]);
     assert_eq!(r.status, 125, "{r}");
-    assert!(r.stderr.contains("unresolved imports: the emulated libSystem does not provide"), "{r}");
-    assert!(r.stderr.contains("_getpid") && r.stderr.contains("_getppid"), "{r}");
+    assert!(
+        r.stderr
+            .contains("unresolved imports: the emulated libSystem does not provide"),
+        "{r}"
+    );
+    assert!(
+        r.stderr.contains("_getpid") && r.stderr.contains("_getppid"),
+        "{r}"
+    );
 }
 
 fn guard_page_touch_is_sigbus(t: &str) {
@@ -486,7 +673,11 @@ fn trap_instruction_is_a_signal(t: &str) {
     // undefined instruction on arm64 → SIGILL. Never an emulator stop.
     let r = emulate(t, &["--host", &host("trap.c")], &[]);
     assert_eq!(r.stdout, "before\n", "{r}");
-    let (sig, name) = if t.starts_with("aarch64") { (5, "SIGTRAP") } else { (4, "SIGILL") };
+    let (sig, name) = if t.starts_with("aarch64") {
+        (5, "SIGTRAP")
+    } else {
+        (4, "SIGILL")
+    };
     assert_eq!(r.status, 128 + sig, "{r}");
     assert!(r.stderr.contains(name), "{r}");
     if t.starts_with("aarch64") {
@@ -519,7 +710,10 @@ fn broken_stub(t: &str, tag: &str, a: &str, b: &str) -> Run {
     copy_dir(&root().join("arch"), &arch);
     let stub = arch.join(t).join("syscall.S");
     let text = std::fs::read_to_string(&stub).unwrap();
-    assert!(text.contains(a) && text.contains(b), "the stub no longer names {a}/{b}; update this test");
+    assert!(
+        text.contains(a) && text.contains(b),
+        "the stub no longer names {a}/{b}; update this test"
+    );
     let swapped = text.replace(a, "@SWAP@").replace(b, a).replace("@SWAP@", b);
     // A target dir per content of the broken stub: cargo does not watch the copy, but build.rs
     // reruns when the real arch/ changes (rerun-if-changed=arch), and a different copy gets a
@@ -537,7 +731,12 @@ fn broken_stub(t: &str, tag: &str, a: &str, b: &str) -> Run {
     }
     let arch_s = arch.display().to_string();
     let target_s = target.display().to_string();
-    emulate_with(t, &["--raw", "--target-dir", &target_s], &[], &[("RT0_ARCH_DIR", &arch_s)])
+    emulate_with(
+        t,
+        &["--raw", "--target-dir", &target_s],
+        &[],
+        &[("RT0_ARCH_DIR", &arch_s)],
+    )
 }
 
 /// The registers a triple's description gives to (bsdthread_create `pthread`, `flags`) and to
@@ -554,11 +753,26 @@ fn broken_stub_fails_conformance_naming_the_register(t: &str) {
     // bsdthread_create's flags put in the `pthread` register and pthread in the `flags` one
     // (swapped), while abi.toml still says pthread=r10/x3, flags=r8/x4.
     let ((pthread, flags), _) = regs(t);
-    let r = broken_stub(t, "thread-create", "RT0_THREAD_CREATE_pthread", "RT0_THREAD_CREATE_flags");
-    assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
+    let r = broken_stub(
+        t,
+        "thread-create",
+        "RT0_THREAD_CREATE_pthread",
+        "RT0_THREAD_CREATE_flags",
+    );
+    assert_eq!(
+        r.status, 124,
+        "the conformance check must stop the run: {r}"
+    );
     assert!(r.stderr.contains("conformance: bsdthread_create"), "{r}");
-    assert!(r.stderr.contains(&format!("register {flags} carries `flags`")), "the message must name {flags}: {r}");
-    assert!(r.stderr.contains(&format!("it is in {pthread}")), "the message must say where the value went: {r}");
+    assert!(
+        r.stderr
+            .contains(&format!("register {flags} carries `flags`")),
+        "the message must name {flags}: {r}"
+    );
+    assert!(
+        r.stderr.contains(&format!("it is in {pthread}")),
+        "the message must say where the value went: {r}"
+    );
 }
 
 fn broken_generic_syscall_stub_fails_conformance(t: &str) {
@@ -566,10 +780,21 @@ fn broken_generic_syscall_stub_fails_conformance(t: &str) {
     // of the raw path gets its flags in argument 4's register and its fd (-1) in argument 3's.
     let (_, (a3, a4)) = regs(t);
     let r = broken_stub(t, "syscall-args", "RT0_SYSCALL_ARG3", "RT0_SYSCALL_ARG4");
-    assert_eq!(r.status, 124, "the conformance check must stop the run: {r}");
+    assert_eq!(
+        r.status, 124,
+        "the conformance check must stop the run: {r}"
+    );
     assert!(r.stderr.contains("conformance: mmap (197)"), "{r}");
-    assert!(r.stderr.contains(&format!("travels in {a3}")), "the message must name {a3}: {r}");
-    assert!(r.stderr.contains(&format!("{a4} (argument 4 by the description) holds 0x1002")), "and where the flags went: {r}");
+    assert!(
+        r.stderr.contains(&format!("travels in {a3}")),
+        "the message must name {a3}: {r}"
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "{a4} (argument 4 by the description) holds 0x1002"
+        )),
+        "and where the flags went: {r}"
+    );
 }
 
 // --- every scenario on both darwin triples ---------------------------------------------------

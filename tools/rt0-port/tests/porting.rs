@@ -15,15 +15,27 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn rt0_port(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rt0-port")).args(args).current_dir(root()).output().expect("run rt0-port")
+    Command::new(env!("CARGO_BIN_EXE_rt0-port"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run rt0-port")
 }
 
 fn text(o: &Output) -> String {
-    format!("status {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -42,7 +54,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// A fresh copy of the workspace's arch/ tree.
 fn scratch_arch(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("porting-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "porting-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&root().join("arch"), &dir.join("arch"));
     dir.join("arch")
@@ -65,15 +81,35 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     // Registered: exactly one line appended, and the registry still parses (list reads it).
     let registry = std::fs::read_to_string(arch.join("targets.toml")).unwrap();
     assert!(registry.starts_with(&registry_before));
-    let added: Vec<&str> = registry[registry_before.len()..].lines().filter(|l| !l.trim().is_empty()).collect();
+    let added: Vec<&str> = registry[registry_before.len()..]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(added.len(), 1, "{added:?}");
-    assert!(added[0].starts_with(&format!("\"{RISCV}\" = \"{RISCV}\"")), "{added:?}");
+    assert!(
+        added[0].starts_with(&format!("\"{RISCV}\" = \"{RISCV}\"")),
+        "{added:?}"
+    );
 
     // Every arch-dependent fact is a TODO naming its question and a source.
     let abi = std::fs::read_to_string(dir.join("abi.toml")).unwrap();
-    for key in ["instruction", "number_register", "arg_registers", "exit", "thread_create", "registers", "alignment"] {
-        let line = abi.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap_or_else(|| panic!("no {key} in\n{abi}"));
-        assert!(line.contains("\"TODO: ") && line.contains('('), "{key} is not a TODO with a source: {line}");
+    for key in [
+        "instruction",
+        "number_register",
+        "arg_registers",
+        "exit",
+        "thread_create",
+        "registers",
+        "alignment",
+    ] {
+        let line = abi
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in\n{abi}"));
+        assert!(
+            line.contains("\"TODO: ") && line.contains('('),
+            "{key} is not a TODO with a source: {line}"
+        );
     }
     assert!(abi.contains("verified_by = \"not-yet\""), "{abi}");
     // riscv64 is unknown to the parser: the scaffold says what the parser needs.
@@ -89,46 +125,93 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("TODOs left") && out.contains("FAIL"), "{out}");
-    assert!(out.contains(&format!("arch/{RISCV}/abi.toml:")) && out.contains("number_register = \"TODO"), "TODO lines not listed: {out}");
-    assert!(out.contains(&format!("arch/{RISCV}/syscall.S:")), "stub TODOs not listed: {out}");
-    assert!(out.contains("field `target.arch`"), "the description's first error is not named: {out}");
+    assert!(
+        out.contains(&format!("arch/{RISCV}/abi.toml:"))
+            && out.contains("number_register = \"TODO"),
+        "TODO lines not listed: {out}"
+    );
+    assert!(
+        out.contains(&format!("arch/{RISCV}/syscall.S:")),
+        "stub TODOs not listed: {out}"
+    );
+    assert!(
+        out.contains("field `target.arch`"),
+        "the description's first error is not named: {out}"
+    );
 
     // list shows the scaffold as such.
     let o = rt0_port(&["list", "--arch-dir", a]);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    let row = out.lines().find(|l| l.starts_with(RISCV)).unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("scaffold") && row.contains("TODOs") && row.contains("FAIL"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(RISCV))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains("scaffold") && row.contains("TODOs") && row.contains("FAIL"),
+        "{row}"
+    );
 
     // A second new refuses, and changes nothing.
     let abi_before = std::fs::read_to_string(dir.join("abi.toml")).unwrap();
     let o = rt0_port(&["new", RISCV, "--arch-dir", a]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to overwrite"), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(dir.join("abi.toml")).unwrap(), abi_before);
-    assert_eq!(std::fs::read_to_string(arch.join("targets.toml")).unwrap(), registry);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("refusing to overwrite"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("abi.toml")).unwrap(),
+        abi_before
+    );
+    assert_eq!(
+        std::fs::read_to_string(arch.join("targets.toml")).unwrap(),
+        registry
+    );
 
     // A registered triple whose folder is shared refuses too.
     let o = rt0_port(&["new", "x86_64-unknown-linux-musl", "--arch-dir", a]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("already registered"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("already registered"),
+        "{}",
+        text(&o)
+    );
 
     // --all passes over the unfinished scaffold without failing because of it (the registry is
     // cut down to the scaffold alone, so nothing needs building).
-    std::fs::write(arch.join("targets.toml"), format!("[targets]\n{}\n", added[0])).unwrap();
+    std::fs::write(
+        arch.join("targets.toml"),
+        format!("[targets]\n{}\n", added[0]),
+    )
+    .unwrap();
     let o = rt0_port(&["check", "--all", "--no-scenarios", "--arch-dir", a]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.lines().any(|l| l.starts_with(RISCV) && l.contains("unfinished")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(RISCV) && l.contains("unfinished")),
+        "{out}"
+    );
     assert!(out.contains("0 port(s) checked"), "{out}");
 }
 
 #[test]
 fn new_refuses_an_os_rt0_does_not_describe() {
     let arch = scratch_arch("os");
-    let o = rt0_port(&["new", "x86_64-unknown-freebsd", "--arch-dir", arch.to_str().unwrap()]);
+    let o = rt0_port(&[
+        "new",
+        "x86_64-unknown-freebsd",
+        "--arch-dir",
+        arch.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("`Os`"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("`Os`"),
+        "{}",
+        text(&o)
+    );
     assert!(!arch.join("x86_64-unknown-freebsd").exists());
 }
 
@@ -142,20 +225,36 @@ fn a_scaffold_of_an_installed_target_fails_its_build_at_the_unported_stubs() {
     let arch = scratch_arch("build");
     let reg = arch.join("targets.toml");
     let text_before = std::fs::read_to_string(&reg).unwrap();
-    let without: String = text_before.lines().filter(|l| !l.starts_with(&format!("\"{triple}\""))).map(|l| format!("{l}\n")).collect();
+    let without: String = text_before
+        .lines()
+        .filter(|l| !l.starts_with(&format!("\"{triple}\"")))
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&reg, without).unwrap();
     let a = arch.to_str().unwrap();
     let o = rt0_port(&["new", triple, "--arch-dir", a]);
     assert!(o.status.success(), "{}", text(&o));
     let abi = std::fs::read_to_string(arch.join(triple).join("abi.toml")).unwrap();
-    assert!(abi.contains("args_fallback = \"proc-self\""), "musl passes no initializer arguments:\n{abi}");
+    assert!(
+        abi.contains("args_fallback = \"proc-self\""),
+        "musl passes no initializer arguments:\n{abi}"
+    );
     let o = rt0_port(&["check", triple, "--no-scenarios", "--arch-dir", a]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("verified_by = \\\"not-yet\\\"") || out.contains("verified_by = \"not-yet\""), "{out}");
-    let build = out.lines().find(|l| l.contains("build (pthread)")).unwrap_or_else(|| panic!("no build step: {out}"));
+    assert!(
+        out.contains("verified_by = \\\"not-yet\\\"") || out.contains("verified_by = \"not-yet\""),
+        "{out}"
+    );
+    let build = out
+        .lines()
+        .find(|l| l.contains("build (pthread)"))
+        .unwrap_or_else(|| panic!("no build step: {out}"));
     assert!(build.contains("FAIL"), "{build}\n{out}");
-    assert!(out.contains("unported copy"), "the #error message is not shown: {out}");
+    assert!(
+        out.contains("unported copy"),
+        "the #error message is not shown: {out}"
+    );
 }
 
 /// A stub that routes the stack to the wrong place fails the thread-create step.
@@ -166,20 +265,47 @@ fn check_catches_a_stub_that_disagrees_with_its_description() {
     let arch = scratch_arch("broken");
     let f = arch.join(triple).join("syscall.S");
     let s = std::fs::read_to_string(&f).unwrap();
-    let start = s.find("rt0_raw_thread_create:").expect("rt0_raw_thread_create in syscall.S");
-    let trap = start + s[start..].find("\tRT0_SYSCALL_INSTRUCTION").expect("a trap in rt0_raw_thread_create");
-    let broken = format!("{}\txor\tRT0_THREAD_CREATE_stack, RT0_THREAD_CREATE_stack\t/* broken on purpose */\n{}", &s[..trap], &s[trap..]);
+    let start = s
+        .find("rt0_raw_thread_create:")
+        .expect("rt0_raw_thread_create in syscall.S");
+    let trap = start
+        + s[start..]
+            .find("\tRT0_SYSCALL_INSTRUCTION")
+            .expect("a trap in rt0_raw_thread_create");
+    let broken = format!(
+        "{}\txor\tRT0_THREAD_CREATE_stack, RT0_THREAD_CREATE_stack\t/* broken on purpose */\n{}",
+        &s[..trap],
+        &s[trap..]
+    );
     std::fs::write(&f, broken).unwrap();
-    let o = rt0_port(&["check", triple, "--no-scenarios", "--arch-dir", arch.to_str().unwrap()]);
+    let o = rt0_port(&[
+        "check",
+        triple,
+        "--no-scenarios",
+        "--arch-dir",
+        arch.to_str().unwrap(),
+    ]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    let row = out.lines().find(|l| l.contains("thread_create registers")).unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("FAIL") && row.contains("stack in rsi = 0x0"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("thread_create registers"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains("FAIL") && row.contains("stack in rsi = 0x0"),
+        "{row}"
+    );
     // The results file of the scratch tree records the failure, and list shows it.
     let o = rt0_port(&["list", "--arch-dir", arch.to_str().unwrap()]);
     let out = text(&o);
-    let row = out.lines().find(|l| l.starts_with(triple)).unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("FAIL") && row.contains("thread_create registers"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(triple))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains("FAIL") && row.contains("thread_create registers"),
+        "{row}"
+    );
 }
 
 /// Register-convention facts per (os, arch) from abi-facts.md.
@@ -216,8 +342,21 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
             arg_registers: &["rdi", "rsi", "rdx", "r10", "r8", "r9"],
             error: "carry",
             numbers: DARWIN_NUMBERS,
-            thread_create: &[("func", "rdi"), ("arg", "rsi"), ("stack", "rdx"), ("pthread", "r10"), ("flags", "r8")],
-            thread_start: &[("pthread", "rdi"), ("kport", "rsi"), ("func", "rdx"), ("arg", "rcx"), ("stack", "r8"), ("flags", "r9")],
+            thread_create: &[
+                ("func", "rdi"),
+                ("arg", "rsi"),
+                ("stack", "rdx"),
+                ("pthread", "r10"),
+                ("flags", "r8"),
+            ],
+            thread_start: &[
+                ("pthread", "rdi"),
+                ("kport", "rsi"),
+                ("func", "rdx"),
+                ("arg", "rcx"),
+                ("stack", "r8"),
+                ("flags", "r9"),
+            ],
         },
         ("darwin", "aarch64") => Facts {
             instruction: "svc #0x80",
@@ -226,8 +365,21 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
             arg_registers: &["x0", "x1", "x2", "x3", "x4", "x5"],
             error: "carry",
             numbers: DARWIN_NUMBERS,
-            thread_create: &[("func", "x0"), ("arg", "x1"), ("stack", "x2"), ("pthread", "x3"), ("flags", "x4")],
-            thread_start: &[("pthread", "x0"), ("kport", "x1"), ("func", "x2"), ("arg", "x3"), ("stack", "x4"), ("flags", "x5")],
+            thread_create: &[
+                ("func", "x0"),
+                ("arg", "x1"),
+                ("stack", "x2"),
+                ("pthread", "x3"),
+                ("flags", "x4"),
+            ],
+            thread_start: &[
+                ("pthread", "x0"),
+                ("kport", "x1"),
+                ("func", "x2"),
+                ("arg", "x3"),
+                ("stack", "x4"),
+                ("flags", "x5"),
+            ],
         },
         ("linux", "x86_64") => Facts {
             instruction: "syscall",
@@ -246,7 +398,13 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
                 ("thread_id", 186),
                 ("thread_create", 56),
             ],
-            thread_create: &[("flags", "rdi"), ("stack", "rsi"), ("ptid", "rdx"), ("ctid", "r10"), ("tls", "r8")],
+            thread_create: &[
+                ("flags", "rdi"),
+                ("stack", "rsi"),
+                ("ptid", "rdx"),
+                ("ctid", "r10"),
+                ("tls", "r8"),
+            ],
             thread_start: &[],
         },
         ("linux", "aarch64") => Facts {
@@ -267,7 +425,13 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
                 ("thread_create", 220),
             ],
             // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid)
-            thread_create: &[("flags", "x0"), ("stack", "x1"), ("ptid", "x2"), ("tls", "x3"), ("ctid", "x4")],
+            thread_create: &[
+                ("flags", "x0"),
+                ("stack", "x1"),
+                ("ptid", "x2"),
+                ("tls", "x3"),
+                ("ctid", "x4"),
+            ],
             thread_start: &[],
         },
         _ => return None,
@@ -276,7 +440,10 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
 
 fn strs(v: &Json) -> Vec<String> {
     match v {
-        Json::Arr(a) => a.iter().map(|s| s.as_str().expect("a string").to_string()).collect(),
+        Json::Arr(a) => a
+            .iter()
+            .map(|s| s.as_str().expect("a string").to_string())
+            .collect(),
         other => panic!("not a list: {other:?}"),
     }
 }
@@ -295,12 +462,18 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
         if !o.status.success() {
             // An unfinished scaffold (someone's `rt0-port new` in this tree) has no description yet.
             let folder = root().join("arch").join(&triple).join("abi.toml");
-            let scaffold = std::fs::read_to_string(&folder).map(|t| t.contains("TODO")).unwrap_or(false);
+            let scaffold = std::fs::read_to_string(&folder)
+                .map(|t| t.contains("TODO"))
+                .unwrap_or(false);
             assert!(scaffold, "describe {triple} failed: {}", text(&o));
             continue;
         }
-        let j = json::parse(&String::from_utf8_lossy(&o.stdout)).unwrap_or_else(|e| panic!("{triple}: {e}\n{}", text(&o)));
-        let get = |k: &str| j.get(k).unwrap_or_else(|| panic!("{triple}: no `{k}` in {}", j.pretty()));
+        let j = json::parse(&String::from_utf8_lossy(&o.stdout))
+            .unwrap_or_else(|e| panic!("{triple}: {e}\n{}", text(&o)));
+        let get = |k: &str| {
+            j.get(k)
+                .unwrap_or_else(|| panic!("{triple}: no `{k}` in {}", j.pretty()))
+        };
         assert_eq!(get("target").as_str(), Some(triple.as_str()));
         let os = get("os").as_str().unwrap().to_string();
         let arch = get("arch").as_str().unwrap().to_string();
@@ -309,38 +482,94 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
         }
         let f = facts(&os, &arch).unwrap_or_else(|| panic!("{triple}: no facts for {os} {arch} in this test: add them from the sources (abi-facts.md)"));
         let sc = get("syscall");
-        assert_eq!(sc.get("instruction").and_then(Json::as_str), Some(f.instruction), "{triple}");
-        assert_eq!(sc.get("number_register").and_then(Json::as_str), Some(f.number_register), "{triple}");
-        assert_eq!(sc.get("number_prefix").and_then(Json::as_u64), Some(f.number_prefix), "{triple}");
-        assert_eq!(strs(sc.get("arg_registers").unwrap()), f.arg_registers, "{triple}");
-        assert_eq!(sc.get("error").and_then(Json::as_str), Some(f.error), "{triple}");
+        assert_eq!(
+            sc.get("instruction").and_then(Json::as_str),
+            Some(f.instruction),
+            "{triple}"
+        );
+        assert_eq!(
+            sc.get("number_register").and_then(Json::as_str),
+            Some(f.number_register),
+            "{triple}"
+        );
+        assert_eq!(
+            sc.get("number_prefix").and_then(Json::as_u64),
+            Some(f.number_prefix),
+            "{triple}"
+        );
+        assert_eq!(
+            strs(sc.get("arg_registers").unwrap()),
+            f.arg_registers,
+            "{triple}"
+        );
+        assert_eq!(
+            sc.get("error").and_then(Json::as_str),
+            Some(f.error),
+            "{triple}"
+        );
 
         let numbers = get("numbers");
-        let mut required = vec!["exit", "write", "mmap", "munmap", "mprotect", "thread_sigmask", "thread_create"];
-        required.extend(if os == "linux" { &["exit_group"][..] } else { &["thread_register", "thread_terminate"][..] });
+        let mut required = vec![
+            "exit",
+            "write",
+            "mmap",
+            "munmap",
+            "mprotect",
+            "thread_sigmask",
+            "thread_create",
+        ];
+        required.extend(if os == "linux" {
+            &["exit_group"][..]
+        } else {
+            &["thread_register", "thread_terminate"][..]
+        });
         for name in required {
-            assert!(numbers.get(name).is_some(), "{triple}: numbers.{name} missing");
+            assert!(
+                numbers.get(name).is_some(),
+                "{triple}: numbers.{name} missing"
+            );
         }
         for (name, n) in f.numbers {
-            assert_eq!(numbers.get(name).and_then(Json::as_u64), Some(*n), "{triple}: numbers.{name}");
+            assert_eq!(
+                numbers.get(name).and_then(Json::as_u64),
+                Some(*n),
+                "{triple}: numbers.{name}"
+            );
         }
         if os == "darwin" {
-            assert_ne!(numbers.get("thread_sigmask").and_then(Json::as_u64), Some(48), "{triple}: 48 is the whole-process sigprocmask");
+            assert_ne!(
+                numbers.get("thread_sigmask").and_then(Json::as_u64),
+                Some(48),
+                "{triple}: 48 is the whole-process sigprocmask"
+            );
         }
 
         let tc = get("thread_create");
-        let Json::Obj(tc_pairs) = tc else { panic!("{triple}: thread_create is not an object") };
+        let Json::Obj(tc_pairs) = tc else {
+            panic!("{triple}: thread_create is not an object")
+        };
         assert_eq!(tc_pairs.len(), f.thread_create.len(), "{triple}: {tc:?}");
         for (name, reg) in f.thread_create {
-            assert_eq!(tc.get(name).and_then(Json::as_str), Some(*reg), "{triple}: thread_create.{name}");
+            assert_eq!(
+                tc.get(name).and_then(Json::as_str),
+                Some(*reg),
+                "{triple}: thread_create.{name}"
+            );
         }
         if os == "darwin" {
             let ts = get("thread_start");
             for (name, reg) in f.thread_start {
-                assert_eq!(ts.get(name).and_then(Json::as_str), Some(*reg), "{triple}: thread_start.{name}");
+                assert_eq!(
+                    ts.get(name).and_then(Json::as_str),
+                    Some(*reg),
+                    "{triple}: thread_start.{name}"
+                );
             }
         } else {
-            assert!(j.get("thread_start").is_none(), "{triple}: Linux has no thread_start");
+            assert!(
+                j.get("thread_start").is_none(),
+                "{triple}: Linux has no thread_start"
+            );
         }
 
         // dyld: (argc, argv, envp, apple, &ProgramVars); glibc: (argc, argv, envp); musl: nothing.
@@ -354,14 +583,30 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
 
         // Register names: lower case, no `%`, everywhere.
         let mut regs = strs(sc.get("arg_registers").unwrap());
-        regs.push(sc.get("number_register").unwrap().as_str().unwrap().to_string());
-        for m in [Some(tc), j.get("thread_start"), j.get("initializer_registers")].into_iter().flatten() {
+        regs.push(
+            sc.get("number_register")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        for m in [
+            Some(tc),
+            j.get("thread_start"),
+            j.get("initializer_registers"),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if let Json::Obj(pairs) = m {
                 regs.extend(pairs.iter().map(|(_, v)| v.as_str().unwrap().to_string()));
             }
         }
         for r in regs {
-            assert!(!r.contains('%') && r == r.to_lowercase(), "{triple}: register name {r:?}");
+            assert!(
+                !r.contains('%') && r == r.to_lowercase(),
+                "{triple}: register name {r:?}"
+            );
         }
         checked += 1;
     }
@@ -372,7 +617,11 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
 fn describe_of_an_unknown_triple_says_how_to_start_one() {
     let o = rt0_port(&["describe", "mips64-unknown-linux-gnuabi64"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("rt0-port new mips64-unknown-linux-gnuabi64"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("rt0-port new mips64-unknown-linux-gnuabi64"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -381,7 +630,10 @@ fn list_names_every_folder_and_every_registered_triple() {
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     for t in registered_triples() {
-        assert!(out.lines().any(|l| l.starts_with(&t)), "{t} not listed: {out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(&t)),
+            "{t} not listed: {out}"
+        );
     }
     for e in std::fs::read_dir(root().join("arch")).unwrap() {
         let e = e.unwrap();
@@ -390,7 +642,10 @@ fn list_names_every_folder_and_every_registered_triple() {
             assert!(out.contains(&f), "folder {f} not listed: {out}");
         }
     }
-    assert!(out.contains("VERIFIED BY") && out.contains("LAST CHECK"), "{out}");
+    assert!(
+        out.contains("VERIFIED BY") && out.contains("LAST CHECK"),
+        "{out}"
+    );
 }
 
 /// An absolute address in a stub's code is caught on the objects, even for a target that builds
@@ -403,10 +658,19 @@ fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
     let mut s = std::fs::read_to_string(&f).unwrap();
     s.push_str("\n\t.text\n\t.globl rt0_broken_abs\nrt0_broken_abs:\n\tmovabsq $rt0_entry_state, %rax\t/* broken on purpose */\n\tret\n\t.section .note.GNU-stack,\"\",@progbits\n");
     std::fs::write(&f, s).unwrap();
-    let o = rt0_port(&["check", "x86_64-unknown-linux-musl", "--no-scenarios", "--arch-dir", arch.to_str().unwrap()]);
+    let o = rt0_port(&[
+        "check",
+        "x86_64-unknown-linux-musl",
+        "--no-scenarios",
+        "--arch-dir",
+        arch.to_str().unwrap(),
+    ]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    let row = out.lines().find(|l| l.contains("stubs position-independent")).unwrap_or_else(|| panic!("{out}"));
+    let row = out
+        .lines()
+        .find(|l| l.contains("stubs position-independent"))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("FAIL"), "{row}");
     assert!(out.contains("R_X86_64_64 rt0_entry_state"), "{out}");
 }

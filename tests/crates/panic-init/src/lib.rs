@@ -36,6 +36,8 @@ pub extern "C" fn panicky_error() -> *const c_char {
     static MESSAGE: OnceLock<CString> = OnceLock::new();
     match rt0::wait_init_done() {
         Ok(()) => std::ptr::null(),
-        Err(e) => MESSAGE.get_or_init(|| CString::new(e.message()).unwrap_or_default()).as_ptr(),
+        Err(e) => MESSAGE
+            .get_or_init(|| CString::new(e.message()).unwrap_or_default())
+            .as_ptr(),
     }
 }

@@ -66,13 +66,24 @@ pub struct Step {
 }
 
 fn step(name: &str, verdict: Verdict, detail: impl Into<String>) -> Step {
-    Step { name: name.to_string(), verdict, detail: detail.into() }
+    Step {
+        name: name.to_string(),
+        verdict,
+        detail: detail.into(),
+    }
 }
 
 /// Runs a command; `Ok(stdout+stderr)` on success, `Err(the same)` otherwise.
 fn run_cmd(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if out.status.success() {
         Ok(text)
     } else {
@@ -86,9 +97,14 @@ pub fn build_error_summary(text: &str) -> String {
         .lines()
         .filter(|l| {
             let l = l.trim_start();
-            l.starts_with("error") || l.contains("rt0 build:") || l.contains(": error:") || l.contains("#error")
+            l.starts_with("error")
+                || l.contains("rt0 build:")
+                || l.contains(": error:")
+                || l.contains("#error")
         })
-        .filter(|l| !l.contains("could not compile") && !l.contains("failed to run custom build command"))
+        .filter(|l| {
+            !l.contains("could not compile") && !l.contains("failed to run custom build command")
+        })
         .collect();
     let mut seen = Vec::new();
     for l in lines {
@@ -98,7 +114,14 @@ pub fn build_error_summary(text: &str) -> String {
         }
     }
     if seen.is_empty() {
-        text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        text.lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
     } else {
         seen.into_iter().take(8).collect::<Vec<_>>().join("\n")
     }
@@ -109,7 +132,14 @@ pub fn build_demo(ctx: &Ctx, triple: &str, raw: bool) -> Result<PathBuf, String>
     let target_dir = ctx.root.join("target/port-check");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&ctx.root)
-        .args(["build", "-p", "rt0-demo", "--target", triple, "--target-dir"])
+        .args([
+            "build",
+            "-p",
+            "rt0-demo",
+            "--target",
+            triple,
+            "--target-dir",
+        ])
         .arg(&target_dir);
     if raw {
         cmd.args(["--features", "raw"]);
@@ -117,12 +147,16 @@ pub fn build_demo(ctx: &Ctx, triple: &str, raw: bool) -> Result<PathBuf, String>
     ctx.arch_env(&mut cmd);
     run_cmd(&mut cmd)?;
     let built = target_dir.join(triple).join("debug");
-    let keep = target_dir.join("artifacts").join(triple).join(if raw { "raw" } else { "pthread" });
+    let keep = target_dir
+        .join("artifacts")
+        .join(triple)
+        .join(if raw { "raw" } else { "pthread" });
     let _ = std::fs::remove_dir_all(&keep);
     std::fs::create_dir_all(&keep).map_err(|e| format!("{}: {e}", keep.display()))?;
     for name in ["librt0_demo.a", "librt0_demo.so", "librt0_demo.dylib"] {
         if built.join(name).is_file() {
-            std::fs::copy(built.join(name), keep.join(name)).map_err(|e| format!("copying {name}: {e}"))?;
+            std::fs::copy(built.join(name), keep.join(name))
+                .map_err(|e| format!("copying {name}: {e}"))?;
         }
     }
     Ok(keep)
@@ -134,7 +168,15 @@ fn build_script_only(ctx: &Ctx, triple: &str) -> Step {
     let name = "build script";
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&ctx.root)
-        .args(["build", "--keep-going", "-p", "rt0", "--target", triple, "--target-dir"])
+        .args([
+            "build",
+            "--keep-going",
+            "-p",
+            "rt0",
+            "--target",
+            triple,
+            "--target-dir",
+        ])
         .arg(ctx.root.join("target/port-check"));
     ctx.arch_env(&mut cmd);
     let text = match run_cmd(&mut cmd) {
@@ -142,13 +184,21 @@ fn build_script_only(ctx: &Ctx, triple: &str) -> Step {
     };
     let ours: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("rt0 build:") || l.contains("#error") || (l.contains(".S:") && l.contains("error")))
+        .filter(|l| {
+            l.contains("rt0 build:")
+                || l.contains("#error")
+                || (l.contains(".S:") && l.contains("error"))
+        })
         .map(str::trim)
         .collect();
     if ours.is_empty() {
         step(name, Verdict::Skip, format!("rt0's build script found nothing wrong; the rest needs `rustup target add {triple}`"))
     } else {
-        step(name, Verdict::Fail, ours.into_iter().take(8).collect::<Vec<_>>().join("\n"))
+        step(
+            name,
+            Verdict::Fail,
+            ours.into_iter().take(8).collect::<Vec<_>>().join("\n"),
+        )
     }
 }
 
@@ -179,7 +229,13 @@ fn member_defining(archive: &Path, symbol: &str, dir: &Path) -> Result<PathBuf, 
         .map(str::to_string)
         .ok_or_else(|| format!("no member of {} defines {symbol}", archive.display()))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    run_cmd(Command::new("llvm-ar").arg("x").arg(archive).arg(&member).current_dir(dir))?;
+    run_cmd(
+        Command::new("llvm-ar")
+            .arg("x")
+            .arg(archive)
+            .arg(&member)
+            .current_dir(dir),
+    )?;
     Ok(dir.join(member))
 }
 
@@ -188,7 +244,12 @@ fn object_format(d: &Description, obj: &Path) -> Step {
     let out = match run_cmd(Command::new("llvm-objdump").arg("-f").arg(obj)) {
         Ok(o) | Err(o) => o,
     };
-    let fmt = out.lines().find_map(|l| l.split("file format ").nth(1)).unwrap_or("?").trim().to_string();
+    let fmt = out
+        .lines()
+        .find_map(|l| l.split("file format ").nth(1))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
     let fmt_ok = match d.object_format.as_str() {
         "macho" => fmt.starts_with("mach-o"),
         _ => fmt.starts_with("elf64"),
@@ -198,9 +259,22 @@ fn object_format(d: &Description, obj: &Path) -> Step {
         Arch::Aarch64 => fmt.contains("aarch64") || fmt.contains("arm64"),
     };
     if fmt_ok && arch_ok {
-        step("object format", Verdict::Pass, format!("{fmt} ({} {})", d.object_format, d.arch.as_str()))
+        step(
+            "object format",
+            Verdict::Pass,
+            format!("{fmt} ({} {})", d.object_format, d.arch.as_str()),
+        )
     } else {
-        step("object format", Verdict::Fail, format!("{}: `{fmt}`, the description says {} {}", obj.display(), d.object_format, d.arch.as_str()))
+        step(
+            "object format",
+            Verdict::Fail,
+            format!(
+                "{}: `{fmt}`, the description says {} {}",
+                obj.display(),
+                d.object_format,
+                d.arch.as_str()
+            ),
+        )
     }
 }
 
@@ -211,23 +285,56 @@ fn initializer(d: &Description, obj: &Path) -> Step {
         Err(e) => return step("initializer", Verdict::Fail, e),
     };
     // `llvm-objdump -r` names Mach-O sections without their segment.
-    let want = d.initializer.section.rsplit(',').next().unwrap_or("").to_string();
+    let want = d
+        .initializer
+        .section
+        .rsplit(',')
+        .next()
+        .unwrap_or("")
+        .to_string();
     let mut found_section = false;
     let mut points_at_entry = false;
     for block in relocs.split("RELOCATION RECORDS FOR [").skip(1) {
         let name = block.split(']').next().unwrap_or("");
         if name == want || name.starts_with(&format!("{want}.")) {
             found_section = true;
-            points_at_entry |= block.lines().skip(1).any(|l| l.split_whitespace().last() == Some(entry.as_str()));
+            points_at_entry |= block
+                .lines()
+                .skip(1)
+                .any(|l| l.split_whitespace().last() == Some(entry.as_str()));
         }
     }
     let nm = run_cmd(Command::new("llvm-nm").arg("--defined-only").arg(obj)).unwrap_or_default();
-    let state_here = nm.lines().any(|l| l.split_whitespace().last() == Some(sym(d, "rt0_entry_state").as_str()));
+    let state_here = nm
+        .lines()
+        .any(|l| l.split_whitespace().last() == Some(sym(d, "rt0_entry_state").as_str()));
     match (found_section, points_at_entry, state_here) {
-        (true, true, true) => step("initializer", Verdict::Pass, format!("{} -> {entry}, with rt0_entry_state in the same object", d.initializer.section)),
-        (false, _, _) => step("initializer", Verdict::Fail, format!("no relocated {} section in the entry object", d.initializer.section)),
-        (true, false, _) => step("initializer", Verdict::Fail, format!("{} does not point at {entry}", d.initializer.section)),
-        (true, true, false) => step("initializer", Verdict::Fail, "rt0_entry_state is not in the entry's object: a static link may drop the initializer"),
+        (true, true, true) => step(
+            "initializer",
+            Verdict::Pass,
+            format!(
+                "{} -> {entry}, with rt0_entry_state in the same object",
+                d.initializer.section
+            ),
+        ),
+        (false, _, _) => step(
+            "initializer",
+            Verdict::Fail,
+            format!(
+                "no relocated {} section in the entry object",
+                d.initializer.section
+            ),
+        ),
+        (true, false, _) => step(
+            "initializer",
+            Verdict::Fail,
+            format!("{} does not point at {entry}", d.initializer.section),
+        ),
+        (true, true, false) => step(
+            "initializer",
+            Verdict::Fail,
+            "rt0_entry_state is not in the entry's object: a static link may drop the initializer",
+        ),
     }
 }
 
@@ -272,7 +379,11 @@ fn parse_imm(s: &str) -> Option<u64> {
         Some(r) => (true, r),
         None => (false, s),
     };
-    let v = if let Some(h) = s.strip_prefix("0x") { u64::from_str_radix(h, 16).ok()? } else { s.parse().ok()? };
+    let v = if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16).ok()?
+    } else {
+        s.parse().ok()?
+    };
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
@@ -280,7 +391,12 @@ fn x86_full(r: &str) -> String {
     let r = r.trim().trim_start_matches('%');
     match r {
         "eax" | "ebx" | "ecx" | "edx" | "esi" | "edi" | "ebp" | "esp" => format!("r{}", &r[1..]),
-        _ if r.starts_with('r') && (r.ends_with('d') || r.ends_with('w') || r.ends_with('b')) && r[1..r.len() - 1].parse::<u8>().is_ok() => r[..r.len() - 1].to_string(),
+        _ if r.starts_with('r')
+            && (r.ends_with('d') || r.ends_with('w') || r.ends_with('b'))
+            && r[1..r.len() - 1].parse::<u8>().is_ok() =>
+        {
+            r[..r.len() - 1].to_string()
+        }
         _ => r.to_string(),
     }
 }
@@ -300,9 +416,23 @@ fn a64_full(r: &str) -> String {
 
 /// Executes `body` symbolically from the C arguments up to the first instruction `trap`;
 /// returns the registers at the trap, or why it could not.
-pub fn registers_at_trap(arch: Arch, body: &[String], c_args: &[(String, String)], trap: &str) -> Result<HashMap<String, Val>, String> {
-    let mut regs: HashMap<String, Val> = c_args.iter().map(|(r, a)| (r.clone(), Val::Arg(a.clone()))).collect();
-    let get = |regs: &HashMap<String, Val>, r: &str| if r == "zr" { Val::Imm(0) } else { regs.get(r).cloned().unwrap_or(Val::Unknown) };
+pub fn registers_at_trap(
+    arch: Arch,
+    body: &[String],
+    c_args: &[(String, String)],
+    trap: &str,
+) -> Result<HashMap<String, Val>, String> {
+    let mut regs: HashMap<String, Val> = c_args
+        .iter()
+        .map(|(r, a)| (r.clone(), Val::Arg(a.clone())))
+        .collect();
+    let get = |regs: &HashMap<String, Val>, r: &str| {
+        if r == "zr" {
+            Val::Imm(0)
+        } else {
+            regs.get(r).cloned().unwrap_or(Val::Unknown)
+        }
+    };
     let mut stack: Vec<Val> = Vec::new();
     let mut sp: i64 = 0;
     let mut mem: HashMap<i64, Val> = HashMap::new();
@@ -312,21 +442,37 @@ pub fn registers_at_trap(arch: Arch, body: &[String], c_args: &[(String, String)
             return Ok(regs);
         }
         // AT&T operands never contain `#`: there it opens llvm-objdump's `# imm = ...` comment.
-        let ins = if arch == Arch::X86_64 { ins.split('#').next().unwrap_or("").trim().to_string() } else { ins.clone() };
+        let ins = if arch == Arch::X86_64 {
+            ins.split('#').next().unwrap_or("").trim().to_string()
+        } else {
+            ins.clone()
+        };
         let (op, rest) = ins.split_once(' ').unwrap_or((ins.as_str(), ""));
         let ops: Vec<String> = split_operands(rest);
         match arch {
             Arch::X86_64 => match op {
-                "pushq" | "push" => stack.push(parse_imm(&ops[0]).map(Val::Imm).unwrap_or_else(|| get(&regs, &x86_full(&ops[0])))),
+                "pushq" | "push" => stack.push(
+                    parse_imm(&ops[0])
+                        .map(Val::Imm)
+                        .unwrap_or_else(|| get(&regs, &x86_full(&ops[0]))),
+                ),
                 "popq" | "pop" => {
                     let v = stack.pop().unwrap_or(Val::Unknown);
                     regs.insert(x86_full(&ops[0]), v);
                 }
                 "movq" | "movl" | "mov" if ops.len() == 2 && !ops[1].contains('(') => {
-                    let v = if ops[0].starts_with('$') { parse_imm(&ops[0]).map(Val::Imm).unwrap_or(Val::Unknown) } else if ops[0].contains('(') { Val::Unknown } else { get(&regs, &x86_full(&ops[0])) };
+                    let v = if ops[0].starts_with('$') {
+                        parse_imm(&ops[0]).map(Val::Imm).unwrap_or(Val::Unknown)
+                    } else if ops[0].contains('(') {
+                        Val::Unknown
+                    } else {
+                        get(&regs, &x86_full(&ops[0]))
+                    };
                     regs.insert(x86_full(&ops[1]), v);
                 }
-                "xorq" | "xorl" | "xor" if ops.len() == 2 && x86_full(&ops[0]) == x86_full(&ops[1]) => {
+                "xorq" | "xorl" | "xor"
+                    if ops.len() == 2 && x86_full(&ops[0]) == x86_full(&ops[1]) =>
+                {
                     regs.insert(x86_full(&ops[1]), Val::Imm(0));
                 }
                 // Flag bits added on the fall-through path (e.g. CLONE_CHILD_CLEARTID when a tid slot is given).
@@ -346,7 +492,11 @@ pub fn registers_at_trap(arch: Arch, body: &[String], c_args: &[(String, String)
             Arch::Aarch64 => match op {
                 "mov" | "movz" if ops.len() == 2 => {
                     let dst = a64_full(&ops[0]);
-                    let v = if ops[1].starts_with('#') { parse_imm(&ops[1]).map(Val::Imm).unwrap_or(Val::Unknown) } else { get(&regs, &a64_full(&ops[1])) };
+                    let v = if ops[1].starts_with('#') {
+                        parse_imm(&ops[1]).map(Val::Imm).unwrap_or(Val::Unknown)
+                    } else {
+                        get(&regs, &a64_full(&ops[1]))
+                    };
                     if dst == "sp" {
                         sp = 0;
                     } else {
@@ -356,7 +506,11 @@ pub fn registers_at_trap(arch: Arch, body: &[String], c_args: &[(String, String)
                 "movk" if ops.len() >= 2 => {
                     let dst = a64_full(&ops[0]);
                     let imm = parse_imm(&ops[1]).unwrap_or(0);
-                    let shift = ops.get(2).and_then(|s| s.trim().strip_prefix("lsl")).and_then(|s| parse_imm(s)).unwrap_or(0);
+                    let shift = ops
+                        .get(2)
+                        .and_then(|s| s.trim().strip_prefix("lsl"))
+                        .and_then(|s| parse_imm(s))
+                        .unwrap_or(0);
                     let v = match get(&regs, &dst) {
                         Val::Imm(old) => Val::Imm((old & !(0xffffu64 << shift)) | (imm << shift)),
                         _ => Val::Unknown,
@@ -386,13 +540,20 @@ pub fn registers_at_trap(arch: Arch, body: &[String], c_args: &[(String, String)
                         }
                         continue;
                     };
-                    let at = if pre { sp + base_off } else { sp + if post.is_some() { 0 } else { base_off } };
+                    let at = if pre {
+                        sp + base_off
+                    } else {
+                        sp + if post.is_some() { 0 } else { base_off }
+                    };
                     for (k, r) in ops[..nregs].iter().enumerate() {
                         let slot = at + 8 * k as i64;
                         if op.starts_with("st") {
                             mem.insert(slot, get(&regs, &a64_full(r)));
                         } else {
-                            regs.insert(a64_full(r), mem.get(&slot).cloned().unwrap_or(Val::Unknown));
+                            regs.insert(
+                                a64_full(r),
+                                mem.get(&slot).cloned().unwrap_or(Val::Unknown),
+                            );
                         }
                     }
                     if pre {
@@ -438,7 +599,10 @@ fn split_operands(s: &str) -> Vec<String> {
         out.push(cur.trim().to_string());
     }
     // Drop trailing comments (`// =0xd0f00`).
-    out.into_iter().map(|o| o.split("//").next().unwrap_or("").trim().to_string()).filter(|o| !o.is_empty()).collect()
+    out.into_iter()
+        .map(|o| o.split("//").next().unwrap_or("").trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect()
 }
 
 /// `[sp, #off]`, `[sp, #off]!`, `[sp], #post`: (offset, pre-indexed, post-increment).
@@ -449,7 +613,10 @@ fn a64_sp_addr(addr: &str) -> Option<(i64, bool, Option<i64>)> {
     }
     let close = a.find(']')?;
     let inside = &a[1..close];
-    let off = inside.split_once(',').and_then(|(_, o)| parse_imm(o)).unwrap_or(0) as i64;
+    let off = inside
+        .split_once(',')
+        .and_then(|(_, o)| parse_imm(o))
+        .unwrap_or(0) as i64;
     let after = &a[close + 1..];
     if after.starts_with('!') {
         return Some((off, true, None));
@@ -462,32 +629,62 @@ fn a64_sp_addr(addr: &str) -> Option<(i64, bool, Option<i64>)> {
 
 fn thread_create_layout(d: &Description, obj: &Path) -> Step {
     let name = "thread_create registers";
-    let dis = match run_cmd(Command::new("llvm-objdump").args(["-d", "--no-show-raw-insn"]).arg(obj)) {
+    let dis = match run_cmd(
+        Command::new("llvm-objdump")
+            .args(["-d", "--no-show-raw-insn"])
+            .arg(obj),
+    ) {
         Ok(o) => o,
         Err(e) => return step(name, Verdict::Fail, e),
     };
     let f = sym(d, "rt0_raw_thread_create");
-    let Some(body) = function_body(&dis, &f) else { return step(name, Verdict::Fail, format!("{f} not in the disassembly")) };
-    let c_args: Vec<(String, String)> = ["func", "arg", "stack"].iter().zip(&d.c_abi.arg_registers).map(|(a, r)| (r.clone(), a.to_string())).collect();
+    let Some(body) = function_body(&dis, &f) else {
+        return step(name, Verdict::Fail, format!("{f} not in the disassembly"));
+    };
+    let c_args: Vec<(String, String)> = ["func", "arg", "stack"]
+        .iter()
+        .zip(&d.c_abi.arg_registers)
+        .map(|(a, r)| (r.clone(), a.to_string()))
+        .collect();
     let regs = match registers_at_trap(d.arch, &body, &c_args, &d.syscall.instruction) {
         Ok(r) => r,
         Err(e) => return step(name, Verdict::Fail, format!("{f}: {e}")),
     };
-    let Some(nr) = d.number("thread_create") else { return step(name, Verdict::Fail, "no numbers.thread_create") };
+    let Some(nr) = d.number("thread_create") else {
+        return step(name, Verdict::Fail, "no numbers.thread_create");
+    };
     // What the description fixes: the number, the flags (the stub may add bits, e.g. a tid slot's
     // CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, on the straight-line path), and where func, arg and
     // stack travel. The other arguments (pthread; ptid, ctid, tls) are the stub's own values and
     // must at least not be one of the C arguments routed to the wrong place.
     let mut wrong = Vec::new();
-    let get = |r: &str| if r == "zr" { Val::Imm(0) } else { regs.get(r).cloned().unwrap_or(Val::Unknown) };
+    let get = |r: &str| {
+        if r == "zr" {
+            Val::Imm(0)
+        } else {
+            regs.get(r).cloned().unwrap_or(Val::Unknown)
+        }
+    };
     let want_nr = nr + d.syscall.number_prefix;
     if get(&d.syscall.number_register) != Val::Imm(want_nr) {
-        wrong.push(format!("{} = {}, want {want_nr:#x}", d.syscall.number_register, get(&d.syscall.number_register)));
+        wrong.push(format!(
+            "{} = {}, want {want_nr:#x}",
+            d.syscall.number_register,
+            get(&d.syscall.number_register)
+        ));
     }
-    for (a, r) in d.thread_create.map.args.iter().zip(&d.thread_create.map.registers) {
+    for (a, r) in d
+        .thread_create
+        .map
+        .args
+        .iter()
+        .zip(&d.thread_create.map.registers)
+    {
         let got = get(r);
         let ok = match a.as_str() {
-            "flags" => matches!(got, Val::Imm(v) if v & d.thread_create.flags == d.thread_create.flags),
+            "flags" => {
+                matches!(got, Val::Imm(v) if v & d.thread_create.flags == d.thread_create.flags)
+            }
             "stack" | "func" | "arg" => got == Val::Arg(a.clone()),
             _ => !matches!(got, Val::Arg(_)),
         };
@@ -500,27 +697,64 @@ fn thread_create_layout(d: &Description, obj: &Path) -> Step {
             wrong.push(format!("{a} in {r} = {got}, want {want}"));
         }
     }
-    let layout: Vec<String> = d.thread_create.map.args.iter().zip(&d.thread_create.map.registers).map(|(a, r)| format!("{a}={r}")).collect();
+    let layout: Vec<String> = d
+        .thread_create
+        .map
+        .args
+        .iter()
+        .zip(&d.thread_create.map.registers)
+        .map(|(a, r)| format!("{a}={r}"))
+        .collect();
     if wrong.is_empty() {
-        step(name, Verdict::Pass, format!("at `{}`: {}={want_nr:#x} {}", d.syscall.instruction, d.syscall.number_register, layout.join(" ")))
+        step(
+            name,
+            Verdict::Pass,
+            format!(
+                "at `{}`: {}={want_nr:#x} {}",
+                d.syscall.instruction,
+                d.syscall.number_register,
+                layout.join(" ")
+            ),
+        )
     } else {
-        step(name, Verdict::Fail, format!("at `{}` in {f}: {}", d.syscall.instruction, wrong.join("; ")))
+        step(
+            name,
+            Verdict::Fail,
+            format!(
+                "at `{}` in {f}: {}",
+                d.syscall.instruction,
+                wrong.join("; ")
+            ),
+        )
     }
 }
 
 fn thread_start_stack(d: &Description, obj: &Path) -> Option<Step> {
     let ts = d.thread_start.as_ref()?;
     let name = "thread_start stack";
-    let dis = match run_cmd(Command::new("llvm-objdump").args(["-d", "--no-show-raw-insn"]).arg(obj)) {
+    let dis = match run_cmd(
+        Command::new("llvm-objdump")
+            .args(["-d", "--no-show-raw-insn"])
+            .arg(obj),
+    ) {
         Ok(o) => o,
         Err(e) => return Some(step(name, Verdict::Fail, e)),
     };
     let f = sym(d, "rt0_raw_thread_start");
-    let Some(body) = function_body(&dis, &f) else { return Some(step(name, Verdict::Fail, format!("{f} not in the disassembly"))) };
+    let Some(body) = function_body(&dis, &f) else {
+        return Some(step(
+            name,
+            Verdict::Fail,
+            format!("{f} not in the disassembly"),
+        ));
+    };
     let stack_reg = ts.map.register_of("stack").unwrap_or("?");
     let first = body.first().cloned().unwrap_or_default();
     let ok = match d.arch {
-        Arch::X86_64 => first == format!("movq %{stack_reg}, %{}", ts.stack_pointer) || first == format!("mov %{stack_reg}, %{}", ts.stack_pointer),
+        Arch::X86_64 => {
+            first == format!("movq %{stack_reg}, %{}", ts.stack_pointer)
+                || first == format!("mov %{stack_reg}, %{}", ts.stack_pointer)
+        }
         Arch::Aarch64 => first == format!("mov {}, {stack_reg}", ts.stack_pointer),
     };
     Some(if ok {
@@ -536,10 +770,18 @@ fn text_relocations(d: &Description, dir: &Path) -> Step {
         Os::Linux => {
             let so = dir.join("librt0_demo.so");
             if !so.is_file() {
-                return step(name, Verdict::Skip, "the target builds no cdylib (musl: static only)");
+                return step(
+                    name,
+                    Verdict::Skip,
+                    "the target builds no cdylib (musl: static only)",
+                );
             }
             match run_cmd(Command::new("llvm-readelf").arg("-d").arg(&so)) {
-                Ok(out) if out.contains("TEXTREL") => step(name, Verdict::Fail, format!("{}: DT_TEXTREL / DF_TEXTREL present", so.display())),
+                Ok(out) if out.contains("TEXTREL") => step(
+                    name,
+                    Verdict::Fail,
+                    format!("{}: DT_TEXTREL / DF_TEXTREL present", so.display()),
+                ),
                 Ok(_) => step(name, Verdict::Pass, "librt0_demo.so: no DT_TEXTREL"),
                 Err(e) => step(name, Verdict::Fail, e),
             }
@@ -549,10 +791,18 @@ fn text_relocations(d: &Description, dir: &Path) -> Step {
             if !dylib.is_file() {
                 return step(name, Verdict::Skip, "no librt0_demo.dylib was linked");
             }
-            match run_cmd(Command::new("llvm-objdump").args(["--macho", "--rebase"]).arg(&dylib)) {
+            match run_cmd(
+                Command::new("llvm-objdump")
+                    .args(["--macho", "--rebase"])
+                    .arg(&dylib),
+            ) {
                 Ok(out) => match out.lines().find(|l| l.starts_with("__TEXT")) {
                     Some(l) => step(name, Verdict::Fail, format!("rebase in __TEXT: {l}")),
-                    None => step(name, Verdict::Pass, "librt0_demo.dylib: every rebase is in a data segment"),
+                    None => step(
+                        name,
+                        Verdict::Pass,
+                        "librt0_demo.dylib: every rebase is in a data segment",
+                    ),
                 },
                 Err(e) => step(name, Verdict::Fail, e),
             }
@@ -563,8 +813,15 @@ fn text_relocations(d: &Description, dir: &Path) -> Step {
 /// Whether a relocation type in a code section would need the loader to patch the code (an
 /// absolute address), rather than being resolved PC-relative at link time.
 pub fn absolute_relocation(kind: &str) -> bool {
-    matches!(kind, "R_X86_64_64" | "R_X86_64_32" | "R_X86_64_32S" | "R_AARCH64_ABS64" | "R_AARCH64_ABS32" | "R_AARCH64_ABS16")
-        || kind.starts_with("R_AARCH64_MOVW_UABS")
+    matches!(
+        kind,
+        "R_X86_64_64"
+            | "R_X86_64_32"
+            | "R_X86_64_32S"
+            | "R_AARCH64_ABS64"
+            | "R_AARCH64_ABS32"
+            | "R_AARCH64_ABS16"
+    ) || kind.starts_with("R_AARCH64_MOVW_UABS")
         || kind == "X86_64_RELOC_UNSIGNED"
         || kind == "ARM64_RELOC_UNSIGNED"
 }
@@ -586,16 +843,30 @@ fn stub_relocations(objects: &[PathBuf]) -> Step {
             for line in block.lines().skip(2) {
                 let words: Vec<&str> = line.split_whitespace().collect();
                 if words.len() >= 3 && absolute_relocation(words[1]) {
-                    let file = obj.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+                    let file = obj
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or_default();
                     bad.push(format!("{file} {section}: {} {}", words[1], words[2]));
                 }
             }
         }
     }
     if bad.is_empty() {
-        step(name, Verdict::Pass, "entry and syscall objects: only PC-relative relocations in code")
+        step(
+            name,
+            Verdict::Pass,
+            "entry and syscall objects: only PC-relative relocations in code",
+        )
     } else {
-        step(name, Verdict::Fail, format!("absolute relocations in code (text relocations once linked):\n{}", bad.join("\n")))
+        step(
+            name,
+            Verdict::Fail,
+            format!(
+                "absolute relocations in code (text relocations once linked):\n{}",
+                bad.join("\n")
+            ),
+        )
     }
 }
 
@@ -608,19 +879,36 @@ struct Shared {
 impl Shared {
     fn cargo_test(&mut self, ctx: &Ctx, test: &str) -> Step {
         if let Some(s) = self.ran.get(test) {
-            return Step { detail: format!("{} (ran once for this invocation)", s.detail), ..s.clone() };
+            return Step {
+                detail: format!("{} (ran once for this invocation)", s.detail),
+                ..s.clone()
+            };
         }
         let name = format!("scenarios ({test})");
         let s = if !ctx.root.join("tests").join(format!("{test}.rs")).is_file() {
-            step(&name, Verdict::Skip, format!("tests/{test}.rs is not in this tree"))
+            step(
+                &name,
+                Verdict::Skip,
+                format!("tests/{test}.rs is not in this tree"),
+            )
         } else if ctx.foreign_arch {
-            step(&name, Verdict::Skip, "scenarios run on the workspace's own arch/ only")
+            step(
+                &name,
+                Verdict::Skip,
+                "scenarios run on the workspace's own arch/ only",
+            )
         } else {
             let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            cmd.current_dir(&ctx.root).args(["test", "--test", test, "--target-dir"]).arg(ctx.root.join("target/port-check/tests"));
+            cmd.current_dir(&ctx.root)
+                .args(["test", "--test", test, "--target-dir"])
+                .arg(ctx.root.join("target/port-check/tests"));
             match run_cmd(&mut cmd) {
                 Ok(out) => step(&name, Verdict::Pass, summary_line(&out)),
-                Err(out) => step(&name, Verdict::Fail, format!("{}\n{}", summary_line(&out), failures(&out))),
+                Err(out) => step(
+                    &name,
+                    Verdict::Fail,
+                    format!("{}\n{}", summary_line(&out), failures(&out)),
+                ),
             }
         };
         self.ran.insert(test.to_string(), s.clone());
@@ -629,78 +917,181 @@ impl Shared {
 }
 
 fn summary_line(out: &str) -> String {
-    out.lines().filter(|l| l.starts_with("test result:")).last().unwrap_or("no test result line").to_string()
+    out.lines()
+        .filter(|l| l.starts_with("test result:"))
+        .last()
+        .unwrap_or("no test result line")
+        .to_string()
 }
 
 fn failures(out: &str) -> String {
-    out.lines().filter(|l| l.starts_with("test ") && l.ends_with("FAILED")).take(10).collect::<Vec<_>>().join("\n")
+    out.lines()
+        .filter(|l| l.starts_with("test ") && l.ends_with("FAILED"))
+        .take(10)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn scenarios(ctx: &Ctx, d: &Description, triple: &str, shared: &mut Shared) -> Vec<Step> {
     let host = host_triple();
     let host_arch = std::env::consts::ARCH;
-    let host_os = if cfg!(target_os = "macos") { "darwin" } else { std::env::consts::OS };
+    let host_os = if cfg!(target_os = "macos") {
+        "darwin"
+    } else {
+        std::env::consts::OS
+    };
     let same_machine = d.arch.as_str() == host_arch && d.os.as_str() == host_os;
     match d.verified_by.as_str() {
-        "native" if triple == host && d.os == Os::Linux => vec![shared.cargo_test(ctx, "linux_scenarios")],
-        "native" if triple == host && d.os == Os::Darwin => vec![shared.cargo_test(ctx, "macos_native")],
-        "native" | "qemu-user" if d.os == Os::Linux && (same_machine || d.verified_by == "qemu-user") => {
+        "native" if triple == host && d.os == Os::Linux => {
+            vec![shared.cargo_test(ctx, "linux_scenarios")]
+        }
+        "native" if triple == host && d.os == Os::Darwin => {
+            vec![shared.cargo_test(ctx, "macos_native")]
+        }
+        "native" | "qemu-user"
+            if d.os == Os::Linux && (same_machine || d.verified_by == "qemu-user") =>
+        {
             vec![shared.cargo_test(ctx, "cross_scenarios")]
         }
-        "native" => vec![step("scenarios", Verdict::Skip, format!("native: needs a {} {} host (this is {host})", d.arch.as_str(), d.os.as_str()))],
+        "native" => vec![step(
+            "scenarios",
+            Verdict::Skip,
+            format!(
+                "native: needs a {} {} host (this is {host})",
+                d.arch.as_str(),
+                d.os.as_str()
+            ),
+        )],
         "emulated-xnu" => {
             if ctx.foreign_arch {
-                return vec![step("scenarios (emulated XNU)", Verdict::Skip, "the emulator builds from the workspace's own arch/ only")];
+                return vec![step(
+                    "scenarios (emulated XNU)",
+                    Verdict::Skip,
+                    "the emulator builds from the workspace's own arch/ only",
+                )];
             }
             let exe = match std::env::current_exe() {
                 Ok(e) => e,
-                Err(e) => return vec![step("scenarios (emulated XNU)", Verdict::Fail, format!("cannot find rt0-port itself: {e}"))],
+                Err(e) => {
+                    return vec![step(
+                        "scenarios (emulated XNU)",
+                        Verdict::Fail,
+                        format!("cannot find rt0-port itself: {e}"),
+                    )]
+                }
             };
             let mut v = Vec::new();
             for (label, extra) in [("pthread", &[][..]), ("raw", &["--raw"][..])] {
                 let name = format!("emulated XNU ({label})");
                 // A concurrent `cargo build` may be relinking this very binary: wait for it.
-                let mut out = Command::new(&exe).arg("emulate").arg(triple).args(extra).stdin(Stdio::null()).output();
+                let mut out = Command::new(&exe)
+                    .arg("emulate")
+                    .arg(triple)
+                    .args(extra)
+                    .stdin(Stdio::null())
+                    .output();
                 for _ in 0..10 {
                     match &out {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                             std::thread::sleep(std::time::Duration::from_secs(3));
-                            out = Command::new(&exe).arg("emulate").arg(triple).args(extra).stdin(Stdio::null()).output();
+                            out = Command::new(&exe)
+                                .arg("emulate")
+                                .arg(triple)
+                                .args(extra)
+                                .stdin(Stdio::null())
+                                .output();
                         }
                         _ => break,
                     }
                 }
                 v.push(match out {
-                    Ok(o) if o.status.success() => step(&name, Verdict::Pass, format!("rt0-port emulate {triple}{}{}: status 0", if extra.is_empty() { "" } else { " " }, extra.join(" "))),
+                    Ok(o) if o.status.success() => step(
+                        &name,
+                        Verdict::Pass,
+                        format!(
+                            "rt0-port emulate {triple}{}{}: status 0",
+                            if extra.is_empty() { "" } else { " " },
+                            extra.join(" ")
+                        ),
+                    ),
                     Ok(o) => {
-                        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+                        let text = format!(
+                            "{}{}",
+                            String::from_utf8_lossy(&o.stdout),
+                            String::from_utf8_lossy(&o.stderr)
+                        );
                         let tail: Vec<&str> = text.lines().rev().take(6).collect();
-                        step(&name, Verdict::Fail, format!("status {:?}\n{}", o.status.code(), tail.into_iter().rev().collect::<Vec<_>>().join("\n")))
+                        step(
+                            &name,
+                            Verdict::Fail,
+                            format!(
+                                "status {:?}\n{}",
+                                o.status.code(),
+                                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                            ),
+                        )
                     }
-                    Err(e) => step(&name, Verdict::Fail, format!("running {} emulate: {e}", exe.display())),
+                    Err(e) => step(
+                        &name,
+                        Verdict::Fail,
+                        format!("running {} emulate: {e}", exe.display()),
+                    ),
                 });
             }
             v
         }
-        other => vec![step("scenarios", Verdict::Fail, format!("verified_by = {other:?}: no way to verify this port yet"))],
+        other => vec![step(
+            "scenarios",
+            Verdict::Fail,
+            format!("verified_by = {other:?}: no way to verify this port yet"),
+        )],
     }
 }
 
 /// Checks one port; returns its steps.
-fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, shared: &mut Shared) -> Vec<Step> {
+fn check_port(
+    ctx: &Ctx,
+    p: &Port,
+    installed: &[String],
+    with_scenarios: bool,
+    shared: &mut Shared,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     let dir = p.dir(ctx);
-    let missing: Vec<String> = p.files().into_iter().filter(|f| !dir.join(f).is_file()).collect();
+    let missing: Vec<String> = p
+        .files()
+        .into_iter()
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
     if !p.registered {
-        steps.push(step("registered", Verdict::Fail, format!("{} has no line for {}", ctx.registry_file().display(), p.triple)));
+        steps.push(step(
+            "registered",
+            Verdict::Fail,
+            format!(
+                "{} has no line for {}",
+                ctx.registry_file().display(),
+                p.triple
+            ),
+        ));
     }
     if !missing.is_empty() {
-        steps.push(step("files", Verdict::Fail, format!("missing in {}: {}", dir.display(), missing.join(", "))));
+        steps.push(step(
+            "files",
+            Verdict::Fail,
+            format!("missing in {}: {}", dir.display(), missing.join(", ")),
+        ));
     }
     let todos = p.todos(ctx);
     if !todos.is_empty() {
-        let list: Vec<String> = todos.iter().map(|(f, n, t)| format!("arch/{}/{f}:{n}: {}", p.folder, shorten(t, 150))).collect();
-        steps.push(step("TODOs left", Verdict::Fail, format!("{} left:\n{}", todos.len(), list.join("\n"))));
+        let list: Vec<String> = todos
+            .iter()
+            .map(|(f, n, t)| format!("arch/{}/{f}:{n}: {}", p.folder, shorten(t, 150)))
+            .collect();
+        steps.push(step(
+            "TODOs left",
+            Verdict::Fail,
+            format!("{} left:\n{}", todos.len(), list.join("\n")),
+        ));
     }
     let desc = p.description(ctx);
     match &desc {
@@ -722,10 +1113,22 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
     }
     let mut built = BTreeMap::new();
     for raw in [false, true] {
-        let label = if raw { "build (raw)" } else { "build (pthread)" };
+        let label = if raw {
+            "build (raw)"
+        } else {
+            "build (pthread)"
+        };
         match build_demo(ctx, &p.triple, raw) {
             Ok(dir) => {
-                steps.push(step(label, Verdict::Pass, format!("cargo build -p rt0-demo --target {}{}", p.triple, if raw { " --features raw" } else { "" })));
+                steps.push(step(
+                    label,
+                    Verdict::Pass,
+                    format!(
+                        "cargo build -p rt0-demo --target {}{}",
+                        p.triple,
+                        if raw { " --features raw" } else { "" }
+                    ),
+                ));
                 built.insert(raw, dir);
             }
             Err(e) => {
@@ -735,10 +1138,22 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
         }
     }
     let Ok(d) = desc else { return steps };
-    let Some(raw_dir) = built.get(&true) else { return steps };
-    let missing_tools: Vec<&str> = ["llvm-nm", "llvm-ar", "llvm-objdump", "llvm-readelf"].into_iter().filter(|t| find_program(&ctx.root, t).is_none()).collect();
+    let Some(raw_dir) = built.get(&true) else {
+        return steps;
+    };
+    let missing_tools: Vec<&str> = ["llvm-nm", "llvm-ar", "llvm-objdump", "llvm-readelf"]
+        .into_iter()
+        .filter(|t| find_program(&ctx.root, t).is_none())
+        .collect();
     if !missing_tools.is_empty() {
-        steps.push(step("static checks", Verdict::Fail, format!("{} not found: the static checks read objects with LLVM's tools (apt: llvm)", missing_tools.join(", "))));
+        steps.push(step(
+            "static checks",
+            Verdict::Fail,
+            format!(
+                "{} not found: the static checks read objects with LLVM's tools (apt: llvm)",
+                missing_tools.join(", ")
+            ),
+        ));
         return steps;
     }
     let work = ctx.root.join("target/port-check/objects").join(&p.triple);
@@ -753,7 +1168,11 @@ fn check_port(ctx: &Ctx, p: &Port, installed: &[String], with_scenarios: bool, s
         }
         Err(e) => steps.push(step("initializer", Verdict::Fail, e)),
     }
-    match member_defining(&archive, &sym(&d, "rt0_raw_thread_create"), &work.join("syscall")) {
+    match member_defining(
+        &archive,
+        &sym(&d, "rt0_raw_thread_create"),
+        &work.join("syscall"),
+    ) {
         Ok(obj) => {
             steps.push(thread_create_layout(&d, &obj));
             if let Some(s) = thread_start_stack(&d, &obj) {
@@ -790,7 +1209,9 @@ fn shorten(s: &str, n: usize) -> String {
 /// The recorded verdicts for the current arch tree, by triple.
 pub fn load_results(ctx: &Ctx) -> BTreeMap<String, Json> {
     let text = std::fs::read_to_string(ctx.results_file()).unwrap_or_default();
-    let Ok(all) = json::parse(&text) else { return BTreeMap::new() };
+    let Ok(all) = json::parse(&text) else {
+        return BTreeMap::new();
+    };
     let key = ctx.arch.display().to_string();
     match all.get("arch_trees").and_then(|t| t.get(&key)) {
         Some(Json::Obj(m)) => m.iter().cloned().collect(),
@@ -800,7 +1221,10 @@ pub fn load_results(ctx: &Ctx) -> BTreeMap<String, Json> {
 
 fn save_results(ctx: &Ctx, results: &[(String, Json)]) {
     let file = ctx.results_file();
-    let mut all = std::fs::read_to_string(&file).ok().and_then(|t| json::parse(&t).ok()).unwrap_or_else(|| Json::obj::<String>([]));
+    let mut all = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| json::parse(&t).ok())
+        .unwrap_or_else(|| Json::obj::<String>([]));
     if all.get("arch_trees").is_none() {
         all.set("arch_trees", Json::obj::<String>([]));
     }
@@ -825,7 +1249,10 @@ fn save_results(ctx: &Ctx, results: &[(String, Json)]) {
 
 /// UTC time as `YYYY-MM-DD HH:MMZ`.
 fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
@@ -837,7 +1264,11 @@ fn now_utc() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", rem / 3600, (rem % 3600) / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
 }
 
 /// Runs `check`.
@@ -863,9 +1294,19 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
             Ok(ps) => {
                 for p in ps {
                     if !p.registered {
-                        unfinished.push((p.triple.clone(), "a folder no triple is registered for".to_string()));
+                        unfinished.push((
+                            p.triple.clone(),
+                            "a folder no triple is registered for".to_string(),
+                        ));
                     } else if p.unfinished(ctx) {
-                        unfinished.push((p.triple.clone(), format!("scaffold ({} TODOs; `rt0-port check {}` lists them)", p.todos(ctx).len(), p.triple)));
+                        unfinished.push((
+                            p.triple.clone(),
+                            format!(
+                                "scaffold ({} TODOs; `rt0-port check {}` lists them)",
+                                p.todos(ctx).len(),
+                                p.triple
+                            ),
+                        ));
                     } else {
                         selected.push(p);
                     }
@@ -896,18 +1337,35 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
     for p in &selected {
         eprintln!("rt0-port check: {} ...", p.triple);
         let steps = check_port(ctx, p, &installed, with_scenarios, &mut shared);
-        let failed: Vec<String> = steps.iter().filter(|s| s.verdict == Verdict::Fail).map(|s| s.name.clone()).collect();
+        let failed: Vec<String> = steps
+            .iter()
+            .filter(|s| s.verdict == Verdict::Fail)
+            .map(|s| s.name.clone())
+            .collect();
         failed_any |= !failed.is_empty();
         for s in &steps {
             let mut lines = s.detail.lines();
             let first = lines.next().unwrap_or("").to_string();
             let more: Vec<&str> = lines.collect();
             if !more.is_empty() {
-                details.push(format!("{} / {}:\n  {first}\n  {}", p.triple, s.name, more.join("\n  ")));
+                details.push(format!(
+                    "{} / {}:\n  {first}\n  {}",
+                    p.triple,
+                    s.name,
+                    more.join("\n  ")
+                ));
             }
-            rows.push(vec![p.triple.clone(), s.name.clone(), s.verdict.as_str().to_string(), shorten(&first, 110)]);
+            rows.push(vec![
+                p.triple.clone(),
+                s.name.clone(),
+                s.verdict.as_str().to_string(),
+                shorten(&first, 110),
+            ]);
         }
-        let build = if steps.iter().any(|s| s.name.starts_with("build") && s.verdict == Verdict::Fail) {
+        let build = if steps
+            .iter()
+            .any(|s| s.name.starts_with("build") && s.verdict == Verdict::Fail)
+        {
             "no"
         } else if steps.iter().any(|s| s.name.starts_with("build")) {
             "yes"
@@ -918,7 +1376,10 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
             p.triple.clone(),
             Json::obj([
                 ("time", Json::str(now_utc())),
-                ("verdict", Json::str(if failed.is_empty() { "pass" } else { "FAIL" })),
+                (
+                    "verdict",
+                    Json::str(if failed.is_empty() { "pass" } else { "FAIL" }),
+                ),
                 ("build", Json::str(build)),
                 ("failed", Json::strs(&failed)),
                 ("scenarios", Json::Bool(with_scenarios)),
@@ -926,7 +1387,12 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
         ));
     }
     for (t, why) in &unfinished {
-        rows.push(vec![t.clone(), "(not checked)".into(), "unfinished".into(), why.clone()]);
+        rows.push(vec![
+            t.clone(),
+            "(not checked)".into(),
+            "unfinished".into(),
+            why.clone(),
+        ]);
     }
     println!();
     print_table(&["TARGET", "STEP", "VERDICT", "DETAIL"], &rows);
@@ -934,12 +1400,19 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
         println!("\n{d}");
     }
     save_results(ctx, &results);
-    let n_fail = results.iter().filter(|(_, r)| r.get("verdict").and_then(Json::as_str) == Some("FAIL")).count();
+    let n_fail = results
+        .iter()
+        .filter(|(_, r)| r.get("verdict").and_then(Json::as_str) == Some("FAIL"))
+        .count();
     println!(
         "\n{} port(s) checked: {} passed, {n_fail} failed{}",
         results.len(),
         results.len() - n_fail,
-        if unfinished.is_empty() { String::new() } else { format!(", {} unfinished not checked", unfinished.len()) }
+        if unfinished.is_empty() {
+            String::new()
+        } else {
+            format!(", {} unfinished not checked", unfinished.len())
+        }
     );
     Ok(if failed_any { 1 } else { 0 })
 }
@@ -953,7 +1426,11 @@ mod tests {
     }
 
     fn c_args(regs: &[&str]) -> Vec<(String, String)> {
-        ["func", "arg", "stack"].iter().zip(regs).map(|(a, r)| (r.to_string(), a.to_string())).collect()
+        ["func", "arg", "stack"]
+            .iter()
+            .zip(regs)
+            .map(|(a, r)| (r.to_string(), a.to_string()))
+            .collect()
     }
 
     #[test]
@@ -973,7 +1450,8 @@ mod tests {
             "syscall",
             "jae 0x41",
         ]);
-        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall").unwrap();
+        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall")
+            .unwrap();
         assert_eq!(r["rax"], Val::Imm(0x2000168));
         assert_eq!(r["rdi"], Val::Arg("func".into()));
         assert_eq!(r["rsi"], Val::Arg("arg".into()));
@@ -984,8 +1462,15 @@ mod tests {
 
     #[test]
     fn x86_64_pops_in_the_wrong_order_are_seen() {
-        let b = body(&["pushq %rdx", "pushq %rsi", "popq %rdx", "popq %rsi", "syscall"]);
-        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall").unwrap();
+        let b = body(&[
+            "pushq %rdx",
+            "pushq %rsi",
+            "popq %rdx",
+            "popq %rsi",
+            "syscall",
+        ]);
+        let r = registers_at_trap(Arch::X86_64, &b, &c_args(&["rdi", "rsi", "rdx"]), "syscall")
+            .unwrap();
         assert_eq!(r["rdx"], Val::Arg("arg".into()));
         assert_eq!(r["rsi"], Val::Arg("stack".into()));
     }
@@ -1008,7 +1493,8 @@ mod tests {
             "mov x8, #220",
             "svc #0",
         ]);
-        let r = registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0").unwrap();
+        let r =
+            registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0").unwrap();
         assert_eq!(r["x0"], Val::Imm(0xd0f00 | 0x300000));
         assert_eq!(r["x1"], Val::Arg("stack".into()));
         assert_eq!(r["x2"], Val::Imm(0));
@@ -1028,7 +1514,8 @@ mod tests {
             "mov x16, #360",
             "svc #0x80",
         ]);
-        let r = registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0x80").unwrap();
+        let r = registers_at_trap(Arch::Aarch64, &b, &c_args(&["x0", "x1", "x2"]), "svc #0x80")
+            .unwrap();
         assert_eq!(r["x0"], Val::Arg("func".into()));
         assert_eq!(r["x2"], Val::Arg("stack".into()));
         assert_eq!(r["x16"], Val::Imm(360));
@@ -1043,16 +1530,38 @@ mod tests {
     #[test]
     fn function_bodies_stop_at_the_next_symbol() {
         let dis = "0000000000000020 <f>:\n      20:      \tpushq\t%rdx\n      21:      \tsyscall\n\n0000000000000030 <g>:\n      30:      \tretq\n";
-        assert_eq!(function_body(dis, "f").unwrap(), vec!["pushq %rdx", "syscall"]);
+        assert_eq!(
+            function_body(dis, "f").unwrap(),
+            vec!["pushq %rdx", "syscall"]
+        );
         assert!(function_body(dis, "h").is_none());
     }
 
     #[test]
     fn absolute_relocations_are_told_from_pc_relative_ones() {
-        for k in ["R_X86_64_64", "R_X86_64_32S", "R_AARCH64_ABS64", "R_AARCH64_MOVW_UABS_G0_NC", "X86_64_RELOC_UNSIGNED", "ARM64_RELOC_UNSIGNED"] {
+        for k in [
+            "R_X86_64_64",
+            "R_X86_64_32S",
+            "R_AARCH64_ABS64",
+            "R_AARCH64_MOVW_UABS_G0_NC",
+            "X86_64_RELOC_UNSIGNED",
+            "ARM64_RELOC_UNSIGNED",
+        ] {
             assert!(absolute_relocation(k), "{k}");
         }
-        for k in ["R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_GOTPCREL", "R_AARCH64_ADR_PREL_PG_HI21", "R_AARCH64_ADD_ABS_LO12_NC", "R_AARCH64_LDST64_ABS_LO12_NC", "R_AARCH64_CALL26", "X86_64_RELOC_BRANCH", "X86_64_RELOC_SIGNED", "ARM64_RELOC_PAGE21", "ARM64_RELOC_PAGEOFF12"] {
+        for k in [
+            "R_X86_64_PC32",
+            "R_X86_64_PLT32",
+            "R_X86_64_GOTPCREL",
+            "R_AARCH64_ADR_PREL_PG_HI21",
+            "R_AARCH64_ADD_ABS_LO12_NC",
+            "R_AARCH64_LDST64_ABS_LO12_NC",
+            "R_AARCH64_CALL26",
+            "X86_64_RELOC_BRANCH",
+            "X86_64_RELOC_SIGNED",
+            "ARM64_RELOC_PAGE21",
+            "ARM64_RELOC_PAGEOFF12",
+        ] {
             assert!(!absolute_relocation(k), "{k}");
         }
     }
@@ -1060,6 +1569,9 @@ mod tests {
     #[test]
     fn build_errors_are_summarised_to_rt0s_lines() {
         let text = "   Compiling rt0 v0.1.0\nerror: failed to run custom build command for `rt0`\n  --- stderr\n  error: rt0 build: arch/x/abi.toml: field `numbers.exit`: expected ...\nerror: could not compile\n";
-        assert_eq!(build_error_summary(text), "error: rt0 build: arch/x/abi.toml: field `numbers.exit`: expected ...");
+        assert_eq!(
+            build_error_summary(text),
+            "error: rt0 build: arch/x/abi.toml: field `numbers.exit`: expected ..."
+        );
     }
 }

@@ -14,7 +14,14 @@ use crate::description::{Constant, Description, RegisterMap};
 
 /// The description as JSON (see the module docs for the fields).
 pub fn to_json(d: &Description, folder: &str, files: &[String]) -> Json {
-    let map = |m: &RegisterMap| Json::obj(m.args.iter().zip(&m.registers).map(|(a, r)| (a.clone(), Json::str(r))));
+    let map = |m: &RegisterMap| {
+        Json::obj(
+            m.args
+                .iter()
+                .zip(&m.registers)
+                .map(|(a, r)| (a.clone(), Json::str(r))),
+        )
+    };
     let mut j = Json::obj([
         ("target", Json::str(&d.triple)),
         ("folder", Json::str(folder)),
@@ -35,7 +42,10 @@ pub fn to_json(d: &Description, folder: &str, files: &[String]) -> Json {
                 ("clobbers", Json::strs(&d.syscall.clobbers)),
             ]),
         ),
-        ("numbers", Json::obj(d.numbers.iter().map(|(k, v)| (k.clone(), Json::int(*v))))),
+        (
+            "numbers",
+            Json::obj(d.numbers.iter().map(|(k, v)| (k.clone(), Json::int(*v)))),
+        ),
         ("thread_create", map(&d.thread_create.map)),
         ("thread_create_args", Json::strs(&d.thread_create.map.args)),
         ("thread_create_flags", Json::int(d.thread_create.flags)),
@@ -43,14 +53,20 @@ pub fn to_json(d: &Description, folder: &str, files: &[String]) -> Json {
     if let Some(ts) = &d.thread_start {
         j.set("thread_start", map(&ts.map));
         j.set("thread_start_stack_pointer", Json::str(&ts.stack_pointer));
-        j.set("thread_start_legacy_stack_offset", Json::Num(ts.legacy_stack_offset as f64));
+        j.set(
+            "thread_start_legacy_stack_offset",
+            Json::Num(ts.legacy_stack_offset as f64),
+        );
     }
     j.set("initializer_args", Json::strs(&d.initializer.map.args));
     j.set("initializer_registers", map(&d.initializer.map));
     j.set("initializer_section", Json::str(&d.initializer.section));
     j.set(
         "initializer_args_fallback",
-        d.initializer.args_fallback.as_ref().map_or(Json::Null, |f| Json::str(f)),
+        d.initializer
+            .args_fallback
+            .as_ref()
+            .map_or(Json::Null, |f| Json::str(f)),
     );
     j.set(
         "stack",
@@ -77,30 +93,72 @@ pub fn to_json(d: &Description, folder: &str, files: &[String]) -> Json {
 fn text(d: &Description, folder: &str, files: &[String]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let pairs = |m: &RegisterMap| m.args.iter().zip(&m.registers).map(|(a, r)| format!("{a}={r}")).collect::<Vec<_>>().join(" ");
-    let _ = writeln!(s, "{} ({} {}, {}), from arch/{folder}/{{{}}}", d.triple, d.arch.as_str(), d.os.as_str(), d.object_format, files.join(","));
+    let pairs = |m: &RegisterMap| {
+        m.args
+            .iter()
+            .zip(&m.registers)
+            .map(|(a, r)| format!("{a}={r}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = writeln!(
+        s,
+        "{} ({} {}, {}), from arch/{folder}/{{{}}}",
+        d.triple,
+        d.arch.as_str(),
+        d.os.as_str(),
+        d.object_format,
+        files.join(",")
+    );
     let _ = writeln!(s, "verified by:    {}", d.verified_by);
     let _ = writeln!(
         s,
         "syscall:        `{}`, number in {}{}, args {}, error: {}",
         d.syscall.instruction,
         d.syscall.number_register,
-        if d.syscall.number_prefix != 0 { format!(" (+ {:#x})", d.syscall.number_prefix) } else { String::new() },
+        if d.syscall.number_prefix != 0 {
+            format!(" (+ {:#x})", d.syscall.number_prefix)
+        } else {
+            String::new()
+        },
         d.syscall.arg_registers.join(" "),
         match d.syscall.error.as_str() {
             "carry" => "carry flag set, positive errno",
             _ => "-4095..-1 is -errno",
         }
     );
-    let _ = writeln!(s, "                returns in {}, clobbers {}", d.syscall.return_registers.join(" "), if d.syscall.clobbers.is_empty() { "nothing".to_string() } else { d.syscall.clobbers.join(" ") });
+    let _ = writeln!(
+        s,
+        "                returns in {}, clobbers {}",
+        d.syscall.return_registers.join(" "),
+        if d.syscall.clobbers.is_empty() {
+            "nothing".to_string()
+        } else {
+            d.syscall.clobbers.join(" ")
+        }
+    );
     let nums: Vec<String> = d.numbers.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(s, "numbers:        {}", nums.join(" "));
-    let _ = writeln!(s, "thread_create:  {}  flags={:#x}", pairs(&d.thread_create.map), d.thread_create.flags);
+    let _ = writeln!(
+        s,
+        "thread_create:  {}  flags={:#x}",
+        pairs(&d.thread_create.map),
+        d.thread_create.flags
+    );
     if let Some(ts) = &d.thread_start {
-        let _ = writeln!(s, "thread_start:   {}  ({} = stack exactly; legacy kernels: {:+})", pairs(&ts.map), ts.stack_pointer, ts.legacy_stack_offset);
+        let _ = writeln!(
+            s,
+            "thread_start:   {}  ({} = stack exactly; legacy kernels: {:+})",
+            pairs(&ts.map),
+            ts.stack_pointer,
+            ts.legacy_stack_offset
+        );
     }
     let init = if d.initializer.map.args.is_empty() {
-        format!("no arguments (recovered via {})", d.initializer.args_fallback.as_deref().unwrap_or("?"))
+        format!(
+            "no arguments (recovered via {})",
+            d.initializer.args_fallback.as_deref().unwrap_or("?")
+        )
     } else {
         pairs(&d.initializer.map)
     };
@@ -125,7 +183,9 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
             a => return Err(Usage(Some(format!("one triple only (also got {a})")))),
         }
     }
-    let Some(triple) = triple else { return Err(Usage(Some("which triple?".into()))) };
+    let Some(triple) = triple else {
+        return Err(Usage(Some("which triple?".into())));
+    };
     let p = match port(ctx, &triple) {
         Ok(p) => p,
         Err(e) => {

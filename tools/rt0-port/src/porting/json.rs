@@ -96,7 +96,11 @@ impl Json {
                 }
             }
             Json::Str(t) => quote(s, t),
-            Json::Arr(items) if items.iter().all(|i| !matches!(i, Json::Arr(_) | Json::Obj(_))) => {
+            Json::Arr(items)
+                if items
+                    .iter()
+                    .all(|i| !matches!(i, Json::Arr(_) | Json::Obj(_))) =>
+            {
                 s.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -153,7 +157,10 @@ fn quote(s: &mut String, t: &str) {
 
 /// Parses JSON text; the error names the byte offset and what was expected there.
 pub fn parse(text: &str) -> Result<Json, String> {
-    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        b: text.as_bytes(),
+        i: 0,
+    };
     let v = p.value()?;
     p.ws();
     if p.i != p.b.len() {
@@ -246,10 +253,16 @@ impl Parser<'_> {
             }
             Some(c) if *c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
-                while self.i < self.b.len() && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
+                {
                     self.i += 1;
                 }
-                let t = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| self.err("a number"))?;
+                let t = std::str::from_utf8(&self.b[start..self.i])
+                    .map_err(|_| self.err("a number"))?;
                 t.parse().map(Json::Num).map_err(|_| self.err("a number"))
             }
             _ => Err(self.err("a value")),
@@ -274,8 +287,13 @@ impl Parser<'_> {
                         b'b' => out.push(8),
                         b'f' => out.push(12),
                         b'u' => {
-                            let hex = self.b.get(self.i..self.i + 4).ok_or_else(|| self.err("4 hex digits"))?;
-                            let n = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16).map_err(|_| self.err("4 hex digits"))?;
+                            let hex = self
+                                .b
+                                .get(self.i..self.i + 4)
+                                .ok_or_else(|| self.err("4 hex digits"))?;
+                            let n =
+                                u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("x"), 16)
+                                    .map_err(|_| self.err("4 hex digits"))?;
                             self.i += 4;
                             let ch = char::from_u32(n).unwrap_or('\u{fffd}');
                             out.extend_from_slice(ch.to_string().as_bytes());
@@ -298,11 +316,17 @@ mod tests {
     fn round_trip_keeps_order_escapes_and_integers() {
         let v = Json::obj([
             ("b", Json::str("a \"quoted\"\\path\n")),
-            ("a", Json::Arr(vec![Json::int(0x2000000), Json::Null, Json::Bool(true)])),
+            (
+                "a",
+                Json::Arr(vec![Json::int(0x2000000), Json::Null, Json::Bool(true)]),
+            ),
             ("nested", Json::obj([("x", Json::strs(&["rdi", "rsi"]))])),
         ]);
         let text = v.pretty();
-        assert!(text.find("\"b\"").unwrap() < text.find("\"a\"").unwrap(), "{text}");
+        assert!(
+            text.find("\"b\"").unwrap() < text.find("\"a\"").unwrap(),
+            "{text}"
+        );
         assert!(text.contains("33554432"), "{text}");
         assert_eq!(parse(&text).unwrap(), v);
     }

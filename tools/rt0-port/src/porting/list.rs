@@ -15,7 +15,11 @@ pub fn find_program(root: &Path, prog: &str) -> Option<PathBuf> {
         let p = root.join(prog);
         return p.is_file().then_some(p);
     }
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(prog)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(prog))
+            .find(|p| p.is_file())
+    })
 }
 
 /// The linker `.cargo/config.toml` names for `triple` (`cc` when it names none).
@@ -51,7 +55,11 @@ fn files_cell(ctx: &Ctx, p: &Port) -> String {
     if !dir.is_dir() {
         return format!("no folder arch/{}", p.folder);
     }
-    let missing: Vec<String> = p.files().into_iter().filter(|f| !dir.join(f).is_file()).collect();
+    let missing: Vec<String> = p
+        .files()
+        .into_iter()
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
     if missing.is_empty() {
         p.files().join(" ")
     } else {
@@ -89,11 +97,20 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
                 Err(e) => format!("no: {e}"),
                 Ok(()) => match check::build_demo(ctx, &p.triple, false) {
                     Ok(_) => "yes (built now)".to_string(),
-                    Err(e) => format!("no: {}", e.lines().find(|l| l.contains("error")).unwrap_or("build failed").trim()),
+                    Err(e) => format!(
+                        "no: {}",
+                        e.lines()
+                            .find(|l| l.contains("error"))
+                            .unwrap_or("build failed")
+                            .trim()
+                    ),
                 },
             }
         } else {
-            match (last.and_then(|l| l.get("build")).and_then(Json::as_str), toolchain_ready(ctx, &p.triple, &installed)) {
+            match (
+                last.and_then(|l| l.get("build")).and_then(Json::as_str),
+                toolchain_ready(ctx, &p.triple, &installed),
+            ) {
                 (Some("yes"), _) => "yes (last check)".to_string(),
                 (Some("no"), _) => "no (last check)".to_string(),
                 (_, Err(e)) => format!("no: {e}"),
@@ -118,16 +135,40 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
                 };
                 let static_only = matches!(l.get("scenarios"), Some(Json::Bool(false)));
                 if failed.is_empty() {
-                    format!("{verdict} {time}{}", if static_only { " (no scenarios)" } else { "" })
+                    format!(
+                        "{verdict} {time}{}",
+                        if static_only { " (no scenarios)" } else { "" }
+                    )
                 } else {
                     format!("{verdict} {time} ({})", failed.join(", "))
                 }
             }
         };
-        let target = if p.overlay.is_some() { format!("{} (+{})", p.triple, p.overlay.as_deref().unwrap_or("")) } else { p.triple.clone() };
-        rows.push(vec![target, p.folder.clone(), files_cell(ctx, p), builds, verified, last_cell]);
+        let target = if p.overlay.is_some() {
+            format!("{} (+{})", p.triple, p.overlay.as_deref().unwrap_or(""))
+        } else {
+            p.triple.clone()
+        };
+        rows.push(vec![
+            target,
+            p.folder.clone(),
+            files_cell(ctx, p),
+            builds,
+            verified,
+            last_cell,
+        ]);
     }
-    print_table(&["TARGET", "FOLDER", "FILES", "BUILDS HERE", "VERIFIED BY", "LAST CHECK"], &rows);
+    print_table(
+        &[
+            "TARGET",
+            "FOLDER",
+            "FILES",
+            "BUILDS HERE",
+            "VERIFIED BY",
+            "LAST CHECK",
+        ],
+        &rows,
+    );
     if let Err(e) = ctx.registry() {
         eprintln!("rt0-port list: {e}");
         return Ok(1);

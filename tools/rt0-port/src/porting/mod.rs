@@ -33,7 +33,10 @@ impl Ctx {
     fn from_args(args: &[String]) -> Result<(Ctx, Vec<String>), String> {
         let root = match std::env::var_os("RT0_WORKSPACE") {
             Some(r) => PathBuf::from(r),
-            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().map_err(|e| format!("cannot find the workspace root: {e}"))?,
+            None => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .canonicalize()
+                .map_err(|e| format!("cannot find the workspace root: {e}"))?,
         };
         let mut arch = std::env::var_os("RT0_ARCH_DIR").map(PathBuf::from);
         let mut rest = Vec::new();
@@ -49,12 +52,28 @@ impl Ctx {
         }
         let default_arch = root.join("arch");
         let arch = arch.unwrap_or_else(|| default_arch.clone());
-        let arch = if arch.is_relative() { std::env::current_dir().map(|d| d.join(&arch)).unwrap_or(arch) } else { arch };
+        let arch = if arch.is_relative() {
+            std::env::current_dir()
+                .map(|d| d.join(&arch))
+                .unwrap_or(arch)
+        } else {
+            arch
+        };
         if !arch.join("targets.toml").is_file() {
-            return Err(format!("{}: no targets.toml: not an rt0 arch tree (give --arch-dir or RT0_ARCH_DIR)", arch.display()));
+            return Err(format!(
+                "{}: no targets.toml: not an rt0 arch tree (give --arch-dir or RT0_ARCH_DIR)",
+                arch.display()
+            ));
         }
         let foreign_arch = arch.canonicalize().ok() != default_arch.canonicalize().ok();
-        Ok((Ctx { root, arch, foreign_arch }, rest))
+        Ok((
+            Ctx {
+                root,
+                arch,
+                foreign_arch,
+            },
+            rest,
+        ))
     }
 
     /// The registry file.
@@ -65,7 +84,8 @@ impl Ctx {
     /// The parsed registry.
     pub fn registry(&self) -> Result<Vec<Registration>, String> {
         let file = self.registry_file();
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         description::parse_registry(&file, &text).map_err(|e| e.to_string())
     }
 
@@ -135,12 +155,14 @@ impl Port {
     pub fn description(&self, ctx: &Ctx) -> Result<Description, String> {
         let dir = self.dir(ctx);
         let base = dir.join("abi.toml");
-        let text = std::fs::read_to_string(&base).map_err(|e| format!("{}: cannot read the description: {e}", base.display()))?;
+        let text = std::fs::read_to_string(&base)
+            .map_err(|e| format!("{}: cannot read the description: {e}", base.display()))?;
         let d = match &self.overlay {
             None => description::parse(&base, &text),
             Some(o) => {
                 let of = dir.join(o);
-                let ot = std::fs::read_to_string(&of).map_err(|e| format!("{}: cannot read the overlay: {e}", of.display()))?;
+                let ot = std::fs::read_to_string(&of)
+                    .map_err(|e| format!("{}: cannot read the overlay: {e}", of.display()))?;
                 description::parse_with_overlay(&base, &text, &of, &ot)
             }
         }
@@ -160,7 +182,9 @@ impl Port {
     pub fn todos(&self, ctx: &Ctx) -> Vec<(String, usize, String)> {
         let mut out = Vec::new();
         for f in self.files() {
-            let Ok(text) = std::fs::read_to_string(self.dir(ctx).join(&f)) else { continue };
+            let Ok(text) = std::fs::read_to_string(self.dir(ctx).join(&f)) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 if line.contains("TODO") {
                     out.push((f.clone(), i + 1, line.trim().to_string()));
@@ -187,11 +211,21 @@ pub fn ports(ctx: &Ctx) -> Result<Vec<Port>, String> {
     let reg = ctx.registry()?;
     let mut v: Vec<Port> = reg
         .iter()
-        .map(|r| Port { triple: r.triple.clone(), folder: r.folder.clone(), overlay: r.description.clone(), registered: true })
+        .map(|r| Port {
+            triple: r.triple.clone(),
+            folder: r.folder.clone(),
+            overlay: r.description.clone(),
+            registered: true,
+        })
         .collect();
     for f in ctx.folders() {
         if !reg.iter().any(|r| r.folder == f) {
-            v.push(Port { triple: f.clone(), folder: f, overlay: None, registered: false });
+            v.push(Port {
+                triple: f.clone(),
+                folder: f,
+                overlay: None,
+                registered: false,
+            });
         }
     }
     Ok(v)
@@ -226,7 +260,12 @@ pub fn installed_targets() -> Vec<String> {
     std::process::Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(|l| l.trim().to_string()).collect())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -296,7 +335,15 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
         println!("{}", s.trim_end());
     };
     line(header.to_vec());
-    line(width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect());
+    line(
+        width
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    );
     for r in rows {
         line(r.iter().map(|s| s.as_str()).collect());
     }

@@ -45,13 +45,21 @@ pub fn parse_triple(triple: &str) -> Result<TripleParts, String> {
             parts[2]
         ));
     };
-    Ok(TripleParts { arch, os, env: parts.get(3).copied().unwrap_or("").to_string() })
+    Ok(TripleParts {
+        arch,
+        os,
+        env: parts.get(3).copied().unwrap_or("").to_string(),
+    })
 }
 
 /// The folder a new port of `parts` starts from: same OS and arch, else same OS, else same arch.
 fn nearest(ctx: &Ctx, parts: &TripleParts) -> Option<(String, Description)> {
     let mut cands: Vec<(u8, String, Description)> = Vec::new();
-    for p in ports(ctx).ok()?.into_iter().filter(|p| p.registered && p.overlay.is_none()) {
+    for p in ports(ctx)
+        .ok()?
+        .into_iter()
+        .filter(|p| p.registered && p.overlay.is_none())
+    {
         let Ok(d) = p.description(ctx) else { continue };
         if !p.todos(ctx).is_empty() || d.verified_by == "not-yet" {
             continue; // never copy from another scaffold
@@ -77,7 +85,14 @@ fn toml_str(s: &str) -> String {
 }
 
 fn toml_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|s| toml_str(s)).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| toml_str(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// A TODO value: a string the strict parser rejects, naming the question and the source.
@@ -161,11 +176,20 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
     let known_arch = matches!(parts.arch.as_str(), "x86_64" | "aarch64");
     let os = parts.os;
     let mut s = String::new();
-    let _ = writeln!(s, "# Register convention of {triple}: started by `rt0-port new` from arch/{from}/abi.toml.");
+    let _ = writeln!(
+        s,
+        "# Register convention of {triple}: started by `rt0-port new` from arch/{from}/abi.toml."
+    );
     let _ = writeln!(s, "# Each unanswered fact is a string (or a comment) opening with the to-do marker: it asks one question and");
     let _ = writeln!(s, "# names where the answer is found. Replace the whole string with the value (and keep a comment citing the");
-    let _ = writeln!(s, "# source). `rt0-port check {triple}` lists what is left,");
-    let _ = writeln!(s, "# and the build refuses this description until it is complete. Guide: docs/porting.md.");
+    let _ = writeln!(
+        s,
+        "# source). `rt0-port check {triple}` lists what is left,"
+    );
+    let _ = writeln!(
+        s,
+        "# and the build refuses this description until it is complete. Guide: docs/porting.md."
+    );
     let _ = writeln!(s, "# Sources: {}.", src.kernel);
     let _ = writeln!(s, "# Facts already collected for rt0's ports: ../shared/reference/abi-facts.md (if you have it).\n");
 
@@ -181,7 +205,11 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
         );
     }
     let _ = writeln!(s, "os = {}", toml_str(os.as_str()));
-    let _ = writeln!(s, "object_format = {}", toml_str(if os == Os::Darwin { "macho" } else { "elf" }));
+    let _ = writeln!(
+        s,
+        "object_format = {}",
+        toml_str(if os == Os::Darwin { "macho" } else { "elf" })
+    );
     let _ = writeln!(
         s,
         "verified_by = \"not-yet\"  # TODO: when the scenarios pass, say how: \"native\" (runs on this host), \"qemu-user\", \"emulated-xnu\"\n"
@@ -191,51 +219,156 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
     if same_arch && near.os == os {
         let _ = writeln!(s, "# copied from arch/{from}: same architecture and OS");
         let _ = writeln!(s, "instruction = {}", toml_str(&near.syscall.instruction));
-        let _ = writeln!(s, "number_register = {}", toml_str(&near.syscall.number_register));
+        let _ = writeln!(
+            s,
+            "number_register = {}",
+            toml_str(&near.syscall.number_register)
+        );
         let _ = writeln!(s, "number_prefix = {:#x}", near.syscall.number_prefix);
-        let _ = writeln!(s, "arg_registers = {}", toml_list(&near.syscall.arg_registers));
+        let _ = writeln!(
+            s,
+            "arg_registers = {}",
+            toml_list(&near.syscall.arg_registers)
+        );
         let _ = writeln!(s, "error = {}", toml_str(near.syscall.error.as_str()));
-        let _ = writeln!(s, "return_registers = {}", toml_list(&near.syscall.return_registers));
+        let _ = writeln!(
+            s,
+            "return_registers = {}",
+            toml_list(&near.syscall.return_registers)
+        );
         let _ = writeln!(s, "clobbers = {}", toml_list(&near.syscall.clobbers));
     } else {
-        let _ = writeln!(s, "# {from} has: instruction {:?}, number in {}, args {:?}", near.syscall.instruction, near.syscall.number_register, near.syscall.arg_registers);
-        let _ = writeln!(s, "instruction = {}", todo("which instruction traps into the kernel, as the assembler spells it", &src.syscall_conv));
-        let _ = writeln!(s, "number_register = {}", todo("which register carries the call number", &src.syscall_conv));
+        let _ = writeln!(
+            s,
+            "# {from} has: instruction {:?}, number in {}, args {:?}",
+            near.syscall.instruction, near.syscall.number_register, near.syscall.arg_registers
+        );
+        let _ = writeln!(
+            s,
+            "instruction = {}",
+            todo(
+                "which instruction traps into the kernel, as the assembler spells it",
+                &src.syscall_conv
+            )
+        );
+        let _ = writeln!(
+            s,
+            "number_register = {}",
+            todo("which register carries the call number", &src.syscall_conv)
+        );
         if os == Os::Linux {
-            let _ = writeln!(s, "number_prefix = 0          # Linux numbers carry no class prefix");
+            let _ = writeln!(
+                s,
+                "number_prefix = 0          # Linux numbers carry no class prefix"
+            );
         } else {
             let _ = writeln!(s, "number_prefix = {}", todo("what is added to a BSD call number (SYSCALL_CLASS_UNIX << 24 on x86_64; 0 on arm64, where the class is not encoded)", &src.syscall_conv));
         }
-        let _ = writeln!(s, "arg_registers = {}", todo("which six registers carry the arguments, first first (a list)", &src.syscall_conv));
+        let _ = writeln!(
+            s,
+            "arg_registers = {}",
+            todo(
+                "which six registers carry the arguments, first first (a list)",
+                &src.syscall_conv
+            )
+        );
         if os == Os::Linux {
             let _ = writeln!(s, "error = \"negative\"         # every Linux architecture rt0 has: -4095..-1 is -errno (check yours)");
         } else {
-            let _ = writeln!(s, "error = \"carry\"            # XNU: carry flag set, positive errno");
+            let _ = writeln!(
+                s,
+                "error = \"carry\"            # XNU: carry flag set, positive errno"
+            );
         }
-        let _ = writeln!(s, "return_registers = {}", todo("which registers carry the results (a list, first result first)", &src.syscall_conv));
-        let _ = writeln!(s, "clobbers = {}", todo("which registers does the trap destroy (a list; [] if the kernel restores all)", &src.syscall_conv));
+        let _ = writeln!(
+            s,
+            "return_registers = {}",
+            todo(
+                "which registers carry the results (a list, first result first)",
+                &src.syscall_conv
+            )
+        );
+        let _ = writeln!(
+            s,
+            "clobbers = {}",
+            todo(
+                "which registers does the trap destroy (a list; [] if the kernel restores all)",
+                &src.syscall_conv
+            )
+        );
     }
 
     let _ = writeln!(s, "\n[c_abi]");
     if same_arch {
-        let _ = writeln!(s, "# copied from arch/{from}: same architecture (check {}'s ABI does not differ)", os.as_str());
-        let _ = writeln!(s, "arg_registers = {}", toml_list(&near.c_abi.arg_registers));
-        let _ = writeln!(s, "return_register = {}", toml_str(&near.c_abi.return_register));
+        let _ = writeln!(
+            s,
+            "# copied from arch/{from}: same architecture (check {}'s ABI does not differ)",
+            os.as_str()
+        );
+        let _ = writeln!(
+            s,
+            "arg_registers = {}",
+            toml_list(&near.c_abi.arg_registers)
+        );
+        let _ = writeln!(
+            s,
+            "return_register = {}",
+            toml_str(&near.c_abi.return_register)
+        );
         let _ = writeln!(s, "callee_saved = {}", toml_list(&near.c_abi.callee_saved));
     } else {
-        let _ = writeln!(s, "arg_registers = {}", todo("which registers carry a C function's integer arguments (a list)", &src.c_abi));
-        let _ = writeln!(s, "return_register = {}", todo("which register carries a C function's integer result", &src.c_abi));
-        let _ = writeln!(s, "callee_saved = {}", todo("which registers must a C function preserve (a list, with the frame pointer)", &src.c_abi));
+        let _ = writeln!(
+            s,
+            "arg_registers = {}",
+            todo(
+                "which registers carry a C function's integer arguments (a list)",
+                &src.c_abi
+            )
+        );
+        let _ = writeln!(
+            s,
+            "return_register = {}",
+            todo(
+                "which register carries a C function's integer result",
+                &src.c_abi
+            )
+        );
+        let _ = writeln!(
+            s,
+            "callee_saved = {}",
+            todo(
+                "which registers must a C function preserve (a list, with the frame pointer)",
+                &src.c_abi
+            )
+        );
     }
 
     let _ = writeln!(s, "\n[numbers]");
     let numbers_shared = os == Os::Darwin || same_arch;
     if numbers_shared {
-        let _ = writeln!(s, "# copied from arch/{from}: {}", if os == Os::Darwin { "XNU's numbers are the same on every architecture" } else { "same architecture" });
+        let _ = writeln!(
+            s,
+            "# copied from arch/{from}: {}",
+            if os == Os::Darwin {
+                "XNU's numbers are the same on every architecture"
+            } else {
+                "same architecture"
+            }
+        );
     } else {
-        let _ = writeln!(s, "# {}: the numbers differ per architecture on Linux; {from}'s are given as a hint only", src.numbers);
+        let _ = writeln!(
+            s,
+            "# {}: the numbers differ per architecture on Linux; {from}'s are given as a hint only",
+            src.numbers
+        );
     }
-    let list = description::NUMBERS_COMMON.iter().chain(if os == Os::Darwin { description::NUMBERS_DARWIN } else { description::NUMBERS_LINUX });
+    let list = description::NUMBERS_COMMON
+        .iter()
+        .chain(if os == Os::Darwin {
+            description::NUMBERS_DARWIN
+        } else {
+            description::NUMBERS_LINUX
+        });
     for name in list {
         let hint = near.number(name);
         match (numbers_shared, hint) {
@@ -243,8 +376,17 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
                 let _ = writeln!(s, "{name} = {n}    # {}", number_meaning(os, name));
             }
             _ => {
-                let h = hint.map(|n| format!("; {from} has {n}")).unwrap_or_default();
-                let _ = writeln!(s, "{name} = {}", todo(&format!("the number of {}{h}", number_meaning(os, name)), &src.numbers));
+                let h = hint
+                    .map(|n| format!("; {from} has {n}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "{name} = {}",
+                    todo(
+                        &format!("the number of {}{h}", number_meaning(os, name)),
+                        &src.numbers
+                    )
+                );
             }
         }
     }
@@ -252,33 +394,71 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
     let _ = writeln!(s, "\n[thread_create]");
     match os {
         Os::Darwin => {
-            let _ = writeln!(s, "# bsdthread_create(func, func_arg, stack, pthread, flags) -> pthread ({})", src.clone);
+            let _ = writeln!(
+                s,
+                "# bsdthread_create(func, func_arg, stack, pthread, flags) -> pthread ({})",
+                src.clone
+            );
             let _ = writeln!(s, "args = {}", toml_list(&near.thread_create.map.args));
             if same_arch {
-                let _ = writeln!(s, "registers = {}", toml_list(&near.thread_create.map.registers));
+                let _ = writeln!(
+                    s,
+                    "registers = {}",
+                    toml_list(&near.thread_create.map.registers)
+                );
             } else {
                 let _ = writeln!(s, "registers = {}", todo("the register of each of func, arg, stack, pthread, flags: the first five syscall argument registers (a list)", &src.syscall_conv));
             }
         }
         Os::Linux => {
             if same_arch {
-                let _ = writeln!(s, "# copied from arch/{from}: same architecture ({})", src.clone);
+                let _ = writeln!(
+                    s,
+                    "# copied from arch/{from}: same architecture ({})",
+                    src.clone
+                );
                 let _ = writeln!(s, "args = {}", toml_list(&near.thread_create.map.args));
-                let _ = writeln!(s, "registers = {}", toml_list(&near.thread_create.map.registers));
+                let _ = writeln!(
+                    s,
+                    "registers = {}",
+                    toml_list(&near.thread_create.map.registers)
+                );
             } else {
-                let _ = writeln!(s, "# {from} has args {:?} in {:?}", near.thread_create.map.args, near.thread_create.map.registers);
+                let _ = writeln!(
+                    s,
+                    "# {from} has args {:?} in {:?}",
+                    near.thread_create.map.args, near.thread_create.map.registers
+                );
                 let _ = writeln!(s, "args = {}", todo("in which order does this architecture's clone take flags, stack, ptid, ctid, tls (CLONE_BACKWARDS, BACKWARDS2, BACKWARDS3 or the default order; a list of those five names)", &src.clone));
                 let _ = writeln!(s, "registers = {}", todo("which syscall argument register carries each of those, in the same order (a list)", &src.syscall_conv));
             }
         }
     }
-    let _ = writeln!(s, "flags = {:#x}    # copied from arch/{from}: {}", near.thread_create.flags, if os == Os::Darwin { "PTHREAD_START_CUSTOM" } else { "CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS with tls = 0 (Go's cloneFlags | SETTLS)" });
+    let _ = writeln!(
+        s,
+        "flags = {:#x}    # copied from arch/{from}: {}",
+        near.thread_create.flags,
+        if os == Os::Darwin {
+            "PTHREAD_START_CUSTOM"
+        } else {
+            "CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS with tls = 0 (Go's cloneFlags | SETTLS)"
+        }
+    );
 
     if os == Os::Darwin {
         let _ = writeln!(s, "\n[thread_start]");
         let ts = near.thread_start.as_ref();
         let _ = writeln!(s, "# The routine registered with bsdthread_register is entered with these registers ({}).", src.thread_start);
-        let _ = writeln!(s, "args = {}", toml_list(&ts.map(|t| t.map.args.clone()).unwrap_or_else(|| description::THREAD_START_ARGS_DARWIN.iter().map(|s| s.to_string()).collect())));
+        let _ = writeln!(
+            s,
+            "args = {}",
+            toml_list(&ts.map(|t| t.map.args.clone()).unwrap_or_else(|| {
+                description::THREAD_START_ARGS_DARWIN
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            }))
+        );
         if same_arch {
             if let Some(ts) = ts {
                 let _ = writeln!(s, "registers = {}", toml_list(&ts.map.registers));
@@ -287,26 +467,58 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
             }
         } else {
             let _ = writeln!(s, "registers = {}", todo("which register carries each of pthread, kport, func, arg, stack, flags when the new thread starts (a list)", &src.thread_start));
-            let _ = writeln!(s, "stack_pointer = {}", todo("the stack-pointer register's name", &src.c_abi));
+            let _ = writeln!(
+                s,
+                "stack_pointer = {}",
+                todo("the stack-pointer register's name", &src.c_abi)
+            );
             let _ = writeln!(s, "legacy_stack_offset = {}", todo("where did older kernels leave the stack pointer relative to the stack argument (an integer; 0 if always exact)", &src.thread_start));
         }
     }
 
-    let _ = writeln!(s, "\n[thread_exit]\n# copied from arch/{from}: the same kernel's thread-exit call");
+    let _ = writeln!(
+        s,
+        "\n[thread_exit]\n# copied from arch/{from}: the same kernel's thread-exit call"
+    );
     let _ = writeln!(s, "args = {}", toml_list(&near.thread_exit_args));
 
     let _ = writeln!(s, "\n[initializer]");
-    let _ = writeln!(s, "section = {}    # copied from arch/{from}: the same loader", toml_str(&near.initializer.section));
+    let _ = writeln!(
+        s,
+        "section = {}    # copied from arch/{from}: the same loader",
+        toml_str(&near.initializer.section)
+    );
     if os == Os::Linux && parts.env.starts_with("musl") {
         let _ = writeln!(s, "# musl calls initializers with no arguments (MUSL ldso/dynlink.c do_init_fini): rt0 reads /proc/self");
-        let _ = writeln!(s, "args = []\nregisters = []\nargs_fallback = \"proc-self\"");
+        let _ = writeln!(
+            s,
+            "args = []\nregisters = []\nargs_fallback = \"proc-self\""
+        );
     } else {
-        let args = if os == Os::Linux { vec!["argc".to_string(), "argv".into(), "envp".into()] } else { near.initializer.map.args.clone() };
-        let loader = if os == Os::Linux { "GLIBC elf/dl-init.c call_init" } else { "DYLD dyld/Loader.cpp" };
-        let _ = writeln!(s, "# the loader calls each initializer as ({}) ({loader})", args.join(", "));
+        let args = if os == Os::Linux {
+            vec!["argc".to_string(), "argv".into(), "envp".into()]
+        } else {
+            near.initializer.map.args.clone()
+        };
+        let loader = if os == Os::Linux {
+            "GLIBC elf/dl-init.c call_init"
+        } else {
+            "DYLD dyld/Loader.cpp"
+        };
+        let _ = writeln!(
+            s,
+            "# the loader calls each initializer as ({}) ({loader})",
+            args.join(", ")
+        );
         let _ = writeln!(s, "args = {}", toml_list(&args));
         if same_arch {
-            let regs: Vec<String> = near.c_abi.arg_registers.iter().take(args.len()).cloned().collect();
+            let regs: Vec<String> = near
+                .c_abi
+                .arg_registers
+                .iter()
+                .take(args.len())
+                .cloned()
+                .collect();
             let _ = writeln!(s, "registers = {}", toml_list(&regs));
         } else {
             let _ = writeln!(s, "registers = {}", todo(&format!("which registers carry those {} arguments: the first C argument registers (a list)", args.len()), &src.c_abi));
@@ -315,13 +527,49 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
 
     let _ = writeln!(s, "\n[stack]");
     if same_arch {
-        let _ = writeln!(s, "# copied from arch/{from}: same architecture (check the page sizes {} runs with)", os.as_str());
-        let _ = writeln!(s, "alignment = {}\nred_zone = {}\npage_size = {}\nguard_size = {}", near.stack.alignment, near.stack.red_zone, near.stack.page_size, near.stack.guard_size);
+        let _ = writeln!(
+            s,
+            "# copied from arch/{from}: same architecture (check the page sizes {} runs with)",
+            os.as_str()
+        );
+        let _ = writeln!(
+            s,
+            "alignment = {}\nred_zone = {}\npage_size = {}\nguard_size = {}",
+            near.stack.alignment, near.stack.red_zone, near.stack.page_size, near.stack.guard_size
+        );
     } else {
-        let _ = writeln!(s, "alignment = {}", todo("the stack alignment required at a call, in bytes", &src.c_abi));
-        let _ = writeln!(s, "red_zone = {}", todo("how many bytes below the stack pointer may a leaf function use (0 if none)", &src.c_abi));
-        let _ = writeln!(s, "page_size = {}", todo("the largest page size a kernel for this architecture runs with, in bytes", "the kernel's Kconfig PAGE_SIZE options"));
-        let _ = writeln!(s, "guard_size = {}", todo("the guard under each raw stack: at least page_size", "docs/architecture.md, raw stacks"));
+        let _ = writeln!(
+            s,
+            "alignment = {}",
+            todo(
+                "the stack alignment required at a call, in bytes",
+                &src.c_abi
+            )
+        );
+        let _ = writeln!(
+            s,
+            "red_zone = {}",
+            todo(
+                "how many bytes below the stack pointer may a leaf function use (0 if none)",
+                &src.c_abi
+            )
+        );
+        let _ = writeln!(
+            s,
+            "page_size = {}",
+            todo(
+                "the largest page size a kernel for this architecture runs with, in bytes",
+                "the kernel's Kconfig PAGE_SIZE options"
+            )
+        );
+        let _ = writeln!(
+            s,
+            "guard_size = {}",
+            todo(
+                "the guard under each raw stack: at least page_size",
+                "docs/architecture.md, raw stacks"
+            )
+        );
     }
 
     let _ = writeln!(s, "\n[constants]");
@@ -353,7 +601,14 @@ fn abi_toml(triple: &str, parts: &TripleParts, from: &str, near: &Description) -
 }
 
 /// A stub file of the scaffold: the nearest port's, stopped by `#error` until rewritten.
-fn stub(triple: &str, parts: &TripleParts, from: &str, name: &str, text: &str, same_arch: bool) -> String {
+fn stub(
+    triple: &str,
+    parts: &TripleParts,
+    from: &str,
+    name: &str,
+    text: &str,
+    same_arch: bool,
+) -> String {
     let questions: &[&str] = match name {
         "entry.S" => &[
             "How does the loader call an initializer here: which registers hold argc/argv/envp ([initializer])?",
@@ -385,7 +640,10 @@ fn stub(triple: &str, parts: &TripleParts, from: &str, name: &str, text: &str, s
         );
     }
     let _ = writeln!(s, " * Questions this file must answer:\n * {questions}");
-    let _ = writeln!(s, " * When done, delete this comment and the #error line below. Guide: docs/porting.md.");
+    let _ = writeln!(
+        s,
+        " * When done, delete this comment and the #error line below. Guide: docs/porting.md."
+    );
     let _ = writeln!(s, " */");
     let _ = writeln!(s, "#error \"arch/{triple}/{name} is the unported copy of arch/{from}/{name} (TODO: port it, see docs/porting.md)\"\n");
     s.push_str(text);
@@ -399,13 +657,21 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--from" => from = Some(it.next().ok_or_else(|| Usage(Some("--from needs a folder".into())))?.clone()),
+            "--from" => {
+                from = Some(
+                    it.next()
+                        .ok_or_else(|| Usage(Some("--from needs a folder".into())))?
+                        .clone(),
+                )
+            }
             a if a.starts_with('-') => return Err(Usage(Some(format!("unknown option {a}")))),
             a if triple.is_none() => triple = Some(a.to_string()),
             a => return Err(Usage(Some(format!("one triple only (also got {a})")))),
         }
     }
-    let Some(triple) = triple else { return Err(Usage(Some("which triple?".into()))) };
+    let Some(triple) = triple else {
+        return Err(Usage(Some("which triple?".into())));
+    };
     match create(ctx, &triple, from.as_deref()) {
         Ok(report) => {
             print!("{report}");
@@ -439,11 +705,21 @@ pub fn create(ctx: &Ctx, triple: &str, from: Option<&str>) -> Result<String, Str
     }
     let (from, near) = match from {
         Some(f) => {
-            let p = super::Port { triple: f.to_string(), folder: f.to_string(), overlay: None, registered: false };
+            let p = super::Port {
+                triple: f.to_string(),
+                folder: f.to_string(),
+                overlay: None,
+                registered: false,
+            };
             let d = p.description(ctx).map_err(|e| format!("--from {f}: {e}"))?;
             (f.to_string(), d)
         }
-        None => nearest(ctx, &parts).ok_or_else(|| format!("no finished port under {} to start from", ctx.arch.display()))?,
+        None => nearest(ctx, &parts).ok_or_else(|| {
+            format!(
+                "no finished port under {} to start from",
+                ctx.arch.display()
+            )
+        })?,
     };
     let same_arch = near.arch.as_str() == parts.arch;
     let abi = abi_toml(triple, &parts, &from, &near);
@@ -451,32 +727,57 @@ pub fn create(ctx: &Ctx, triple: &str, from: Option<&str>) -> Result<String, Str
     for name in ["entry.S", "syscall.S"] {
         let src = ctx.arch.join(&from).join(name);
         let text = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-        files.push((name.to_string(), stub(triple, &parts, &from, name, &text, same_arch)));
+        files.push((
+            name.to_string(),
+            stub(triple, &parts, &from, name, &text, same_arch),
+        ));
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (name, text) in &files {
-        std::fs::write(dir.join(name), text).map_err(|e| format!("{}: {e}", dir.join(name).display()))?;
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))?;
     }
     let reg = ctx.registry_file();
     let mut text = std::fs::read_to_string(&reg).map_err(|e| format!("{}: {e}", reg.display()))?;
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&format!("{triple:?} = {triple:?}   # scaffold from `rt0-port new` (verified_by = \"not-yet\")\n"));
+    text.push_str(&format!(
+        "{triple:?} = {triple:?}   # scaffold from `rt0-port new` (verified_by = \"not-yet\")\n"
+    ));
     std::fs::write(&reg, text).map_err(|e| format!("{}: {e}", reg.display()))?;
     // The registry must still parse (build.rs reads it for every target).
     ctx.registry()?;
 
-    let p = super::Port { triple: triple.to_string(), folder: triple.to_string(), overlay: None, registered: true };
+    let p = super::Port {
+        triple: triple.to_string(),
+        folder: triple.to_string(),
+        overlay: None,
+        registered: true,
+    };
     let todos = p.todos(ctx);
     let mut out = String::new();
-    let _ = writeln!(out, "created {}/ from arch/{from} ({}):", dir.display(), if same_arch { "same architecture" } else if near.os == parts.os { "same OS" } else { "nearest port" });
+    let _ = writeln!(
+        out,
+        "created {}/ from arch/{from} ({}):",
+        dir.display(),
+        if same_arch {
+            "same architecture"
+        } else if near.os == parts.os {
+            "same OS"
+        } else {
+            "nearest port"
+        }
+    );
     for (name, _) in &files {
         let n = todos.iter().filter(|t| &t.0 == name).count();
         let _ = writeln!(out, "  {name:<10} {n} TODO line(s)");
     }
     let _ = writeln!(out, "registered {triple} in {}", reg.display());
-    let _ = writeln!(out, "next: answer every TODO (docs/porting.md), then `rt0-port check {triple}`");
+    let _ = writeln!(
+        out,
+        "next: answer every TODO (docs/porting.md), then `rt0-port check {triple}`"
+    );
     Ok(out)
 }
 
@@ -487,12 +788,17 @@ mod tests {
     #[test]
     fn triples_split_into_what_a_description_needs() {
         let p = parse_triple("riscv64gc-unknown-linux-gnu").unwrap();
-        assert_eq!((p.arch.as_str(), p.os, p.env.as_str()), ("riscv64", Os::Linux, "gnu"));
+        assert_eq!(
+            (p.arch.as_str(), p.os, p.env.as_str()),
+            ("riscv64", Os::Linux, "gnu")
+        );
         let p = parse_triple("aarch64-apple-darwin").unwrap();
         assert_eq!((p.arch.as_str(), p.os), ("aarch64", Os::Darwin));
         let p = parse_triple("x86_64-unknown-linux-musl").unwrap();
         assert_eq!(p.env, "musl");
-        assert!(parse_triple("x86_64-unknown-freebsd").unwrap_err().contains("`Os`"));
+        assert!(parse_triple("x86_64-unknown-freebsd")
+            .unwrap_err()
+            .contains("`Os`"));
         assert!(parse_triple("riscv64").is_err());
         assert!(parse_triple("a--b").is_err());
     }
