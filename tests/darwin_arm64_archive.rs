@@ -9,9 +9,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::Command;
-use support::macho::{disassembly, function_body, members, object_with, tool, Val};
-use support::{demo_for, root, DemoPath};
+use support::macho::{
+    disassembly, function_body, link_host_dylib_and_check_entry, members, object_with, tool, Val,
+};
+use support::{demo_for, DemoPath};
 
 const TARGET: &str = "aarch64-apple-darwin";
 
@@ -343,74 +344,15 @@ fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
 
 #[test]
 fn archive_links_into_a_dylib_with_ld64_lld_without_text_relocations_or_x18() {
-    let cc = root().join("tools/darwin-sdk/bin/darwin-cc");
     for path in DemoPath::ALL {
         let demo = demo_for(Some(TARGET), path);
-        let out = demo.dir.join("libhost_calls_demo_arm64.dylib");
-        // The ordinary way: no -force_load; the host calls one export.
-        let st = Command::new(&cc)
-            .args([
-                "--target=arm64-apple-darwin",
-                "-arch",
-                "arm64",
-                "-mmacosx-version-min=11.0",
-                "-dynamiclib",
-                "-o",
-            ])
-            .arg(&out)
-            .arg("-I")
-            .arg(root().join("examples/demo/include"))
-            .arg(root().join("tests/hosts/darwin_lib.c"))
-            .arg(demo.staticlib())
-            .arg("-lSystem")
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{path:?}: link failed: {}",
-            String::from_utf8_lossy(&st.stderr)
-        );
+        let out = link_host_dylib_and_check_entry(&demo, "arm64", &format!("{path:?}"));
         let o = out.to_str().unwrap();
         let headers = tool("llvm-objdump", &["--macho", "--private-headers", o]);
         assert!(
             headers.contains("ARM64"),
             "{path:?}: not an arm64 image:\n{headers}"
         );
-        let nm = tool("llvm-nm", &[o]);
-        let entry = nm
-            .lines()
-            .find(|l| l.ends_with(" _rt0_lib_entry"))
-            .unwrap_or_else(|| panic!("{path:?}: entry not linked:\n{nm}"));
-        let entry_addr = u64::from_str_radix(entry.split_whitespace().next().unwrap(), 16).unwrap();
-        let contents = tool(
-            "llvm-objdump",
-            &[
-                "--macho",
-                "-s",
-                "--section=__DATA,__mod_init_func",
-                "--section=__DATA_CONST,__mod_init_func",
-                o,
-            ],
-        );
-        // Each line is `<slot address> <pointer value> [symbol]`: one pointer must be the entry's.
-        let points_at_entry = contents.lines().any(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            words.len() >= 2
-                && words[0].starts_with("0x")
-                && u64::from_str_radix(words[1].trim_start_matches("0x"), 16).ok()
-                    == Some(entry_addr)
-        });
-        assert!(
-            points_at_entry,
-            "{path:?}: initializer does not point at _rt0_lib_entry ({entry_addr:#x}):\n{contents}"
-        );
-        let rebase = tool("llvm-objdump", &["--macho", "--rebase", o]);
-        for line in rebase.lines().skip(1) {
-            assert!(
-                !line.starts_with("__TEXT"),
-                "{path:?}: text relocation: {line}"
-            );
-        }
         // x18 belongs to the platform: nothing in the image may read or write it.
         let dis = tool("llvm-objdump", &["--macho", "-d", "--no-show-raw-insn", o]);
         let uses: Vec<&str> = dis
