@@ -7,10 +7,9 @@
 
 #![allow(dead_code)]
 
-use crate::support::{demo_for, root, run_command, Demo, DemoPath, Link, Run};
+use crate::support::{compile_once, demo_for, root, run_command, Demo, DemoPath, Link, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// How the C host is built and run for one platform.
@@ -106,103 +105,74 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
     let out_dir = demo.dir.join("hosts").join(host.name());
     std::fs::create_dir_all(&out_dir).unwrap();
     let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
-    static COMPILED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
-    let mut compiled = COMPILED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if compiled.contains(&exe) {
-        return exe;
-    }
-    let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
-    let include = root().join("examples/demo/include");
-    let mut cmd = Command::new(host.cc());
-    cmd.args(["-O1", "-g", "-Wall", "-Werror"])
-        .arg("-I")
-        .arg(&include);
-    match host {
-        Host::Aarch64MuslStatic => {
-            // Compile against the cross glibc headers (ABI-compatible for what the hosts use),
-            // link against musl alone: its crt objects, libc.a and libgcc for builtins.
-            let obj = tmp.with_extension("o");
-            let st = Command::new(host.cc())
-                .args([
-                    "-O1",
-                    "-g",
-                    "-Wall",
-                    "-Werror",
-                    "-fno-stack-protector",
-                    "-U_FORTIFY_SOURCE",
-                    "-c",
-                ])
-                .arg("-I")
-                .arg(&include)
-                .arg(&src)
-                .arg("-o")
-                .arg(&obj)
-                .output()
-                .expect("run the C compiler");
-            assert!(
-                st.status.success(),
-                "compiling {}: {}",
-                src.display(),
-                String::from_utf8_lossy(&st.stderr)
-            );
-            let sc = self_contained_musl();
-            let libgcc = Command::new(host.cc())
-                .arg("-print-libgcc-file-name")
-                .output()
-                .unwrap()
-                .stdout;
-            cmd = Command::new(host.cc());
-            cmd.args(["-static", "-nostdlib", "-nostartfiles"])
-                .arg(sc.join("crt1.o"))
-                .arg(sc.join("crti.o"))
-                .arg(sc.join("crtbegin.o"))
-                .arg(&obj)
-                .arg(demo.staticlib())
-                .arg(sc.join("libc.a"))
-                .arg(String::from_utf8(libgcc).unwrap().trim())
-                .arg(sc.join("crtend.o"))
-                .arg(sc.join("crtn.o"))
-                .arg("-o")
-                .arg(&tmp);
-        }
-        _ => {
-            if host == Host::MuslStatic {
-                cmd.arg("-static");
+    let what = format!("{} for {host:?}", src.display());
+    compile_once(exe, &what, |tmp| {
+        let include = root().join("examples/demo/include");
+        let mut cmd = Command::new(host.cc());
+        cmd.args(["-O1", "-g", "-Wall", "-Werror"])
+            .arg("-I")
+            .arg(&include);
+        match host {
+            Host::Aarch64MuslStatic => {
+                // Compile against the cross glibc headers (ABI-compatible for what the hosts
+                // use), link against musl alone: its crt objects, libc.a and libgcc for builtins.
+                let obj = tmp.with_extension("o");
+                let st = Command::new(host.cc())
+                    .args([
+                        "-O1",
+                        "-g",
+                        "-Wall",
+                        "-Werror",
+                        "-fno-stack-protector",
+                        "-U_FORTIFY_SOURCE",
+                        "-c",
+                    ])
+                    .arg("-I")
+                    .arg(&include)
+                    .arg(&src)
+                    .arg("-o")
+                    .arg(&obj)
+                    .output()
+                    .expect("run the C compiler");
+                assert!(
+                    st.status.success(),
+                    "compiling {}: {}",
+                    src.display(),
+                    String::from_utf8_lossy(&st.stderr)
+                );
+                let sc = self_contained_musl();
+                let libgcc = Command::new(host.cc())
+                    .arg("-print-libgcc-file-name")
+                    .output()
+                    .unwrap()
+                    .stdout;
+                cmd = Command::new(host.cc());
+                cmd.args(["-static", "-nostdlib", "-nostartfiles"])
+                    .arg(sc.join("crt1.o"))
+                    .arg(sc.join("crti.o"))
+                    .arg(sc.join("crtbegin.o"))
+                    .arg(&obj)
+                    .arg(demo.staticlib())
+                    .arg(sc.join("libc.a"))
+                    .arg(String::from_utf8(libgcc).unwrap().trim())
+                    .arg(sc.join("crtend.o"))
+                    .arg(sc.join("crtn.o"))
+                    .arg("-o")
+                    .arg(tmp);
             }
-            cmd.arg(&src).arg("-o").arg(&tmp);
-            if host == Host::Aarch64Gnu {
-                cmd.arg("-pthread");
-            }
-            match link {
-                Link::Static => {
-                    cmd.arg(demo.staticlib());
+            _ => {
+                if host == Host::MuslStatic {
+                    cmd.arg("-static");
                 }
-                Link::Shared => {
-                    cmd.arg("-L")
-                        .arg(&demo.dir)
-                        .arg("-lrt0_demo")
-                        .arg("-Wl,--disable-new-dtags")
-                        .arg(format!("-Wl,-rpath,{}", demo.dir.display()));
+                cmd.arg(&src).arg("-o").arg(tmp);
+                if host == Host::Aarch64Gnu {
+                    cmd.arg("-pthread");
                 }
-                Link::Dlopen => {
-                    cmd.args(["-DRT0_DLOPEN", "-ldl"]);
-                }
+                link.add_to(&mut cmd, demo);
             }
         }
-    }
-    let out = cmd.output().expect("run the C compiler");
-    assert!(
-        out.status.success(),
-        "building {} for {host:?}: {}",
-        src.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::rename(&tmp, &exe).unwrap();
-    compiled.insert(exe.clone());
-    exe
+        cmd
+    })
 }
 
 /// Runs `exe` for `host` (through qemu-user where needed) with `args` and extra environment,

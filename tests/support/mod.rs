@@ -116,8 +116,45 @@ pub fn host(demo: &Demo, source: &str, link: Link) -> PathBuf {
     let out_dir = demo.dir.join("hosts");
     std::fs::create_dir_all(&out_dir).unwrap();
     let exe = out_dir.join(format!("{stem}-{link:?}").to_lowercase());
-    // Tests run in parallel: compile each host once per process, into a temporary name that is
-    // renamed into place, so no test executes a half-written file.
+    compile_once(exe, &src.display().to_string(), |tmp| {
+        let mut cmd = Command::new("gcc");
+        cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
+            .arg("-I")
+            .arg(root().join("examples/demo/include"))
+            .arg(&src)
+            .arg("-o")
+            .arg(tmp);
+        link.add_to(&mut cmd, demo);
+        cmd
+    })
+}
+
+impl Link {
+    /// Adds what links a host to `demo` this way to a C compiler's command line.
+    pub fn add_to(self, cmd: &mut Command, demo: &Demo) {
+        match self {
+            Link::Static => {
+                cmd.arg(demo.staticlib());
+            }
+            Link::Shared => {
+                // DT_RPATH, not RUNPATH: the demo build under test must win over any library path.
+                cmd.arg("-L")
+                    .arg(&demo.dir)
+                    .arg("-lrt0_demo")
+                    .arg("-Wl,--disable-new-dtags")
+                    .arg(format!("-Wl,-rpath,{}", demo.dir.display()));
+            }
+            Link::Dlopen => {
+                cmd.args(["-DRT0_DLOPEN", "-ldl"]);
+            }
+        }
+    }
+}
+
+/// Builds `exe` once per test process: `make(tmp)` returns the command that writes a temporary
+/// file, which is renamed into place, so tests running in parallel never execute a half-written
+/// host. `what` names the build in a failure.
+pub fn compile_once(exe: PathBuf, what: &str, make: impl FnOnce(&Path) -> Command) -> PathBuf {
     static COMPILED: OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> =
         OnceLock::new();
     let mut compiled = COMPILED
@@ -128,34 +165,10 @@ pub fn host(demo: &Demo, source: &str, link: Link) -> PathBuf {
         return exe;
     }
     let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
-    let mut cmd = Command::new("gcc");
-    cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
-        .arg("-I")
-        .arg(root().join("examples/demo/include"))
-        .arg(&src)
-        .arg("-o")
-        .arg(&tmp);
-    match link {
-        Link::Static => {
-            cmd.arg(demo.staticlib());
-        }
-        Link::Shared => {
-            // DT_RPATH, not RUNPATH: the demo build under test must win over any library path.
-            cmd.arg("-L")
-                .arg(&demo.dir)
-                .arg("-lrt0_demo")
-                .arg("-Wl,--disable-new-dtags")
-                .arg(format!("-Wl,-rpath,{}", demo.dir.display()));
-        }
-        Link::Dlopen => {
-            cmd.args(["-DRT0_DLOPEN", "-ldl"]);
-        }
-    }
-    let out = cmd.output().expect("run gcc");
+    let out = make(&tmp).output().expect("run the C compiler");
     assert!(
         out.status.success(),
-        "compiling {}: {}",
-        src.display(),
+        "building {what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::rename(&tmp, &exe).unwrap();
