@@ -28,86 +28,56 @@ mod cross_rel;
 mod support;
 
 use cross::Host;
-use cross_rel::{ctx, each, run, run_wrapped, DEADLINE};
-use std::process::Command;
-use std::time::{Duration, Instant};
-use support::{DemoPath, Link, Run};
+use cross_rel::{run_wrapped, DEADLINE};
+use std::time::Duration;
+use support::reliability::{self as rel, Destructor, ExitTiming, Runner, ThreadRounds};
+use support::{DemoPath, Link};
 
 const A64: Host = Host::Aarch64Gnu;
 const MUSL: [Host; 2] = [Host::MuslDynamic, Host::MuslStatic];
+/// aarch64 glibc and x86_64 musl, for the scenarios that do not unload a library.
+const ALL: [Host; 3] = [A64, MUSL[0], MUSL[1]];
 const LINKS: [Link; 3] = [Link::Static, Link::Shared, Link::Dlopen];
-
 /// The aarch64 port registers rt0's destructor now: a host that says otherwise fails the test
 /// (the native test only skips there, for the arm64 runner of older ports).
-fn require_destructor(r: &Run, c: &str) {
-    assert_eq!(
-        r.field("has_destructor"),
-        "1",
-        "the aarch64 entry stub registers no rt0 destructor: {c}"
-    );
+const DESTRUCTOR: Destructor = Destructor::Required;
+
+/// Runs `f` for every host in `hosts`, both demo paths and every link in `links` the host
+/// supports (musl targets build no cdylib: static only), with a label naming the combination
+/// and a runner for `source` built for it, started behind `wrapper` (see
+/// [`cross_rel::run_wrapped`]) with the emulator's deadline.
+fn each(
+    hosts: &[Host],
+    links: &[Link],
+    source: &str,
+    wrapper: &[&str],
+    f: impl Fn(&str, DemoPath, Link, Runner),
+) {
+    cross_rel::each(hosts, links, source, |host, path, link, d, exe| {
+        let runner = |args: &[&str], env: &[(&str, String)]| {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            run_wrapped(host, wrapper, exe, args, &env, d, DEADLINE)
+        };
+        f(&format!("{host:?}/{path:?}/{link:?}"), path, link, &runner);
+    });
 }
 
 /// Item 1: host handlers set by a priority constructor stay installed and fire, also for a
 /// SIGUSR1 sent while main waits in an export; rt0 installs none. aarch64 (S Sh D) and musl (S).
 #[test]
 fn host_signal_handlers_survive_and_fire() {
-    let hosts = [A64, MUSL[0], MUSL[1]];
-    each(
-        &hosts,
-        &LINKS,
-        "rel_signals.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "500")], d);
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(
-                r.field("state_at_send"),
-                "1",
-                "the signal was sent after init finished: {c}"
-            );
-            if link == Link::Static {
-                assert_eq!(r.field("state_in_constructor"), "0", "{c}");
-            }
-            assert_eq!(r.field("ready"), "1", "{c}");
-            assert_eq!(r.field("handlers_kept"), "4", "{c}");
-            assert_eq!(r.field("foreign_handlers"), "0", "{c}");
-            assert_eq!(r.field("altstack_kept"), "1", "{c}");
-            assert_eq!(
-                r.field("usr1_during_wait"),
-                "1",
-                "SIGUSR1 sent during the wait never reached the host: {c}"
-            );
-            for sig in ["usr1", "pipe", "bus", "segv"] {
-                assert!(
-                    r.num(&format!("fired_{sig}")) >= 1,
-                    "the host's SIG{} handler did not fire: {c}",
-                    sig.to_uppercase()
-                );
-            }
-        },
-    );
+    each(&ALL, &LINKS, rel::SIGNALS, &[], |l, _, k, r| {
+        rel::host_signal_handlers_survive_and_fire(l, k, r)
+    });
 }
 
 /// Item 2: a SIGUSR1 storm while the cdylib is loaded and unloaded; aarch64 only (needs dlclose).
 /// 100 loads per path under qemu (200 natively).
 #[test]
 fn signal_storm_during_100_loads_and_unloads() {
-    each(
-        &[A64],
-        &[Link::Dlopen],
-        "rel_storm.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &["100"], &[], d);
-            let c = ctx(host, path, link, &r);
-            require_destructor(&r, &c);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.num("ready"), 100, "{c}");
-            assert!(
-                r.num("received") > 100,
-                "the storm was too weak to mean anything: {c}"
-            );
-        },
-    );
+    each(&[A64], &[Link::Dlopen], rel::STORM, &[], |l, _, _, r| {
+        rel::signal_storm_during_loads_and_unloads(l, 100, DESTRUCTOR, r)
+    });
 }
 
 /// Item 3: 64 host threads call exports during a slow init and all see the whole result.
@@ -115,34 +85,14 @@ fn signal_storm_during_100_loads_and_unloads() {
 /// one process (20 natively).
 #[test]
 fn sixty_four_threads_wait_for_slow_init_many_rounds() {
-    let hosts = [A64, MUSL[0], MUSL[1]];
-    each(
-        &hosts,
-        &LINKS,
-        "rel_threads.c",
-        |host, path, link, d, exe| {
-            let (processes, rounds) = if link == Link::Dlopen {
-                (1, "10")
-            } else {
-                (3, "1")
-            };
-            let mut saw_running = 0;
-            for _ in 0..processes {
-                let r = run(host, exe, &[rounds], &[("RT0_DEMO_INIT_SLEEP_MS", "60")], d);
-                let c = ctx(host, path, link, &r);
-                if link == Link::Dlopen {
-                    require_destructor(&r, &c);
-                }
-                assert_eq!(r.status, Some(0), "{c}");
-                assert_eq!(r.num("ok"), r.num("calls"), "{c}");
-                saw_running += r.num("saw_running");
-            }
-            assert!(
-                saw_running > 0,
-                "{host:?}/{path:?}/{link:?}: no thread ever arrived while init ran"
-            );
-        },
-    );
+    let rounds = ThreadRounds {
+        processes: 3,
+        dlopen_rounds: 10,
+        init_sleep_ms: 60,
+    };
+    each(&ALL, &LINKS, rel::THREADS, &[], |l, _, k, r| {
+        rel::sixty_four_threads_wait_for_slow_init_many_rounds(l, k, rounds, DESTRUCTOR, r)
+    });
 }
 
 /// Item 4: dlopen/dlclose 1,000 times per path on aarch64 (as natively: ~10 s per path under
@@ -151,59 +101,17 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
 /// emulated `/proc/self/maps`) back at the baseline; fork still works afterwards.
 #[test]
 fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
-    each(
-        &[A64],
-        &[Link::Dlopen],
-        "rel_dlclose.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &["1000"], &[], d);
-            let c = ctx(host, path, link, &r);
-            require_destructor(&r, &c);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.num("cycles"), 1000, "{c}");
-            assert!(
-                r.num("closed_while_running") > 100,
-                "too few closes raced a running init: {c}"
-            );
-            assert_eq!(r.num("threads_end"), r.num("threads_base"), "{c}");
-            assert_eq!(r.num("threads_max"), r.num("threads_base"), "{c}");
-            // Exact on both paths. This check, run under qemu with the CPU contended, found a race:
-            // a waiter that saw the init thread gone just after it finished took it for a fork and
-            // dropped the joinable thread's handle, so the destructor did not join it and glibc kept
-            // its 8 MiB stack (src/entry.rs wait_running).
-            assert_eq!(r.num("maps_end"), r.num("maps_base"), "{c}");
-            assert_eq!(r.num("maps_max"), r.num("maps_base"), "{c}");
-            assert_eq!(r.field("fork_after"), "1", "{c}");
-        },
-    );
+    each(&[A64], &[Link::Dlopen], rel::DLCLOSE, &[], |l, _, _, r| {
+        rel::dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(l, DESTRUCTOR, r)
+    });
 }
 
 /// Item 5: fork while init runs: the child's exports answer at once with `Forked`, its `exit`
 /// does not hang, the parent is unaffected. aarch64 (S Sh D) and musl (S).
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
-    let hosts = [A64, MUSL[0], MUSL[1]];
-    each(&hosts, &LINKS, "rel_fork.c", |host, path, link, d, exe| {
-        let r = run(host, exe, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "1500")], d);
-        let c = ctx(host, path, link, &r);
-        assert_eq!(r.status, Some(0), "{c}");
-        assert_eq!(r.field("child_state_at_fork"), "1", "{c}");
-        assert_eq!(r.field("child_hung"), "0", "{c}");
-        assert_eq!(r.field("child_exit"), "0", "{c}");
-        assert_eq!(r.field("child_ready"), "0", "{c}");
-        assert_eq!(r.field("child_state"), "3", "{c}");
-        assert_eq!(
-            r.field("child_error"),
-            "rt0: this process was forked while init was running; init does not run in the child",
-            "{c}"
-        );
-        assert!(
-            r.num("child_ms") < 1000,
-            "the child waited for an init it does not have: {c}"
-        );
-        assert_eq!(r.field("parent_ready"), "1", "{c}");
-        assert_eq!(r.field("parent_state"), "2", "{c}");
-        assert_eq!(r.field("parent_error"), "(none)", "{c}");
+    each(&ALL, &LINKS, rel::FORK, &[], |l, _, _, r| {
+        rel::fork_during_init_child_answers_and_exits_parent_unaffected(l, r)
     });
 }
 
@@ -212,40 +120,12 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
 /// at once (every link). aarch64 and musl.
 #[test]
 fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
-    let hosts = [A64, MUSL[0], MUSL[1]];
-    each(
-        &hosts,
-        &[Link::Static],
-        "rel_early.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "100")], d);
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.field("early_state"), "0", "{c}");
-            assert_eq!(r.field("early_ready"), "0", "{c}");
-            assert!(r.field("early_ms").parse::<f64>().unwrap() < 50.0, "{c}");
-            assert_eq!(r.field("ready"), "1", "{c}");
-            assert_eq!(r.field("state"), "2", "{c}");
-        },
-    );
-    each(&hosts, &LINKS, "rel_early.c", |host, path, link, d, exe| {
-        let r = run(host, exe, &[], &[("RT0_DEMO_INIT_CALLS_EXPORT", "1")], d);
-        let c = ctx(host, path, link, &r);
-        assert_eq!(r.status, Some(0), "{c}");
-        assert_eq!(r.field("init_export_result"), "0", "{c}");
-        assert_eq!(r.field("ready"), "1", "{c}");
+    each(&ALL, &[Link::Static], rel::EARLY, &[], |l, _, _, r| {
+        rel::early_call_returns_at_once_and_init_still_completes(l, r)
     });
-}
-
-const CREATE_FAILED: &str =
-    "rt0: failed to create the init thread (errno 11); exports will report failure\n";
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
+    each(&ALL, &LINKS, rel::EARLY, &[], |l, _, _, r| {
+        rel::init_calling_its_own_export_does_not_deadlock(l, r)
+    });
 }
 
 /// Item 7b on aarch64: RLIMIT_NPROC = 1 as user `nobody` (setpriv execs qemu, whose host threads
@@ -255,149 +135,38 @@ fn is_root() -> bool {
 /// does not install a guest's filter.)
 #[test]
 fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
-    let wrapper: &[&str] = if is_root() {
-        &[
-            "/usr/bin/setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ]
-    } else {
-        &[]
-    };
     each(
         &[A64],
         &[Link::Static],
-        "rel_faults.c",
-        |host, path, link, d, exe| {
-            let r = run_wrapped(
-                host,
-                wrapper,
-                exe,
-                &["try"],
-                &[("REL_NPROC", "1")],
-                d,
-                DEADLINE,
-            );
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_ne!(r.field("uid"), "0", "{c}");
-            assert_eq!(r.field("setup"), "2", "{c}");
-            assert_eq!(r.stderr, CREATE_FAILED, "{c}");
-            assert_eq!(r.field("ready"), "0", "{c}");
-            assert_eq!(r.field("state"), "3", "{c}");
-            assert_eq!(r.field("error"), "failed to create the init thread", "{c}");
-            assert_eq!(r.field("try_errno"), "11", "{c}");
-            assert_eq!(r.field("host_alive"), "1", "{c}");
-            let r = run_wrapped(
-                host,
-                wrapper,
-                exe,
-                &["newosproc0"],
-                &[("REL_NPROC", "1")],
-                d,
-                DEADLINE,
-            );
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(1), "{c}");
-            assert_eq!(
-                r.stderr,
-                format!("{CREATE_FAILED}rt0: failed to create new OS thread\n"),
-                "{c}"
-            );
-            assert!(!r.stdout.contains("newosproc0_returned"), "{c}");
-        },
+        rel::FAULTS,
+        rel::as_nobody(),
+        |l, _, _, r| rel::thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(l, true, r),
     );
 }
 
 /// Item 7c on aarch64: an init stack that cannot be mapped (2^62 bytes), every link.
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
-    each(
-        &[A64],
-        &LINKS,
-        "rel_faults.c",
-        |host, path, link, d, exe| {
-            let r = run(
-                host,
-                exe,
-                &["try"],
-                &[("RT0_DEMO_STACK_BYTES", &(1u64 << 62).to_string())],
-                d,
-            );
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            let (what, errno) = match path {
-                DemoPath::Raw => ("failed to allocate the init thread's stack", 12),
-                DemoPath::Pthread => ("failed to create the init thread", 11),
-            };
-            assert_eq!(
-                r.stderr,
-                format!("rt0: {what} (errno {errno}); exports will report failure\n"),
-                "{c}"
-            );
-            assert_eq!(r.field("error"), what, "{c}");
-            assert_eq!(r.field("ready"), "0", "{c}");
-            assert_eq!(
-                r.field("try_errno"),
-                "0",
-                "a small raw thread still works: {c}"
-            );
-            assert_eq!(r.field("host_alive"), "1", "{c}");
-        },
-    );
+    each(&[A64], &LINKS, rel::FAULTS, &[], |l, p, _, r| {
+        rel::init_stack_that_cannot_be_mapped_fails_init_not_the_host(l, p, r)
+    });
 }
 
 /// Item 8: init overflowing its stack (64 KiB and 8 MiB) dies on the guard page with SIGSEGV or
 /// SIGBUS (qemu re-raises the guest's fatal signal on itself). aarch64 (S Sh D) and musl (S).
 #[test]
 fn init_stack_overflow_dies_on_the_guard_page() {
-    let hosts = [A64, MUSL[0], MUSL[1]];
-    each(&hosts, &LINKS, "rel_early.c", |host, path, link, d, exe| {
-        for stack in ["65536", "8388608"] {
-            let r = run(
-                host,
-                exe,
-                &[],
-                &[
-                    ("RT0_DEMO_INIT_OVERFLOW", "1"),
-                    ("RT0_DEMO_STACK_BYTES", stack),
-                ],
-                d,
-            );
-            let c = format!("{stack}: {}", ctx(host, path, link, &r));
-            assert!(
-                matches!(r.signal, Some(11) | Some(7)),
-                "not killed by SIGSEGV/SIGBUS: {c}"
-            );
-            assert!(!r.stderr.contains("did not fault"), "{c}");
-            assert!(!r.stdout.contains("ready=1"), "{c}");
-        }
+    each(&ALL, &LINKS, rel::EARLY, &[], |l, _, _, r| {
+        rel::init_stack_overflow_dies_on_the_guard_page(l, r)
     });
 }
 
 /// Item 9 on aarch64: init returning an error: exports report failure, the message is kept.
 #[test]
 fn init_error_is_reported_by_every_export_with_its_message() {
-    each(
-        &[A64],
-        &LINKS,
-        "rel_faults.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &[], &[("RT0_DEMO_INIT_FAIL", "1")], d);
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.field("ready"), "0", "{c}");
-            assert_eq!(r.field("state"), "3", "{c}");
-            assert_eq!(
-                r.field("error"),
-                "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)",
-                "{c}"
-            );
-            assert_eq!(r.field("host_alive"), "1", "{c}");
-            assert!(r.stderr.is_empty(), "{c}");
-        },
-    );
+    each(&[A64], &LINKS, rel::FAULTS, &[], |l, _, _, r| {
+        rel::init_error_is_reported_by_every_export_with_its_message(l, r)
+    });
 }
 
 /// Item 9, panic path, on aarch64: `tests/crates/panic-init` (rt0's `std` feature, its own
@@ -406,63 +175,13 @@ fn init_error_is_reported_by_every_export_with_its_message() {
 /// payload kept, and the host lives on.
 #[test]
 fn init_panic_with_std_is_caught_and_its_message_kept() {
-    let krate = support::root().join("tests/crates/panic-init");
     let target_dir = support::root().join("target/scenarios/aarch64-unknown-linux-gnu/panic-init");
-    let out = Command::new(env!("CARGO"))
-        .current_dir(&krate)
-        .args(["build", "--target", A64.target(), "--target-dir"])
-        .arg(&target_dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "building panic-init for aarch64: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lib_dir = target_dir.join(A64.target()).join("debug");
-    let exe = lib_dir.join("rel_panic");
-    let out = Command::new("aarch64-linux-gnu-gcc")
-        .args(["-O1", "-Wall", "-Werror"])
-        .arg(support::root().join("tests/hosts/rel_panic.c"))
-        .arg("-L")
-        .arg(&lib_dir)
-        .args(["-lrt0_panic_init", "-Wl,--disable-new-dtags"])
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("aarch64-linux-gnu-gcc");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let exe = rel::build_panic_host(Some(A64.target()), &target_dir, "aarch64-linux-gnu-gcc");
     let d = cross::demo(A64, DemoPath::Pthread); // only for run_wrapped's RT0_DEMO_SO; unused
-    for (knob, message) in [
-        ("1", "rt0: init panicked: init gave up after 3 tries"),
-        ("static", "rt0: init panicked: init gave up"),
-    ] {
-        let r = run(
-            A64,
-            &exe,
-            &[],
-            &[("PANIC_INIT", knob), ("RUST_BACKTRACE", "0")],
-            &d,
-        );
-        assert_eq!(r.status, Some(0), "{r:#?}");
-        assert_eq!(r.field("ready"), "0", "{r:#?}");
-        assert_eq!(r.field("kind"), "panicked", "{r:#?}");
-        assert_eq!(r.field("error"), message, "{r:#?}");
-        assert_eq!(r.field("host_alive"), "1", "{r:#?}");
-        assert!(
-            r.stderr.contains("panicked at"),
-            "std's panic report is missing: {r:#?}"
-        );
-    }
-    let r = run(A64, &exe, &[], &[], &d);
-    assert_eq!(r.field("ready"), "1", "{r:#?}");
-    assert_eq!(r.field("kind"), "ok", "{r:#?}");
+    rel::init_panic_with_std_is_caught_and_its_message_kept(&|args, env| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        cross_rel::run(A64, &exe, args, &env, &d)
+    });
 }
 
 /// Item 11 on aarch64: no text relocations (the cdylib; a PIE host linked with `-z text` against
@@ -471,71 +190,20 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
 #[test]
 fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
     for path in DemoPath::ALL {
-        let d = cross::demo(A64, path);
-        let dynamic = Command::new("readelf")
-            .arg("-dW")
-            .arg(d.cdylib())
-            .output()
-            .expect("readelf");
-        let dynamic = String::from_utf8_lossy(&dynamic.stdout).to_string();
-        assert!(
-            dynamic.contains("(FLAGS)")
-                || dynamic.contains("(SONAME)")
-                || dynamic.contains("(NEEDED)"),
-            "{dynamic}"
-        );
-        assert!(
-            !dynamic.contains("TEXTREL"),
-            "{path:?}: the aarch64 cdylib has text relocations:\n{dynamic}"
-        );
-        let exe = d.dir.join("hosts/rel-pie-ztext-aarch64");
-        let out = Command::new("aarch64-linux-gnu-gcc")
-            .args(["-O1", "-pie", "-fPIE", "-pthread", "-Wl,-z,text", "-I"])
-            .arg(support::root().join("examples/demo/include"))
-            .arg(support::root().join("tests/hosts/rel_security.c"))
-            .arg(d.staticlib())
-            .arg("-o")
-            .arg(&exe)
-            .output()
-            .expect("aarch64-linux-gnu-gcc");
-        assert!(
-            out.status.success(),
-            "{path:?}: -z text link failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dynamic = Command::new("readelf")
-            .arg("-dW")
-            .arg(&exe)
-            .output()
-            .expect("readelf");
-        assert!(
-            !String::from_utf8_lossy(&dynamic.stdout).contains("TEXTREL"),
-            "{path:?}"
+        rel::no_text_relocations(
+            &format!("{A64:?}/{path:?}"),
+            &cross::demo(A64, path),
+            "aarch64-linux-gnu-gcc",
+            "rel-pie-ztext-aarch64",
         );
     }
-    each(
-        &[A64],
-        &LINKS,
-        "rel_security.c",
-        |host, path, link, d, exe| {
-            let r = run(host, exe, &[], &[("RT0_DEMO_INIT_SLEEP_MS", "800")], d);
-            let c = ctx(host, path, link, &r);
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.field("ready"), "1", "{c}");
-            assert_eq!(r.field("state_while_reading"), "1", "{c}");
-            assert_eq!(r.field("stack_perms"), "rw-p", "{c}");
-            assert_eq!(
-                r.field("below_perms"),
-                "---p",
-                "no guard right under the init stack: {c}"
-            );
-            // The raw path's guard is the port's 64 KiB (abi.toml [stack] guard_size); glibc's is a page.
-            let min_guard = if path == DemoPath::Raw { 65536 } else { 4096 };
-            assert!(r.num("below_size") >= min_guard, "{c}");
-            assert_eq!(r.field("argv0_same_pointer"), "1", "{c}");
-            assert_eq!(r.field("envp_same_pointer"), "1", "{c}");
-        },
-    );
+    // Init sleeps longer than natively (500 ms): the host reads its maps while it runs, under
+    // qemu. The raw path's guard is the port's 64 KiB (abi.toml [stack] guard_size); glibc's is
+    // a page.
+    each(&[A64], &LINKS, rel::SECURITY, &[], |l, p, _, r| {
+        let min_guard = if p == DemoPath::Raw { 65536 } else { 4096 };
+        rel::rw_stacks_with_guard_and_no_environment_copy(l, 800, min_guard, r)
+    });
 }
 
 /// The host ends while init runs (aarch64): `exit` runs rt0's destructor, which waits for init
@@ -543,23 +211,12 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
 /// hence the wide margins.
 #[test]
 fn exit_during_init_waits_for_it_and_underscore_exit_does_not() {
-    each(&[A64], &LINKS, "rel_exit.c", |host, path, link, d, exe| {
-        for (how, waits) in [("exit", true), ("_exit", false)] {
-            let start = Instant::now();
-            let r = run(host, exe, &[how], &[("RT0_DEMO_INIT_SLEEP_MS", "2000")], d);
-            let took = start.elapsed();
-            let c = format!("{how} after {took:?}: {}", ctx(host, path, link, &r));
-            assert_eq!(r.status, Some(0), "{c}");
-            assert_eq!(r.field("state_at_end"), "1", "{c}");
-            require_destructor(&r, &c);
-            if waits {
-                assert!(
-                    took >= Duration::from_millis(1900),
-                    "exit did not wait for init: {c}"
-                );
-            } else {
-                assert!(took < Duration::from_millis(1500), "_exit waited: {c}");
-            }
-        }
+    let timing = ExitTiming {
+        init_sleep_ms: 2000,
+        exit_at_least: Duration::from_millis(1900),
+        underscore_exit_below: Duration::from_millis(1500),
+    };
+    each(&[A64], &LINKS, rel::EXIT, &[], |l, _, _, r| {
+        rel::exit_during_init_waits_for_it_and_underscore_exit_does_not(l, timing, DESTRUCTOR, r)
     });
 }

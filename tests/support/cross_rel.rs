@@ -1,8 +1,9 @@
-//! Support for `tests/cross_reliability.rs`: the issue-6 hosts (`tests/hosts/rel_*.c`) built for
-//! another Linux target by [`crate::cross::build_host`] and run through that target's runner
-//! (qemu-user for aarch64, nothing for x86_64 musl), optionally behind a wrapper command such as
-//! `setpriv` (which must then exec the emulator, so the limits it sets apply to qemu's threads,
-//! which are the guest's threads).
+//! Support for `tests/cross_reliability.rs`, whose checks are in `support/reliability.rs`: the
+//! issue-6 hosts (`tests/hosts/rel_*.c`) built for another Linux target by
+//! [`crate::cross::build_host`] and run through that target's runner (qemu-user for aarch64,
+//! nothing for x86_64 musl), optionally behind a wrapper command such as `setpriv` (which must
+//! then exec the emulator, so the limits it sets apply to qemu's threads, which are the guest's
+//! threads).
 
 #![allow(dead_code)]
 
@@ -60,9 +61,4 @@ pub fn each(
             }
         }
     }
-}
-
-/// The combination and the whole run, for assertion messages.
-pub fn ctx(host: Host, path: DemoPath, link: Link, r: &Run) -> String {
-    format!("{host:?}/{path:?}/{link:?}: {r:#?}")
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod macho;
+pub mod reliability;
 pub mod scenarios;
 
 use std::collections::BTreeMap;
