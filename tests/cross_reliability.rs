@@ -128,7 +128,7 @@ fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     });
 }
 
-/// Item 7b on aarch64: RLIMIT_NPROC = 1 as user `nobody` (setpriv execs qemu, whose host threads
+/// Item 7b on aarch64 and musl: RLIMIT_NPROC = 1 as user `nobody` (setpriv execs qemu, whose host threads
 /// are the guest's threads; the host's constructor sets the limit before rt0's entry). The entry
 /// reports the failure, exports fail, the host lives on; `try_newosproc0` returns EAGAIN;
 /// `newosproc0` prints its message and exits 1. (7a, the seccomp filter, is native-only: qemu-user
@@ -136,7 +136,7 @@ fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
 #[test]
 fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
     each(
-        &[A64],
+        &ALL,
         &[Link::Static],
         rel::FAULTS,
         rel::as_nobody(),
@@ -144,10 +144,10 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
     );
 }
 
-/// Item 7c on aarch64: an init stack that cannot be mapped (2^62 bytes), every link.
+/// Item 7c on aarch64 and musl: an init stack that cannot be mapped (2^62 bytes), every link.
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
-    each(&[A64], &LINKS, rel::FAULTS, &[], |l, p, _, r| {
+    each(&ALL, &LINKS, rel::FAULTS, &[], |l, p, _, r| {
         rel::init_stack_that_cannot_be_mapped_fails_init_not_the_host(l, p, r)
     });
 }
@@ -161,10 +161,11 @@ fn init_stack_overflow_dies_on_the_guard_page() {
     });
 }
 
-/// Item 9 on aarch64: init returning an error: exports report failure, the message is kept.
+/// Item 9 on aarch64 and musl: init returning an error: exports report failure, the message is
+/// kept.
 #[test]
 fn init_error_is_reported_by_every_export_with_its_message() {
-    each(&[A64], &LINKS, rel::FAULTS, &[], |l, _, _, r| {
+    each(&ALL, &LINKS, rel::FAULTS, &[], |l, _, _, r| {
         rel::init_error_is_reported_by_every_export_with_its_message(l, r)
     });
 }

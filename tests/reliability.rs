@@ -145,7 +145,7 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
             None => run(&exe, args, env, &d),
         };
         let label = format!("{path:?}/{:?}", Link::Static);
-        rel::thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(&label, false, &runner);
+        rel::thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(&label, true, &runner);
     }
 }
 
