@@ -466,18 +466,8 @@ fn report(what: &str, errno: i32) {
     put(b"rt0: ");
     put(what.as_bytes());
     put(b" (errno ");
-    let mut digits = [0u8; 10];
-    let mut v = errno.unsigned_abs();
-    let mut len = 0;
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    put(digits.get(digits.len() - len..).unwrap_or(&[]));
+    let mut digits = [0u8; 20];
+    put(sys::decimal(errno.unsigned_abs() as u64, &mut digits));
     put(b"); exports will report failure\n");
     sys::write_all(2, buf.get(..n).unwrap_or(&[]));
 }

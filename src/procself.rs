@@ -22,7 +22,7 @@
 //! (`ld-musl-x86_64.so.1 ./prog args`) shows the loader's own name as argv[0], as
 //! `/proc/self/cmdline` would.
 
-use crate::abi::{constants as k, nr};
+use crate::abi::nr;
 use crate::sys::{raw, Arg, Errno, Nr};
 use core::ffi::c_char;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
@@ -156,20 +156,7 @@ pub(crate) fn start_stack_field(stat: &[u8]) -> Option<usize> {
 /// Reads up to `buf.len()` bytes of the file at `path` (NUL-terminated, absolute) with rt0's
 /// own system calls; returns how many.
 fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
-    debug_assert!(path.first() == Some(&b'/') && path.last() == Some(&0));
-    // openat's directory argument is ignored for an absolute path (openat(2)).
-    // SAFETY: `path` is NUL-terminated; the kernel only reads it.
-    let fd = unsafe {
-        raw::syscall6(
-            Nr(nr::OPENAT),
-            Arg(0),
-            Arg(path.as_ptr() as usize),
-            Arg(k::O_RDONLY | k::O_CLOEXEC),
-            Arg(0),
-            Arg(0),
-            Arg(0),
-        )
-    }?;
+    let fd = raw::open_readonly(path)?;
     let mut filled = 0;
     let result = loop {
         if filled == buf.len() {
@@ -192,7 +179,7 @@ fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
         }
     };
     // SAFETY: the descriptor is ours and used by nothing else.
-    let _ = unsafe { raw::syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+    unsafe { raw::close(fd) };
     result
 }
 
@@ -206,17 +193,7 @@ pub(crate) fn thread_alive(tid: u64) -> Option<bool> {
     const PREFIX: &[u8] = b"/proc/self/task/";
     let mut path = [0u8; 40];
     let mut digits = [0u8; 20];
-    let mut v = tid;
-    let mut len = 0;
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let digits = digits.get(digits.len() - len..).unwrap_or(&[]);
+    let digits = crate::sys::decimal(tid, &mut digits);
     // Written without indexing that could panic (see entry.rs `report`); the NUL is already there.
     for (slot, &b) in path.iter_mut().zip(PREFIX.iter().chain(digits)) {
         *slot = b;
@@ -226,19 +203,8 @@ pub(crate) fn thread_alive(tid: u64) -> Option<bool> {
 
 /// Opens `path` (NUL-terminated, absolute) read-only and closes it again.
 fn open_close(path: &[u8]) -> Result<(), Errno> {
-    // SAFETY: `path` is NUL-terminated; the kernel only reads it.
-    let fd = unsafe {
-        raw::syscall6(
-            Nr(nr::OPENAT),
-            Arg(0),
-            Arg(path.as_ptr() as usize),
-            Arg(k::O_RDONLY | k::O_CLOEXEC),
-            Arg(0),
-            Arg(0),
-            Arg(0),
-        )
-    }?;
+    let fd = raw::open_readonly(path)?;
     // SAFETY: the descriptor is ours and used by nothing else.
-    let _ = unsafe { raw::syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+    unsafe { raw::close(fd) };
     Ok(())
 }

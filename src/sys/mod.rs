@@ -241,3 +241,20 @@ pub fn sleep_ms(ms: u32) {
         }
     }
 }
+
+/// Writes `v` in decimal into the end of `buf` and returns the digits, with no indexing or
+/// slicing that could panic: a panic path would make rt0's object reference libcore, which a
+/// C host linked without `--gc-sections` then pulls in whole (~210 KiB of text).
+pub(crate) fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut len = 0;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = buf.len() - len;
+    buf.get(start..).unwrap_or(&[])
+}

@@ -258,3 +258,32 @@ pub fn sleep_ms(ms: u32) {
         )
     };
 }
+
+/// `openat(AT_FDCWD-ignored, path, O_RDONLY | O_CLOEXEC)` for an absolute, NUL-terminated `path`
+/// (the directory argument is ignored for an absolute path, openat(2)); returns the descriptor.
+#[cfg(target_os = "linux")]
+pub fn open_readonly(path: &[u8]) -> Result<usize, Errno> {
+    debug_assert!(path.first() == Some(&b'/') && path.last() == Some(&0));
+    // SAFETY: `path` is NUL-terminated; the kernel only reads it.
+    unsafe {
+        syscall6(
+            Nr(nr::OPENAT),
+            Arg(0),
+            Arg(path.as_ptr() as usize),
+            Arg(k::O_RDONLY | k::O_CLOEXEC),
+            Arg(0),
+            Arg(0),
+            Arg(0),
+        )
+    }
+}
+
+/// `close(fd)`.
+///
+/// # Safety
+/// `fd` must be a descriptor the caller owns and nothing else uses afterwards.
+#[cfg(target_os = "linux")]
+pub unsafe fn close(fd: usize) {
+    // SAFETY: forwarded to the caller.
+    let _ = unsafe { syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+}
