@@ -278,19 +278,7 @@ fn check_catches_a_stub_that_disagrees_with_its_description() {
         &s[trap..]
     );
     std::fs::write(&f, broken).unwrap();
-    let o = rt0_port(&[
-        "check",
-        triple,
-        "--no-scenarios",
-        "--arch-dir",
-        arch.to_str().unwrap(),
-    ]);
-    let out = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{out}");
-    let row = out
-        .lines()
-        .find(|l| l.contains("thread_create registers"))
-        .unwrap_or_else(|| panic!("{out}"));
+    let (_, row) = failing_check(triple, &arch, "thread_create registers");
     assert!(
         row.contains("FAIL") && row.contains("stack in rsi = 0x0"),
         "{row}"
@@ -658,9 +646,21 @@ fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
     let mut s = std::fs::read_to_string(&f).unwrap();
     s.push_str("\n\t.text\n\t.globl rt0_broken_abs\nrt0_broken_abs:\n\tmovabsq $rt0_entry_state, %rax\t/* broken on purpose */\n\tret\n\t.section .note.GNU-stack,\"\",@progbits\n");
     std::fs::write(&f, s).unwrap();
+    let (out, row) = failing_check(
+        "x86_64-unknown-linux-musl",
+        &arch,
+        "stubs position-independent",
+    );
+    assert!(row.contains("FAIL"), "{row}");
+    assert!(out.contains("R_X86_64_64 rt0_entry_state"), "{out}");
+}
+
+/// Runs `rt0-port check <triple> --no-scenarios` on the arch tree `arch`, requires it to fail
+/// (exit 1), and returns its output and the verdict row of the check named `check`.
+fn failing_check(triple: &str, arch: &Path, check: &str) -> (String, String) {
     let o = rt0_port(&[
         "check",
-        "x86_64-unknown-linux-musl",
+        triple,
         "--no-scenarios",
         "--arch-dir",
         arch.to_str().unwrap(),
@@ -669,8 +669,8 @@ fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     let row = out
         .lines()
-        .find(|l| l.contains("stubs position-independent"))
-        .unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("FAIL"), "{row}");
-    assert!(out.contains("R_X86_64_64 rt0_entry_state"), "{out}");
+        .find(|l| l.contains(check))
+        .unwrap_or_else(|| panic!("no `{check}` row:\n{out}"))
+        .to_string();
+    (out, row)
 }
