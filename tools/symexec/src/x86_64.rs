@@ -1,0 +1,155 @@
+//! x86_64 (AT&T syntax): pushes and pops, register and immediate moves, `xor r, r`, `or $imm`.
+
+use crate::listing::{immediate, split_instruction};
+use crate::{or, Machine, Value};
+
+/// The 64-bit register an operand names (`%edi` and `rdi` -> `rdi`, `%r8d` -> `r8`).
+pub(crate) fn full_register(r: &str) -> String {
+    let r = r.trim().trim_start_matches('%');
+    match r {
+        "eax" | "ebx" | "ecx" | "edx" | "esi" | "edi" | "ebp" | "esp" => format!("r{}", &r[1..]),
+        _ if r.starts_with('r')
+            && r.len() > 2
+            && matches!(r.as_bytes()[r.len() - 1], b'd' | b'w' | b'b')
+            && r[1..r.len() - 1].parse::<u8>().is_ok() =>
+        {
+            r[..r.len() - 1].to_string()
+        }
+        _ => r.to_string(),
+    }
+}
+
+fn is_memory(operand: &str) -> bool {
+    operand.contains('(')
+}
+
+fn value(m: &Machine, operand: &str) -> Value {
+    if operand.starts_with('$') {
+        immediate(operand).map_or(Value::Unknown, Value::Imm)
+    } else if is_memory(operand) {
+        Value::Unknown
+    } else {
+        m.get(operand)
+    }
+}
+
+/// Steps one instruction; `false` when it is not modeled (its register destination, if any,
+/// then holds an unknown value).
+pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
+    // AT&T operands never contain `#`: there it opens llvm-objdump's `# imm = 0x...` comment.
+    let ins = ins.split('#').next().unwrap_or("");
+    let (op, ops) = split_instruction(ins);
+    match (op.as_str(), ops.as_slice()) {
+        ("pushq" | "push", [src]) => {
+            let v = value(m, src);
+            m.pushed.push(v);
+        }
+        ("popq" | "pop", [dst]) if !is_memory(dst) => {
+            let v = m.pushed.pop().unwrap_or(Value::Unknown);
+            m.set(dst, v);
+        }
+        ("movq" | "movl" | "mov" | "movabsq", [src, dst]) if !is_memory(dst) => {
+            let v = value(m, src);
+            m.set(dst, v);
+        }
+        ("xorq" | "xorl" | "xor", [a, b]) if full_register(a) == full_register(b) => {
+            m.set(b, Value::Imm(0));
+        }
+        // Flag bits added on the fall-through path (e.g. CLONE_CHILD_CLEARTID when a tid slot is given).
+        ("orq" | "orl" | "or", [src, dst]) if src.starts_with('$') && !is_memory(dst) => {
+            let v = or(m.get(dst), immediate(src));
+            m.set(dst, v);
+        }
+        (_, [.., dst]) if ops.len() >= 2 && !is_memory(dst) => {
+            m.set(dst, Value::Unknown);
+            return false;
+        }
+        _ => return false,
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Isa, TraceError, Tracer, Value};
+
+    fn c_args() -> Tracer {
+        Tracer::new(Isa::X86_64).args([("rdi", "func"), ("rsi", "arg"), ("rdx", "stack")])
+    }
+
+    #[test]
+    fn darwin_thread_create_push_pop_shuffle_and_imm_comments() {
+        // llvm-objdump's listing of arch/x86_64-apple-darwin's rt0_raw_thread_create.
+        let body = [
+            "pushq %rdx",
+            "pushq %rsi",
+            "pushq %rdi",
+            "popq %rdi",
+            "popq %rsi",
+            "popq %rdx",
+            "xorq %r10, %r10",
+            "movq $16777216, %r8 ## imm = 0x1000000",
+            "xorq %r9, %r9",
+            "movq $33554792, %rax ## imm = 0x2000168",
+            "syscall",
+            "jae 0x41",
+        ];
+        let r = c_args().strict().run_to(&body, "syscall").unwrap();
+        assert_eq!(r.get("rax"), Value::Imm(0x2000168));
+        assert_eq!(r.get("rdi"), Value::arg("func"));
+        assert_eq!(r.get("rsi"), Value::arg("arg"));
+        assert_eq!(r.get("rdx"), Value::arg("stack"));
+        assert_eq!(r.get("r10"), Value::Imm(0));
+        assert_eq!(r.get("r8"), Value::Imm(0x100_0000));
+        assert_eq!(r.get("%r8d"), Value::Imm(0x100_0000));
+    }
+
+    #[test]
+    fn pops_in_the_wrong_order_are_seen() {
+        let body = [
+            "pushq %rdx",
+            "pushq %rsi",
+            "popq %rdx",
+            "popq %rsi",
+            "syscall",
+        ];
+        let r = c_args().run_to(&body, "syscall").unwrap();
+        assert_eq!(r.get("rdx"), Value::arg("arg"));
+        assert_eq!(r.get("rsi"), Value::arg("stack"));
+    }
+
+    #[test]
+    fn thirty_two_bit_moves_and_or_of_flag_bits() {
+        let body = [
+            "movl %edi, %eax",
+            "movl $0x100, %r8d",
+            "orq $0x3, %r8",
+            "movq (%rsp), %rcx",
+            "syscall",
+        ];
+        let r = c_args().run_to(&body, "syscall").unwrap();
+        assert_eq!(r.get("rax"), Value::arg("func"));
+        assert_eq!(r.get("r8"), Value::Imm(0x103));
+        assert_eq!(r.get("rcx"), Value::Unknown);
+    }
+
+    #[test]
+    fn lenient_mode_forgets_what_it_cannot_follow_and_strict_mode_refuses() {
+        let body = ["leaq 8(%rip), %rdi", "syscall"];
+        let r = c_args().run_to(&body, "syscall").unwrap();
+        assert_eq!(r.get("rdi"), Value::Unknown);
+        assert_eq!(
+            c_args().strict().run_to(&body, "syscall").unwrap_err(),
+            TraceError::Unmodeled {
+                instruction: "leaq 8(%rip), %rdi".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_function_without_the_trap_is_an_error() {
+        let body = ["movq $56, %rax", "retq"];
+        let e = c_args().run_to(&body, "syscall").unwrap_err();
+        assert_eq!(e.to_string(), "no `syscall` instruction in the function");
+    }
+}
