@@ -29,10 +29,10 @@ fn main() {
     println!("cargo:rerun-if-changed=arch");
     println!("cargo:rerun-if-changed=build/description.rs");
     println!("cargo:rerun-if-env-changed=RT0_ARCH_DIR");
-    // `rt0_libc`: the C library is used (feature `libc`) and the raw path is not forced
-    // (feature `raw`); the raw path must never call into libc.
+    // `rt0_libc`: the C library is linked (feature `libc`): the pthread creator, pinning and
+    // the loader-lock check exist. Code a raw-creator init thread runs never calls into it.
     println!("cargo::rustc-check-cfg=cfg(rt0_libc)");
-    if env::var_os("CARGO_FEATURE_LIBC").is_some() && env::var_os("CARGO_FEATURE_RAW").is_none() {
+    if env::var_os("CARGO_FEATURE_LIBC").is_some() {
         println!("cargo:rustc-cfg=rt0_libc");
     }
 
@@ -106,9 +106,22 @@ fn main() {
         &target,
         &format!("{}/{desc_name}", registration.folder),
     );
-    fs::write(out.join("abi.rs"), rust)
+    let pointer_bytes = match triple.pointer_width() {
+        Ok(w) => w.bytes() as usize,
+        Err(()) => fail(&format!("target `{target}`: target-lexicon knows no pointer width for it")),
+    };
+    let tag = stub_tag(&folder, &desc_name, &text);
+    let stubs = StubNames::new(&tag, desc.object_format == "macho");
+    let mut rust = rust;
+    rust.push_str(&shared_layouts(pointer_bytes));
+    rust.push_str(&initializer_macro(&desc));
+    fs::write(out.join("abi.rs"), &rust)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
-    let header = asm_include(&desc);
+    fs::write(out.join("stubs.rs"), stubs.rust_externs())
+        .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/stubs.rs: {e}")));
+    let mut header = asm_include(&desc);
+    header.push_str(&stubs.asm_defines());
+    header.push_str(&layout_defines(pointer_bytes));
     fs::write(out.join("rt0_abi.h"), header)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));
     // Tools (rt0-port) find the generated files through the `links = "rt0"` metadata.
@@ -417,6 +430,141 @@ fn asm_include(d: &Description) -> String {
             let _ = writeln!(s, "#define RT0_{} {:#x}", upper(name), i);
         }
     }
-    let _ = writeln!(s, "#endif");
     s
+}
+
+/// The asm symbols every port defines, and the C signatures Rust calls them with.
+const STUB_FUNCTIONS: &[(&str, &str)] = &[
+    (
+        "lib_entry",
+        "pub(crate) fn lib_entry(i0: usize, i1: usize, i2: usize, i3: usize, i4: usize, record: *const crate::library::EntryRecord)",
+    ),
+    (
+        "syscall6",
+        "pub(crate) fn syscall6(nr: crate::sys::Nr, a0: crate::sys::Arg<0>, a1: crate::sys::Arg<1>, a2: crate::sys::Arg<2>, a3: crate::sys::Arg<3>, a4: crate::sys::Arg<4>, a5: crate::sys::Arg<5>) -> isize",
+    ),
+    (
+        "raw_thread_create",
+        "pub(crate) fn raw_thread_create(func: crate::thread::StartFn, arg: *mut core::ffi::c_void, stack: *mut crate::thread::StackHeader) -> isize",
+    ),
+];
+
+/// A short hash of everything that decides what the stubs do: rt0's version, the description
+/// and the stub sources. It is part of every stub's symbol name, so two copies of rt0 in one
+/// program (two rt0-based static libraries) share a stub only when it is the very same code, and
+/// never call a stub of another version by mistake.
+fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= b as u64;
+            hash = hash.wrapping_mul(0x100_0000_01b3);
+        }
+    };
+    eat(env::var("CARGO_PKG_VERSION").unwrap_or_default().as_bytes());
+    eat(desc_name.as_bytes());
+    eat(desc_text.as_bytes());
+    for stub in ["entry.S", "syscall.S"] {
+        eat(&fs::read(folder.join(stub)).unwrap_or_default());
+    }
+    format!("{:08x}", hash as u32)
+}
+
+/// The versioned names of the asm stubs (see [`stub_tag`]).
+struct StubNames {
+    tag: String,
+    macho: bool,
+}
+
+impl StubNames {
+    fn new(tag: &str, macho: bool) -> StubNames {
+        StubNames {
+            tag: tag.to_string(),
+            macho,
+        }
+    }
+
+    /// The C-level name, as Rust's `link_name` takes it.
+    fn c_name(&self, base: &str) -> String {
+        format!("rt0_{base}_{}", self.tag)
+    }
+
+    /// `#define RT0_SYM_<base> <object-level name>` for the `.S` files (Mach-O adds `_`).
+    fn asm_defines(&self) -> String {
+        let mut s = String::from("/* The stubs' symbol names, versioned (build.rs stub_tag). */\n");
+        let underscore = if self.macho { "_" } else { "" };
+        for base in ["lib_entry", "syscall6", "raw_thread_create", "raw_thread_start"] {
+            let _ = writeln!(s, "#define RT0_SYM_{base} {underscore}{}", self.c_name(base));
+        }
+        s
+    }
+
+    /// `OUT_DIR/stubs.rs`: the extern declarations Rust calls the stubs through.
+    fn rust_externs(&self) -> String {
+        let mut s = String::from(
+            "// @generated by rt0's build.rs: the asm stubs, under their versioned names.\nextern \"C\" {\n",
+        );
+        for (base, signature) in STUB_FUNCTIONS {
+            let _ = writeln!(
+                s,
+                "    #[link_name = \"{}\"]\n    {signature};",
+                self.c_name(base)
+            );
+        }
+        if self.macho {
+            let _ = writeln!(
+                s,
+                "    #[link_name = \"{}\"]\n    pub(crate) fn raw_thread_start();",
+                self.c_name("raw_thread_start")
+            );
+        }
+        s.push_str("}\n");
+        s
+    }
+}
+
+/// The entry record, the one structure asm and Rust share: the entry stub reads four function
+/// pointers from it (src/library/record.rs asserts these offsets with `offset_of!`).
+const RECORD_FIELDS: &[&str] = &["prepare", "create", "thread_main", "finish"];
+
+/// The record's field offsets for Rust (`abi::record`).
+fn shared_layouts(pointer_bytes: usize) -> String {
+    let mut s = String::from(
+        "\n/// The entry record's layout, shared with the entry stub (`RT0_RECORD_*` in rt0_abi.h).\n#[doc(hidden)]\npub mod record {\n",
+    );
+    for (i, field) in RECORD_FIELDS.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "    /// Offset of `{field}`.\n    pub const {}: usize = {};",
+            upper(field),
+            i * pointer_bytes
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// The same offsets for the `.S` files.
+fn layout_defines(pointer_bytes: usize) -> String {
+    let mut s = String::from("/* The entry record's layout (src/library/record.rs). */\n");
+    for (i, field) in RECORD_FIELDS.iter().enumerate() {
+        let _ = writeln!(s, "#define RT0_RECORD_{field} {}", i * pointer_bytes);
+    }
+    s.push_str("#endif\n");
+    s
+}
+
+/// A macro that places one static in `[initializer] section`, for `lib_entry!`'s per-library
+/// record (the section name is the description's, never written twice).
+fn initializer_macro(d: &Description) -> String {
+    let mut section = d.initializer.section.clone();
+    // Mach-O names the section type after the name: initializer pointers, not plain data.
+    if d.object_format == "macho" && section.ends_with("__mod_init_func") {
+        section.push_str(",mod_init_funcs");
+    }
+    format!(
+        "\n/// Places one `static` in the initializer section (`{section}`): `lib_entry!`'s record.\n\
+         #[doc(hidden)]\n#[macro_export]\nmacro_rules! __rt0_initializer_record {{\n    ($item:item) => {{\n        \
+         #[link_section = {section:?}]\n        #[used]\n        $item\n    }};\n}}\n"
+    )
 }

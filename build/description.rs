@@ -317,6 +317,7 @@ pub const NUMBERS_COMMON: &[&str] = &[
     "thread_sigmask",
     "thread_id",
     "thread_create",
+    "getpid",
 ];
 /// Linux additions.
 /// (`openat`, `read`, `close`: musl's argument recovery reads `/proc/self`, src/procself.rs.)
@@ -327,6 +328,7 @@ pub const NUMBERS_LINUX: &[&str] = &[
     "openat",
     "read",
     "close",
+    "clock_gettime",
 ];
 /// darwin additions.
 pub const NUMBERS_DARWIN: &[&str] = &[
@@ -351,6 +353,7 @@ pub const CONSTANTS_COMMON: &[&str] = &[
     "eagain",
     "etimedout",
     "eintr",
+    "eperm",
 ];
 /// Linux additions.
 pub const CONSTANTS_LINUX: &[&str] = &[
@@ -359,6 +362,7 @@ pub const CONSTANTS_LINUX: &[&str] = &[
     "futex_wake_private",
     "o_rdonly",
     "o_cloexec",
+    "clock_monotonic",
 ];
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] =
@@ -903,6 +907,24 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         .map(|(_, v)| v.clone());
     if !matches!(sigset, Some(Constant::Int(4)) | Some(Constant::Int(8))) {
         return Err(r.err("constants.sigset_bytes", "4 or 8", format!("{sigset:?}")));
+    }
+    // The C library's own signals: left out of every "block all" mask rt0 sets (may be empty).
+    match constants.iter().find(|(k, _)| k == "libc_reserved_signals") {
+        Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}
+        Some((_, v)) => {
+            return Err(r.err(
+                "constants.libc_reserved_signals",
+                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
+                format!("{v:?}"),
+            ))
+        }
+        None => {
+            return Err(r.err(
+                "constants.libc_reserved_signals",
+                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
+                "nothing (the key is missing)",
+            ))
+        }
     }
     match constants.iter().find(|(k, _)| k == "synchronous_signals") {
         Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}

@@ -1,39 +1,176 @@
 //! # rt0: library entry points for Rust static and shared libraries
 //!
 //! rt0 gives a Rust `staticlib` or `cdylib` what Go's `-buildmode=c-archive` / `c-shared` gives
-//! Go code: an entry point that runs when the C host loads the library, saves argc/argv/envp,
+//! Go code: an entry point that runs when a C host loads the library, saves argc/argv/envp,
 //! starts the library's initialization on a fresh OS thread and returns at once, so the host's
-//! `main` proceeds; exported functions wait for that init with [`wait_init_done`].
+//! `main` proceeds; exported functions wait for that init.
 //!
-//! ```ignore
-//! rt0::lib_entry!(init);
-//! fn init(args: &rt0::Args) -> Result<(), rt0::InitError> { /* runs on its own thread */ Ok(()) }
-//! #[no_mangle]
-//! pub extern "C" fn mylib_answer() -> i32 { if rt0::wait_init_done().is_ok() { 42 } else { -1 } }
+//! ```
+//! // In your staticlib/cdylib crate, at the crate root:
+//! rt0::lib_entry!(init -> Counter);
+//!
+//! pub struct Counter {
+//!     start: u64,
+//! }
+//!
+//! // Runs once, on its own thread, when the library is loaded.
+//! fn init(args: &rt0::Args) -> Result<Counter, rt0::InitError> {
+//!     Ok(Counter { start: args.argc() as u64 })
+//! }
+//!
+//! // An export: waits for init, returns -1 if it failed (or panicked), never unwinds into C.
+//! #[rt0::export(on_error = -1)]
+//! pub extern "C" fn mylib_start(#[state] counter: &Counter) -> i64 {
+//!     counter.start as i64
+//! }
+//! # fn main() { assert!(mylib_start() >= 0); }
 //! ```
 //!
-//! The per-target parts (entry stub, syscall trampoline, register-convention description) live
-//! under `arch/<triple>/`; `build.rs` turns the description into [`abi`].
+//! Each library's state belongs to that library: two, three or ten rt0 libraries in one
+//! process, linked statically or loaded dynamically, each run their own init once.
 //!
-//! Modules: [`entry`] (the load-time entry, init state, waiting), [`thread`] (`newosproc0`:
-//! creating an OS thread with no runtime), [`sys`] (typed system calls), [`abi`] (the generated
-//! constants).
+//! - [`lib_entry!`] declares the entry; [`Library`] is what it declares: [`Library::wait`],
+//!   [`Library::wait_timeout`], [`Library::init_state`], [`Library::args`], ...
+//! - [`library!`], [`state!`] and [`wait_init_done!`] reach the calling library's `Library`;
+//!   `#[rt0::export]` (feature `macros`) wraps an export so it waits, returns a failure value of
+//!   your choice when init failed, and stops panics at the C boundary.
+//! - [`thread::newosproc0`] creates an OS thread with no runtime at all.
+//! - [`sys`] holds the system calls rt0 makes (usable on a raw-creator init thread).
+//!
+//! Set `RT0_TRACE=1` in the environment to see, on fd 2, what each library's entry, init thread
+//! and waits do.
+//!
+//! Features: `libc` (default; the pthread creator, image pinning, loader-lock detection),
+//! `macros` (default; `#[rt0::export]`), `alloc` (owned error messages and error sources; init
+//! may return `Box<dyn Error + Send + Sync>`, so `?` works on any error).
+//! A library built with `panic = "unwind"` has panics in init caught and reported as
+//! [`InitErrorKind::Panicked`].
+//!
+//! The per-target parts (entry stub, syscall trampoline, register-convention description) live
+//! under `arch/<triple>/`; `build.rs` turns the description into the constants rt0 uses.
 
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
+extern crate alloc;
+// Built with unwinding, the library links std anyway: rt0 uses it to catch panics in init.
+#[cfg(panic = "unwind")]
 extern crate std;
 
+#[doc(hidden)]
 pub mod abi;
-pub mod entry;
+mod args;
+mod error;
+mod library;
+mod loader;
+mod macros;
 #[cfg(target_os = "linux")]
 mod procself;
+mod stubs;
 pub mod sys;
 pub mod thread;
+mod trace;
 
-pub use entry::{
-    args, creator, wait_init_done, Args, Creator, InitError, InitErrorKind, InitState,
-};
-pub use thread::{newosproc0, try_newosproc0, CreateError, CreateStage};
+pub use args::Args;
+pub use error::{InitError, InitErrorKind, IntoInitError};
+pub use library::{Creator, EntryRecord, InitState, Library};
+
+/// `#[rt0::export(on_error = VALUE)]`: makes a function a C export that waits for the library's
+/// init first.
+///
+/// ```
+/// rt0::lib_entry!(init -> u32);
+/// fn init(_: &rt0::Args) -> Result<u32, rt0::InitError> { Ok(41) }
+///
+/// // `#[state]` marks the parameter that receives init's value; it is not part of the C
+/// // signature, which is `uint32_t mylib_next(uint32_t step)`.
+/// #[rt0::export(on_error = 0)]
+/// pub extern "C" fn mylib_next(#[state] base: &u32, step: u32) -> u32 {
+///     base + step
+/// }
+///
+/// // When init failed or the body panics, the export returns `on_error` (here: -1). Without
+/// // `on_error` the function must return `()`.
+/// #[rt0::export(on_error = -1)]
+/// pub extern "C" fn mylib_checked(x: i32) -> i32 {
+///     if x < 0 { panic!("negative input") }
+///     x
+/// }
+///
+/// # fn main() {
+/// assert_eq!(mylib_next(1), 42);
+/// assert_eq!(mylib_checked(5), 5);
+/// # #[cfg(panic = "unwind")]
+/// assert_eq!(mylib_checked(-5), -1);
+/// # }
+/// ```
+///
+/// The export gets `#[no_mangle]` and `extern "C"`; before its body runs it waits like
+/// [`Library::wait`], and it turns a panic in the body into the failure value (built with
+/// `panic = "unwind"`; with `panic = "abort"` a panic ends the process, never unwinding into C).
+#[cfg(feature = "macros")]
+pub use rt0_macros::export;
+
+/// What the macros expand to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::library::default_stack_size;
+    use crate::{InitError, IntoInitError};
+
+    /// The entry stub (`arch/<triple>/entry.S`).
+    ///
+    /// # Safety
+    /// `i0..i4` are the initializer's arguments as the loader passed them; `record` is the
+    /// calling library's record.
+    #[inline(always)]
+    pub unsafe fn lib_entry(
+        i0: usize,
+        i1: usize,
+        i2: usize,
+        i3: usize,
+        i4: usize,
+        record: *const crate::EntryRecord,
+    ) {
+        // SAFETY: forwarded to the caller.
+        unsafe { crate::stubs::lib_entry(i0, i1, i2, i3, i4, record) }
+    }
+
+    /// Init's result with its error made an [`InitError`].
+    #[inline]
+    pub fn into_init_result<T, E: IntoInitError>(r: Result<T, E>) -> Result<T, InitError> {
+        r.map_err(IntoInitError::into_init_error)
+    }
+
+    /// `body()`, or `fallback()` when it panics (built with unwinding; with `panic = "abort"` a
+    /// panic ends the process before this could see it).
+    #[inline]
+    pub fn catch_unwind_or<R>(body: impl FnOnce() -> R, fallback: impl FnOnce() -> R) -> R {
+        #[cfg(panic = "unwind")]
+        return match std::panic::catch_unwind(core::panic::AssertUnwindSafe(body)) {
+            Ok(v) => v,
+            Err(_) => fallback(),
+        };
+        #[cfg(not(panic = "unwind"))]
+        {
+            let _ = fallback;
+            body()
+        }
+    }
+
+    /// A raw-creator library's panic handler: says so on fd 2 and ends the process, as
+    /// `panic = "abort"` would.
+    pub fn raw_panic() -> ! {
+        let _ = crate::sys::raw::write(2, b"rt0: a raw-creator library panicked\n");
+        crate::sys::raw::exit_process(101)
+    }
+}
+
+// rt0's own unit tests and doctests run in a program that is its own host.
+#[cfg(test)]
+crate::lib_entry!(test_init -> u32);
+#[cfg(test)]
+fn test_init(_: &Args) -> Result<u32, InitError> {
+    Ok(7)
+}

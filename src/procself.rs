@@ -25,11 +25,6 @@
 use crate::abi::nr;
 use crate::sys::{raw, Arg, Errno, Nr};
 use core::ffi::c_char;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-
-static ARGC: AtomicUsize = AtomicUsize::new(0);
-static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
-static ENVP: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Upper bounds that keep a corrupt layout from sending the walk far away.
 const MAX_ARGC: usize = 1 << 20;
@@ -39,39 +34,17 @@ const STAT_BYTES: usize = 2048;
 /// The auxiliary vector has a few dozen entries; this covers all of them.
 const AUXV_BYTES: usize = 1024;
 
-/// The arguments found by [`recover`], if it succeeded: `(argc, argv, envp)`.
-pub(crate) fn recovered() -> Option<(usize, *const *const c_char, *const *const c_char)> {
-    let argv = ARGV.load(Ordering::Acquire);
-    (!argv.is_null()).then(|| {
-        (
-            ARGC.load(Ordering::Relaxed),
-            argv as *const _,
-            ENVP.load(Ordering::Relaxed) as *const _,
-        )
-    })
-}
-
-/// Finds the process's argc/argv/envp as described in the module docs and keeps them for
-/// [`recovered`]. Returns whether it succeeded. Called once, on the loading thread, before the
-/// init thread exists.
-pub(crate) fn recover() -> bool {
-    let Some(start) = start_stack() else {
-        return false;
-    };
+/// Finds the process's argc/argv/envp as described in the module docs: `(argc, argv, envp)`, or
+/// `None` when `/proc` cannot tell. Stateless: each library that needs them asks once, on the
+/// loading thread, before its init thread exists.
+pub(crate) fn recover() -> Option<(usize, *const *const c_char, *const *const c_char)> {
+    let start = start_stack()?;
     // SAFETY: `start` is the kernel's own record of where it wrote argc on this process's stack,
     // which stays mapped for the life of the process; `walk` reads only within that block and
     // stops at its bounds.
-    let Some((argc, argv, envp, auxv)) = (unsafe { walk(start as *const usize) }) else {
-        return false;
-    };
+    let (argc, argv, envp, auxv) = unsafe { walk(start as *const usize) }?;
     // SAFETY: `auxv` points into the same block (just past envp's NULL).
-    if !unsafe { auxv_matches(auxv) } {
-        return false;
-    }
-    ARGC.store(argc, Ordering::Relaxed);
-    ENVP.store(envp as *mut _, Ordering::Relaxed);
-    ARGV.store(argv as *mut _, Ordering::Release);
-    true
+    unsafe { auxv_matches(auxv) }.then_some((argc, argv, envp))
 }
 
 /// Reads `argc, argv.., NULL, envp.., NULL` at `sp`; returns them and the address after envp's NULL.
@@ -181,30 +154,4 @@ fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: the descriptor is ours and used by nothing else.
     unsafe { raw::close(fd) };
     result
-}
-
-/// Whether thread `tid` of this process still exists: `Some(false)` once `/proc/self/task/<tid>`
-/// is gone (the thread ended, or this is a child forked after it was created: a fork child has
-/// only the forking thread), `None` when `/proc` cannot tell (not mounted).
-pub(crate) fn thread_alive(tid: u64) -> Option<bool> {
-    if tid == 0 || open_close(b"/proc/self/task\0").is_err() {
-        return None;
-    }
-    const PREFIX: &[u8] = b"/proc/self/task/";
-    let mut path = [0u8; 40];
-    let mut digits = [0u8; 20];
-    let digits = crate::sys::decimal(tid, &mut digits);
-    // Written without indexing that could panic (see entry.rs `report`); the NUL is already there.
-    for (slot, &b) in path.iter_mut().zip(PREFIX.iter().chain(digits)) {
-        *slot = b;
-    }
-    Some(open_close(&path).is_ok())
-}
-
-/// Opens `path` (NUL-terminated, absolute) read-only and closes it again.
-fn open_close(path: &[u8]) -> Result<(), Errno> {
-    let fd = raw::open_readonly(path)?;
-    // SAFETY: the descriptor is ours and used by nothing else.
-    unsafe { raw::close(fd) };
-    Ok(())
 }

@@ -46,7 +46,7 @@ pub struct CreateError {
 /// `arch/<triple>/syscall.S` (four pointer-sized words; every port reads the first two, a port
 /// that can report thread exit also reads the third).
 #[repr(C, align(16))]
-struct StackHeader {
+pub(crate) struct StackHeader {
     map_base: usize,
     map_len: usize,
     /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux
@@ -57,23 +57,12 @@ struct StackHeader {
     _reserved: usize,
 }
 
-extern "C" {
-    /// `arch/<triple>/syscall.S`: creates a thread that runs `func(arg)` on `stack` (which points
-    /// at a [`StackHeader`]) and then frees the mapping and ends. Returns >= 0 or `-errno`.
-    fn rt0_raw_thread_create(func: StartFn, arg: *mut c_void, stack: *mut StackHeader) -> isize;
-}
-
 #[cfg(target_vendor = "apple")]
 mod darwin_register {
     use super::*;
     use crate::abi::nr;
     use crate::sys::{Arg, Nr};
     use core::sync::atomic::{AtomicU32, Ordering};
-
-    extern "C" {
-        /// `arch/<triple>/syscall.S`: the start routine the kernel enters new raw threads at.
-        fn rt0_raw_thread_start();
-    }
 
     const UNKNOWN: u32 = 0;
     const OURS: u32 = 1;
@@ -91,7 +80,8 @@ mod darwin_register {
         let r = unsafe {
             raw::syscall6(
                 Nr(nr::THREAD_REGISTER),
-                Arg::<0>(rt0_raw_thread_start as *const () as usize),
+                // `arch/<triple>/syscall.S`: the start routine the kernel enters new raw threads at.
+                Arg::<0>(crate::stubs::raw_thread_start as *const () as usize),
                 Arg(0),
                 Arg(0),
                 Arg(0),
@@ -175,14 +165,16 @@ pub(crate) unsafe fn spawn_raw(
     };
 
     // Block every signal in this thread only, so no handler runs on the new thread before it is
-    // ready; the new thread inherits the full mask.
-    let old = raw::thread_sigmask(SigHow::SetMask, Some(SigSet::FULL)).map_err(|e| {
+    // ready; the new thread inherits the mask. The C library's own signals stay open: the
+    // calling thread is one libc knows, and musl's setuid waits for each such thread to take one.
+    let old = raw::thread_sigmask(SigHow::SetMask, Some(SigSet::ALL_BUT_LIBC_RESERVED)).map_err(|e| {
         // SAFETY: the thread was never created, the mapping is ours.
         let _ = unsafe { raw::munmap(base, len) };
         fail(CreateStage::Create, e)
     })?;
-    // SAFETY: the trampoline's contract: a header-topped stack and a start routine.
-    let r = unsafe { rt0_raw_thread_create(start, arg, header) };
+    // SAFETY: the trampoline's contract (`arch/<triple>/syscall.S`): a header-topped stack and a
+    // start routine; the thread runs `start(arg)`, then frees the mapping and ends.
+    let r = unsafe { crate::stubs::raw_thread_create(start, arg, header) };
     let _ = raw::thread_sigmask(SigHow::SetMask, Some(old));
 
     match Errno::result(r) {
@@ -219,8 +211,8 @@ pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
 }
 
 /// Creates a detached pthread running `start(arg)` with a `stack_size`-byte stack, with every
-/// signal blocked in the creator around the call so the thread starts with them blocked.
-/// The seed's `_cgo_sys_thread_create` branch; used by the entry when the `libc` feature is on.
+/// signal (but the C library's own) blocked in the creator around the call, so the thread starts
+/// with them blocked. Used by the entry of libraries made with the pthread creator.
 ///
 /// # Safety
 /// `arg` must stay valid for as long as `start` uses it.
@@ -230,24 +222,8 @@ pub unsafe fn pthread_create_detached(
     start: StartFn,
     arg: *mut c_void,
 ) -> Result<(), CreateError> {
-    // SAFETY: forwarded to the caller.
-    unsafe { pthread_create_with(stack_size, start, arg, true) }.map(drop)
-}
-
-/// [`pthread_create_detached`], or a joinable thread when `detached` is false; returns the
-/// thread's handle (which the caller must join when it is joinable).
-///
-/// # Safety
-/// As for [`pthread_create_detached`].
-#[cfg(rt0_libc)]
-pub(crate) unsafe fn pthread_create_with(
-    stack_size: usize,
-    start: StartFn,
-    arg: *mut c_void,
-    detached: bool,
-) -> Result<libc::pthread_t, CreateError> {
-    let fail = |errno: i32| CreateError {
-        stage: CreateStage::Create,
+    let fail = |stage, errno: i32| CreateError {
+        stage,
         errno: Errno(errno),
     };
     // SAFETY: plain pthread calls on locals.
@@ -255,47 +231,37 @@ pub(crate) unsafe fn pthread_create_with(
         let mut attr: libc::pthread_attr_t = core::mem::zeroed();
         let rc = libc::pthread_attr_init(&mut attr);
         if rc != 0 {
-            return Err(fail(rc));
+            return Err(fail(CreateStage::Create, rc));
         }
         // At least PTHREAD_STACK_MIN, or pthread_attr_setstacksize refuses with EINVAL: 128 KiB on
-        // aarch64 glibc, so a 64 KiB request would fail init there (found under qemu, issue 6).
+        // aarch64 glibc, so a 64 KiB request would fail init there.
         let size = mapping_size(stack_size)
             .map(|l| (l - stack::GUARD_SIZE).max(libc::PTHREAD_STACK_MIN as usize));
         let Some(size) = size else {
             libc::pthread_attr_destroy(&mut attr);
-            return Err(CreateError {
-                stage: CreateStage::Stack,
-                errno: Errno::ENOMEM,
-            });
+            return Err(fail(CreateStage::Stack, Errno::ENOMEM.0));
         };
         let rc = libc::pthread_attr_setstacksize(&mut attr, size);
         if rc != 0 {
             libc::pthread_attr_destroy(&mut attr);
-            return Err(CreateError {
-                stage: CreateStage::Stack,
-                errno: Errno(rc),
-            });
+            return Err(fail(CreateStage::Stack, rc));
         }
-        let detach = if detached {
-            libc::PTHREAD_CREATE_DETACHED
-        } else {
-            libc::PTHREAD_CREATE_JOINABLE
-        };
-        libc::pthread_attr_setdetachstate(&mut attr, detach);
-        let old = crate::sys::thread_sigmask(SigHow::SetMask, SigSet::FULL);
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let old = crate::sys::Host::thread_sigmask(SigHow::SetMask, SigSet::ALL_BUT_LIBC_RESERVED);
         let mut thread: libc::pthread_t = core::mem::zeroed();
         // libc declares the routine as a safe fn; ours is unsafe only because of its contract,
         // which our caller upholds.
         let start: extern "C" fn(*mut c_void) -> *mut c_void = core::mem::transmute(start);
         let rc = libc::pthread_create(&mut thread, &attr, start, arg);
         if let Ok(old) = old {
-            let _ = crate::sys::thread_sigmask(SigHow::SetMask, old);
+            let _ = crate::sys::Host::thread_sigmask(SigHow::SetMask, old);
         }
         libc::pthread_attr_destroy(&mut attr);
         if rc != 0 {
-            // glibc reports a stack it cannot map as EAGAIN; both are "the thread was not made".
-            return Err(fail(rc));
+            // glibc reports a stack it cannot map as EAGAIN, like a thread limit: the message
+            // names both causes.
+            return Err(fail(CreateStage::Create, rc));
         }
-        Ok(thread)
+        Ok(())
     }
 }

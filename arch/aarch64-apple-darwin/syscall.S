@@ -25,10 +25,10 @@
  * long rt0_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
  * Returns the result, or -errno.
  */
-	.globl	_rt0_syscall6
-	.private_extern _rt0_syscall6
+	.globl	RT0_SYM_syscall6
+	.private_extern RT0_SYM_syscall6
 	.p2align 2
-_rt0_syscall6:
+RT0_SYM_syscall6:
 	sub	sp, sp, #64			/* 7 slots, rounded to keep sp 16-aligned */
 	str	RT0_C_ARG0, [sp, #0]		/* nr (no class prefix on arm64) */
 	str	RT0_C_ARG1, [sp, #8]		/* a0 */
@@ -61,10 +61,10 @@ _rt0_syscall6:
  * register cleared. Returns >= 0 or -errno. The new thread starts at _rt0_raw_thread_start,
  * registered beforehand with bsdthread_register.
  */
-	.globl	_rt0_raw_thread_create
-	.private_extern _rt0_raw_thread_create
+	.globl	RT0_SYM_raw_thread_create
+	.private_extern RT0_SYM_raw_thread_create
 	.p2align 2
-_rt0_raw_thread_create:
+RT0_SYM_raw_thread_create:
 	sub	sp, sp, #32			/* 3 slots, 16-aligned */
 	str	RT0_C_ARG0, [sp, #0]		/* func */
 	str	RT0_C_ARG1, [sp, #8]		/* arg */
@@ -91,10 +91,10 @@ _rt0_raw_thread_create:
  * So the stack comes from RT0_THREAD_START_stack, never from sp. [stack] holds the 16-byte
  * {map_base, map_len} header (src/thread.rs). x19-x21 are ours: nothing runs below this frame.
  */
-	.globl	_rt0_raw_thread_start
-	.private_extern _rt0_raw_thread_start
+	.globl	RT0_SYM_raw_thread_start
+	.private_extern RT0_SYM_raw_thread_start
 	.p2align 2
-_rt0_raw_thread_start:
+RT0_SYM_raw_thread_start:
 	mov	sp, RT0_THREAD_START_stack	/* trust the stack register, not sp */
 	mov	x29, xzr			/* outermost frame: end of the frame chain ... */
 	mov	x30, xzr			/* ... and no return address */

@@ -24,11 +24,11 @@
  * long rt0_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
  * Returns the result, or -errno.
  */
-	.globl	rt0_syscall6
-	.hidden	rt0_syscall6
-	.type	rt0_syscall6, @function
+	.globl	RT0_SYM_syscall6
+	.hidden	RT0_SYM_syscall6
+	.type	RT0_SYM_syscall6, @function
 	.p2align 2
-rt0_syscall6:
+RT0_SYM_syscall6:
 	.cfi_startproc
 	sub	sp, sp, #64			/* 7 slots, rounded to keep sp 16-aligned */
 	.cfi_def_cfa_offset 64
@@ -52,7 +52,7 @@ rt0_syscall6:
 	mov	RT0_C_RET, RT0_SYSCALL_RET	/* to the C result register (the same on Linux) */
 	ret
 	.cfi_endproc
-	.size	rt0_syscall6, . - rt0_syscall6
+	.size	RT0_SYM_syscall6, . - RT0_SYM_syscall6
 
 /*
  * long rt0_raw_thread_create(void *(*func)(void *), void *arg, struct stack_header *stack)
@@ -70,11 +70,11 @@ rt0_syscall6:
  * func and arg reach the child in x19/x20: callee-saved, so the parent saves them, and the
  * kernel copies every register into the child.
  */
-	.globl	rt0_raw_thread_create
-	.hidden	rt0_raw_thread_create
-	.type	rt0_raw_thread_create, @function
+	.globl	RT0_SYM_raw_thread_create
+	.hidden	RT0_SYM_raw_thread_create
+	.type	RT0_SYM_raw_thread_create, @function
 	.p2align 2
-rt0_raw_thread_create:
+RT0_SYM_raw_thread_create:
 	.cfi_startproc
 	stp	x19, x20, [sp, #-32]!		/* callee-saved: will carry func and arg into the child */
 	.cfi_def_cfa_offset 32
@@ -115,6 +115,6 @@ rt0_raw_thread_create:
 	RT0_SYSCALL_INSTRUCTION
 	udf	#0				/* exit does not return */
 	.cfi_endproc
-	.size	rt0_raw_thread_create, . - rt0_raw_thread_create
+	.size	RT0_SYM_raw_thread_create, . - RT0_SYM_raw_thread_create
 
 	.section .note.GNU-stack, "", @progbits

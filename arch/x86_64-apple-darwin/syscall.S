@@ -19,10 +19,10 @@
  * long rt0_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
  * Returns the result, or -errno.
  */
-	.globl	_rt0_syscall6
-	.private_extern _rt0_syscall6
+	.globl	RT0_SYM_syscall6
+	.private_extern RT0_SYM_syscall6
 	.p2align 4
-_rt0_syscall6:
+RT0_SYM_syscall6:
 	push	8(%rsp)			/* a5 (the caller's 7th argument) */
 	push	RT0_C_ARG5			/* a4 */
 	push	RT0_C_ARG4			/* a3 */
@@ -52,10 +52,10 @@ _rt0_syscall6:
  * register cleared. Returns >= 0 or -errno. The new thread starts at _rt0_raw_thread_start,
  * registered beforehand with bsdthread_register.
  */
-	.globl	_rt0_raw_thread_create
-	.private_extern _rt0_raw_thread_create
+	.globl	RT0_SYM_raw_thread_create
+	.private_extern RT0_SYM_raw_thread_create
 	.p2align 4
-_rt0_raw_thread_create:
+RT0_SYM_raw_thread_create:
 	push	RT0_C_ARG2			/* stack */
 	push	RT0_C_ARG1			/* arg */
 	push	RT0_C_ARG0			/* func */
@@ -79,10 +79,10 @@ _rt0_raw_thread_create:
  * kernels but stack - 128 with libpthread <= 330, and the kernel never aligns it. So the stack
  * comes from RT0_THREAD_START_stack, never from rsp. [stack] holds {map_base, map_len}.
  */
-	.globl	_rt0_raw_thread_start
-	.private_extern _rt0_raw_thread_start
+	.globl	RT0_SYM_raw_thread_start
+	.private_extern RT0_SYM_raw_thread_start
 	.p2align 4
-_rt0_raw_thread_start:
+RT0_SYM_raw_thread_start:
 	mov	RT0_THREAD_START_stack, %rsp	/* trust the stack register, not rsp */
 	xor	%ebp, %ebp			/* outermost frame: end of the frame chain */
 	push	RT0_THREAD_START_func		/* func, moved through the stack ... */

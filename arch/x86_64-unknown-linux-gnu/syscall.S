@@ -17,11 +17,11 @@
  * long rt0_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
  * Returns the result, or -errno.
  */
-	.globl	rt0_syscall6
-	.hidden	rt0_syscall6
-	.type	rt0_syscall6, @function
+	.globl	RT0_SYM_syscall6
+	.hidden	RT0_SYM_syscall6
+	.type	RT0_SYM_syscall6, @function
 	.p2align 4
-rt0_syscall6:
+RT0_SYM_syscall6:
 	.cfi_startproc
 	push	8(%rsp)			/* a5 (the caller's 7th argument) */
 	push	RT0_C_ARG5			/* a4 */
@@ -40,7 +40,7 @@ rt0_syscall6:
 	RT0_SYSCALL_INSTRUCTION		/* result or -errno in rax */
 	ret
 	.cfi_endproc
-	.size	rt0_syscall6, . - rt0_syscall6
+	.size	RT0_SYM_syscall6, . - RT0_SYM_syscall6
 
 /*
  * long rt0_raw_thread_create(void *(*func)(void *), void *arg, struct stack_header *stack)
@@ -55,11 +55,11 @@ rt0_syscall6:
  * the child's exit (when no code of this image can run on it any more), stores 0 and does a
  * FUTEX_WAKE on it. rt0's library destructor waits for that before the image is unmapped.
  */
-	.globl	rt0_raw_thread_create
-	.hidden	rt0_raw_thread_create
-	.type	rt0_raw_thread_create, @function
+	.globl	RT0_SYM_raw_thread_create
+	.hidden	RT0_SYM_raw_thread_create
+	.type	RT0_SYM_raw_thread_create, @function
 	.p2align 4
-rt0_raw_thread_create:
+RT0_SYM_raw_thread_create:
 	.cfi_startproc
 	push	%r12				/* callee-saved: will carry func into the child */
 	push	%r13				/* callee-saved: will carry arg into the child */
@@ -98,6 +98,6 @@ rt0_raw_thread_create:
 	RT0_SYSCALL_INSTRUCTION
 	ud2					/* exit does not return */
 	.cfi_endproc
-	.size	rt0_raw_thread_create, . - rt0_raw_thread_create
+	.size	RT0_SYM_raw_thread_create, . - RT0_SYM_raw_thread_create
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,7 +1,6 @@
 //! darwin with the `libc` feature: the calls rt0 makes on the pthread path go through libSystem,
 //! Apple's only stable system-call interface (golang/go#17490; Apple QA1118).
 
-use super::Errno;
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::AtomicU32;
 
@@ -15,27 +14,16 @@ const UL_COMPARE_AND_WAIT: u32 = crate::abi::constants::ULOCK_COMPARE_AND_WAIT a
 const ULF_WAKE_ALL: u32 = crate::abi::constants::ULOCK_WAKE_ALL as u32;
 const ULF_NO_ERRNO: u32 = crate::abi::constants::ULOCK_NO_ERRNO as u32;
 
-pub(super) fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-    // SAFETY: `buf` is readable for its length.
-    let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-    if n < 0 {
-        // errno lives in thread-local storage, which a pthread thread has.
-        Err(Errno(unsafe { *libc::__error() }))
-    } else {
-        Ok(n as usize)
-    }
-}
-
-pub(super) fn exit_process(status: i32) -> ! {
-    // SAFETY: `_exit` ends the process without running the host's atexit handlers, as Go does.
-    unsafe { libc::_exit(status) }
-}
-
 pub(super) fn thread_id() -> u64 {
     let mut tid: u64 = 0;
     // SAFETY: a null thread means the calling thread; `tid` is writable.
     unsafe { libc::pthread_threadid_np(0 as libc::pthread_t, &mut tid) };
     tid
+}
+
+pub(super) fn process_id() -> u32 {
+    // SAFETY: getpid cannot fail.
+    unsafe { libc::getpid() as u32 }
 }
 
 pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {

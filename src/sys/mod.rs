@@ -1,26 +1,20 @@
-//! Typed system calls.
+//! System calls, made through the target's syscall trampoline (`arch/<triple>/syscall.S`).
 //!
-//! [`raw`] makes every call through the target's syscall trampoline (`arch/<triple>/syscall.S`),
-//! which normalises the kernel's error convention (darwin: carry flag and a positive errno;
-//! Linux: -4095..=-1) into one form: a non-negative result, or `-errno`. Each argument slot has
-//! its own type ([`Arg`]), so a value cannot be passed in the wrong position.
-//!
-//! The functions at this level pick the right backend: with the `libc` feature on darwin they go
-//! through libSystem (raw syscalls are not a stable ABI on macOS), everywhere else through
-//! [`raw`]. [`crate::thread::newosproc0`] always uses [`raw`]: it must work with no runtime.
+//! Everything here works on any thread, including a raw-creator init thread that has no thread
+//! pointer: nothing touches thread-local storage or the C library. The trampoline normalises the
+//! kernel's error convention (darwin: carry flag and a positive errno; Linux: -4095..=-1) into
+//! one form, and each argument slot has its own type ([`Arg`]), so a value cannot be passed in
+//! the wrong position. [`syscall6`] and [`syscall3`] make any other call.
 
 use core::sync::atomic::AtomicU32;
 
-pub mod raw;
+mod host;
+#[cfg(all(rt0_libc, target_vendor = "apple"))]
+mod libsystem;
+pub(crate) mod raw;
 
-cfg_if::cfg_if! {
-    if #[cfg(all(rt0_libc, target_vendor = "apple"))] {
-        mod libsystem;
-        use libsystem as backend;
-    } else {
-        use raw as backend;
-    }
-}
+pub(crate) use host::Host;
+pub use raw::{syscall3, syscall6};
 
 /// A failed system call's error number (positive, as in `errno.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +31,21 @@ impl Errno {
     pub const ETIMEDOUT: Errno = Errno(crate::abi::constants::ETIMEDOUT as i32);
     /// `EINTR` on this target.
     pub const EINTR: Errno = Errno(crate::abi::constants::EINTR as i32);
+    /// `EPERM` on this target.
+    pub const EPERM: Errno = Errno(crate::abi::constants::EPERM as i32);
+
+    /// The symbolic name (`"EAGAIN"`) of the error numbers rt0 reports, `None` for others.
+    pub fn name(self) -> Option<&'static str> {
+        const NAMES: [(Errno, &str); 6] = [
+            (Errno::EAGAIN, "EAGAIN"),
+            (Errno::ENOMEM, "ENOMEM"),
+            (Errno::EINVAL, "EINVAL"),
+            (Errno::EPERM, "EPERM"),
+            (Errno::EINTR, "EINTR"),
+            (Errno::ETIMEDOUT, "ETIMEDOUT"),
+        ];
+        NAMES.iter().find(|(e, _)| *e == self).map(|(_, n)| *n)
+    }
 
     /// Interprets a trampoline result: `-4095..=-1` is `-errno`, anything else is a value.
     #[inline]
@@ -68,6 +77,11 @@ pub struct SigSet(pub u64);
 impl SigSet {
     /// Every signal.
     pub const FULL: SigSet = SigSet(u64::MAX);
+    /// Every signal but the ones the C library reserves for itself (glibc: 32 and 33; musl: 32
+    /// to 34), as the C library's own `sigfillset` builds "all signals". A thread libc knows
+    /// must never block those: musl's `setuid` waits for every thread to take its signal 34.
+    pub const ALL_BUT_LIBC_RESERVED: SigSet =
+        SigSet(!crate::abi::constants::LIBC_RESERVED_SIGNALS_MASK);
     /// No signal.
     pub const EMPTY: SigSet = SigSet(0);
     /// The synchronous signals (faults), which must stay deliverable so a crash is reported.
@@ -121,7 +135,7 @@ pub struct Nr(pub usize);
 
 /// Writes `buf` to `fd`, returning how many bytes were written.
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-    backend::write(fd, buf)
+    raw::write(fd, buf)
 }
 
 /// Writes all of `buf` to `fd`, retrying short writes and `EINTR`; gives up on another error.
@@ -129,103 +143,71 @@ pub fn write_all(fd: i32, mut buf: &[u8]) {
     while !buf.is_empty() {
         match write(fd, buf) {
             Ok(0) => return,
-            Ok(n) => buf = &buf[n.min(buf.len())..],
+            Ok(n) => buf = buf.get(n..).unwrap_or(&[]),
             Err(e) if e == Errno::EINTR => {}
             Err(_) => return,
         }
     }
 }
 
-/// Ends the whole process with `status` (Linux `exit_group`, darwin `exit`).
+/// Ends the whole process with `status` (Linux `exit_group`, darwin `exit`), running nothing
+/// of the host's (no atexit handlers), as Go's runtime does.
 pub fn exit_process(status: i32) -> ! {
-    backend::exit_process(status)
+    raw::exit_process(status)
 }
 
 /// The calling thread's OS thread id (Linux `gettid`, darwin `thread_selfid`).
 pub fn thread_id() -> u64 {
-    backend::thread_id()
+    raw::thread_id()
+}
+
+/// The process id (`getpid`).
+pub fn process_id() -> u32 {
+    raw::process_id()
 }
 
 /// Changes the calling thread's blocked-signal mask (never the whole process's) and returns the
-/// previous mask.
+/// previous one. The kernel's own call: on a thread the C library knows, leave its reserved
+/// signals alone (see [`SigSet::ALL_BUT_LIBC_RESERVED`]).
 pub fn thread_sigmask(how: SigHow, set: SigSet) -> Result<SigSet, Errno> {
-    #[cfg(rt0_libc)]
-    return libc_sigmask(how, Some(set));
-    #[cfg(not(rt0_libc))]
-    return raw::thread_sigmask(how, Some(set));
+    raw::thread_sigmask(how, Some(set))
 }
 
 /// The calling thread's blocked-signal mask.
 pub fn current_sigmask() -> SigSet {
-    #[cfg(rt0_libc)]
-    let r = libc_sigmask(SigHow::Block, None);
-    #[cfg(not(rt0_libc))]
-    let r = raw::thread_sigmask(SigHow::Block, None);
-    r.unwrap_or(SigSet::EMPTY)
-}
-
-/// pthread_sigmask: the C library keeps its own bookkeeping of reserved signals.
-#[cfg(rt0_libc)]
-fn libc_sigmask(how: SigHow, set: Option<SigSet>) -> Result<SigSet, Errno> {
-    // sigset_t is at least as large as the kernel word on every supported libc, and the
-    // kernel's bit layout is the first word of it.
-    let mut new: libc::sigset_t = unsafe { core::mem::zeroed() };
-    let mut old: libc::sigset_t = unsafe { core::mem::zeroed() };
-    let bytes = crate::abi::constants::SIGSET_BYTES;
-    if let Some(set) = set {
-        let bits = set.kernel_bits().to_ne_bytes();
-        // SAFETY: `new` is at least `bytes` long (4 on darwin, >= 8 on Linux libcs).
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                bits.as_ptr(),
-                (&mut new as *mut libc::sigset_t).cast::<u8>(),
-                bytes,
-            )
-        };
-    }
-    let how = match how {
-        SigHow::Block => libc::SIG_BLOCK,
-        SigHow::SetMask => libc::SIG_SETMASK,
-    };
-    let newp = if set.is_some() {
-        &new as *const libc::sigset_t
-    } else {
-        core::ptr::null()
-    };
-    // SAFETY: both pointers are valid sigset_t (or null for "no change").
-    let rc = unsafe { libc::pthread_sigmask(how, newp, &mut old) };
-    if rc != 0 {
-        return Err(Errno(rc));
-    }
-    let mut bits = [0u8; 8];
-    // SAFETY: `old` is at least `bytes` long.
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            (&old as *const libc::sigset_t).cast::<u8>(),
-            bits.as_mut_ptr(),
-            bytes,
-        )
-    };
-    Ok(SigSet(u64::from_ne_bytes(bits)))
+    raw::thread_sigmask(SigHow::Block, None).unwrap_or(SigSet::EMPTY)
 }
 
 /// Blocks while `*word == expected`; returns on a wake, a spurious wake-up, or a changed value.
 /// Callers re-check the word in a loop.
 pub fn wait_on_address(word: &AtomicU32, expected: u32) {
-    backend::wait_on_address(word, expected, 0)
+    raw::wait_on_address(word, expected, 0)
 }
 
 /// [`wait_on_address`] for at most `timeout_us` microseconds (0 = no limit).
 pub fn wait_on_address_timeout(word: &AtomicU32, expected: u32, timeout_us: u32) {
-    backend::wait_on_address(word, expected, timeout_us)
+    raw::wait_on_address(word, expected, timeout_us)
 }
 
 /// Wakes every thread blocked in [`wait_on_address`] on `word`.
 pub fn wake_all(word: &AtomicU32) {
-    backend::wake_all(word)
+    raw::wake_all(word)
 }
 
-/// Sleeps the calling thread for about `ms` milliseconds (no libc needed on the raw path).
+/// Nanoseconds on a monotonic clock, for timeouts (0 where there is no clock call: darwin
+/// without the C library).
+pub fn monotonic_ns() -> u64 {
+    cfg_if::cfg_if! {
+        if #[cfg(target_os = "linux")] {
+            raw::monotonic_ns()
+        } else {
+            Host::monotonic_ns()
+        }
+    }
+}
+
+/// Sleeps the calling thread for `ms` milliseconds, resuming after a signal handler
+/// interrupted it.
 pub fn sleep_ms(ms: u32) {
     #[cfg(target_os = "linux")]
     raw::sleep_ms(ms);
@@ -235,8 +217,8 @@ pub fn sleep_ms(ms: u32) {
         let never = AtomicU32::new(0);
         let mut left = ms as u64 * 1000;
         while left > 0 {
-            let step = left.min(u32::MAX as u64) as u32;
-            backend::wait_on_address(&never, 0, step);
+            let step = left.min(1_000_000) as u32;
+            raw::wait_on_address(&never, 0, step);
             left -= step as u64;
         }
     }

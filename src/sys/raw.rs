@@ -7,19 +7,6 @@ use super::{Arg, Errno, Nr, SigHow, SigSet};
 use crate::abi::{constants as k, nr};
 use core::sync::atomic::AtomicU32;
 
-extern "C" {
-    /// The generic trampoline (`arch/<triple>/syscall.S`): returns the result or `-errno`.
-    fn rt0_syscall6(
-        nr: Nr,
-        a0: Arg<0>,
-        a1: Arg<1>,
-        a2: Arg<2>,
-        a3: Arg<3>,
-        a4: Arg<4>,
-        a5: Arg<5>,
-    ) -> isize;
-}
-
 /// Makes system call `nr` with six arguments.
 ///
 /// # Safety
@@ -37,7 +24,8 @@ pub unsafe fn syscall6(
     a5: Arg<5>,
 ) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
-    Errno::result(unsafe { rt0_syscall6(nr, a0, a1, a2, a3, a4, a5) })
+    // The generic trampoline (`arch/<triple>/syscall.S`) returns the result or `-errno`.
+    Errno::result(unsafe { crate::stubs::syscall6(nr, a0, a1, a2, a3, a4, a5) })
 }
 
 /// Makes system call `nr` with up to three arguments (the rest are zero).
@@ -190,34 +178,6 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
     }
 }
 
-/// Linux: blocks while `*word == expected`, for at most `timeout_us` microseconds (0 = no limit),
-/// as a shared (not process-private) futex waiter: the only kind the kernel's own wake reaches
-/// when it clears a thread's `CLONE_CHILD_CLEARTID` word at the thread's exit.
-#[cfg(target_os = "linux")]
-pub fn wait_on_address_shared(word: &AtomicU32, expected: u32, timeout_us: u32) {
-    let ts = [
-        (timeout_us / 1_000_000) as usize,
-        ((timeout_us % 1_000_000) * 1000) as usize,
-    ];
-    let tsp = if timeout_us == 0 {
-        0
-    } else {
-        ts.as_ptr() as usize
-    };
-    // SAFETY: futex(FUTEX_WAIT) reads the word and the timespec; both are valid.
-    let _ = unsafe {
-        syscall6(
-            Nr(nr::FUTEX),
-            Arg(word.as_ptr() as usize),
-            Arg(k::FUTEX_WAIT),
-            Arg(expected as usize),
-            Arg(tsp),
-            Arg(0),
-            Arg(0),
-        )
-    };
-}
-
 /// Wakes every waiter on `word`.
 pub fn wake_all(word: &AtomicU32) {
     let addr = word.as_ptr() as usize;
@@ -243,20 +203,49 @@ pub fn wake_all(word: &AtomicU32) {
     };
 }
 
-/// Sleeps about `ms` milliseconds (Linux: `nanosleep`).
+/// Sleeps `ms` milliseconds (Linux: `nanosleep`), resuming after a signal handler interrupted
+/// it (`EINTR`) with the time that was left.
 #[cfg(target_os = "linux")]
 pub fn sleep_ms(ms: u32) {
-    let ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
-    let mut rem = [0usize; 2];
-    // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
+    let mut ts = [(ms / 1000) as usize, ((ms % 1000) as usize) * 1_000_000];
+    loop {
+        let mut rem = [0usize; 2];
+        // SAFETY: nanosleep reads `ts` and writes `rem`, both valid.
+        let r = unsafe {
+            syscall3(
+                Nr(nr::NANOSLEEP),
+                Arg(ts.as_ptr() as usize),
+                Arg(rem.as_mut_ptr() as usize),
+                Arg(0),
+            )
+        };
+        match r {
+            Err(e) if e == Errno::EINTR => ts = rem,
+            _ => return,
+        }
+    }
+}
+
+/// The process id (`getpid`).
+pub fn process_id() -> u32 {
+    // SAFETY: getpid takes no arguments and cannot fail.
+    unsafe { syscall3(Nr(nr::GETPID), Arg(0), Arg(0), Arg(0)) }.unwrap_or(0) as u32
+}
+
+/// Nanoseconds on the monotonic clock (Linux `clock_gettime(CLOCK_MONOTONIC)`).
+#[cfg(target_os = "linux")]
+pub fn monotonic_ns() -> u64 {
+    let mut ts = [0usize; 2];
+    // SAFETY: the kernel writes one timespec into `ts`.
     let _ = unsafe {
         syscall3(
-            Nr(nr::NANOSLEEP),
-            Arg(ts.as_ptr() as usize),
-            Arg(rem.as_mut_ptr() as usize),
+            Nr(nr::CLOCK_GETTIME),
+            Arg(k::CLOCK_MONOTONIC),
+            Arg(ts.as_mut_ptr() as usize),
             Arg(0),
         )
     };
+    (ts[0] as u64).saturating_mul(1_000_000_000).saturating_add(ts[1] as u64)
 }
 
 /// `openat(AT_FDCWD-ignored, path, O_RDONLY | O_CLOEXEC)` for an absolute, NUL-terminated `path`

@@ -187,6 +187,24 @@ pub struct Run {
 }
 
 impl Run {
+    /// stderr with every `[pid N tid N]` of rt0's lines taken out (they change from run to run).
+    pub fn stderr_without_ids(&self) -> String {
+        let mut out = String::new();
+        let mut rest = self.stderr.as_str();
+        while let Some(at) = rest.find(" [pid ") {
+            out.push_str(&rest[..at]);
+            match rest[at..].find("]:") {
+                Some(end) => rest = &rest[at + end + 1..],
+                None => {
+                    rest = &rest[at..];
+                    break;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// `key=value` lines of stdout.
     pub fn fields(&self) -> BTreeMap<String, String> {
         self.stdout
@@ -286,4 +304,24 @@ pub fn run(exe: &Path, args: &[&str], env: &[(&str, String)], demo: &Demo) -> Ru
 
 pub fn output_ok(o: &Output) -> bool {
     o.status.success()
+}
+
+/// Why the demo's init thread could not be made, as rt0's entry words it on fd 2 (without the
+/// `[pid N tid N]` part, see [`Run::stderr_without_ids`]).
+pub fn creation_failure_line(path: DemoPath, errno: (&str, i32), stack: u64) -> String {
+    let what = match path {
+        DemoPath::Raw if errno.0 == "ENOMEM" => {
+            "failed to allocate the init thread's stack (mmap refused the mapping)"
+        }
+        DemoPath::Raw => {
+            "the kernel refused to create the init thread (a thread or memory limit was reached)"
+        }
+        DemoPath::Pthread => {
+            "pthread_create failed to create the init thread (its stack could not be mapped, or a thread or memory limit was reached)"
+        }
+    };
+    format!(
+        "rt0 rt0-demo: {what}: {}, errno {}, for a {stack}-byte stack; exports will report failure\n",
+        errno.0, errno.1
+    )
 }

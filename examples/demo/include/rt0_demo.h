@@ -30,7 +30,7 @@ long long rt0_demo_thread_id(void);       /* the calling thread's OS thread id; 
 int rt0_demo_init_export_result(void);   /* init's own rt0_demo_ready(): 0 = returned 0 at once
                                              (CalledFromInit), -1 = not asked; waits */
 unsigned long long rt0_demo_init_stack_addr(void); /* address of a local of init, 0 until set; no wait */
-int rt0_demo_has_destructor(void);        /* 1: dlclose/exit wait for init (rt0's destructor); no wait */
+
 char *const *rt0_demo_envp(void);         /* the envp pointer rt0 saved at load; no wait */
 /* Calls rt0::newosproc0(stack_bytes, ...) with a start routine that does nothing: on failure the
  * process prints rt0's exact message on fd 2 and exits 1. Returns 0 once the thread exists. */

@@ -1,8 +1,9 @@
 //! rt0's demo library: the C interface in `include/rt0_demo.h`, built as a staticlib and cdylib.
 //!
-//! Its init runs at load on a fresh OS thread (the pthread path by default, the raw path with
-//! the `raw` feature) and records what it saw, so C hosts and tests can check it. On the raw
-//! path init has no thread pointer, so everything here is `no_std` and uses rt0's calls only.
+//! Its init runs at load on a fresh OS thread (the pthread creator by default, the raw creator
+//! with the demo's `raw` feature) and records what it saw, so C hosts and tests can check it. On
+//! the raw path init has no thread pointer, so everything here is `no_std` and uses rt0's calls
+//! only.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -11,7 +12,10 @@ use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void, CStr};
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use rt0::{Args, InitError};
 
+#[cfg(not(feature = "raw"))]
 rt0::lib_entry!(init, stack_size = stack_size);
+#[cfg(feature = "raw")]
+rt0::lib_entry!(init, creator = raw, stack_size = stack_size);
 
 static INIT_ARGC: AtomicUsize = AtomicUsize::new(0);
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
@@ -47,7 +51,7 @@ fn init(args: &Args) -> Result<(), InitError> {
     if args.env("RT0_DEMO_INIT_CALLS_EXPORT").map(CStr::to_bytes) == Some(b"1") {
         // An export called from init itself must return at once (CalledFromInit), not deadlock.
         let ready = rt0_demo_ready();
-        let called_from_init = matches!(rt0::wait_init_done(), Err(e) if e.kind() == rt0::InitErrorKind::CalledFromInit);
+        let called_from_init = matches!(rt0::wait_init_done!(), Err(e) if e.kind() == rt0::InitErrorKind::CalledFromInit);
         INIT_EXPORT_RESULT.store(
             if ready == 0 && called_from_init {
                 0
@@ -90,38 +94,39 @@ fn overflow(depth: usize) -> usize {
 /// 1 when init completed, 0 when it failed.
 #[no_mangle]
 pub extern "C" fn rt0_demo_ready() -> c_int {
-    rt0::wait_init_done().is_ok() as c_int
+    rt0::wait_init_done!().is_ok() as c_int
 }
 
 /// OS thread id that ran the load-time entry.
 #[no_mangle]
 pub extern "C" fn rt0_demo_entry_tid() -> c_longlong {
-    let _ = rt0::wait_init_done();
-    rt0::entry::entry_thread_id() as c_longlong
+    let _ = rt0::wait_init_done!();
+    rt0::library!().entry_thread_id() as c_longlong
 }
 
 /// OS thread id that ran init.
 #[no_mangle]
 pub extern "C" fn rt0_demo_init_tid() -> c_longlong {
-    let _ = rt0::wait_init_done();
-    rt0::entry::init_thread_id() as c_longlong
+    let _ = rt0::wait_init_done!();
+    rt0::library!().init_thread_id() as c_longlong
 }
 
 /// argc as init saw it.
 #[no_mangle]
 pub extern "C" fn rt0_demo_argc() -> c_int {
-    let _ = rt0::wait_init_done();
+    let _ = rt0::wait_init_done!();
     INIT_ARGC.load(Ordering::Relaxed) as c_int
 }
 
 /// argv[i] as init saw it, NULL past the end.
 #[no_mangle]
 pub extern "C" fn rt0_demo_argv(i: c_int) -> *const c_char {
-    let _ = rt0::wait_init_done();
+    let _ = rt0::wait_init_done!();
     if i < 0 || i as usize >= INIT_ARGC.load(Ordering::Relaxed) {
         return core::ptr::null();
     }
-    rt0::args()
+    rt0::library!()
+        .args()
         .arg(i as usize)
         .map_or(core::ptr::null(), CStr::as_ptr)
 }
@@ -129,25 +134,25 @@ pub extern "C" fn rt0_demo_argv(i: c_int) -> *const c_char {
 /// "pthread" or "raw": which creator the entry used.
 #[no_mangle]
 pub extern "C" fn rt0_demo_path() -> *const c_char {
-    let _ = rt0::wait_init_done();
-    match rt0::creator() {
-        rt0::Creator::Pthread => c"pthread".as_ptr(),
-        rt0::Creator::Raw => c"raw".as_ptr(),
-        rt0::Creator::None => c"none".as_ptr(),
+    let _ = rt0::wait_init_done!();
+    match rt0::library!().creator() {
+        Some(rt0::Creator::Pthread) => c"pthread".as_ptr(),
+        Some(rt0::Creator::Raw) => c"raw".as_ptr(),
+        None => c"none".as_ptr(),
     }
 }
 
 /// Low 64 bits of init's blocked-signal mask (bit N-1 = signal N).
 #[no_mangle]
 pub extern "C" fn rt0_demo_init_sigmask() -> c_ulonglong {
-    let _ = rt0::wait_init_done();
+    let _ = rt0::wait_init_done!();
     INIT_SIGMASK.load(Ordering::Relaxed)
 }
 
 /// The init state without waiting: 0 pending, 1 running, 2 done, 3 failed.
 #[no_mangle]
 pub extern "C" fn rt0_demo_state() -> c_int {
-    match rt0::entry::init_state() {
+    match rt0::library!().init_state() {
         rt0::InitState::Pending => 0,
         rt0::InitState::Running => 1,
         rt0::InitState::Done => 2,
@@ -159,7 +164,7 @@ pub extern "C" fn rt0_demo_state() -> c_int {
 #[no_mangle]
 pub extern "C" fn rt0_demo_error() -> *const c_char {
     static MESSAGE: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
-    match rt0::wait_init_done() {
+    match rt0::wait_init_done!() {
         Ok(()) => core::ptr::null(),
         Err(e) => {
             // Copy into a static NUL-terminated buffer (256 bytes), truncating. Byte by byte with
@@ -186,7 +191,7 @@ pub extern "C" fn rt0_demo_error() -> *const c_char {
 /// else, -1 = init was not asked to. Waits.
 #[no_mangle]
 pub extern "C" fn rt0_demo_init_export_result() -> c_int {
-    let _ = rt0::wait_init_done();
+    let _ = rt0::wait_init_done!();
     INIT_EXPORT_RESULT.load(Ordering::Relaxed)
 }
 
@@ -197,17 +202,10 @@ pub extern "C" fn rt0_demo_init_stack_addr() -> c_ulonglong {
     INIT_STACK_ADDR.load(Ordering::Relaxed) as c_ulonglong
 }
 
-/// 1 when rt0's library destructor is registered on this target (dlclose during init is safe),
-/// 0 otherwise or before the entry ran. No wait.
-#[no_mangle]
-pub extern "C" fn rt0_demo_has_destructor() -> c_int {
-    rt0::entry::has_destructor() as c_int
-}
-
 /// The `envp` pointer rt0 saved at load (the loader's own vector, not a copy). No wait.
 #[no_mangle]
 pub extern "C" fn rt0_demo_envp() -> *const *const c_char {
-    rt0::args().envp()
+    rt0::library!().args().envp()
 }
 
 /// The calling thread's OS thread id, without waiting.
@@ -224,7 +222,7 @@ unsafe extern "C" fn do_nothing(_: *mut c_void) -> *mut c_void {
 #[no_mangle]
 pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     // SAFETY: `do_nothing` touches no TLS and no libc.
-    unsafe { rt0::newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) };
+    unsafe { rt0::thread::newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) };
     0
 }
 
@@ -232,13 +230,13 @@ pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
 #[no_mangle]
 pub extern "C" fn rt0_demo_try_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     // SAFETY: as above.
-    match unsafe { rt0::try_newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) } {
+    match unsafe { rt0::thread::try_newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) } {
         Ok(()) => 0,
         Err(e) => e.errno.0,
     }
 }
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "raw")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     rt0::sys::write_all(2, b"rt0-demo: panic\n");

@@ -1,0 +1,393 @@
+//! One library's entry and init state: [`Library`].
+//!
+//! Everything that belongs to a library lives in the `Library` static its
+//! [`lib_entry!`](crate::lib_entry) declares, in the library's own crate: the saved arguments,
+//! the init state word, the thread ids, the failure, the init result. rt0's own code keeps no
+//! state, so two, three or ten rt0 libraries in one process (linked statically, loaded
+//! dynamically, or both) each run their own init once and see their own state.
+//!
+//! The path from loader to exported call:
+//! 1. The loader calls the library's initializer (a record `lib_entry!` places in the
+//!    initializer section), which calls the entry stub (`arch/<triple>/entry.S`) with the
+//!    loader's arguments and the library's [`EntryRecord`]. The stub calls `prepare` (claims the
+//!    entry, saves argc/argv/envp, pins the image: see [`crate::loader`]), then the library's
+//!    thread creator (`pthread_create`, or the raw path's [`crate::thread::try_newosproc0`]),
+//!    then `finish` (records a creation failure), and returns: the host's `main` proceeds.
+//! 2. The init thread runs the library's `init` with asynchronous signals blocked, stores its
+//!    result, marks init done or failed, wakes every waiter, and ends (only itself).
+//! 3. Exports wait with [`Library::wait`]: one atomic load once init is done; before, a real
+//!    kernel wait (futex / `__ulock_wait`), never a spin, and never a wait that cannot end (see
+//!    [`InitErrorKind`] for the cases answered at once).
+
+mod record;
+mod start;
+
+pub use record::EntryRecord;
+pub use start::default_stack_size;
+
+use crate::args::Args;
+use crate::error::{InitError, InitErrorKind};
+use crate::sys;
+use core::cell::UnsafeCell;
+use core::ffi::c_char;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::time::Duration;
+
+pub(crate) const PENDING: u32 = 0;
+pub(crate) const RUNNING: u32 = 1;
+pub(crate) const DONE: u32 = 2;
+pub(crate) const FAILED: u32 = 3;
+
+/// Where a library's initialization stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitState {
+    /// The entry has not run yet.
+    Pending,
+    /// The init thread was started and has not finished.
+    Running,
+    /// Init completed.
+    Done,
+    /// Init, or the creation of its thread, failed; see [`Library::wait`]'s error.
+    Failed,
+}
+
+/// How a library's init thread is created: a per-library choice in
+/// [`lib_entry!`](crate::lib_entry) (`creator = pthread` or `creator = raw`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creator {
+    /// `pthread_create` (needs rt0's `libc` feature; the default). Init may use `std`.
+    Pthread,
+    /// rt0's own [`try_newosproc0`](crate::thread::try_newosproc0): no C library at all. Init
+    /// runs with no thread pointer and may use only [`crate::sys`]: no `std`, no libc.
+    Raw,
+}
+
+/// The library-independent part of a [`Library`]: what the entry stub, the init thread and the
+/// waiters share. `#[repr(C)]` with the record first, so the record's address is the library's.
+#[repr(C)]
+pub(crate) struct Head {
+    pub(crate) record: EntryRecord,
+    pub(crate) name: &'static str,
+    pub(crate) creator: Creator,
+    pub(crate) stack_size: fn(&Args) -> usize,
+    /// Runs the library's typed init and stores its value (see `Library::run_init`).
+    pub(crate) run_init: unsafe fn(&Head) -> Result<(), InitError>,
+    pub(crate) state: AtomicU32,
+    pub(crate) argc: AtomicUsize,
+    pub(crate) argv: AtomicPtr<*const c_char>,
+    pub(crate) envp: AtomicPtr<*const c_char>,
+    /// 0 until the entry ran, then 1 + the [`Creator`] used.
+    pub(crate) creator_used: AtomicU32,
+    pub(crate) entry_tid: AtomicU64,
+    pub(crate) init_tid: AtomicU64,
+    /// The process id at the entry: a fork child sees another one.
+    pub(crate) entry_pid: AtomicU32,
+    /// Non-zero when `RT0_TRACE=1` was in the environment at the entry.
+    pub(crate) trace: AtomicU32,
+    /// What [`crate::loader`] keeps for this library (its pin, the loader's lock table).
+    pub(crate) loader: crate::loader::LoaderState,
+    /// Written once, before the state becomes `FAILED`.
+    failure: UnsafeCell<MaybeUninit<InitError>>,
+}
+
+/// One rt0 library: its entry, its init state and the value its `init` returned.
+///
+/// [`lib_entry!`](crate::lib_entry) declares one per library; reach it with
+/// [`library!`](crate::library) (or through [`state!`](crate::state),
+/// [`wait_init_done!`](crate::wait_init_done) and `#[rt0::export]`).
+///
+/// ```
+/// rt0::lib_entry!(init -> Greeting);
+///
+/// struct Greeting(&'static str);
+///
+/// fn init(_: &rt0::Args) -> Result<Greeting, rt0::InitError> {
+///     Ok(Greeting("hello"))
+/// }
+///
+/// fn main() {
+///     // In a real library this is an export a C host calls; here the test program is the host.
+///     let greeting = rt0::library!().wait().expect("init succeeded");
+///     assert_eq!(greeting.0, "hello");
+///     assert_eq!(rt0::library!().init_state(), rt0::InitState::Done);
+///     assert_ne!(rt0::library!().init_thread_id(), rt0::library!().entry_thread_id());
+/// }
+/// ```
+#[repr(C)]
+pub struct Library<T: 'static> {
+    head: Head,
+    init: fn(&Args) -> Result<T, InitError>,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: the value and the failure are written once, by the init thread (or the entry), before
+// the state word is released as DONE or FAILED; readers read them only after acquiring that
+// state. Everything else is atomic.
+unsafe impl<T: Sync> Sync for Library<T> {}
+
+impl<T: 'static> Library<T> {
+    /// A library whose `init` runs on a thread made by `creator` with a stack of
+    /// `stack_size(args)` bytes. Used by [`lib_entry!`](crate::lib_entry).
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        creator: Creator,
+        init: fn(&Args) -> Result<T, InitError>,
+        stack_size: fn(&Args) -> usize,
+    ) -> Library<T> {
+        Library {
+            head: Head {
+                record: EntryRecord {
+                    prepare: start::prepare,
+                    create: start::creator_function(creator),
+                    thread_main: start::thread_main,
+                    finish: start::finish,
+                },
+                name,
+                creator,
+                stack_size,
+                run_init: Self::run_init,
+                state: AtomicU32::new(PENDING),
+                argc: AtomicUsize::new(0),
+                argv: AtomicPtr::new(core::ptr::null_mut()),
+                envp: AtomicPtr::new(core::ptr::null_mut()),
+                creator_used: AtomicU32::new(0),
+                entry_tid: AtomicU64::new(0),
+                init_tid: AtomicU64::new(0),
+                entry_pid: AtomicU32::new(0),
+                trace: AtomicU32::new(0),
+                loader: crate::loader::LoaderState::new(),
+                failure: UnsafeCell::new(MaybeUninit::uninit()),
+            },
+            init,
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// The record the library's initializer passes to the entry stub.
+    #[doc(hidden)]
+    pub fn entry_record(&'static self) -> *const EntryRecord {
+        &self.head.record
+    }
+
+    /// Waits until init has finished and gives its value.
+    ///
+    /// The fast path is one atomic load. Otherwise the caller blocks in the kernel until the
+    /// init thread finishes, except where waiting could never end, which is answered at once:
+    /// on the init thread itself ([`InitErrorKind::CalledFromInit`]), in a child forked while
+    /// init ran ([`InitErrorKind::Forked`]), and on a thread holding the dynamic loader's lock
+    /// while init runs ([`InitErrorKind::WouldDeadlock`]). Called before the library's entry ran
+    /// (a host constructor that runs first), it starts the entry itself, with the arguments
+    /// recovered from the process, and then waits: static and shared links behave alike.
+    #[inline]
+    pub fn wait(&'static self) -> Result<&'static T, InitError> {
+        if self.head.state.load(Ordering::Acquire) != DONE {
+            self.head.wait_slow(None)?;
+        }
+        // SAFETY: DONE was acquired: the value was written before it was released.
+        Ok(unsafe { (*self.value.get()).assume_init_ref() })
+    }
+
+    /// [`wait`](Library::wait) for at most `timeout`; [`InitErrorKind::TimedOut`] when init is
+    /// still running then.
+    pub fn wait_timeout(&'static self, timeout: Duration) -> Result<&'static T, InitError> {
+        if self.head.state.load(Ordering::Acquire) != DONE {
+            self.head.wait_slow(Some(timeout))?;
+        }
+        // SAFETY: as in `wait`.
+        Ok(unsafe { (*self.value.get()).assume_init_ref() })
+    }
+
+    /// Init's value if init has completed, without waiting.
+    pub fn get(&'static self) -> Option<&'static T> {
+        (self.head.state.load(Ordering::Acquire) == DONE)
+            // SAFETY: as in `wait`.
+            .then(|| unsafe { (*self.value.get()).assume_init_ref() })
+    }
+
+    /// Where init stands, without waiting.
+    pub fn init_state(&self) -> InitState {
+        match self.head.state.load(Ordering::Acquire) {
+            PENDING => InitState::Pending,
+            RUNNING => InitState::Running,
+            DONE => InitState::Done,
+            _ => InitState::Failed,
+        }
+    }
+
+    /// The arguments the entry saved (empty before it ran).
+    pub fn args(&self) -> Args {
+        self.head.args()
+    }
+
+    /// The creator the entry used (`None` before it ran).
+    pub fn creator(&self) -> Option<Creator> {
+        match self.head.creator_used.load(Ordering::Acquire) {
+            0 => None,
+            _ => Some(self.head.creator),
+        }
+    }
+
+    /// The OS thread id that ran the load-time entry (0 before it ran).
+    pub fn entry_thread_id(&self) -> u64 {
+        self.head.entry_tid.load(Ordering::Acquire)
+    }
+
+    /// The OS thread id that ran init (0 before init started).
+    pub fn init_thread_id(&self) -> u64 {
+        self.head.init_tid.load(Ordering::Acquire)
+    }
+
+    /// The library's name (its Cargo package name), as traces and messages show it.
+    pub fn name(&self) -> &'static str {
+        self.head.name
+    }
+
+    /// The type-erased init the init thread calls: runs `init`, keeps its value.
+    ///
+    /// # Safety
+    /// `head` must be the head of a `Library<T>`; called once, on the init thread.
+    unsafe fn run_init(head: &Head) -> Result<(), InitError> {
+        // SAFETY: Library is repr(C) with the head first (the caller's contract).
+        let library = unsafe { &*(head as *const Head as *const Library<T>) };
+        let value = (library.init)(&head.args())?;
+        // SAFETY: written once, before the state is released as DONE (start::thread_main).
+        unsafe { (*library.value.get()).write(value) };
+        Ok(())
+    }
+}
+
+impl Head {
+    pub(crate) fn args(&self) -> Args {
+        let argv = self.argv.load(Ordering::Acquire);
+        // SAFETY: stored by `prepare` from the loader's (or the recovered) vectors, which live
+        // for the whole process.
+        unsafe {
+            Args::from_raw(
+                self.argc.load(Ordering::Relaxed),
+                argv,
+                self.envp.load(Ordering::Relaxed),
+            )
+        }
+    }
+
+    /// Records `err` as the outcome, marks init failed and wakes every waiter.
+    pub(crate) fn finish_failed(&self, err: InitError) {
+        // SAFETY: only the init thread, or the entry when no init thread was made, gets here,
+        // once, while the state is RUNNING: nobody reads the cell before FAILED is released.
+        unsafe { (*self.failure.get()).write(err) };
+        self.state.store(FAILED, Ordering::Release);
+        sys::wake_all(&self.state);
+    }
+
+    fn recorded_failure(&self) -> InitError {
+        // SAFETY: FAILED was acquired by the caller: the failure was written before.
+        unsafe { (*self.failure.get()).assume_init_ref() }.clone()
+    }
+
+    /// Waits until init is done (Ok) or failed (Err), answering at once where waiting could
+    /// never end (see [`Library::wait`]).
+    #[cold]
+    fn wait_slow(&self, timeout: Option<Duration>) -> Result<(), InitError> {
+        let deadline = timeout.map(|t| Deadline::after(t));
+        let mut announced = false;
+        loop {
+            match self.state.load(Ordering::Acquire) {
+                DONE => return Ok(()),
+                FAILED => return Err(self.recorded_failure()),
+                PENDING => {
+                    if !start::start_from_export(self) {
+                        return Err(InitError::with(
+                            InitErrorKind::NotStarted,
+                            0,
+                            "rt0: called before the library's entry ran, and the entry could not be started from here",
+                        ));
+                    }
+                }
+                _running => {
+                    if let Some(e) = self.cannot_wait() {
+                        crate::trace::event(self, b"a wait returns at once: ", e.message());
+                        return Err(e);
+                    }
+                    if !announced {
+                        announced = true;
+                        crate::trace::event(self, b"waiting for init", "");
+                    }
+                    let slice_us = match &deadline {
+                        None => 0,
+                        Some(d) => match d.remaining_us() {
+                            0 => {
+                                return Err(InitError::with(
+                                    InitErrorKind::TimedOut,
+                                    0,
+                                    "rt0: timed out waiting for the library's init",
+                                ))
+                            }
+                            us => us,
+                        },
+                    };
+                    sys::Host::wait_on_address(&self.state, RUNNING, slice_us);
+                }
+            }
+        }
+    }
+
+    /// Why a waiter must not wait for a running init, if it must not.
+    fn cannot_wait(&self) -> Option<InitError> {
+        let me = sys::Host::thread_id();
+        if me != 0 && me == self.init_tid.load(Ordering::Acquire) {
+            return Some(InitError::with(
+                InitErrorKind::CalledFromInit,
+                0,
+                "rt0: called from the library's own init, which is still running",
+            ));
+        }
+        if sys::Host::process_id() != self.entry_pid.load(Ordering::Acquire) {
+            return Some(InitError::with(
+                InitErrorKind::Forked,
+                0,
+                "rt0: this process was forked while init was running; init does not run in the child",
+            ));
+        }
+        if crate::loader::lock_held_by_current_thread(self) {
+            return Some(InitError::with(
+                InitErrorKind::WouldDeadlock,
+                0,
+                "rt0: called while holding the dynamic loader's lock (from a library constructor or destructor) before init finished; waiting could deadlock",
+            ));
+        }
+        None
+    }
+}
+
+/// A point in time `timeout` from now, on the monotonic clock; where there is none (darwin
+/// without libc) the waits themselves are counted.
+struct Deadline {
+    end_ns: u64,
+    left_us: core::cell::Cell<u64>,
+}
+
+impl Deadline {
+    fn after(timeout: Duration) -> Deadline {
+        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        Deadline {
+            end_ns: sys::monotonic_ns().saturating_add(ns),
+            left_us: core::cell::Cell::new(ns / 1000),
+        }
+    }
+
+    /// Microseconds left, at most one second (so a wait rechecks), 0 when the time is up.
+    fn remaining_us(&self) -> u32 {
+        let now = sys::monotonic_ns();
+        let left = if now == 0 {
+            // No clock: assume each wait used its whole slice.
+            let left = self.left_us.get();
+            self.left_us.set(left.saturating_sub(1_000_000.min(left)));
+            left
+        } else {
+            self.end_ns.saturating_sub(now) / 1000
+        };
+        left.min(1_000_000) as u32
+    }
+}

@@ -1,0 +1,257 @@
+//! Starting a library's init: what the entry stub calls through the [`EntryRecord`], and the
+//! init thread's start routine.
+
+use super::{Creator, EntryRecord, Head, DONE, PENDING, RUNNING};
+use crate::args::Args;
+use crate::error::{InitError, InitErrorKind};
+use crate::sys::{self, Errno, SigHow, SigSet};
+use crate::thread::{CreateError, CreateStage, StartFn};
+use crate::trace;
+use core::ffi::{c_char, c_void};
+use core::sync::atomic::Ordering;
+
+/// The head behind a record pointer.
+///
+/// # Safety
+/// `record` must be the record of a live `Library` (its first field).
+unsafe fn head<'a>(record: *const EntryRecord) -> &'a Head {
+    // SAFETY: Head is repr(C) with the record first (the caller's contract).
+    unsafe { &*(record as *const Head) }
+}
+
+/// The record's `prepare`: claims the entry for this caller (the loader's initializer call, or
+/// an export called before it), saves the arguments, pins the image, and returns the init stack
+/// size; 0 when the entry was already claimed (nothing to start).
+pub(super) unsafe extern "C" fn prepare(
+    record: *const EntryRecord,
+    argc: usize,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> usize {
+    // SAFETY: the stub passes the library's own record.
+    let head = unsafe { head(record) };
+    if head
+        .state
+        .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return 0;
+    }
+    let (argc, argv, envp) = if argv.is_null() {
+        recovered_args().unwrap_or((0, core::ptr::null(), envp))
+    } else {
+        (argc as u32 as usize, argv, envp)
+    };
+    head.argc.store(argc, Ordering::Relaxed);
+    head.envp.store(envp as *mut _, Ordering::Relaxed);
+    head.argv.store(argv as *mut _, Ordering::Release);
+    head.entry_tid.store(sys::Host::thread_id(), Ordering::Release);
+    head.entry_pid.store(sys::Host::process_id(), Ordering::Release);
+    let args = head.args();
+    let tracing = args.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
+    head.trace.store(tracing as u32, Ordering::Relaxed);
+    head.creator_used.store(1, Ordering::Release);
+    let stack = (head.stack_size)(&args).max(1);
+    trace::entry(head, stack);
+    crate::loader::pin(head);
+    stack
+}
+
+/// The process's arguments where the loader passed none (musl) or where the entry is started by
+/// an export: the vectors `main` received, found in the process's initial stack.
+fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char)> {
+    #[cfg(target_os = "linux")]
+    return crate::procself::recover();
+    #[cfg(not(target_os = "linux"))]
+    return None;
+}
+
+/// An export called before the library's entry ran (a host constructor that runs first): runs
+/// the entry now, the same way the loader would, with the recovered arguments. Returns whether
+/// the entry has been claimed (by this call or by a racing loader call).
+pub(super) fn start_from_export(head: &Head) -> bool {
+    let (argc, argv, envp) = recovered_args().unwrap_or((0, core::ptr::null(), core::ptr::null()));
+    trace::event(head, b"an export was called before the entry ran: starting it", "");
+    // SAFETY: the stub's contract: the initializer's arguments (argc, argv, envp and two unused
+    // words) and the library's record.
+    unsafe {
+        crate::stubs::lib_entry(
+            argc,
+            argv as usize,
+            envp as usize,
+            0,
+            0,
+            &head.record,
+        )
+    };
+    head.state.load(Ordering::Acquire) != PENDING
+}
+
+/// The record's `create` for `creator`. A `pthread` library needs rt0's `libc` feature: without
+/// it, `lib_entry!` fails to compile with this message.
+pub(super) const fn creator_function(
+    creator: Creator,
+) -> unsafe extern "C" fn(usize, StartFn, *mut c_void) -> u32 {
+    match creator {
+        #[cfg(rt0_libc)]
+        Creator::Pthread => create_pthread,
+        #[cfg(not(rt0_libc))]
+        Creator::Pthread => panic!(
+            "rt0: this library's init thread is made with pthread_create (the default), which needs rt0's `libc` feature; enable it, or choose `creator = raw` in lib_entry!"
+        ),
+        Creator::Raw => create_raw,
+    }
+}
+
+/// Creation failures travel back to the stub as one word: stage << 16 | errno.
+fn encode(r: Result<(), CreateError>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            let stage = match e.stage {
+                CreateStage::Stack => 1,
+                CreateStage::Register => 2,
+                CreateStage::Create => 3,
+            };
+            (stage << 16) | (e.errno.0 as u32 & 0xffff)
+        }
+    }
+}
+
+/// `pthread_create` of a detached thread with every (non-reserved) signal blocked around it.
+#[cfg(rt0_libc)]
+unsafe extern "C" fn create_pthread(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // SAFETY: the stub passes thread_main and the library's record, which lives forever.
+    encode(unsafe { crate::thread::pthread_create_detached(stack_size, start, arg) })
+}
+
+/// The raw path: [`crate::thread::try_newosproc0`].
+unsafe extern "C" fn create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // SAFETY: thread_main on the raw path uses rt0's raw calls only (Creator::Raw's contract).
+    let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg, None) };
+    if let Ok(_tid) = r {
+        // Linux: clone returned the thread id; known now, before any waiter may need it.
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: `arg` is the library's record (the stub's contract).
+            let head = unsafe { head(arg as *const EntryRecord) };
+            let _ = head.init_tid.compare_exchange(
+                0,
+                _tid as u64,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+    encode(r.map(drop))
+}
+
+/// The record's `finish`: the entry stub's last call. Records a thread-creation failure (0 =
+/// none), with a message on fd 2 that names the cause. Never ends the host.
+pub(super) unsafe extern "C" fn finish(record: *const EntryRecord, code: u32) {
+    if code == 0 {
+        return;
+    }
+    // SAFETY: the stub passes the library's own record.
+    let head = unsafe { head(record) };
+    let errno = (code & 0xffff) as i32;
+    let (kind, what) = match (code >> 16, head.creator) {
+        (1, _) => (
+            InitErrorKind::StackAllocation,
+            "rt0: failed to allocate the init thread's stack (mmap refused the mapping)",
+        ),
+        (2, _) => (
+            InitErrorKind::ThreadCreate,
+            "rt0: failed to create the init thread: bsdthread_register refused (libpthread owns thread start in this process; use the pthread creator)",
+        ),
+        (_, Creator::Pthread) => (
+            InitErrorKind::ThreadCreate,
+            "rt0: pthread_create failed to create the init thread (its stack could not be mapped, or a thread or memory limit was reached)",
+        ),
+        (_, Creator::Raw) => (
+            InitErrorKind::ThreadCreate,
+            "rt0: the kernel refused to create the init thread (a thread or memory limit was reached)",
+        ),
+    };
+    let stack = (head.stack_size)(&head.args()).max(1);
+    trace::creation_failed(head, what, Errno(errno), stack);
+    crate::loader::unpin(head);
+    head.finish_failed(InitError::with(kind, errno, what));
+}
+
+/// The init thread's start routine; `arg` is the library's record.
+pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
+    // SAFETY: the entry passes the library's record.
+    let head = unsafe { head(arg as *const EntryRecord) };
+    head.init_tid.store(sys::thread_id(), Ordering::Release);
+    // The thread was born with every signal blocked. Keep asynchronous signals blocked, so
+    // process-directed signals go to the host's threads, but let faults through so a crash in
+    // init is reported as one; never block the C library's own signals.
+    let mask = SigSet(SigSet::ALL_BUT_LIBC_RESERVED.0 & !SigSet::SYNCHRONOUS.0);
+    match head.creator {
+        Creator::Pthread => {
+            let _ = sys::Host::thread_sigmask(SigHow::SetMask, mask);
+            // Drop the image's pin when this thread ends, after init's own thread-exit
+            // destructors, from the C library's code (never returning into this image).
+            crate::loader::release_pin_at_thread_exit(head);
+        }
+        Creator::Raw => {
+            let _ = sys::raw::thread_sigmask(SigHow::SetMask, Some(SigSet(!SigSet::SYNCHRONOUS.0)));
+        }
+    }
+    trace::event(head, b"init thread started", "");
+    // SAFETY: run_init belongs to this head's Library<T>; called once, here.
+    match call_init(head) {
+        Ok(()) => {
+            head.state.store(DONE, Ordering::Release);
+            sys::wake_all(&head.state);
+            trace::event(head, b"init done", "");
+        }
+        Err(e) => {
+            trace::event(head, b"init failed: ", e.message());
+            head.finish_failed(e);
+        }
+    }
+    core::ptr::null_mut()
+}
+
+/// Runs the library's init. Built with unwinding, a panic is caught and kept as an
+/// [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a `&str`
+/// or `String` payload; other payloads give `rt0: init panicked`), leaked once so it lives as
+/// long as the process. Built with `panic = "abort"`, a panic ends the process, as any Rust
+/// panic does there.
+#[cfg(panic = "unwind")]
+fn call_init(head: &Head) -> Result<(), InitError> {
+    use std::string::String;
+    // SAFETY: run_init belongs to this head's Library<T>; called once, on the init thread.
+    match std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
+        (head.run_init)(head)
+    })) {
+        Ok(r) => r,
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&'static str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let message: &'static str = match text {
+                Some(t) => {
+                    std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str())
+                }
+                None => "rt0: init panicked",
+            };
+            Err(InitError::with(InitErrorKind::Panicked, 0, message))
+        }
+    }
+}
+
+#[cfg(not(panic = "unwind"))]
+fn call_init(head: &Head) -> Result<(), InitError> {
+    // SAFETY: as above.
+    unsafe { (head.run_init)(head) }
+}
+
+/// The stack size rt0 gives init unless the library says otherwise: 8 MiB, as Go does.
+#[doc(hidden)]
+pub fn default_stack_size(_: &Args) -> usize {
+    crate::thread::DEFAULT_STACK_SIZE
+}

@@ -1,0 +1,235 @@
+//! Living inside the dynamic loader's rules: keeping the image mapped while rt0 code can run,
+//! and recognising a caller that holds the loader's lock.
+//!
+//! **Pinning.** `dlclose` must never unmap a library while its init thread still runs its code
+//! (golang/go#11100), and it must never wait for that thread either: glibc runs destructors
+//! with its loader lock held, and init needs the same lock for its first `thread_local!` with a
+//! destructor (`__cxa_thread_atexit_impl`), a `dlopen`, or a lazily bound call. So the entry
+//! takes a reference to its own image (`dlopen(self, RTLD_NOLOAD)`), and:
+//! - pthread path, glibc: the init thread hands that reference to the C library as its first
+//!   thread-exit destructor (`__cxa_thread_atexit_impl(dlclose, handle)`). glibc runs those
+//!   destructors last-registered first, so `dlclose(handle)` runs after init's own ones, from
+//!   libc's code, and returns into libc, never into the image it may unmap: the pattern of
+//!   Windows' `FreeLibraryAndExitThread`. `dlclose` by the host returns at once, and the image
+//!   goes away once the init thread is gone.
+//! - raw path, or no such hook (musl, darwin): a raw thread cannot call the loader, so the
+//!   reference is taken with `RTLD_NODELETE`: the image stays mapped for the rest of the
+//!   process (musl never unmaps anyway; dyld honours `RTLD_NODELETE`).
+//! - a library linked into the program itself is never unloaded: nothing to pin.
+//!
+//! **The loader's lock.** A thread that runs a library constructor (or destructor) holds
+//! glibc's loader lock; if it waits for an init that needs that lock, the process hangs. On
+//! glibc, rt0 recognises such a caller: the loader's locks are recursive pthread mutexes inside
+//! ld.so's `_rtld_global`, and a mutex records its owner's thread id, so a waiter looks for a
+//! recursive mutex there owned by itself (see [`lock_held_by_current_thread`]). Elsewhere (musl,
+//! darwin) no such check exists; neither runs `thread_local!` registration under a lock init
+//! could need, and docs/reliability.md says what remains.
+
+use crate::library::Head;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// What this module keeps for one library (in its [`Head`]).
+pub(crate) struct LoaderState {
+    /// The `dlopen` handle that pins the image (0: none).
+    handle: AtomicUsize,
+    /// glibc's `__cxa_thread_atexit_impl`, when the pin can be released at thread exit.
+    thread_atexit: AtomicUsize,
+    /// glibc: where ld.so's `_rtld_global` is, and its size (0: unknown).
+    rtld_global: AtomicUsize,
+    rtld_global_size: AtomicUsize,
+}
+
+impl LoaderState {
+    pub(crate) const fn new() -> LoaderState {
+        LoaderState {
+            handle: AtomicUsize::new(0),
+            thread_atexit: AtomicUsize::new(0),
+            rtld_global: AtomicUsize::new(0),
+            rtld_global_size: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[cfg(rt0_libc)]
+mod with_libc {
+    use super::*;
+    use crate::library::Creator;
+    use crate::trace;
+    use core::ffi::{c_int, c_void, CStr};
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    extern "C" {
+        /// glibc: `dladdr` with extra information (here, the symbol's ELF entry for its size).
+        fn dladdr1(
+            addr: *const c_void,
+            info: *mut libc::Dl_info,
+            extra: *mut *mut c_void,
+            flags: c_int,
+        ) -> c_int;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    const RTLD_DL_SYMENT: c_int = 1;
+
+    type ThreadAtexit =
+        unsafe extern "C" fn(unsafe extern "C" fn(*mut c_void), *mut c_void, *mut c_void) -> c_int;
+
+    fn symbol(name: &CStr) -> usize {
+        // SAFETY: a lookup by name in the global scope.
+        unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) as usize }
+    }
+
+    /// Whether the object at `base` is the program itself (never unloaded).
+    fn is_program(base: *mut c_void) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: AT_PHDR is the program's own program headers; dladdr only reads.
+            let phdr = unsafe { libc::getauxval(libc::AT_PHDR) } as *const c_void;
+            let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
+            // SAFETY: `info` is writable.
+            unsafe { libc::dladdr(phdr, &mut info) != 0 && info.dli_fbase == base }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = base;
+            false
+        }
+    }
+
+    pub(crate) fn pin(head: &Head) {
+        let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
+        // SAFETY: the head is in this image's data; dladdr only reads.
+        if unsafe { libc::dladdr(head as *const Head as *const c_void, &mut info) } == 0
+            || info.dli_fname.is_null()
+        {
+            trace::loader(head, "pin: the loader does not know this image; not pinned", None);
+            return;
+        }
+        locate_rtld_global(head);
+        if is_program(info.dli_fbase) {
+            trace::loader(head, "pin: linked into the program, never unloaded", None);
+            return;
+        }
+        let thread_atexit = if cfg!(all(target_os = "linux", target_env = "gnu"))
+            && head.creator == Creator::Pthread
+        {
+            symbol(c"__cxa_thread_atexit_impl")
+        } else {
+            0
+        };
+        let flags = if thread_atexit != 0 {
+            libc::RTLD_LAZY | libc::RTLD_NOLOAD
+        } else {
+            libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE
+        };
+        // SAFETY: the name is the loaded image's own; RTLD_NOLOAD never loads anything.
+        let handle = unsafe { libc::dlopen(info.dli_fname, flags) };
+        if handle.is_null() {
+            trace::loader(head, "pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned", None);
+            return;
+        }
+        head.loader.thread_atexit.store(thread_atexit, Ordering::Relaxed);
+        head.loader.handle.store(handle as usize, Ordering::Release);
+        trace::loader(
+            head,
+            if thread_atexit != 0 {
+                "pin: image pinned until the init thread ends"
+            } else {
+                "pin: image pinned for the life of the process (RTLD_NODELETE)"
+            },
+            None,
+        );
+    }
+
+    pub(crate) fn unpin(head: &Head) {
+        let handle = head.loader.handle.swap(0, Ordering::AcqRel);
+        if handle != 0 && head.loader.thread_atexit.load(Ordering::Relaxed) != 0 {
+            // SAFETY: our own reference, dropped once; no rt0 thread runs (creation failed).
+            unsafe { libc::dlclose(handle as *mut c_void) };
+        }
+    }
+
+    pub(crate) fn release_pin_at_thread_exit(head: &Head) {
+        let handle = head.loader.handle.load(Ordering::Acquire);
+        let hook = head.loader.thread_atexit.load(Ordering::Relaxed);
+        if handle == 0 || hook == 0 {
+            return;
+        }
+        // SAFETY: glibc's __cxa_thread_atexit_impl(func, obj, dso_symbol). `dlclose` returns an
+        // int where a destructor returns nothing, which the C calling convention allows. The
+        // dso_symbol names the object the destructor's code lives in, which glibc keeps loaded
+        // until it ran: dlclose's own address, so the C library, never this image (a null one
+        // would crash glibc 2.36 on a thread's first registration).
+        let registered = unsafe {
+            let hook: ThreadAtexit = core::mem::transmute(hook);
+            let dlclose = libc::dlclose as unsafe extern "C" fn(*mut c_void) -> c_int;
+            let dtor: unsafe extern "C" fn(*mut c_void) = core::mem::transmute(dlclose);
+            hook(dtor, handle as *mut c_void, dlclose as *mut c_void)
+        };
+        if registered != 0 {
+            // Out of memory: keep the reference; the image then stays loaded.
+            trace::loader(head, "pin: could not arrange the release; the image stays loaded", None);
+        }
+    }
+
+    /// glibc: finds ld.so's `_rtld_global` once, on the loading thread.
+    fn locate_rtld_global(head: &Head) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            let addr = symbol(c"_rtld_global");
+            if addr == 0 {
+                return;
+            }
+            let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
+            let mut sym: *mut c_void = core::ptr::null_mut();
+            // SAFETY: both out-pointers are writable; RTLD_DL_SYMENT gives an ElfW(Sym) pointer.
+            let ok = unsafe { dladdr1(addr as *const c_void, &mut info, &mut sym, RTLD_DL_SYMENT) };
+            if ok == 0 || sym.is_null() {
+                return;
+            }
+            // SAFETY: the symbol table entry the loader gave us.
+            let size = unsafe { (*(sym as *const libc::Elf64_Sym)).st_size } as usize;
+            head.loader.rtld_global_size.store(size, Ordering::Relaxed);
+            head.loader.rtld_global.store(addr, Ordering::Release);
+        }
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        let _ = head;
+    }
+}
+
+#[cfg(rt0_libc)]
+pub(crate) use with_libc::{pin, release_pin_at_thread_exit, unpin};
+
+/// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
+#[cfg(not(rt0_libc))]
+pub(crate) fn pin(head: &Head) {
+    crate::trace::loader(head, "pin: built without libc; the image is not pinned", None);
+}
+#[cfg(not(rt0_libc))]
+pub(crate) fn unpin(_: &Head) {}
+#[cfg(not(rt0_libc))]
+pub(crate) fn release_pin_at_thread_exit(_: &Head) {}
+
+/// Whether the calling thread holds one of glibc's dynamic-loader locks (it is inside a
+/// `dlopen`/`dlclose`, running a constructor or destructor).
+///
+/// The loader's locks are recursive `pthread_mutex_t`s inside ld.so's `_rtld_global`. glibc's
+/// mutex begins `int lock; unsigned count; int owner; unsigned nusers; int kind` on every 64-bit
+/// Linux port, and a held recursive mutex has a non-zero lock word, a count of at least one and
+/// its owner's thread id. A word-aligned match of all of these, with this thread as owner, means
+/// this thread holds such a lock. Elsewhere (and if `_rtld_global` cannot be found) this says
+/// false.
+pub(crate) fn lock_held_by_current_thread(head: &Head) -> bool {
+    let base = head.loader.rtld_global.load(Ordering::Acquire);
+    let size = head.loader.rtld_global_size.load(Ordering::Relaxed);
+    if base == 0 || size < 20 || cfg!(not(target_pointer_width = "64")) {
+        return false;
+    }
+    let me = crate::sys::thread_id() as i32;
+    const RECURSIVE: i32 = 1; // PTHREAD_MUTEX_RECURSIVE_NP
+    (0..=size - 20).step_by(8).any(|off| {
+        // SAFETY: inside the `_rtld_global` object the loader reported; plain reads of words
+        // other threads may change (a torn read only makes a match less likely).
+        let word = |at: usize| unsafe { core::ptr::read_volatile((base + off + at) as *const i32) };
+        word(8) == me && word(0) != 0 && word(4) >= 1 && word(16) & 0x7f == RECURSIVE
+    })
+}

@@ -1,0 +1,168 @@
+//! The macros a library uses: [`lib_entry!`](crate::lib_entry) declares its entry; the others
+//! reach the [`Library`](crate::Library) it declared.
+
+/// Declares a library's entry: `init` runs on a fresh OS thread when the library is loaded.
+///
+/// ```text
+/// rt0::lib_entry!(init);                        // init returns Result<(), E>
+/// rt0::lib_entry!(init -> State);               // init returns Result<State, E>
+/// rt0::lib_entry!(init -> State, creator = raw);
+/// rt0::lib_entry!(init -> State, stack_size = my_stack_size);
+/// rt0::lib_entry!(init, creator = pthread, stack_size = my_stack_size);
+/// ```
+///
+/// - `init: fn(&rt0::Args) -> Result<State, E>`, where `E` is [`InitError`](crate::InitError)
+///   or another [`IntoInitError`](crate::IntoInitError) type (with `alloc`: any error, boxed).
+/// - `creator`: `pthread` (the default; needs rt0's `libc` feature; init may use `std`) or
+///   `raw` (rt0's own thread creation, no C library: init may use [`crate::sys`] only). A `raw`
+///   library must be `#![no_std]`: the macro defines its panic handler, so a crate that links
+///   `std` fails to compile (`duplicate lang item ... panic_impl`).
+/// - `stack_size: fn(&rt0::Args) -> usize`: the init thread's stack (default 8 MiB).
+///
+/// Invoke it once, at the crate root of the `staticlib`/`cdylib` crate. It declares the
+/// library's [`Library`](crate::Library) static (in a hidden module `__rt0_lib_entry`) and the
+/// initializer record that makes the loader call the entry; [`library!`](crate::library),
+/// [`state!`](crate::state), [`wait_init_done!`](crate::wait_init_done) and `#[rt0::export]`
+/// find it there. Forgetting `lib_entry!` makes those fail to compile with
+/// ``could not find `__rt0_lib_entry` in the crate root``.
+///
+/// ```
+/// rt0::lib_entry!(init -> Config);
+///
+/// struct Config {
+///     verbose: bool,
+/// }
+///
+/// fn init(args: &rt0::Args) -> Result<Config, rt0::InitError> {
+///     Ok(Config { verbose: args.env("VERBOSE").is_some() })
+/// }
+///
+/// #[no_mangle]
+/// pub extern "C" fn mylib_verbose() -> i32 {
+///     match rt0::state!() {
+///         Ok(config) => config.verbose as i32,
+///         Err(_) => -1,
+///     }
+/// }
+/// # fn main() { assert!(mylib_verbose() >= 0); }
+/// ```
+#[macro_export]
+macro_rules! lib_entry {
+    ($($init:ident)::+ $(, creator = $creator:ident)? $(, stack_size = $stack:path)? $(,)?) => {
+        $crate::lib_entry!(@expand [$($init)::+] [()] [$($creator)?] [$($stack)?]);
+    };
+    ($($init:ident)::+ -> $state:ty $(, creator = $creator:ident)? $(, stack_size = $stack:path)? $(,)?) => {
+        $crate::lib_entry!(@expand [$($init)::+] [$state] [$($creator)?] [$($stack)?]);
+    };
+    (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?]) => {
+        #[doc(hidden)]
+        type __Rt0State = $state;
+
+        #[doc(hidden)]
+        fn __rt0_init(
+            args: &$crate::Args,
+        ) -> ::core::result::Result<__Rt0State, $crate::InitError> {
+            $crate::__private::into_init_result($($init)*(args))
+        }
+
+        #[doc(hidden)]
+        fn __rt0_stack_size(args: &$crate::Args) -> usize {
+            $crate::lib_entry!(@stack [$($stack)?] args)
+        }
+
+        /// The library's entry and init state (declared by `rt0::lib_entry!`).
+        #[doc(hidden)]
+        pub(crate) mod __rt0_lib_entry {
+            /// This library's entry, init state and init value.
+            pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> = $crate::Library::new(
+                ::core::env!("CARGO_PKG_NAME"),
+                $crate::lib_entry!(@creator [$($creator)?]),
+                super::__rt0_init,
+                super::__rt0_stack_size,
+            );
+
+            /// The initializer the loader calls: the loader's arguments and this library's
+            /// record go to the entry stub. Kept in this module with `LIBRARY`, so that linking
+            /// anything that reads `LIBRARY` from a static archive links the record too.
+            unsafe extern "C" fn entry(i0: usize, i1: usize, i2: usize, i3: usize, i4: usize) {
+                // SAFETY: the stub's contract: the initializer's arguments and a record.
+                unsafe { $crate::__private::lib_entry(i0, i1, i2, i3, i4, LIBRARY.entry_record()) }
+            }
+
+            $crate::__rt0_initializer_record! {
+                static INITIALIZER: unsafe extern "C" fn(usize, usize, usize, usize, usize) = entry;
+            }
+        }
+
+        $crate::lib_entry!(@guard [$($creator)?]);
+    };
+    (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
+    (@stack [$stack:path] $args:ident) => { $stack($args) };
+    (@creator []) => { $crate::Creator::Pthread };
+    (@creator [pthread]) => { $crate::Creator::Pthread };
+    (@creator [raw]) => { $crate::Creator::Raw };
+    (@creator [$other:ident]) => {
+        ::core::compile_error!(::core::concat!(
+            "rt0::lib_entry!: `creator = ", ::core::stringify!($other),
+            "`: expected `pthread` or `raw`"
+        ))
+    };
+    (@guard [raw]) => {
+        /// A raw-creator library runs init with no thread pointer, where `std` crashes: the
+        /// library must be `#![no_std]`, and this panic handler makes a crate that links `std`
+        /// fail to compile (duplicate `panic_impl`).
+        #[panic_handler]
+        fn rt0_raw_creator_library_must_be_no_std(_: &::core::panic::PanicInfo<'_>) -> ! {
+            $crate::__private::raw_panic()
+        }
+    };
+    (@guard [$($other:ident)?]) => {};
+}
+
+/// The calling library's [`Library`](crate::Library) (declared by
+/// [`lib_entry!`](crate::lib_entry) at the crate root).
+///
+/// ```
+/// rt0::lib_entry!(init);
+/// fn init(_: &rt0::Args) -> Result<(), rt0::InitError> { Ok(()) }
+/// fn main() {
+///     let library = rt0::library!();
+///     library.wait().unwrap();
+///     println!("{} ran init on thread {}", library.name(), library.init_thread_id());
+/// }
+/// ```
+#[macro_export]
+macro_rules! library {
+    () => {
+        (&crate::__rt0_lib_entry::LIBRARY)
+    };
+}
+
+/// Waits for the calling library's init: `Ok(&'static State)` when it succeeded (see
+/// [`Library::wait`](crate::Library::wait)).
+#[macro_export]
+macro_rules! state {
+    () => {
+        $crate::library!().wait()
+    };
+}
+
+/// Waits for the calling library's init: `Ok(())` when it succeeded (see
+/// [`Library::wait`](crate::Library::wait)).
+///
+/// ```
+/// rt0::lib_entry!(init);
+/// fn init(_: &rt0::Args) -> Result<(), rt0::InitError> { Ok(()) }
+///
+/// #[no_mangle]
+/// pub extern "C" fn mylib_ready() -> i32 {
+///     rt0::wait_init_done!().is_ok() as i32
+/// }
+/// # fn main() { assert_eq!(mylib_ready(), 1); }
+/// ```
+#[macro_export]
+macro_rules! wait_init_done {
+    () => {
+        $crate::library!().wait().map(|_| ())
+    };
+}

@@ -1,0 +1,128 @@
+//! `RT0_TRACE=1`: one line on fd 2 for each step of a library's entry, its init thread and its
+//! waits, so a host that seems stuck can be diagnosed. Also the creation-failure report, which
+//! is always written.
+//!
+//! Lines look like `rt0 mylib [pid 41 tid 43]: init done`. They are built in a stack buffer and
+//! written with one raw `write`: no allocation, no libc, no thread-local storage, so the raw
+//! path's init thread may trace too.
+
+use crate::library::Head;
+use crate::sys::{self, Errno};
+use core::sync::atomic::Ordering;
+
+/// A line being built; what does not fit is cut.
+struct Line {
+    buf: [u8; 320],
+    len: usize,
+}
+
+impl Line {
+    fn new(head: &Head) -> Line {
+        let mut line = Line {
+            buf: [0; 320],
+            len: 0,
+        };
+        line.put(b"rt0 ");
+        line.put(head.name.as_bytes());
+        line.put(b" [pid ");
+        line.number(sys::raw::process_id() as u64);
+        line.put(b" tid ");
+        line.number(sys::raw::thread_id());
+        line.put(b"]: ");
+        line
+    }
+
+    // Written without indexing or slicing that could panic: a panic path would make rt0's
+    // object reference libcore, which a C host linked without --gc-sections pulls in whole.
+    fn put(&mut self, bytes: &[u8]) {
+        for (slot, &b) in self.buf.iter_mut().skip(self.len).zip(bytes) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn number(&mut self, v: u64) {
+        let mut digits = [0u8; 20];
+        let digits = sys::decimal(v, &mut digits);
+        self.put(digits);
+    }
+
+    fn errno(&mut self, e: Errno) {
+        if let Some(name) = e.name() {
+            self.put(name.as_bytes());
+            self.put(b", ");
+        }
+        self.put(b"errno ");
+        self.number(e.0.unsigned_abs() as u64);
+    }
+
+    fn send(mut self) {
+        self.put(b"\n");
+        let mut rest = self.buf.get(..self.len).unwrap_or(&[]);
+        while !rest.is_empty() {
+            match sys::raw::write(2, rest) {
+                Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or(&[]),
+                Err(e) if e == Errno::EINTR => {}
+                _ => return,
+            }
+        }
+    }
+}
+
+fn enabled(head: &Head) -> bool {
+    head.trace.load(Ordering::Relaxed) != 0
+}
+
+/// `what` followed by `detail`, when tracing is on.
+pub(crate) fn event(head: &Head, what: &[u8], detail: &str) {
+    if enabled(head) {
+        let mut line = Line::new(head);
+        line.put(what);
+        line.put(detail.as_bytes());
+        line.send();
+    }
+}
+
+/// The entry's first line: who runs it and what it will start.
+pub(crate) fn entry(head: &Head, stack: usize) {
+    if enabled(head) {
+        let mut line = Line::new(head);
+        line.put(b"entry: starting init with the ");
+        line.put(match head.creator {
+            crate::Creator::Pthread => b"pthread" as &[u8],
+            crate::Creator::Raw => b"raw",
+        });
+        line.put(b" creator, ");
+        line.number(stack as u64);
+        line.put(b"-byte stack, argc ");
+        line.number(head.args().argc() as u64);
+        line.send();
+    }
+}
+
+/// A loader step (`pin`), with an optional error number.
+pub(crate) fn loader(head: &Head, what: &str, errno: Option<Errno>) {
+    if enabled(head) {
+        let mut line = Line::new(head);
+        line.put(what.as_bytes());
+        if let Some(e) = errno {
+            line.put(b" (");
+            line.errno(e);
+            line.put(b")");
+        }
+        line.send();
+    }
+}
+
+/// The creation-failure report, written whether tracing is on or not:
+/// `<what>: <ERRNO>, errno N, for a N-byte stack; exports will report failure`.
+pub(crate) fn creation_failed(head: &Head, what: &str, errno: Errno, stack: usize) {
+    let mut line = Line::new(head);
+    line.put(what.strip_prefix("rt0: ").unwrap_or(what).as_bytes());
+    line.put(b": ");
+    line.errno(errno);
+    line.put(b", for a ");
+    line.number(stack as u64);
+    line.put(b"-byte stack; exports will report failure");
+    line.send();
+}
