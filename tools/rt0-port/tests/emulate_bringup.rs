@@ -2,7 +2,9 @@
 //! ulock calls directly, on x86_64 and on aarch64 (`--no-demo`), with both thread-start stack
 //! conventions. This is also how a new darwin port is brought up before its stubs exist.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -14,11 +16,9 @@ fn bringup(triple: &str, legacy: bool) -> (i32, String, String) {
 
 fn bringup_args(triple: &str, legacy: bool, args: &[&str]) -> (i32, String, String) {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.join("../..").canonicalize().unwrap();
     let tdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bringup-{triple}"));
     let mut c = Command::new(env!("CARGO_BIN_EXE_rt0-port"));
-    c.current_dir(&root)
+    c.current_dir(support::root())
         .args([
             "emulate",
             triple,
@@ -27,7 +27,7 @@ fn bringup_args(triple: &str, legacy: bool, args: &[&str]) -> (i32, String, Stri
             "--no-check",
             "--host",
         ])
-        .arg(manifest.join("tests/hosts/bringup.c"))
+        .arg(support::host("bringup.c"))
         .arg("--target-dir")
         .arg(&tdir)
         .env_remove("RT0_ARCH_DIR")

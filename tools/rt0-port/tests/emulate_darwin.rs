@@ -5,9 +5,12 @@
 //! disagrees with its description). Each run builds the demo (cached per path under
 //! target/emulate/), links a C host and runs it; see docs/emulator.md.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
+use support::{copy_dir, root};
 
 /// Runs share target directories: one at a time keeps cargo's lock waits out of the timings.
 static LOCK: Mutex<()> = Mutex::new(());
@@ -17,19 +20,8 @@ static LOCK: Mutex<()> = Mutex::new(());
 /// and SIGKILL 9 / SIGSTOP 17 cannot be blocked (XNU bsd/sys/signalvar.h sigcantmask).
 const NOT_ASYNC: [u32; 8] = [4, 5, 8, 9, 10, 11, 12, 17];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn host(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/hosts")
-        .join(name)
-        .display()
-        .to_string()
+    support::host(name).display().to_string()
 }
 
 struct Run {
@@ -429,10 +421,10 @@ fn async_signals_during_init_never_land_on_the_init_thread(t: &str) {
     }
 }
 
-// --- issue 6: many callers, early calls, re-entrant init, unmappable init stack ---------------
+// --- many callers, early calls, re-entrant init, unmappable init stack -----------------------
 
 fn many_threads_wait_for_slow_init(t: &str) {
-    // Item 3: 64 emulated host threads call exports while init sleeps 20 ms; each waits, then
+    // 64 emulated host threads call exports while init sleeps 20 ms; each waits, then
     // sees init done with its thread id, argc and path.
     for raw in [false, true] {
         let mut o = vec!["--host", "", "--env", "RT0_DEMO_INIT_SLEEP_MS=20"];
@@ -473,7 +465,7 @@ fn many_threads_wait_for_slow_init(t: &str) {
 }
 
 fn export_before_the_entry_and_from_init(t: &str) {
-    // Item 6: a host initializer that dyld runs before rt0's entry calls an export: NotStarted at
+    // A host initializer that dyld runs before rt0's entry calls an export: NotStarted at
     // once (ready 0, state 0), and init still runs later; init calling its own export gets
     // CalledFromInit (0) at once instead of deadlocking.
     for raw in [false, true] {
@@ -517,7 +509,7 @@ fn export_before_the_entry_and_from_init(t: &str) {
 }
 
 fn unmappable_init_stack(t: &str) {
-    // Item 7 (the part the emulator fits): an init stack no address space holds (2^62 bytes).
+    // An init stack no address space holds (2^62 bytes).
     // The entry prints one line on fd 2, returns to dyld, and the host goes on: its exports fail
     // with the message. pthread_create reports it as EAGAIN (LP _pthread_allocate), the raw
     // path's own mmap as ENOMEM.
@@ -539,7 +531,7 @@ fn unmappable_init_stack(t: &str) {
 }
 
 fn init_stack_overflow_dies_on_the_guard_page(t: &str) {
-    // Item 8: init recurses through a 64 KiB stack into the guard page below it (raw: rt0's
+    // Init recurses through a 64 KiB stack into the guard page below it (raw: rt0's
     // PROT_NONE guard; pthread: the model's _pthread_allocate guard). A protection failure is
     // SIGBUS (XNU ux_exception: KERN_PROTECTION_FAILURE), on the init thread, never a silent run on.
     for raw in [false, true] {
@@ -684,19 +676,6 @@ fn trap_instruction_is_a_signal(t: &str) {
         let r = emulate(t, &["--host", &host("trap.c")], &["udf"]);
         assert_eq!(r.status, 128 + 4, "{r}");
         assert!(r.stderr.contains("SIGILL: undefined instruction"), "{r}");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
     }
 }
 

@@ -1,25 +1,17 @@
 //! The porter's subcommands (`list`, `describe`, `new`, `check`), run as a porter would, on
 //! scratch copies of arch/ (`--arch-dir`) so the workspace's own tree is never touched.
 //!
-//! The facts `describe --json` is compared with are written here, copied from
-//! ../shared/reference/abi-facts.md (XNU syscalls.master, libpthread kern_support.c, musl's
-//! bits/syscall.h.in and syscall_arch.h, the kernel's clone), independently of any abi.toml.
+//! The facts `describe --json` is compared with are written here from the sources (XNU
+//! syscalls.master, libpthread kern_support.c, musl's bits/syscall.h.in and syscall_arch.h, the
+//! kernel's clone), independently of any abi.toml.
 
-#[path = "../src/porting/json.rs"]
-#[allow(dead_code)]
-mod json;
+mod support;
 
-use json::Json;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use support::{copy_dir, root};
 
 fn rt0_port(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rt0-port"))
@@ -36,19 +28,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A fresh copy of the workspace's arch/ tree.
@@ -296,7 +275,7 @@ fn check_catches_a_stub_that_disagrees_with_its_description() {
     );
 }
 
-/// Register-convention facts per (os, arch) from abi-facts.md.
+/// Register-convention facts per (os, arch), from the sources named in the module docs.
 struct Facts {
     instruction: &'static str,
     number_register: &'static str,
@@ -426,9 +405,9 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
     })
 }
 
-fn strs(v: &Json) -> Vec<String> {
+fn strs(v: &Value) -> Vec<String> {
     match v {
-        Json::Arr(a) => a
+        Value::Array(a) => a
             .iter()
             .map(|s| s.as_str().expect("a string").to_string())
             .collect(),
@@ -456,11 +435,11 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
             assert!(scaffold, "describe {triple} failed: {}", text(&o));
             continue;
         }
-        let j = json::parse(&String::from_utf8_lossy(&o.stdout))
+        let j: Value = serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("{triple}: {e}\n{}", text(&o)));
         let get = |k: &str| {
             j.get(k)
-                .unwrap_or_else(|| panic!("{triple}: no `{k}` in {}", j.pretty()))
+                .unwrap_or_else(|| panic!("{triple}: no `{k}` in {j:#}"))
         };
         assert_eq!(get("target").as_str(), Some(triple.as_str()));
         let os = get("os").as_str().unwrap().to_string();
@@ -468,20 +447,22 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
         if get("verified_by").as_str() == Some("not-yet") {
             continue;
         }
-        let f = facts(&os, &arch).unwrap_or_else(|| panic!("{triple}: no facts for {os} {arch} in this test: add them from the sources (abi-facts.md)"));
+        let f = facts(&os, &arch).unwrap_or_else(|| {
+            panic!("{triple}: no facts for {os} {arch} in this test: add them from the sources")
+        });
         let sc = get("syscall");
         assert_eq!(
-            sc.get("instruction").and_then(Json::as_str),
+            sc.get("instruction").and_then(Value::as_str),
             Some(f.instruction),
             "{triple}"
         );
         assert_eq!(
-            sc.get("number_register").and_then(Json::as_str),
+            sc.get("number_register").and_then(Value::as_str),
             Some(f.number_register),
             "{triple}"
         );
         assert_eq!(
-            sc.get("number_prefix").and_then(Json::as_u64),
+            sc.get("number_prefix").and_then(Value::as_u64),
             Some(f.number_prefix),
             "{triple}"
         );
@@ -491,7 +472,7 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
             "{triple}"
         );
         assert_eq!(
-            sc.get("error").and_then(Json::as_str),
+            sc.get("error").and_then(Value::as_str),
             Some(f.error),
             "{triple}"
         );
@@ -519,27 +500,27 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
         }
         for (name, n) in f.numbers {
             assert_eq!(
-                numbers.get(name).and_then(Json::as_u64),
+                numbers.get(name).and_then(Value::as_u64),
                 Some(*n),
                 "{triple}: numbers.{name}"
             );
         }
         if os == "darwin" {
             assert_ne!(
-                numbers.get("thread_sigmask").and_then(Json::as_u64),
+                numbers.get("thread_sigmask").and_then(Value::as_u64),
                 Some(48),
                 "{triple}: 48 is the whole-process sigprocmask"
             );
         }
 
         let tc = get("thread_create");
-        let Json::Obj(tc_pairs) = tc else {
+        let Value::Object(tc_pairs) = tc else {
             panic!("{triple}: thread_create is not an object")
         };
         assert_eq!(tc_pairs.len(), f.thread_create.len(), "{triple}: {tc:?}");
         for (name, reg) in f.thread_create {
             assert_eq!(
-                tc.get(name).and_then(Json::as_str),
+                tc.get(name).and_then(Value::as_str),
                 Some(*reg),
                 "{triple}: thread_create.{name}"
             );
@@ -548,7 +529,7 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
             let ts = get("thread_start");
             for (name, reg) in f.thread_start {
                 assert_eq!(
-                    ts.get(name).and_then(Json::as_str),
+                    ts.get(name).and_then(Value::as_str),
                     Some(*reg),
                     "{triple}: thread_start.{name}"
                 );
@@ -586,7 +567,7 @@ fn describe_json_agrees_with_the_abi_facts_for_every_port() {
         .into_iter()
         .flatten()
         {
-            if let Json::Obj(pairs) = m {
+            if let Value::Object(pairs) = m {
                 regs.extend(pairs.iter().map(|(_, v)| v.as_str().unwrap().to_string()));
             }
         }

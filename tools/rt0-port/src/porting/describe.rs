@@ -8,86 +8,150 @@
 //! `thread_start_stack_pointer`; `initializer_args`, `initializer_registers`,
 //! `initializer_section`; `stack`. Register names are lower case without `%`.
 
-use super::json::Json;
-use super::{port, Ctx, Usage};
+use serde::{Serialize, Serializer};
+
+use super::ctx::Ctx;
+use super::ports::port;
+use super::ArchDir;
 use crate::description::{Constant, Description, RegisterMap};
 
-/// The description as JSON (see the module docs for the fields).
-pub fn to_json(d: &Description, folder: &str, files: &[String]) -> Json {
-    let map = |m: &RegisterMap| {
-        Json::obj(
-            m.args
-                .iter()
-                .zip(&m.registers)
-                .map(|(a, r)| (a.clone(), Json::str(r))),
-        )
-    };
-    let mut j = Json::obj([
-        ("target", Json::str(&d.triple)),
-        ("folder", Json::str(folder)),
-        ("files", Json::strs(files)),
-        ("arch", Json::str(d.arch.as_str())),
-        ("os", Json::str(d.os.as_str())),
-        ("object_format", Json::str(&d.object_format)),
-        ("verified_by", Json::str(&d.verified_by)),
-        (
-            "syscall",
-            Json::obj([
-                ("instruction", Json::str(&d.syscall.instruction)),
-                ("number_register", Json::str(&d.syscall.number_register)),
-                ("number_prefix", Json::int(d.syscall.number_prefix)),
-                ("arg_registers", Json::strs(&d.syscall.arg_registers)),
-                ("error", Json::str(d.syscall.error.as_str())),
-                ("return_registers", Json::strs(&d.syscall.return_registers)),
-                ("clobbers", Json::strs(&d.syscall.clobbers)),
-            ]),
-        ),
-        (
-            "numbers",
-            Json::obj(d.numbers.iter().map(|(k, v)| (k.clone(), Json::int(*v)))),
-        ),
-        ("thread_create", map(&d.thread_create.map)),
-        ("thread_create_args", Json::strs(&d.thread_create.map.args)),
-        ("thread_create_flags", Json::int(d.thread_create.flags)),
-    ]);
-    if let Some(ts) = &d.thread_start {
-        j.set("thread_start", map(&ts.map));
-        j.set("thread_start_stack_pointer", Json::str(&ts.stack_pointer));
-        j.set(
-            "thread_start_legacy_stack_offset",
-            Json::Num(ts.legacy_stack_offset as f64),
-        );
+/// `rt0-port describe`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The target triple to describe.
+    pub triple: String,
+    /// Print JSON (the fields in the module documentation) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub arch: ArchDir,
+}
+
+/// A JSON object whose keys keep the description's order.
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
-    j.set("initializer_args", Json::strs(&d.initializer.map.args));
-    j.set("initializer_registers", map(&d.initializer.map));
-    j.set("initializer_section", Json::str(&d.initializer.section));
-    j.set(
-        "initializer_args_fallback",
-        d.initializer
-            .args_fallback
-            .as_ref()
-            .map_or(Json::Null, |f| Json::str(f)),
-    );
-    j.set(
-        "stack",
-        Json::obj([
-            ("alignment", Json::int(d.stack.alignment)),
-            ("red_zone", Json::int(d.stack.red_zone)),
-            ("page_size", Json::int(d.stack.page_size)),
-            ("guard_size", Json::int(d.stack.guard_size)),
-        ]),
-    );
-    j.set(
-        "constants",
-        Json::obj(d.constants.iter().map(|(k, v)| {
-            let v = match v {
-                Constant::Int(i) => Json::int(*i),
-                Constant::List(l) => Json::Arr(l.iter().map(|x| Json::int(*x)).collect()),
-            };
-            (k.clone(), v)
-        })),
-    );
-    j
+}
+
+fn registers(m: &RegisterMap) -> Ordered<String> {
+    Ordered(
+        m.args
+            .iter()
+            .cloned()
+            .zip(m.registers.iter().cloned())
+            .collect(),
+    )
+}
+
+/// `describe --json`, field by field (see the module docs).
+#[derive(Serialize)]
+struct DescriptionJson<'a> {
+    target: &'a str,
+    folder: &'a str,
+    files: &'a [String],
+    arch: &'a str,
+    os: &'a str,
+    object_format: &'a str,
+    verified_by: &'a str,
+    syscall: SyscallJson<'a>,
+    numbers: Ordered<u64>,
+    thread_create: Ordered<String>,
+    thread_create_args: &'a [String],
+    thread_create_flags: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_start: Option<Ordered<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_start_stack_pointer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_start_legacy_stack_offset: Option<i64>,
+    initializer_args: &'a [String],
+    initializer_registers: Ordered<String>,
+    initializer_section: &'a str,
+    initializer_args_fallback: Option<&'a str>,
+    stack: StackJson,
+    constants: Ordered<ConstantJson>,
+}
+
+#[derive(Serialize)]
+struct SyscallJson<'a> {
+    instruction: &'a str,
+    number_register: &'a str,
+    number_prefix: u64,
+    arg_registers: &'a [String],
+    error: &'a str,
+    return_registers: &'a [String],
+    clobbers: &'a [String],
+}
+
+#[derive(Serialize)]
+struct StackJson {
+    alignment: u64,
+    red_zone: u64,
+    page_size: u64,
+    guard_size: u64,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ConstantJson {
+    Int(u64),
+    List(Vec<u64>),
+}
+
+/// The description as pretty-printed JSON (see the module docs for the fields).
+pub fn to_json(d: &Description, folder: &str, files: &[String]) -> String {
+    let ts = d.thread_start.as_ref();
+    let j = DescriptionJson {
+        target: &d.triple,
+        folder,
+        files,
+        arch: d.arch.as_str(),
+        os: d.os.as_str(),
+        object_format: &d.object_format,
+        verified_by: &d.verified_by,
+        syscall: SyscallJson {
+            instruction: &d.syscall.instruction,
+            number_register: &d.syscall.number_register,
+            number_prefix: d.syscall.number_prefix,
+            arg_registers: &d.syscall.arg_registers,
+            error: d.syscall.error.as_str(),
+            return_registers: &d.syscall.return_registers,
+            clobbers: &d.syscall.clobbers,
+        },
+        numbers: Ordered(d.numbers.clone()),
+        thread_create: registers(&d.thread_create.map),
+        thread_create_args: &d.thread_create.map.args,
+        thread_create_flags: d.thread_create.flags,
+        thread_start: ts.map(|t| registers(&t.map)),
+        thread_start_stack_pointer: ts.map(|t| t.stack_pointer.as_str()),
+        thread_start_legacy_stack_offset: ts.map(|t| t.legacy_stack_offset),
+        initializer_args: &d.initializer.map.args,
+        initializer_registers: registers(&d.initializer.map),
+        initializer_section: &d.initializer.section,
+        initializer_args_fallback: d.initializer.args_fallback.as_deref(),
+        stack: StackJson {
+            alignment: d.stack.alignment,
+            red_zone: d.stack.red_zone,
+            page_size: d.stack.page_size,
+            guard_size: d.stack.guard_size,
+        },
+        constants: Ordered(
+            d.constants
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Constant::Int(i) => ConstantJson::Int(*i),
+                        Constant::List(l) => ConstantJson::List(l.clone()),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+    };
+    serde_json::to_string_pretty(&j).expect("a description serializes")
 }
 
 fn text(d: &Description, folder: &str, files: &[String]) -> String {
@@ -172,25 +236,13 @@ fn text(d: &Description, folder: &str, files: &[String]) -> String {
 }
 
 /// Runs `describe`.
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
-    let mut json = false;
-    let mut triple = None;
-    for a in args {
-        match a.as_str() {
-            "--json" => json = true,
-            a if a.starts_with('-') => return Err(Usage(Some(format!("unknown option {a}")))),
-            a if triple.is_none() => triple = Some(a.to_string()),
-            a => return Err(Usage(Some(format!("one triple only (also got {a})")))),
-        }
-    }
-    let Some(triple) = triple else {
-        return Err(Usage(Some("which triple?".into())));
-    };
-    let p = match port(ctx, &triple) {
+pub fn run(ctx: &Ctx, args: &Args) -> i32 {
+    let triple = &args.triple;
+    let p = match port(ctx, triple) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("rt0-port describe: {e}");
-            return Ok(1);
+            return 1;
         }
     };
     let d = match p.description(ctx) {
@@ -201,13 +253,13 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<i32, Usage> {
             if !todos.is_empty() {
                 eprintln!("  (an unfinished port: {} TODO markers left; `rt0-port check {triple}` lists them)", todos.len());
             }
-            return Ok(1);
+            return 1;
         }
     };
-    if json {
-        println!("{}", to_json(&d, &p.folder, &p.files()).pretty());
+    if args.json {
+        println!("{}", to_json(&d, &p.folder, &p.files()));
     } else {
         print!("{}", text(&d, &p.folder, &p.files()));
     }
-    Ok(0)
+    0
 }

@@ -1,4 +1,4 @@
-/* Issue 6, item 6 under the emulated XNU: an export called from a host initializer that runs
+/* Under the emulated XNU: an export called from a host initializer that runs
  * before rt0's entry must return a defined result at once (NotStarted: rt0_demo_ready() == 0,
  * state 0), and the library must still initialize. In one static Mach-O image there is a single
  * __mod_init_func section, which dyld runs in order (DYLD Loader.cpp findAndRunAllInitializers);

@@ -1,4 +1,4 @@
-/* Issue 6, item 3 under the emulated XNU: 64 host threads call exports during a slow init
+/* Under the emulated XNU: 64 host threads call exports during a slow init
  * (RT0_DEMO_INIT_SLEEP_MS); all must wait and then see the whole of init's result (done, init's
  * thread id, argc, path), never a partial state. pthread_join is not modeled: main waits for init
  * itself (an export), then for a counter the callers bump, yielding. */

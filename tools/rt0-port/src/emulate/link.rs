@@ -4,10 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::arch::Cpu;
-use crate::description::{self, Description};
-use crate::libsystem;
+use crate::arch_tree;
+use crate::description::Description;
+use crate::emulate::cpu::Cpu;
+use crate::emulate::libsystem::exports;
+use crate::workspace;
 
+/// The names ld64.lld goes by, shared with tools/darwin-sdk/bin/darwin-cc.
+const LINKER_NAMES: &str = include_str!("../../../darwin-sdk/linkers.txt");
+
+/// What to build and link for one emulated run.
 pub struct Plan {
     pub triple: String,
     pub cpu: Cpu,
@@ -21,17 +27,7 @@ pub struct Plan {
     pub no_demo: bool,
 }
 
-/// The workspace root: RT0_WORKSPACE, else two levels above this crate's manifest.
-fn workspace_root() -> PathBuf {
-    if let Some(r) = std::env::var_os("RT0_WORKSPACE") {
-        return PathBuf::from(r);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from("."))
-}
-
+/// Runs a build step; its output, or why it failed.
 fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     let out = cmd
         .stdin(Stdio::null())
@@ -48,19 +44,16 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     Ok(text)
 }
 
-/// ld64.lld under its usual names.
+/// ld64.lld: `RT0_LD64`, else the first of [`LINKER_NAMES`] that runs.
 fn linker() -> String {
     if let Ok(l) = std::env::var("RT0_LD64") {
         return l;
     }
-    for c in [
-        "ld64.lld",
-        "ld64.lld-18",
-        "ld64.lld-17",
-        "ld64.lld-16",
-        "ld64.lld-15",
-        "ld64.lld-14",
-    ] {
+    let names = LINKER_NAMES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    for c in names {
         if Command::new(c)
             .arg("--version")
             .stdout(Stdio::null())
@@ -84,43 +77,15 @@ impl Plan {
             host: None,
             exe: None,
             target_dir: None,
-            root: workspace_root(),
+            root: workspace::root(),
             no_demo: false,
         }
     }
 
-    /// The arch root: `RT0_ARCH_DIR` (as build.rs honours it) or `arch/`.
-    pub fn arch_root(&self) -> PathBuf {
-        match std::env::var_os("RT0_ARCH_DIR") {
-            Some(d) => PathBuf::from(d),
-            None => self.root.join("arch"),
-        }
-    }
-
-    /// The description build.rs compiles the stubs from: the registry's folder for the triple,
-    /// its abi.toml, with the registry's overlay if it names one.
+    /// The description build.rs compiles the stubs from (the arch tree's registry entry for the
+    /// triple, with its overlay).
     pub fn description(&self) -> Result<Description, String> {
-        let root = self.arch_root();
-        let reg_file = root.join("targets.toml");
-        let reg_text = std::fs::read_to_string(&reg_file)
-            .map_err(|e| format!("{}: {e}", reg_file.display()))?;
-        let reg = description::parse_registry(&reg_file, &reg_text).map_err(|e| e.to_string())?;
-        let r = reg
-            .iter()
-            .find(|r| r.triple == self.triple)
-            .ok_or_else(|| format!("{}: no entry for {}", reg_file.display(), self.triple))?;
-        let folder = root.join(&r.folder);
-        let f = folder.join("abi.toml");
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        match &r.description {
-            None => description::parse(&f, &text).map_err(|e| e.to_string()),
-            Some(o) => {
-                let of = folder.join(o);
-                let ot =
-                    std::fs::read_to_string(&of).map_err(|e| format!("{}: {e}", of.display()))?;
-                description::parse_with_overlay(&f, &text, &of, &ot).map_err(|e| e.to_string())
-            }
-        }
+        arch_tree::description_for(&workspace::arch_dir(&self.root), &self.triple)
     }
 
     /// Build everything; returns the executable.
@@ -169,7 +134,7 @@ impl Plan {
         let work = tdir.join("emulate-link");
         std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
         let tbd = work.join("libSystem.tbd");
-        std::fs::write(&tbd, libsystem::tbd(self.cpu)).map_err(|e| e.to_string())?;
+        std::fs::write(&tbd, exports::tbd_text()).map_err(|e| e.to_string())?;
         let host = match &self.host {
             Some(h) => h.clone(),
             None if self.no_demo => return Err("--no-demo needs --host FILE.c".into()),

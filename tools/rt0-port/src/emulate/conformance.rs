@@ -4,9 +4,9 @@
 
 use unicorn_engine::{Prot, Unicorn};
 
-use crate::arch::Cpu;
 use crate::description::{Description, ErrorConvention};
-use crate::emu;
+use crate::emulate::cpu::Cpu;
+use crate::emulate::memory::{mapping_of, read_u64};
 
 fn file(d: &Description) -> String {
     d.file.display().to_string()
@@ -220,10 +220,10 @@ pub fn check_thread_create(
         ));
     }
     let stack = val("stack");
-    let ok_stack = emu::mapping_of(uc, stack.wrapping_sub(1))
+    let ok_stack = mapping_of(uc, stack.wrapping_sub(1))
         .map(|(_, _, p)| p.0 & (Prot::READ.0 | Prot::WRITE.0) == (Prot::READ.0 | Prot::WRITE.0))
         .unwrap_or(false)
-        && emu::read_u64(uc, stack).is_some();
+        && read_u64(uc, stack).is_some();
     if !ok_stack {
         let r = reg("stack");
         return Err(format!(
@@ -232,7 +232,7 @@ pub fn check_thread_create(
         ));
     }
     let func = val("func");
-    let ok_func = emu::mapping_of(uc, func)
+    let ok_func = mapping_of(uc, func)
         .map(|(_, _, p)| p.0 & Prot::EXEC.0 != 0)
         .unwrap_or(false);
     if !ok_func {
@@ -242,7 +242,7 @@ pub fn check_thread_create(
         ));
     }
     let pthread = val("pthread");
-    if pthread != 0 && emu::mapping_of(uc, pthread).is_none() {
+    if pthread != 0 && mapping_of(uc, pthread).is_none() {
         let r = reg("pthread");
         return Err(format!(
             "conformance: bsdthread_create at {pc:#x}: {f} says register {r} carries `pthread`, but {r} = {pthread:#x} \

@@ -1,6 +1,6 @@
-//! The architecture-specific half of the emulator: register names, the trap instruction, how a
-//! syscall reports success or failure, the libSystem stub bytes and how a C call is set up.
-//! Everything else (loader, XNU model, scheduler) is written against [`Cpu`].
+//! The emulated CPUs: register names, the trap instruction, how a syscall reports success or
+//! failure, the trap-stub bytes and how a C call is set up. Everything else (loader, XNU model,
+//! scheduler) is written against [`Cpu`], so adding a CPU starts here.
 
 use unicorn_engine::{RegisterARM64, RegisterX86, Unicorn};
 
@@ -20,13 +20,26 @@ pub const X86_CLASS_UNIX: u64 = 2;
 pub const X86_CLASS_MACH: u64 = 1;
 
 impl Cpu {
+    /// Every emulated CPU.
+    pub const ALL: [Cpu; 2] = [Cpu::X86_64, Cpu::Aarch64];
+
+    /// The Rust target triple the emulator runs code of on this CPU: the one place the darwin
+    /// triples are spelled.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Cpu::X86_64 => "x86_64-apple-darwin",
+            Cpu::Aarch64 => "aarch64-apple-darwin",
+        }
+    }
+
     /// The CPU of a target triple.
     pub fn from_triple(triple: &str) -> Option<Cpu> {
-        match triple {
-            "x86_64-apple-darwin" => Some(Cpu::X86_64),
-            "aarch64-apple-darwin" => Some(Cpu::Aarch64),
-            _ => None,
-        }
+        Cpu::ALL.into_iter().find(|c| c.triple() == triple)
+    }
+
+    /// The triples the emulator runs, for messages (`x86_64-apple-darwin, aarch64-apple-darwin`).
+    pub fn triples() -> String {
+        Cpu::ALL.map(Cpu::triple).join(", ")
     }
 
     /// The `-arch` / tbd spelling.
@@ -123,6 +136,14 @@ impl Cpu {
         match self {
             Cpu::X86_64 => RegisterX86::RIP as i32,
             Cpu::Aarch64 => RegisterARM64::PC as i32,
+        }
+    }
+
+    /// The program counter's name.
+    pub fn pc_name(self) -> &'static str {
+        match self {
+            Cpu::X86_64 => "rip",
+            Cpu::Aarch64 => "pc",
         }
     }
 
@@ -336,5 +357,24 @@ impl Cpu {
     /// (the stub's `ret` then returns to the caller).
     pub fn c_return(self, uc: &mut Unicorn<'_, ()>, v: u64) {
         self.write(uc, self.c_ret_reg(), v);
+    }
+
+    /// Return a 128-bit value from an emulated function: low half in the C return register,
+    /// high half in the next (x86-64 psABI rax:rdx; AAPCS64 x0:x1).
+    pub fn c_return_u128(self, uc: &mut Unicorn<'_, ()>, v: u128) {
+        let high = match self {
+            Cpu::X86_64 => "rdx",
+            Cpu::Aarch64 => "x1",
+        };
+        self.write(uc, self.c_ret_reg(), v as u64);
+        self.write(uc, high, (v >> 64) as u64);
+    }
+
+    /// The return address of a function just entered (x86_64: on the stack; arm64: in lr).
+    pub fn return_address(self, uc: &Unicorn<'_, ()>) -> u64 {
+        match self {
+            Cpu::X86_64 => crate::emulate::memory::read_u64(uc, self.read(uc, "rsp")).unwrap_or(0),
+            Cpu::Aarch64 => self.read(uc, "lr"),
+        }
     }
 }

@@ -1,9 +1,13 @@
-//! The BSD syscalls of the XNU model. Numbers: XNU bsd/kern/syscalls.master.
+//! The BSD syscalls of the XNU model: the ones rt0 and libSystem's wrappers make, each with the
+//! kernel's checks and errors. Numbers: XNU bsd/kern/syscalls.master.
 
 use unicorn_engine::Unicorn;
 
-use crate::emu::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM};
-use crate::emu::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
+use crate::emulate::conformance;
+use crate::emulate::cpu::Cpu;
+use crate::emulate::memory::{mapped_pieces, prot_of, read_u32, read_u64, round_up};
+use crate::emulate::process::{self, Ret, State, EBADF, EFAULT, EINVAL, ENOENT, ENOMEM};
+use crate::emulate::process::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
 
 pub const SYS_EXIT: u64 = 1;
 pub const SYS_WRITE: u64 = 4;
@@ -38,7 +42,7 @@ const ULF_WAKE_THREAD: u64 = 0x200;
 const ULF_WAKE_MASK: u64 = 0x0100_0000 | 0x100 | 0x200 | 0x400;
 const ULF_WAIT_MASK: u64 = 0x0100_0000 | 0x10000 | 0x20000 | 0x40000;
 /// sigcantmask = SIGKILL | SIGSTOP (XNU bsd/sys/signalvar.h).
-pub const SIGCANTMASK: u32 = (1 << (emu::SIGKILL - 1)) | (1 << (emu::SIGSTOP - 1));
+pub const SIGCANTMASK: u32 = (1 << (process::SIGKILL - 1)) | (1 << (process::SIGSTOP - 1));
 
 /// Dispatch one BSD syscall. `args` are the six argument registers the kernel reads.
 pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc: u64) {
@@ -48,7 +52,7 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
         a[0], a[1], a[2], a[3], a[4], a[5]
     ));
     if let Some(d) = st.opts.desc.clone() {
-        if let Err(msg) = crate::conformance::check_args(&d, cpu, uc, num, pc) {
+        if let Err(msg) = conformance::check_args(&d, cpu, uc, num, pc) {
             st.fatal(uc, STATUS_CONFORMANCE, msg);
             return;
         }
@@ -56,11 +60,11 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
     let r: Result<(u64, u64), u64> = match num {
         // XNU bsd/kern/kern_exit.c exit → exit1: the whole process, status & 0xff.
         SYS_EXIT => {
-            emu::exit_process(st, uc, (a[0] & 0xff) as i32);
+            process::exit_process(st, uc, (a[0] & 0xff) as i32);
             return;
         }
-        SYS_WRITE => k_write(st, uc, a[0], a[1], a[2]).map(|n| (n, 0)),
-        SYS_MMAP => k_mmap(st, uc, a[0], a[1], a[2], a[3], a[4], a[5]).map(|v| (v, 0)),
+        SYS_WRITE => k_write(uc, a[0], a[1], a[2]).map(|n| (n, 0)),
+        SYS_MMAP => k_mmap(st, uc, [a[0], a[1], a[2], a[3], a[4], a[5]]).map(|v| (v, 0)),
         SYS_MUNMAP => k_munmap(uc, st.page, a[0], a[1]).map(|_| (0, 0)),
         SYS_MPROTECT => k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| (0, 0)),
         // XNU bsd/kern/kern_sig.c sigprocmask: changes the mask of EVERY thread of the process
@@ -105,14 +109,7 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
 }
 
 /// write(2) to fd 1/2 only (XNU bsd/kern/sys_generic.c write → dofilewrite); other fds: EBADF.
-pub fn k_write(
-    st: &mut State,
-    uc: &mut Unicorn<'_, ()>,
-    fd: u64,
-    buf: u64,
-    len: u64,
-) -> Result<u64, u64> {
-    let _ = st;
+pub fn k_write(uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len: u64) -> Result<u64, u64> {
     if fd != 1 && fd != 2 {
         return Err(EBADF);
     }
@@ -138,18 +135,9 @@ pub fn k_write(
 /// MAP_FIXED replaces what is there, otherwise the kernel picks the address (VM_FLAGS_ANYWHERE).
 /// Model choices, not read from XNU line by line: a zero size is EINVAL, a file mapping is
 /// ENODEV (no files exist here), more than 1 TiB is ENOMEM.
-#[allow(clippy::too_many_arguments)]
-pub fn k_mmap(
-    st: &mut State,
-    uc: &mut Unicorn<'_, ()>,
-    addr: u64,
-    len: u64,
-    prot: u64,
-    flags: u64,
-    fd: u64,
-    off: u64,
-) -> Result<u64, u64> {
-    let _ = off;
+/// `args` are mmap's (addr, len, prot, flags, fd, offset).
+pub fn k_mmap(st: &mut State, uc: &mut Unicorn<'_, ()>, args: [u64; 6]) -> Result<u64, u64> {
+    let [addr, len, prot, flags, fd, _offset] = args;
     if flags & MAP_ANON == 0 {
         st.trace(format!("mmap of fd {fd}: file mappings are not modeled"));
         return Err(ENODEV);
@@ -169,9 +157,9 @@ pub fn k_mmap(
         return Err(ENOMEM);
     }
     let page = st.page;
-    let size = emu::round_up(len, page);
+    let size = round_up(len, page);
     let at = if flags & MAP_FIXED != 0 {
-        if addr % page != 0 {
+        if !addr.is_multiple_of(page) {
             return Err(EINVAL);
         }
         let _ = k_munmap(uc, page, addr, size);
@@ -179,34 +167,19 @@ pub fn k_mmap(
     } else {
         st.alloc_va(size)
     };
-    uc.mem_map(at, size, emu::prot_of(prot as u32))
+    uc.mem_map(at, size, prot_of(prot as u32))
         .map_err(|_| ENOMEM)?;
     Ok(at)
 }
 /// ENODEV (XNU bsd/sys/errno.h).
 const ENODEV: u64 = 19;
 
-/// Pieces of [addr, addr+len) that are mapped.
-fn mapped_pieces(uc: &Unicorn<'_, ()>, addr: u64, len: u64) -> Vec<(u64, u64)> {
-    let end = addr + len;
-    let mut v = Vec::new();
-    for r in uc.mem_regions().unwrap_or_default() {
-        let (b, e) = (r.begin, r.end + 1);
-        let s = b.max(addr);
-        let t = e.min(end);
-        if s < t {
-            v.push((s, t - s));
-        }
-    }
-    v
-}
-
 /// munmap(2) (XNU kern_mman.c munmap: page-aligned address else EINVAL; unmapped parts are fine).
 pub fn k_munmap(uc: &mut Unicorn<'_, ()>, page: u64, addr: u64, len: u64) -> Result<(), u64> {
-    if addr % page != 0 || len == 0 {
+    if !addr.is_multiple_of(page) || len == 0 {
         return Err(EINVAL);
     }
-    let len = emu::round_up(len, page);
+    let len = round_up(len, page);
     for (a, l) in mapped_pieces(uc, addr, len) {
         uc.mem_unmap(a, l).map_err(|_| EINVAL)?;
     }
@@ -222,16 +195,16 @@ pub fn k_mprotect(
     len: u64,
     prot: u64,
 ) -> Result<(), u64> {
-    if addr % page != 0 {
+    if !addr.is_multiple_of(page) {
         return Err(EINVAL);
     }
-    let len = emu::round_up(len, page);
+    let len = round_up(len, page);
     let pieces = mapped_pieces(uc, addr, len);
     if pieces.iter().map(|p| p.1).sum::<u64>() != len {
         return Err(ENOMEM);
     }
     for (a, l) in pieces {
-        uc.mem_protect(a, l, emu::prot_of(prot as u32))
+        uc.mem_protect(a, l, prot_of(prot as u32))
             .map_err(|_| EINVAL)?;
     }
     Ok(())
@@ -250,7 +223,7 @@ pub fn k_sigmask(
 ) -> Result<(), u64> {
     let old = st.cur().sigmask;
     if set != 0 {
-        let nset = emu::read_u32(uc, set).ok_or(EFAULT)?;
+        let nset = read_u32(uc, set).ok_or(EFAULT)?;
         let apply = |m: u32| -> Result<u32, u64> {
             match how {
                 1 => Ok(m | (nset & !SIGCANTMASK)),
@@ -307,7 +280,7 @@ fn k_bsdthread_create(
 ) -> Option<Result<(u64, u64), u64>> {
     let cpu = st.cpu;
     if let Some(d) = st.opts.desc.clone() {
-        if let Err(msg) = crate::conformance::check_thread_create(&d, cpu, uc, pc) {
+        if let Err(msg) = conformance::check_thread_create(&d, cpu, uc, pc) {
             st.fatal(uc, STATUS_CONFORMANCE, msg);
             return None;
         }
@@ -343,20 +316,15 @@ fn k_bsdthread_create(
         .collect();
     init.push((cpu.sp_name().to_string(), sp));
     init.push((
-        if cpu == crate::arch::Cpu::X86_64 {
-            "rip"
-        } else {
-            "pc"
-        }
-        .to_string(),
+        if cpu == Cpu::X86_64 { "rip" } else { "pc" }.to_string(),
         start,
     ));
     // uthread_init (XNU bsd/kern/kern_fork.c): the new thread inherits the creator's mask.
     let mask = st.cur().sigmask;
     let idx = st.new_thread("bsdthread_create", func, mask, init);
     let header = (
-        emu::read_u64(uc, stack).unwrap_or(0),
-        emu::read_u64(uc, stack + 8).unwrap_or(0),
+        read_u64(uc, stack).unwrap_or(0),
+        read_u64(uc, stack + 8).unwrap_or(0),
     );
     st.threads[idx].raw_stack = Some((stack, header.0, header.1));
     st.threads[idx].pthread = pthread;
@@ -386,7 +354,7 @@ fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, si
         let page = st.page;
         let _ = k_munmap(uc, page, addr & !(page - 1), size);
     }
-    emu::exit_thread(st, uc);
+    process::exit_thread(st, uc);
 }
 
 /// __ulock_wait (XNU bsd/kern/sys_ulock.c ulock_wait): EINVAL for an unknown opcode or flag, a
@@ -421,17 +389,17 @@ pub fn k_ulock_wait(
     if opcode != UL_COMPARE_AND_WAIT && opcode != UL_UNFAIR_LOCK {
         return fail(EINVAL);
     }
-    if addr == 0 || addr % 4 != 0 {
+    if addr == 0 || !addr.is_multiple_of(4) {
         return fail(EINVAL);
     }
-    let cur = match emu::read_u32(uc, addr) {
+    let cur = match read_u32(uc, addr) {
         Some(v) => v,
         None => return fail(EFAULT),
     };
     if cur != value {
         return Some(Ok(0));
     }
-    emu::block(st, uc, addr, timeout as u64, how);
+    process::block(st, uc, addr, timeout as u64, how);
     None
 }
 
@@ -457,7 +425,7 @@ pub fn k_ulock_wake(st: &mut State, op: u64, addr: u64) -> Result<u64, u64> {
     if addr == 0 {
         return fail(EINVAL);
     }
-    let n = emu::wake(st, addr, flags & ULF_WAKE_ALL != 0);
+    let n = process::wake(st, addr, flags & ULF_WAKE_ALL != 0);
     if n == 0 {
         return fail(ENOENT);
     }

@@ -1,0 +1,189 @@
+//! dyld's part: map the executable's segments, bind its imports to the emulated libSystem, lay
+//! out the exec-time stack (argc, argv, envp, apple) and ProgramVars, then call each
+//! initializer and finally main, one after the other (DYLD dyld/dyldMain.cpp start).
+
+use unicorn_engine::{Prot, Unicorn};
+
+use crate::emulate::loader::Image;
+use crate::emulate::memory::{prot_of, round_up, MAIN_STACK_SIZE, MAIN_STACK_TOP, UNICORN_GRANULE};
+use crate::emulate::process::{Dyld, Options, State};
+use crate::emulate::stubs::StubMap;
+
+/// Maps every segment writable, with its bytes (DYLD dyld/Loader.cpp mapSegments: each segment
+/// at vmaddr + slide; this model uses slide 0, so no rebasing is needed). [`protect`] applies
+/// the segments' own protections once the imports are bound.
+pub fn map_segments(uc: &mut Unicorn<'_, ()>, image: &Image) -> Result<(), String> {
+    for s in &image.segments {
+        let size = round_up(s.vmsize, UNICORN_GRANULE);
+        uc.mem_map(s.vmaddr, size, Prot::ALL)
+            .map_err(|e| format!("mapping {}: {e}", s.name))?;
+        uc.mem_write(s.vmaddr, &s.data).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Binds every import, lazy ones too (DYLD Loader.cpp bind: the model binds lazy pointers at
+/// load, as DYLD_BIND_AT_LAUNCH does, so dyld_stub_binder is never entered). With `lazy`,
+/// imports libSystem lacks get stubs that stop the run only when called.
+pub fn bind_imports(
+    uc: &mut Unicorn<'_, ()>,
+    image: &Image,
+    stubs: &mut StubMap,
+    lazy: bool,
+) -> Result<(), String> {
+    if lazy {
+        let unknown: Vec<String> = image
+            .imports
+            .iter()
+            .filter(|i| stubs.addr_of(&i.name).is_none())
+            .map(|i| i.name.clone())
+            .collect();
+        stubs.note_unresolved(&unknown);
+    }
+    let mut missing = Vec::new();
+    for imp in &image.imports {
+        let addr = match stubs.addr_of(&imp.name) {
+            Some(a) => a,
+            None if imp.weak => 0,
+            None if lazy => stubs.unresolved_stub(&imp.name),
+            None => {
+                missing.push(imp.name.clone());
+                continue;
+            }
+        };
+        let v = if addr == 0 {
+            0
+        } else {
+            (addr as i64 + imp.addend) as u64
+        };
+        uc.mem_write(imp.slot, &v.to_le_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    if !missing.is_empty() {
+        missing.sort();
+        missing.dedup();
+        return Err(format!(
+            "unresolved imports (not in the emulated libSystem): {}",
+            missing.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Gives every segment its own protection.
+pub fn protect(uc: &mut Unicorn<'_, ()>, image: &Image) -> Result<(), String> {
+    for s in &image.segments {
+        uc.mem_protect(
+            s.vmaddr,
+            round_up(s.vmsize, UNICORN_GRANULE),
+            prot_of(s.prot),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Maps the main thread's stack with what exec leaves there, writes ProgramVars at `pv`, and
+/// returns dyld's starting point.
+pub fn exec(
+    uc: &mut Unicorn<'_, ()>,
+    image: &Image,
+    opts: &Options,
+    pv: u64,
+) -> Result<Dyld, String> {
+    // The main thread's stack and the kernel's exec-time layout (XNU bsd/kern/kern_exec.c
+    // exec_copyout_strings: argc, argv[], 0, envp[], 0, apple[], 0, then the strings).
+    let stack_base = MAIN_STACK_TOP - MAIN_STACK_SIZE;
+    uc.mem_map(stack_base, MAIN_STACK_SIZE, Prot::READ | Prot::WRITE)
+        .map_err(|e| e.to_string())?;
+    let mut strings: Vec<u8> = Vec::new();
+    let mut put = |s: &str| {
+        let off = strings.len() as u64;
+        strings.extend_from_slice(s.as_bytes());
+        strings.push(0);
+        off
+    };
+    let argv_off: Vec<u64> = opts.argv.iter().map(|s| put(s)).collect();
+    let envp_off: Vec<u64> = opts.envp.iter().map(|s| put(s)).collect();
+    let apple_off = [put(&format!(
+        "executable_path={}",
+        opts.argv.first().cloned().unwrap_or_default()
+    ))];
+    let str_base = (MAIN_STACK_TOP - 0x1000 - strings.len() as u64) & !15;
+    uc.mem_write(str_base, &strings)
+        .map_err(|e| e.to_string())?;
+    let mut vec_words: Vec<u64> = vec![opts.argv.len() as u64];
+    let argv_at = 1;
+    vec_words.extend(argv_off.iter().map(|o| str_base + o));
+    vec_words.push(0);
+    let envp_at = vec_words.len();
+    vec_words.extend(envp_off.iter().map(|o| str_base + o));
+    vec_words.push(0);
+    let apple_at = vec_words.len();
+    vec_words.extend(apple_off.iter().map(|o| str_base + o));
+    vec_words.push(0);
+    let vec_base = (str_base - 8 * vec_words.len() as u64 - 64) & !15;
+    let bytes: Vec<u8> = vec_words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    uc.mem_write(vec_base, &bytes).map_err(|e| e.to_string())?;
+    let argv = vec_base + 8 * argv_at as u64;
+    let envp = vec_base + 8 * envp_at as u64;
+    let apple = vec_base + 8 * apple_at as u64;
+    // ProgramVars {mh, NXArgcPtr, NXArgvPtr, environPtr, __prognamePtr} (DYLD
+    // DyldProcessConfig.h struct ProgramVars), with its pointees in the emulator's data page.
+    let words = [
+        image.header,
+        pv + 40,
+        pv + 48,
+        pv + 56,
+        pv + 64,
+        opts.argv.len() as u64,
+        argv,
+        envp,
+        str_base + argv_off.first().copied().unwrap_or(0),
+    ];
+    let pvb: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    uc.mem_write(pv, &pvb).map_err(|e| e.to_string())?;
+
+    Ok(Dyld {
+        initializers: image.initializers.clone(),
+        next: 0,
+        main: image.entry,
+        args: [opts.argv.len() as u64, argv, envp, apple, pv],
+        stack_top: vec_base - 256,
+        in_main: false,
+    })
+}
+
+/// dyld: run the next initializer, then main (DYLD dyld/Loader.cpp
+/// Loader::findAndRunAllInitializers calls each `__mod_init_func` / `__init_offsets` entry as
+/// func(argc, argv, envp, apple, &ProgramVars); dyld/dyldMain.cpp then calls main(argc, argv,
+/// envp, apple)).
+pub fn next(st: &mut State, uc: &mut Unicorn<'_, ()>) {
+    let cpu = st.cpu;
+    let top = st.dyld.stack_top;
+    let args = st.dyld.args;
+    if st.dyld.next < st.dyld.initializers.len() {
+        let f = st.dyld.initializers[st.dyld.next];
+        st.dyld.next += 1;
+        let m = st.cur().sigmask;
+        st.report
+            .push(format!("initializer {f:#x} main_mask_before={m:#x}"));
+        let ret = st.stubs.internal("dyld_init_return");
+        st.trace(format!("dyld: initializer {f:#x}"));
+        cpu.setup_call_from_hook(uc, f, &args, ret, top);
+        st.cur().redirect = Some(f);
+    } else {
+        let m = st.cur().sigmask;
+        st.report.push(format!("main_thread_mask_at_main={m:#x}"));
+        st.dyld.in_main = true;
+        let ret = st.stubs.internal("dyld_main_return");
+        let main = st.dyld.main;
+        st.trace(format!("dyld: main {main:#x}"));
+        cpu.setup_call_from_hook(uc, main, &args[..4], ret, top);
+        st.cur().redirect = Some(main);
+    }
+    // The pc changed inside the trap: stop so the scheduler resumes this thread at the new pc
+    // (not a scheduling point: dyld runs initializers and main back to back).
+    st.resume_same = true;
+    st.switch(uc);
+}

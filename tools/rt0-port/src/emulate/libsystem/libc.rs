@@ -1,0 +1,136 @@
+//! libSystem's C library part, as far as hosts and Rust's core need it: memory and string
+//! functions, a clock, a bump allocator, `__assert_rtn`, and compiler-rt's 128-bit division.
+
+use unicorn_engine::{Prot, Unicorn};
+
+use super::exports::Function;
+use super::fault;
+use crate::emulate::memory::{read_cstr, round_up, UNICORN_GRANULE};
+use crate::emulate::process::{kill, State, SIGABRT};
+
+/// SIGFPE (XNU bsd/sys/signal.h): what an x86 `div` by zero raises.
+const SIGFPE: i32 = 8;
+
+/// memcpy / memmove(dst, src, n) -> dst; `None` after a fault.
+pub fn memmove(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+    if a[2] > 0 {
+        let Ok(v) = uc.mem_read_as_vec(a[1], a[2] as usize) else {
+            fault(st, uc, a[1]);
+            return None;
+        };
+        if uc.mem_write(a[0], &v).is_err() {
+            fault(st, uc, a[0]);
+            return None;
+        }
+    }
+    Some(a[0])
+}
+
+/// memset(dst, val, n) / bzero(dst, n) -> dst; `None` after a fault.
+pub fn fill(st: &mut State, uc: &mut Unicorn<'_, ()>, dst: u64, val: u8, n: u64) -> Option<u64> {
+    if n > 0 && uc.mem_write(dst, &vec![val; n as usize]).is_err() {
+        fault(st, uc, dst);
+        return None;
+    }
+    Some(dst)
+}
+
+/// memcmp / bcmp(x, y, n): the difference of the first differing bytes.
+pub fn memcmp(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let x = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
+    let y = uc.mem_read_as_vec(a[1], a[2] as usize).unwrap_or_default();
+    x.iter()
+        .zip(y.iter())
+        .find(|(p, q)| p != q)
+        .map_or(0, |(p, q)| (*p as i64 - *q as i64) as u64)
+}
+
+/// memchr(s, c, n): the address of the first `c`, or 0.
+pub fn memchr(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let v = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
+    v.iter()
+        .position(|b| *b == a[1] as u8)
+        .map_or(0, |i| a[0] + i as u64)
+}
+
+/// strlen(s).
+pub fn strlen(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    read_cstr(uc, a[0], 1 << 20).map_or(0, |s| s.len() as u64)
+}
+
+/// strncmp(x, y, max) (strcmp with a large `max`).
+pub fn strncmp(uc: &Unicorn<'_, ()>, x: u64, y: u64, max: usize) -> u64 {
+    let x = read_cstr(uc, x, max).unwrap_or_default();
+    let y = read_cstr(uc, y, max).unwrap_or_default();
+    for i in 0..max {
+        let p = *x.get(i).unwrap_or(&0) as i64;
+        let q = *y.get(i).unwrap_or(&0) as i64;
+        if p != q || p == 0 {
+            return (p - q) as u64;
+        }
+    }
+    0
+}
+
+/// Libc clock_gettime: the model's virtual clock (ns since start) for every clock id.
+pub fn clock_gettime(st: &State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let ns = st.clock;
+    let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
+    let b: Vec<u8> = ts.iter().flat_map(|x| x.to_le_bytes()).collect();
+    if uc.mem_write(a[1], &b).is_err() {
+        u64::MAX
+    } else {
+        0
+    }
+}
+
+/// A bump allocator over anonymous mappings; free is a no-op (enough for hosts and Rust's
+/// alloc in tests; libmalloc is not modeled).
+pub fn malloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let n = round_up(a[0].max(1), 16);
+    let base = st.alloc_va(n);
+    let size = round_up(n, UNICORN_GRANULE);
+    if uc.mem_map(base, size, Prot::READ | Prot::WRITE).is_err() {
+        0
+    } else {
+        base
+    }
+}
+
+/// Libc gen/assert.c __assert_rtn(func, file, line, expr): prints the failed assertion on
+/// stderr in macOS's words, then abort().
+pub fn assert_rtn(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) {
+    let text = |p: u64| {
+        read_cstr(uc, p, 4096)
+            .map_or_else(|| "?".to_string(), |s| String::from_utf8_lossy(&s).into())
+    };
+    let (func, file, expr) = (text(a[0]), text(a[1]), text(a[3]));
+    let line = a[2] as i32;
+    eprintln!("Assertion failed: ({expr}), function {func}, file {file}, line {line}.");
+    kill(st, uc, SIGABRT, format!("assertion `{expr}` failed"));
+}
+
+/// compiler-rt's __udivti3, __umodti3, __divti3, __modti3: (a, b) arrive as two register pairs
+/// (low half first), the result leaves in the return pair. Division by zero raises SIGFPE, as
+/// x86's `div` does. `None` after SIGFPE.
+pub fn int128_division(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    f: Function,
+    a: [u64; 6],
+) -> Option<()> {
+    let x = (a[1] as u128) << 64 | a[0] as u128;
+    let y = (a[3] as u128) << 64 | a[2] as u128;
+    if y == 0 {
+        kill(st, uc, SIGFPE, "128-bit division by zero".into());
+        return None;
+    }
+    let r = match f {
+        Function::Udivti3 => x / y,
+        Function::Umodti3 => x % y,
+        Function::Divti3 => (x as i128).wrapping_div(y as i128) as u128,
+        _ => (x as i128).wrapping_rem(y as i128) as u128,
+    };
+    st.cpu.c_return_u128(uc, r);
+    Some(())
+}

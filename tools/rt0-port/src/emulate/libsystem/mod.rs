@@ -1,0 +1,276 @@
+//! The emulator's minimal libSystem: each exported function is a trap stub (see `stubs`); when
+//! one traps, [`call`] runs the function in Rust and returns through the C return register.
+//! What exists is the table in `exports`, which also writes the `.tbd` hosts link against, so
+//! the link and the emulator agree.
+
+pub mod exports;
+mod libc;
+mod pthread;
+
+use unicorn_engine::{Prot, Unicorn};
+
+use crate::emulate::cpu::Cpu;
+use crate::emulate::dyld;
+use crate::emulate::memory::{LIBSYSTEM_BASE, LIBSYSTEM_DATA, UNICORN_GRANULE};
+use crate::emulate::process::{
+    exit_process, exit_thread, kill, Ret, State, SIGABRT, SIGSEGV, STATUS_EMULATOR_STOP,
+};
+use crate::emulate::stubs::{StubMap, StubTarget};
+use crate::emulate::xnu;
+use exports::{Export, Function, Variable, EXPORTS};
+
+/// Entry points of the model that no program imports: dyld's and libpthread's own code.
+const INTERNAL: &[&str] = &[
+    "dyld_start",
+    "dyld_init_return",
+    "dyld_main_return",
+    "pthread_return",
+    "libpthread_thread_start",
+];
+
+/// What `install` mapped.
+pub struct Installed {
+    /// The stubs, with the data symbols defined.
+    pub stubs: StubMap,
+    /// Where dyld's ProgramVars block goes (in libSystem's data page).
+    pub program_vars: u64,
+}
+
+/// Maps the stubs and the data page, with every exported variable's initial value.
+pub fn install(uc: &mut Unicorn<'_, ()>, cpu: Cpu) -> Result<Installed, String> {
+    let mut names: Vec<String> = INTERNAL.iter().map(|n| format!("<{n}>")).collect();
+    names.extend(exports::functions().map(|(n, _)| n.to_string()));
+    let mut stubs = StubMap::map(uc, cpu, LIBSYSTEM_BASE, names)?;
+    let data = LIBSYSTEM_DATA;
+    uc.mem_map(data, 4 * UNICORN_GRANULE, Prot::READ | Prot::WRITE)
+        .map_err(|e| e.to_string())?;
+    for (name, export) in EXPORTS {
+        let Export::Variable(v) = export else {
+            continue;
+        };
+        let (addr, bytes) = match v {
+            // A fixed canary.
+            Variable::StackChkGuard => (data, 0x00e1_7a5c_0ffe_e000u64.to_le_bytes().to_vec()),
+            // The task's port name (osfmk: ipc_task_init's first send right; any non-zero name
+            // will do, no Mach trap is modeled).
+            Variable::MachTaskSelf => (data + 8, 0x103u32.to_le_bytes().to_vec()),
+        };
+        uc.mem_write(addr, &bytes).map_err(|e| e.to_string())?;
+        stubs.define(name, addr);
+    }
+    Ok(Installed {
+        stubs,
+        program_vars: data + 0x100,
+    })
+}
+
+/// The six C argument registers' values.
+fn args(cpu: Cpu, uc: &Unicorn<'_, ()>) -> [u64; 6] {
+    let r = cpu.c_arg_regs();
+    std::array::from_fn(|i| cpu.read(uc, r[i]))
+}
+
+/// Runs the libSystem function whose stub trapped at `pc`.
+pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
+    let cpu = st.cpu;
+    let name = match st.stubs.target(pc) {
+        StubTarget::Unresolved(name) => {
+            let msg = format!(
+                "call to {name}, which the emulated libSystem does not provide (called from {:#x})",
+                cpu.return_address(uc)
+            );
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+            return;
+        }
+        StubTarget::Named(name) => name.to_string(),
+    };
+    if let Some(internal) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
+        return call_internal(st, uc, internal);
+    }
+    let a = args(cpu, uc);
+    *st.libcalls.entry(name.clone()).or_insert(0) += 1;
+    st.trace(format!(
+        "{name}({:#x}, {:#x}, {:#x}, {:#x}) from {:#x}",
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        cpu.return_address(uc)
+    ));
+    match exports::function(&name) {
+        Some(f) => {
+            if let Some(ret) = run_function(st, uc, f, &name, a) {
+                cpu.c_return(uc, ret);
+            }
+        }
+        None => {
+            let msg = format!("libSystem function {name} is not modeled");
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+        }
+    }
+}
+
+/// The model's own entry points (see [`INTERNAL`]).
+fn call_internal(st: &mut State, uc: &mut Unicorn<'_, ()>, name: &str) {
+    let cpu = st.cpu;
+    match name {
+        "dyld_start" | "dyld_init_return" => dyld::next(st, uc),
+        "dyld_main_return" => {
+            // DYLD dyld/dyldMain.cpp start: `int result = main(argc, argv, envp, apple);
+            // exit(result);` — libSystem's exit, whole process.
+            let code = cpu.read(uc, cpu.c_ret_reg()) as i32;
+            st.report.push(format!("main_returned={code}"));
+            let m = st.cur().sigmask;
+            st.report.push(format!("main_thread_mask_at_exit={m:#x}"));
+            exit_process(st, uc, code & 0xff);
+        }
+        // LP src/pthread.c _pthread_start → _pthread_exit(self, fun(arg)).
+        "pthread_return" => exit_thread(st, uc),
+        "libpthread_thread_start" => {
+            // LP src/pthread.c _pthread_start validates the pthread_t it is given
+            // (_pthread_validate_signature) and runs self->fun(self->arg), ignoring func/arg in
+            // the registers: a thread made with someone else's bsdthread_create crashes here.
+            let p = cpu.read(uc, cpu.thread_start_regs()[0]);
+            let msg = format!(
+                "libpthread's thread_start got pthread_t {p:#x} that pthread_create did not make"
+            );
+            kill(st, uc, SIGSEGV, msg);
+        }
+        other => {
+            let msg = format!("internal entry {other} is not modeled");
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+        }
+    }
+}
+
+/// Runs one exported function; `Some(value)` to return, `None` when the call does not return
+/// to its caller (the thread blocked, exited, or the run stopped).
+fn run_function(
+    st: &mut State,
+    uc: &mut Unicorn<'_, ()>,
+    f: Function,
+    name: &str,
+    a: [u64; 6],
+) -> Option<u64> {
+    let cpu = st.cpu;
+    Some(match f {
+        Function::Write => {
+            let r = xnu::k_write(uc, a[0], a[1], a[2]);
+            c_result(st, uc, r)
+        }
+        // LP/Libc exit: atexit handlers (none here) then __exit → syscall exit(1).
+        Function::Exit | Function::ExitNow => {
+            let m = st.threads[0].sigmask;
+            st.report.push(format!("main_thread_mask_at_exit={m:#x}"));
+            exit_process(st, uc, (a[0] & 0xff) as i32);
+            return None;
+        }
+        Function::Abort | Function::StackChkFail => {
+            let msg = format!("{name} called from {:#x}", cpu.return_address(uc));
+            kill(st, uc, SIGABRT, msg);
+            return None;
+        }
+        Function::AssertRtn => {
+            libc::assert_rtn(st, uc, a);
+            return None;
+        }
+        Function::PthreadCreate => pthread::create(st, uc, a),
+        Function::PthreadAttrInit => pthread::attr_init(st, uc, a),
+        Function::PthreadAttrSetstacksize => pthread::attr_setstacksize(st, uc, a),
+        Function::PthreadAttrSetdetachstate => pthread::attr_setdetachstate(uc, a),
+        Function::PthreadAttrDestroy => pthread::attr_destroy(uc, a),
+        // LP src/pthread.c pthread_sigmask: __pthread_sigmask, returning errno rather than -1.
+        Function::PthreadSigmask => match xnu::k_sigmask(st, uc, false, a[0], a[1], a[2]) {
+            Ok(()) => 0,
+            Err(e) => e,
+        },
+        Function::PthreadThreadidNp => pthread::threadid_np(st, uc, a),
+        Function::PthreadSelf => st.cur().pthread,
+        // LP src/pthread.c _pthread_exit: ends the calling thread.
+        Function::PthreadExit => {
+            exit_thread(st, uc);
+            return None;
+        }
+        Function::PthreadJoin => {
+            st.fatal(
+                uc,
+                STATUS_EMULATOR_STOP,
+                "pthread_join is not modeled".into(),
+            );
+            return None;
+        }
+        // Libc sigprocmask → syscall 48: process-wide (kern_sig.c sigprocmask).
+        Function::Sigprocmask => {
+            *st.syscalls.entry(xnu::SYS_SIGPROCMASK).or_insert(0) += 1;
+            let r = xnu::k_sigmask(st, uc, true, a[0], a[1], a[2]).map(|_| 0);
+            c_result(st, uc, r)
+        }
+        // libsyscall wrappers of syscalls 515/516 (-1 + errno, or -errno with ULF_NO_ERRNO).
+        Function::UlockWait => {
+            let how = Ret::C { no_errno: false };
+            let r = xnu::k_ulock_wait(st, uc, a[0], a[1], a[2] as u32, a[3] as u32, how)?;
+            c_result(st, uc, r)
+        }
+        Function::UlockWake => {
+            let r = xnu::k_ulock_wake(st, a[0], a[1]);
+            c_result(st, uc, r)
+        }
+        Function::Mmap => {
+            let r = xnu::k_mmap(st, uc, [a[0], a[1], a[2], a[3], a[4], a[5]]);
+            c_result(st, uc, r)
+        }
+        Function::Munmap => {
+            let r = xnu::k_munmap(uc, st.page, a[0], a[1]).map(|_| 0);
+            c_result(st, uc, r)
+        }
+        Function::Mprotect => {
+            let r = xnu::k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| 0);
+            c_result(st, uc, r)
+        }
+        Function::Errno => st.cur().errno_slot,
+        Function::SchedYield => {
+            cpu.c_return(uc, 0);
+            st.switch(uc);
+            return None;
+        }
+        Function::Memcpy | Function::Memmove => libc::memmove(st, uc, a)?,
+        Function::Memset => libc::fill(st, uc, a[0], a[1] as u8, a[2])?,
+        Function::Bzero => libc::fill(st, uc, a[0], 0, a[1])?,
+        Function::Memcmp => libc::memcmp(uc, a),
+        Function::Memchr => libc::memchr(uc, a),
+        Function::Strlen => libc::strlen(uc, a),
+        Function::Strcmp => libc::strncmp(uc, a[0], a[1], 1 << 20),
+        Function::Strncmp => libc::strncmp(uc, a[0], a[1], a[2] as usize),
+        Function::ClockGettime => libc::clock_gettime(st, uc, a),
+        Function::Malloc => libc::malloc(st, uc, a),
+        Function::Free => 0,
+        Function::Udivti3 | Function::Umodti3 | Function::Divti3 | Function::Modti3 => {
+            libc::int128_division(st, uc, f, a)?;
+            return None;
+        }
+        Function::DyldStubBinder => {
+            let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
+            return None;
+        }
+    })
+}
+
+/// A libsyscall wrapper's return: the value, or -1 with errno stored in the thread's errno
+/// slot (what `__error()` returns) — libsyscall custom/__syscall.s / cerror.c cerror_nocancel.
+fn c_result(st: &mut State, uc: &mut Unicorn<'_, ()>, r: Result<u64, u64>) -> u64 {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            let slot = st.cur().errno_slot;
+            let _ = uc.mem_write(slot, &(e as u32).to_le_bytes());
+            u64::MAX
+        }
+    }
+}
+
+/// A libSystem function touched memory it may not: the thread gets SIGSEGV.
+fn fault(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64) {
+    let msg = format!("libSystem touched bad address {addr:#x}");
+    kill(st, uc, SIGSEGV, msg);
+}

@@ -1,0 +1,146 @@
+//! libpthread's part of libSystem: thread attributes, pthread_create (at the function level,
+//! on top of the kernel's thread model), and thread ids.
+
+use unicorn_engine::{Prot, Unicorn};
+
+use super::fault;
+use crate::emulate::cpu::Cpu;
+use crate::emulate::memory::{read_u64, round_up};
+use crate::emulate::process::{State, EINVAL, ESRCH};
+
+/// pthread_attr_t layout of this model: {sig u64, stacksize u64, detached u64}
+/// (LP src/pthread.c: _PTHREAD_ATTR_SIG 0x54484541 'THRA', default stack 512 KiB, joinable).
+const ATTR_SIG: u64 = 0x5448_4541;
+const DEFAULT_STACK: u64 = 512 * 1024;
+/// EAGAIN (XNU bsd/sys/errno.h).
+const EAGAIN: u64 = 35;
+/// PTHREAD_STACK_MIN of the SDK's <limits.h> (XNU bsd/i386/limits.h 8192, bsd/arm/limits.h
+/// 16384 — values as the SDK headers ship them; not checked against a stored copy here).
+fn pthread_stack_min(cpu: Cpu) -> u64 {
+    match cpu {
+        Cpu::X86_64 => 8192,
+        Cpu::Aarch64 => 16384,
+    }
+}
+
+/// pthread_attr_init: a joinable attr with the default stack size.
+pub fn attr_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let w = [ATTR_SIG, DEFAULT_STACK, 1u64];
+    let b: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+    if uc.mem_write(a[0], &b).is_err() {
+        fault(st, uc, a[0]);
+    }
+    0
+}
+
+/// LP src/pthread.c pthread_attr_setstacksize: EINVAL unless a valid attr, a multiple of
+/// vm_page_size and at least PTHREAD_STACK_MIN.
+pub fn attr_setstacksize(st: &State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    if read_u64(uc, a[0]) != Some(ATTR_SIG)
+        || !a[1].is_multiple_of(st.page)
+        || a[1] < pthread_stack_min(st.cpu)
+    {
+        return EINVAL;
+    }
+    let _ = uc.mem_write(a[0] + 8, &a[1].to_le_bytes());
+    0
+}
+
+/// LP pthread_attr_setdetachstate: PTHREAD_CREATE_JOINABLE 1 / DETACHED 2, else EINVAL.
+pub fn attr_setdetachstate(uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    if read_u64(uc, a[0]) != Some(ATTR_SIG) || !(a[1] == 1 || a[1] == 2) {
+        return EINVAL;
+    }
+    let _ = uc.mem_write(a[0] + 16, &a[1].to_le_bytes());
+    0
+}
+
+/// pthread_attr_destroy: EINVAL unless a valid attr, which it then invalidates.
+pub fn attr_destroy(uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    if read_u64(uc, a[0]) != Some(ATTR_SIG) {
+        return EINVAL;
+    }
+    let _ = uc.mem_write(a[0], &0u64.to_le_bytes());
+    0
+}
+
+/// LP src/pthread.c pthread_threadid_np: thread 0 = self; null id EINVAL; unknown ESRCH.
+pub fn threadid_np(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    if a[1] == 0 {
+        return EINVAL;
+    }
+    let tid = if a[0] == 0 {
+        Some(st.cur().tid)
+    } else {
+        st.threads.iter().find(|t| t.pthread == a[0]).map(|t| t.tid)
+    };
+    match tid {
+        Some(t) => {
+            let _ = uc.mem_write(a[1], &t.to_le_bytes());
+            0
+        }
+        None => ESRCH,
+    }
+}
+
+/// pthread_create (LP src/pthread.c pthread_create → _pthread_allocate (stack + guard page) →
+/// __bsdthread_create(thread_start, ...) → _pthread_start → fun(arg) → _pthread_exit). Modeled at
+/// the function level: the kernel's mask inheritance (XNU kern_fork.c uthread_init) applies.
+pub fn create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let cpu = st.cpu;
+    let (out, attr, func, arg) = (a[0], a[1], a[2], a[3]);
+    let mut size = DEFAULT_STACK;
+    if attr != 0 {
+        if read_u64(uc, attr) != Some(ATTR_SIG) {
+            return EINVAL;
+        }
+        size = read_u64(uc, attr + 8).unwrap_or(DEFAULT_STACK);
+    }
+    // guard page (PROT_NONE) + stack + one page for the pthread_t. LP src/pthread.c
+    // _pthread_allocate: when mach_vm_map and mach_vm_allocate both fail, pthread_create returns
+    // EAGAIN (not ENOMEM). Sizes no address space can hold are refused before taking any range.
+    let page = st.page;
+    if size > (1 << 40) {
+        return EAGAIN;
+    }
+    let total = page + round_up(size, page) + page;
+    let base = st.alloc_va(total);
+    if uc.mem_map(base, total, Prot::READ | Prot::WRITE).is_err() {
+        return EAGAIN;
+    }
+    let _ = uc.mem_protect(base, page, Prot::NONE);
+    let pthread = base + page + round_up(size, page);
+    let top = pthread; // 16-aligned
+    let mask = st.cur().sigmask;
+    let ret = st.stubs.internal("pthread_return");
+    let mut regs: Vec<(String, u64)> = Vec::new();
+    match cpu {
+        Cpu::X86_64 => {
+            let sp = top - 8;
+            let _ = uc.mem_write(sp, &ret.to_le_bytes());
+            regs.push(("rsp".into(), sp));
+            regs.push(("rdi".into(), arg));
+            regs.push(("rip".into(), func));
+        }
+        Cpu::Aarch64 => {
+            regs.push(("sp".into(), top));
+            regs.push(("x0".into(), arg));
+            regs.push(("lr".into(), ret));
+            regs.push(("pc".into(), func));
+        }
+    }
+    let idx = st.new_thread("pthread_create", func, mask, regs);
+    st.threads[idx].pthread = pthread;
+    if out != 0 {
+        let _ = uc.mem_write(out, &pthread.to_le_bytes());
+    }
+    st.trace(format!(
+        "pthread_create: thread {} func={func:#x} arg={arg:#x} mask={mask:#x}",
+        idx + 1
+    ));
+    // Let the scheduler pick again: the new thread runs first unless --parent-first.
+    if !st.opts.parent_first {
+        st.switch(uc);
+    }
+    0
+}

@@ -1,0 +1,116 @@
+//! Position independence: the stubs' code carries only PC-relative relocations, and the shared
+//! library needs no text relocations (a loader patching code pages).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::step::{step, Step, Verdict};
+use crate::description::{Description, Os};
+use crate::porting::toolchain::run_cmd;
+
+/// The shared library the target builds (if any) has no text relocations.
+pub fn text_relocations(d: &Description, dir: &Path) -> Step {
+    let name = "no text relocations";
+    match d.os {
+        Os::Linux => {
+            let so = dir.join("librt0_demo.so");
+            if !so.is_file() {
+                return step(
+                    name,
+                    Verdict::Skip,
+                    "the target builds no cdylib (musl: static only)",
+                );
+            }
+            match run_cmd(Command::new("llvm-readelf").arg("-d").arg(&so)) {
+                Ok(out) if out.contains("TEXTREL") => step(
+                    name,
+                    Verdict::Fail,
+                    format!("{}: DT_TEXTREL / DF_TEXTREL present", so.display()),
+                ),
+                Ok(_) => step(name, Verdict::Pass, "librt0_demo.so: no DT_TEXTREL"),
+                Err(e) => step(name, Verdict::Fail, e),
+            }
+        }
+        Os::Darwin => {
+            let dylib = dir.join("librt0_demo.dylib");
+            if !dylib.is_file() {
+                return step(name, Verdict::Skip, "no librt0_demo.dylib was linked");
+            }
+            match run_cmd(
+                Command::new("llvm-objdump")
+                    .args(["--macho", "--rebase"])
+                    .arg(&dylib),
+            ) {
+                Ok(out) => match out.lines().find(|l| l.starts_with("__TEXT")) {
+                    Some(l) => step(name, Verdict::Fail, format!("rebase in __TEXT: {l}")),
+                    None => step(
+                        name,
+                        Verdict::Pass,
+                        "librt0_demo.dylib: every rebase is in a data segment",
+                    ),
+                },
+                Err(e) => step(name, Verdict::Fail, e),
+            }
+        }
+    }
+}
+
+/// Whether a relocation type in a code section would need the loader to patch the code (an
+/// absolute address), rather than being resolved PC-relative at link time.
+pub fn absolute_relocation(kind: &str) -> bool {
+    matches!(
+        kind,
+        "R_X86_64_64"
+            | "R_X86_64_32"
+            | "R_X86_64_32S"
+            | "R_AARCH64_ABS64"
+            | "R_AARCH64_ABS32"
+            | "R_AARCH64_ABS16"
+    ) || kind.starts_with("R_AARCH64_MOVW_UABS")
+        || kind == "X86_64_RELOC_UNSIGNED"
+        || kind == "ARM64_RELOC_UNSIGNED"
+}
+
+/// The stubs' own code needs no text relocation: every relocation in their code sections is
+/// PC-relative (checked on the objects, so it holds for targets that build no shared library too).
+pub fn stub_relocations(objects: &[PathBuf]) -> Step {
+    let name = "stubs position-independent";
+    let mut bad = Vec::new();
+    for obj in objects {
+        let relocs = match run_cmd(Command::new("llvm-objdump").arg("-r").arg(obj)) {
+            Ok(o) | Err(o) => o,
+        };
+        for block in relocs.split("RELOCATION RECORDS FOR [").skip(1) {
+            let section = block.split(']').next().unwrap_or("");
+            if section != ".text" && !section.starts_with(".text.") && section != "__text" {
+                continue;
+            }
+            for line in block.lines().skip(2) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if words.len() >= 3 && absolute_relocation(words[1]) {
+                    let file = obj
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    bad.push(format!("{file} {section}: {} {}", words[1], words[2]));
+                }
+            }
+        }
+    }
+    if bad.is_empty() {
+        step(
+            name,
+            Verdict::Pass,
+            "entry and syscall objects: only PC-relative relocations in code",
+        )
+    } else {
+        step(
+            name,
+            Verdict::Fail,
+            format!(
+                "absolute relocations in code (text relocations once linked):\n{}",
+                bad.join("\n")
+            ),
+        )
+    }
+}
