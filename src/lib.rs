@@ -167,10 +167,89 @@ pub mod __private {
     }
 }
 
-// rt0's own unit tests and doctests run in a program that is its own host.
+// rt0's own unit tests run in a program that is its own host: this library's init runs at the
+// test program's start, on its own thread.
 #[cfg(test)]
 crate::lib_entry!(test_init -> u32);
 #[cfg(test)]
-fn test_init(_: &Args) -> Result<u32, InitError> {
+fn test_init(args: &Args) -> Result<u32, InitError> {
+    if args.env("RT0_UNIT_TEST_FAIL").is_some() {
+        return Err(InitError::new("failing on request"));
+    }
     Ok(7)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn init_ran_on_its_own_thread_with_the_programs_arguments() {
+        let library = library!();
+        assert_eq!(*library.wait().unwrap(), 7);
+        assert_eq!(library.init_state(), InitState::Done);
+        assert_eq!(library.creator(), Some(Creator::Pthread));
+        assert_ne!(library.init_thread_id(), 0);
+        assert_ne!(library.init_thread_id(), library.entry_thread_id());
+        let argv0 = library.args().arg(0).unwrap().to_str().unwrap().to_string();
+        assert!(argv0.contains("rt0"), "argv[0] = {argv0}");
+        assert_eq!(library.name(), "rt0");
+    }
+
+    #[test]
+    fn a_finished_init_answers_wait_timeout_and_get_at_once() {
+        let library = library!();
+        library.wait().unwrap();
+        assert_eq!(library.get(), Some(&7));
+        assert_eq!(
+            library.wait_timeout(core::time::Duration::ZERO).copied().ok(),
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn args_iterate_like_the_vectors() {
+        let args = library!().args();
+        assert_eq!(args.iter().count(), args.argc());
+        let (name, value) = args.env_iter().find(|(n, _)| *n == b"PATH").expect("PATH");
+        assert_eq!(name, b"PATH");
+        assert_eq!(Some(value), args.env("PATH"));
+        assert_eq!(Args::empty().iter().count(), 0);
+        assert_eq!(Args::empty().env("PATH"), None);
+    }
+
+    #[test]
+    fn errors_name_their_errno_and_keep_their_kind() {
+        let e = InitError::with(InitErrorKind::ThreadCreate, sys::Errno::EAGAIN.0, "rt0: no thread");
+        assert_eq!(
+            e.to_string(),
+            std::format!("rt0: no thread (EAGAIN, errno {})", sys::Errno::EAGAIN.0)
+        );
+        assert_eq!(e.kind(), InitErrorKind::ThreadCreate);
+        assert_eq!("plain".into_init_error().message(), "plain");
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn a_boxed_error_becomes_the_source() {
+        use std::boxed::Box;
+        let parse = "x".parse::<u32>().unwrap_err();
+        let boxed: Box<dyn core::error::Error + Send + Sync> = Box::new(parse.clone());
+        let e = boxed.into_init_error();
+        assert_eq!(e.message(), std::format!("{parse}"));
+        assert!(core::error::Error::source(&e).is_some());
+        // An InitError that went through a Box comes back as itself.
+        let inner: Box<dyn core::error::Error + Send + Sync> = Box::new(InitError::new("inner"));
+        assert_eq!(inner.into_init_error().message(), "inner");
+    }
+
+    #[test]
+    fn signal_sets_leave_the_c_librarys_signals_out() {
+        for sig in crate::abi::constants::LIBC_RESERVED_SIGNALS {
+            assert!(!sys::SigSet::ALL_BUT_LIBC_RESERVED.contains(*sig), "signal {sig}");
+        }
+        assert!(sys::SigSet::ALL_BUT_LIBC_RESERVED.contains(15));
+    }
 }

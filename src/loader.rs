@@ -55,7 +55,9 @@ mod with_libc {
     use super::*;
     use crate::library::Creator;
     use crate::trace;
-    use core::ffi::{c_int, c_void, CStr};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use core::ffi::c_int;
+    use core::ffi::{c_void, CStr};
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     extern "C" {
@@ -70,6 +72,7 @@ mod with_libc {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     const RTLD_DL_SYMENT: c_int = 1;
 
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     type ThreadAtexit =
         unsafe extern "C" fn(unsafe extern "C" fn(*mut c_void), *mut c_void, *mut c_void) -> c_int;
 
@@ -141,14 +144,24 @@ mod with_libc {
     }
 
     pub(crate) fn unpin(head: &Head) {
-        let handle = head.loader.handle.swap(0, Ordering::AcqRel);
-        if handle != 0 && head.loader.thread_atexit.load(Ordering::Relaxed) != 0 {
+        let _handle = head.loader.handle.swap(0, Ordering::AcqRel);
+        // Only a releasable pin (glibc) is dropped; an RTLD_NODELETE one is for good anyway.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if _handle != 0 && head.loader.thread_atexit.load(Ordering::Relaxed) != 0 {
             // SAFETY: our own reference, dropped once; no rt0 thread runs (creation failed).
-            unsafe { libc::dlclose(handle as *mut c_void) };
+            unsafe { libc::dlclose(_handle as *mut c_void) };
         }
     }
 
     pub(crate) fn release_pin_at_thread_exit(head: &Head) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        release_at_thread_exit_glibc(head);
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        let _ = head;
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn release_at_thread_exit_glibc(head: &Head) {
         let handle = head.loader.handle.load(Ordering::Acquire);
         let hook = head.loader.thread_atexit.load(Ordering::Relaxed);
         if handle == 0 || hook == 0 {

@@ -89,9 +89,12 @@ macro_rules! lib_entry {
                 unsafe { $crate::__private::lib_entry(i0, i1, i2, i3, i4, LIBRARY.entry_record()) }
             }
 
-            $crate::__rt0_initializer_record! {
-                static INITIALIZER: unsafe extern "C" fn(usize, usize, usize, usize, usize) = entry;
-            }
+            // The section is the description's `[initializer] section` (src/macros.rs checks
+            // at build time that these names are the description's).
+            #[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func,mod_init_funcs")]
+            #[cfg_attr(not(target_vendor = "apple"), link_section = ".init_array")]
+            #[used]
+            static INITIALIZER: unsafe extern "C" fn(usize, usize, usize, usize, usize) = entry;
         }
 
         $crate::lib_entry!(@guard [$($creator)?]);
@@ -166,3 +169,31 @@ macro_rules! wait_init_done {
         $crate::library!().wait().map(|_| ())
     };
 }
+
+/// The initializer section `lib_entry!` puts each library's record in, for this target; it must
+/// be the one the target's description names (checked below, at build time).
+const RECORD_SECTION: &str = if cfg!(target_vendor = "apple") {
+    "__DATA,__mod_init_func"
+} else {
+    ".init_array"
+};
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const _: () = assert!(
+    same(RECORD_SECTION, crate::abi::initializer::SECTION),
+    "lib_entry! places the initializer record in another section than the description's [initializer] section: update the link_section attributes in src/macros.rs"
+);

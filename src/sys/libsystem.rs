@@ -7,11 +7,9 @@ use core::sync::atomic::AtomicU32;
 extern "C" {
     // libsystem_kernel exports; declared here because the libc crate does not.
     fn __ulock_wait(operation: u32, addr: *mut c_void, value: u64, timeout_us: u32) -> c_int;
-    fn __ulock_wake(operation: u32, addr: *mut c_void, wake_value: u64) -> c_int;
 }
 
 const UL_COMPARE_AND_WAIT: u32 = crate::abi::constants::ULOCK_COMPARE_AND_WAIT as u32;
-const ULF_WAKE_ALL: u32 = crate::abi::constants::ULOCK_WAKE_ALL as u32;
 const ULF_NO_ERRNO: u32 = crate::abi::constants::ULOCK_NO_ERRNO as u32;
 
 pub(super) fn thread_id() -> u64 {
@@ -34,17 +32,6 @@ pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) 
             word.as_ptr().cast(),
             expected as u64,
             timeout_us,
-        )
-    };
-}
-
-pub(super) fn wake_all(word: &AtomicU32) {
-    // SAFETY: the address is only a key.
-    unsafe {
-        __ulock_wake(
-            UL_COMPARE_AND_WAIT | ULF_WAKE_ALL | ULF_NO_ERRNO,
-            word.as_ptr().cast(),
-            0,
         )
     };
 }
