@@ -151,6 +151,14 @@ pub fn exec(
         args: [opts.argv.len() as u64, argv, envp, apple, pv],
         stack_top: vec_base - 256,
         in_main: false,
+        image_header: image.header,
+        image_end: image
+            .segments
+            .iter()
+            .map(|s| s.vmaddr + s.vmsize)
+            .max()
+            .unwrap_or(image.header),
+        image_path: str_base + argv_off.first().copied().unwrap_or(0),
     })
 }
 

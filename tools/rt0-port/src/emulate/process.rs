@@ -181,6 +181,11 @@ pub struct Dyld {
     pub args: [u64; 5],
     pub stack_top: u64,
     pub in_main: bool,
+    /// The executable as dladdr/dlopen report it: its Mach header, the end of its last segment,
+    /// and the address of its path (argv[0]'s string).
+    pub image_header: u64,
+    pub image_end: u64,
+    pub image_path: u64,
 }
 
 pub type Shared = Rc<RefCell<State>>;

@@ -51,6 +51,9 @@ pub enum Function {
     Umodti3,
     Divti3,
     Modti3,
+    Dladdr,
+    Dlopen,
+    Getpid,
 }
 
 /// A libSystem variable, in the emulator's data page.
@@ -125,6 +128,9 @@ pub const EXPORTS: &[(&str, Export)] = &[
     ("___umodti3", F(Function::Umodti3)),
     ("___divti3", F(Function::Divti3)),
     ("___modti3", F(Function::Modti3)),
+    ("_dladdr", F(Function::Dladdr)),
+    ("_dlopen", F(Function::Dlopen)),
+    ("_getpid", F(Function::Getpid)),
     ("___stack_chk_guard", V(Variable::StackChkGuard)),
     ("_mach_task_self_", V(Variable::MachTaskSelf)),
 ];

@@ -112,18 +112,13 @@ pub fn assert_rtn(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) {
 
 /// compiler-rt's __udivti3, __umodti3, __divti3, __modti3: (a, b) arrive as two register pairs
 /// (low half first), the result leaves in the return pair. Division by zero raises SIGFPE, as
-/// x86's `div` does. `None` after SIGFPE.
-pub fn int128_division(
-    st: &mut State,
-    uc: &mut Unicorn<'_, ()>,
-    f: Function,
-    a: [u64; 6],
-) -> Option<()> {
+/// x86's `div` does.
+pub fn int128_division(st: &mut State, uc: &mut Unicorn<'_, ()>, f: Function, a: [u64; 6]) {
     let x = (a[1] as u128) << 64 | a[0] as u128;
     let y = (a[3] as u128) << 64 | a[2] as u128;
     if y == 0 {
         kill(st, uc, SIGFPE, "128-bit division by zero".into());
-        return None;
+        return;
     }
     let r = match f {
         Function::Udivti3 => x / y,
@@ -132,5 +127,4 @@ pub fn int128_division(
         _ => (x as i128).wrapping_rem(y as i128) as u128,
     };
     st.cpu.c_return_u128(uc, r);
-    Some(())
 }

@@ -5,6 +5,7 @@
 
 pub mod exports;
 mod libc;
+mod libdyld;
 mod pthread;
 
 use unicorn_engine::{Prot, Unicorn};
@@ -245,9 +246,13 @@ fn run_function(
         Function::Malloc => libc::malloc(st, uc, a),
         Function::Free => 0,
         Function::Udivti3 | Function::Umodti3 | Function::Divti3 | Function::Modti3 => {
-            libc::int128_division(st, uc, f, a)?;
+            // The result is a register pair: int128_division returns it itself.
+            libc::int128_division(st, uc, f, a);
             return None;
         }
+        Function::Dladdr => libdyld::dladdr(st, uc, a),
+        Function::Dlopen => libdyld::dlopen(st, uc, a),
+        Function::Getpid => libdyld::PID,
         Function::DyldStubBinder => {
             let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";
             st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
