@@ -1,0 +1,72 @@
+//! Exports with and without `#[rt0::export]` (tests/exports.rs). Init takes
+//! `EXPORTS_INIT_SLEEP_MS` milliseconds and fails when `EXPORTS_INIT_FAIL=1`.
+
+use std::ffi::c_int;
+use std::time::Duration;
+
+rt0::lib_entry!(init -> Config);
+
+/// What init leaves for the exports.
+pub struct Config {
+    base: c_int,
+}
+
+fn init(args: &rt0::Args) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(ms) = args.env("EXPORTS_INIT_SLEEP_MS") {
+        let ms: u64 = ms.to_str()?.parse()?; // `?` on std errors: they become the InitError
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+    if args.env("EXPORTS_INIT_FAIL").is_some_and(|v| v.to_bytes() == b"1") {
+        return Err("exports: init failed on request".into());
+    }
+    Ok(Config { base: 40 })
+}
+
+/// Written without the wrapper: waits by hand. base + 1, or -100 when init failed.
+#[no_mangle]
+pub extern "C" fn ex_plain() -> c_int {
+    match rt0::state!() {
+        Ok(config) => config.base + 1,
+        Err(_) => -100,
+    }
+}
+
+/// base + x, or -1 when init failed.
+#[rt0::export(on_error = -1)]
+pub extern "C" fn ex_add(#[state] config: &Config, x: c_int) -> c_int {
+    config.base + x
+}
+
+/// x, but panics for x > 0: the wrapper returns -2 and nothing unwinds into C.
+#[rt0::export(on_error = -2)]
+pub extern "C" fn ex_panic(x: c_int) -> c_int {
+    if x > 0 {
+        panic!("ex_panic was given {x}");
+    }
+    x
+}
+
+/// Returns nothing; must not crash whatever init did.
+#[rt0::export]
+pub extern "C" fn ex_unit(#[state] _config: &Config) {}
+
+/// The init state without waiting: 0 pending, 1 running, 2 done, 3 failed.
+#[no_mangle]
+pub extern "C" fn ex_init_state() -> c_int {
+    match rt0::library!().init_state() {
+        rt0::InitState::Pending => 0,
+        rt0::InitState::Running => 1,
+        rt0::InitState::Done => 2,
+        rt0::InitState::Failed => 3,
+    }
+}
+
+/// The failure's message, or "" (leaked once per call: a test helper).
+#[no_mangle]
+pub extern "C" fn ex_error() -> *const std::ffi::c_char {
+    let text = match rt0::wait_init_done!() {
+        Ok(()) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    std::ffi::CString::new(text).unwrap_or_default().into_raw()
+}
