@@ -14,12 +14,10 @@ mod support;
 
 use std::path::PathBuf;
 use std::time::Duration;
-use support::reliability::{self as rel, Destructor, ExitTiming, Runner, ThreadRounds};
+use support::reliability::{self as rel, Runner, ThreadRounds};
 use support::{demo, host, run, run_with, DemoPath, Link};
 
 const LINKS: [Link; 3] = [Link::Static, Link::Shared, Link::Dlopen];
-/// Natively a port without rt0's destructor skips the unloading scenarios (x86_64 must have it).
-const DESTRUCTOR: Destructor = Destructor::SkipOnOtherPorts;
 /// `support::run`'s deadline, for the scenarios that do not name one.
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -52,14 +50,15 @@ fn host_signal_handlers_survive_and_fire() {
     });
 }
 
-/// Item 2: a SIGUSR1 storm while the shared library is loaded and unloaded 200 times per path.
+/// Item 2: a SIGUSR1 storm while the shared library is loaded and unloaded 200 times per path
+/// (pthread: each unload awaited until the image is gone; raw: the image stays loaded).
 #[test]
 fn signal_storm_during_200_loads_and_unloads() {
     each(
         rel::STORM,
         &[Link::Dlopen],
         Duration::from_secs(90),
-        |l, _, _, r| rel::signal_storm_during_loads_and_unloads(l, 200, DESTRUCTOR, r),
+        |l, p, _, r| rel::signal_storm_during_loads_and_unloads(l, p, 200, r),
     );
 }
 
@@ -73,24 +72,35 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
         init_sleep_ms: 40,
     };
     each(rel::THREADS, &LINKS, DEADLINE, |l, _, k, r| {
-        rel::sixty_four_threads_wait_for_slow_init_many_rounds(l, k, rounds, DESTRUCTOR, r)
+        rel::sixty_four_threads_wait_for_slow_init_many_rounds(l, k, rounds, r)
     });
 }
 
 /// Item 4: dlopen/dlclose 1,000 times per path, a quarter of them closed while init still runs:
-/// no crash, threads and mappings back at the baseline, and fork still works afterwards.
+/// no crash, threads and mappings back at the baseline, and fork still works afterwards; the
+/// pthread path's image is unmapped after each unload, the raw path's stays loaded.
 #[test]
 fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
     each(
         rel::DLCLOSE,
         &[Link::Dlopen],
         Duration::from_secs(120),
-        |l, _, _, r| rel::dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(l, DESTRUCTOR, r),
+        |l, p, _, r| rel::dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(l, p, r),
     );
 }
 
+/// dlclose while a 500 ms init runs returns before init finished (an order seen on fd 2); the
+/// pthread path's image goes away once the init thread has ended, the raw path's stays mapped
+/// (RTLD_NODELETE) and init finishes there. No crash.
+#[test]
+fn dlclose_during_init_returns_before_init_finishes() {
+    each(rel::UNLOAD, &[Link::Dlopen], DEADLINE, |l, p, _, r| {
+        rel::dlclose_during_init_returns_before_init_finishes(l, p, 500, r)
+    });
+}
+
 /// Item 5: fork while init runs. The child's exports answer at once with failure ("forked while
-/// init was running"), its exit (which runs rt0's destructor) does not hang; the parent is fine.
+/// init was running", seen by pid), its exit does not hang; the parent is fine.
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     each(rel::FORK, &LINKS, DEADLINE, |l, _, _, r| {
@@ -98,13 +108,13 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     });
 }
 
-/// Item 6: an export called from a host constructor that runs before rt0's entry returns 0
-/// (NotStarted) at once and the library still initializes; init calling its own export gets
-/// CalledFromInit at once instead of deadlocking.
+/// Item 6: an export called from a host constructor that runs before rt0's entry (static link)
+/// starts the entry itself, with the process's arguments, and waits: ready; init calling its own
+/// export gets CalledFromInit at once instead of deadlocking.
 #[test]
 fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     each(rel::EARLY, &[Link::Static], DEADLINE, |l, _, _, r| {
-        rel::early_call_returns_at_once_and_init_still_completes(l, r)
+        rel::early_call_starts_the_entry_and_waits(l, r)
     });
     each(rel::EARLY, &LINKS, DEADLINE, |l, _, _, r| {
         rel::init_calling_its_own_export_does_not_deadlock(l, r)
@@ -120,10 +130,11 @@ fn thread_create_refused_by_seccomp_fails_init_not_the_host() {
         rel::FAULTS,
         &[Link::Static, Link::Dlopen],
         DEADLINE,
-        |l, _, _, r| rel::thread_create_refused_by_seccomp_fails_init_not_the_host(l, r),
+        |l, p, _, r| rel::thread_create_refused_by_seccomp_fails_init_not_the_host(l, p, r),
     );
-    each(rel::FAULTS, &[Link::Static], DEADLINE, |l, _, _, r| {
-        rel::newosproc0_refused_prints_its_message_and_exits_1(l, &[("REL_SECCOMP", "1".into())], r)
+    each(rel::FAULTS, &[Link::Static], DEADLINE, |l, p, _, r| {
+        let env = [("REL_SECCOMP", "1".to_string())];
+        rel::newosproc0_refused_prints_its_message_and_exits_1(l, p, &env, r)
     });
 }
 
@@ -145,7 +156,9 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
             None => run(&exe, args, env, &d),
         };
         let label = format!("{path:?}/{:?}", Link::Static);
-        rel::thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(&label, true, &runner);
+        rel::thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(
+            &label, path, true, &runner,
+        );
     }
 }
 
@@ -166,7 +179,6 @@ fn init_stack_overflow_dies_on_the_guard_page() {
 }
 
 /// Item 9: init returning an error: every export reports failure and the message is kept.
-/// (The panic path, rt0's `std` feature with a panic=unwind library, is in docs/reliability.md.)
 #[test]
 fn init_error_is_reported_by_every_export_with_its_message() {
     each(rel::FAULTS, &LINKS, DEADLINE, |l, _, _, r| {
@@ -188,8 +200,8 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
     });
 }
 
-/// Item 9, panic path: `tests/crates/panic-init`, a library built with rt0's `std` feature and
-/// its own `panic = "unwind"` profile (the rt0 workspace builds with `panic = "abort"`, where a
+/// Item 9, panic path: `tests/crates/panic-init`, a library built with its own
+/// `panic = "unwind"` profile (the rt0 workspace builds with `panic = "abort"`, where a
 /// panic ends the process like any Rust panic). Its init panics; rt0 catches it on the init
 /// thread, exports report `Panicked` with the payload kept, and the host lives on.
 #[test]
@@ -201,17 +213,34 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
     });
 }
 
-/// The host ends while init still runs (documented in docs/reliability.md): `exit` runs rt0's
-/// destructor, which waits for init to finish and its thread to be gone, then the process exits
-/// normally; `_exit` ends at once. Neither crashes.
+/// The host ends while init still runs, and init would run for weeks: returning from main
+/// (`exit`) and `_exit` both end the process at once, status 0 (a wait would hit the deadline).
 #[test]
-fn exit_during_init_waits_for_it_and_underscore_exit_does_not() {
-    let timing = ExitTiming {
-        init_sleep_ms: 700,
-        exit_at_least: Duration::from_millis(600),
-        underscore_exit_below: Duration::from_millis(600),
-    };
-    each(rel::EXIT, &LINKS, DEADLINE, |l, _, _, r| {
-        rel::exit_during_init_waits_for_it_and_underscore_exit_does_not(l, timing, DESTRUCTOR, r)
+fn exit_during_init_does_not_wait_for_it() {
+    each(rel::EXIT, &LINKS, Duration::from_secs(20), |l, _, _, r| {
+        rel::exit_during_init_does_not_wait_for_it(l, r)
+    });
+}
+
+/// setgid/setuid in main while init runs: the C library's broadcast to its threads reaches the
+/// pthread init thread (whose uid changes with the others); the raw init thread, unknown to the C
+/// library, keeps its uid. The calls return while init still runs; init then finishes.
+#[test]
+fn setuid_during_init_completes_and_init_finishes() {
+    each(rel::SETID, &LINKS, DEADLINE, |l, p, _, r| {
+        rel::setuid_during_init_completes_and_init_finishes(l, p, 300, r)
+    });
+}
+
+/// RLIMIT_NOFILE exhausted (EMFILE): an export called during a slow init waits and succeeds, every
+/// link; an export called from a constructor before the entry with no descriptor left still
+/// starts init and succeeds (static link; no arguments recovered then).
+#[test]
+fn exports_wait_and_succeed_with_no_free_descriptor() {
+    each(rel::NOFILE, &LINKS, DEADLINE, |l, _, _, r| {
+        rel::export_waits_and_succeeds_with_no_free_descriptor(l, r)
+    });
+    each(rel::NOFILE, &[Link::Static], DEADLINE, |l, _, _, r| {
+        rel::early_call_with_no_free_descriptor_still_initializes(l, r)
     });
 }

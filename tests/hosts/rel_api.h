@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <string.h>
 #include <time.h>
 #include "rt0_demo.h"
 
@@ -14,6 +16,60 @@ static inline double rel_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Sleeps `ms` milliseconds. */
+static inline void rel_sleep_ms(long ms) {
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    while (nanosleep(&d, &d) != 0) {}
+}
+
+/* The process's threads (/proc/self/task; under qemu-user it also lists qemu's own threads). */
+__attribute__((unused)) static int rel_count_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Lines of /proc/self/maps, all of them (needle NULL) or those containing `needle`. */
+__attribute__((unused)) static int rel_count_maps(const char *needle) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return -1;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) n += !needle || strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* Thread exit is reported a moment before the kernel drops the task: polls (up to 10 s) until the
+ * thread count is `want`; returns the last count. */
+__attribute__((unused)) static int rel_settled_threads(int want) {
+    int n = rel_count_threads();
+    for (int i = 0; i < 2000 && n != want; i++) {
+        rel_sleep_ms(5);
+        n = rel_count_threads();
+    }
+    return n;
+}
+
+/* Whether the demo's init thread was made by the pthread creator, whose image goes away after
+ * dlclose once init's thread has ended (the raw creator's stays loaded: RTLD_NODELETE). Waits. */
+__attribute__((unused)) static int rel_image_unloads(void);
+
+/* After rel_unload(): polls (up to 10 s) until no mapping names $RT0_DEMO_SO; 1 if it went away. */
+__attribute__((unused)) static int rel_wait_unmapped(void) {
+    const char *so = getenv("RT0_DEMO_SO");
+    for (int i = 0; i < 20000; i++) {
+        if (rel_count_maps(so) == 0) return 1;
+        struct timespec d = {0, 500 * 1000};
+        nanosleep(&d, NULL);
+    }
+    return 0;
 }
 
 #ifdef RT0_DLOPEN
@@ -29,7 +85,6 @@ static inline double rel_now_ms(void) {
     X(int, rt0_demo_init_export_result, (void))                               \
     X(unsigned long long, rt0_demo_init_stack_addr, (void))                   \
     X(char *const *, rt0_demo_envp, (void))                                   \
-    X(int, rt0_demo_has_destructor, (void))                                   \
     X(int, rt0_demo_newosproc0, (unsigned long long))                         \
     X(int, rt0_demo_try_newosproc0, (unsigned long long))
 #define REL_PTR(ret, name, args) static ret(*p_##name) args;
@@ -48,7 +103,9 @@ __attribute__((unused)) static void rel_load(void) {
     REL_EXPORTS(REL_SYM)
 }
 
-/* dlclose()s the demo: rt0's destructor runs, then the code is unmapped. */
+/* dlclose()s the demo. Returns at once, also while init runs: rt0 holds its own reference to the
+ * image until the init thread has ended (pthread path), or for the life of the process (raw path,
+ * RTLD_NODELETE), so the code is unmapped only when no rt0 code can run any more. */
 __attribute__((unused)) static void rel_unload(void) {
     if (dlclose(rel_handle) != 0) { fprintf(stderr, "dlclose: %s\n", dlerror()); exit(2); }
     rel_handle = NULL;
@@ -63,14 +120,15 @@ __attribute__((unused)) static void rel_unload(void) {
 #define rt0_demo_init_export_result (*p_rt0_demo_init_export_result)
 #define rt0_demo_init_stack_addr (*p_rt0_demo_init_stack_addr)
 #define rt0_demo_envp (*p_rt0_demo_envp)
-#define rt0_demo_has_destructor (*p_rt0_demo_has_destructor)
 #define rt0_demo_newosproc0 (*p_rt0_demo_newosproc0)
 #define rt0_demo_try_newosproc0 (*p_rt0_demo_try_newosproc0)
 #define REL_CAN_UNLOAD 1
+__attribute__((unused)) static int rel_image_unloads(void) { return strcmp(rt0_demo_path(), "pthread") == 0; }
 #else
 __attribute__((unused)) static void rel_load(void) {}
 __attribute__((unused)) static void rel_unload(void) {}
 #define REL_CAN_UNLOAD 0
+__attribute__((unused)) static int rel_image_unloads(void) { return 0; }
 #endif
 
 #endif

@@ -1,87 +1,88 @@
 /* Item 4: dlopen/dlclose of the demo many times (argv[1]); every 4th time it is closed at once,
- * while init is still running (init sleeps 2 ms then), so rt0's destructor must wait for init
- * and for its thread to be gone before the code is unmapped. The thread count and the number of
- * mappings must come back to the baseline taken after one warm-up cycle (which lets libc set up
- * its dlopen bookkeeping and cache one thread stack). Then fork must still work: rt0's atfork
- * handler must have left with the library. Built with -DRT0_DLOPEN only. */
+ * while init is still running (init sleeps 2 ms then). dlclose never waits for init: rt0 holds its
+ * own reference to the image until the init thread has ended (pthread path: the image goes away
+ * after that) or for the life of the process (raw path: RTLD_NODELETE, the image stays). Every
+ * 100 cycles, once the thread count is back at the baseline (taken after one warm-up cycle, which
+ * lets libc set up its dlopen bookkeeping and cache one thread stack), the mappings are counted:
+ * all of them, and those of the demo itself. Where the image goes away (pthread path), each cycle
+ * waits until it has, so every load is fresh and runs the entry again. Then fork must still work. Built with -DRT0_DLOPEN
+ * only. */
 #include "rel_api.h"
-#include <dirent.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int count_threads(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
+static const char *so;
+static long long last_init_tid = -1;
+static int inits, unloads, unload_timeouts;
+/* Set after the warm-up when the image goes away after dlclose (pthread path): each cycle then
+ * waits until it is unmapped, so that every load is a fresh one that runs the entry. */
+static int image_unloads;
 
-static int count_maps(void) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return -1;
-    int n = 0, c;
-    while ((c = fgetc(f)) != EOF) n += c == '\n';
-    fclose(f);
-    return n;
-}
-
-/* Thread exit is reported a moment before the kernel drops the task: allow it to settle. */
-static int settled_threads(int want) {
-    int n = count_threads();
-    for (int i = 0; i < 200 && n != want; i++) {
-        struct timespec d = {0, 5 * 1000 * 1000};
+/* Polls (up to 10 s) until no mapping names the demo. */
+static void wait_unmapped(void) {
+    for (int i = 0; i < 20000; i++) {
+        if (rel_count_maps(so) == 0) { unloads++; return; }
+        struct timespec d = {0, 500 * 1000};
         nanosleep(&d, NULL);
-        n = count_threads();
     }
-    return n;
+    unload_timeouts++;
 }
 
-static void cycle(int i) {
-    if (i % 4 == 0) setenv("RT0_DEMO_INIT_SLEEP_MS", "2", 1);   /* glibc passes environ to dlopen's initializers */
+/* One load, call, unload; `during_init`: unloaded at once, while init (2 ms) still runs. */
+static int cycle(int during_init) {
+    if (during_init) setenv("RT0_DEMO_INIT_SLEEP_MS", "2", 1);   /* glibc passes environ to dlopen's initializers */
     else unsetenv("RT0_DEMO_INIT_SLEEP_MS");
     rel_load();
-    if (i % 4 != 0 && rt0_demo_ready() != 1) { printf("not_ready_at=%d\n", i); exit(1); }
-    rel_unload();                                 /* i % 4 == 0: init still sleeping */
+    int running = rt0_demo_state() == 1;
+    if (!during_init) {
+        if (rt0_demo_ready() != 1) { printf("not_ready=1\n"); exit(1); }
+        long long tid = rt0_demo_init_tid();
+        inits += tid != last_init_tid;
+        last_init_tid = tid;
+    }
+    rel_unload();
+    if (image_unloads) wait_unmapped();
+    return during_init && running;
 }
 
 int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 1000;
-    rel_load();
-    int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
-    printf("has_destructor=%d\n", has_destructor);
-    if (!has_destructor) return 0;                /* a port without it: unloading is not safe */
-    rel_unload();
-    cycle(1);
-    int threads_base = settled_threads(1), maps_base = count_maps();
-    int closed_while_running = 0, max_threads = 0, max_maps = 0;
+    so = getenv("RT0_DEMO_SO");
+    int threads_start = rel_count_threads();
+    cycle(0);
+    cycle(0);
+    int threads_base = rel_settled_threads(threads_start), maps_base = rel_count_maps(NULL);
+    int lib_maps_base = rel_count_maps(so);
+    image_unloads = lib_maps_base == 0;
+    int closed_while_running = 0, max_threads = 0, max_maps = 0, min_maps = 1 << 30;
+    int max_lib_maps = 0, min_lib_maps = 1 << 30;
     for (int i = 0; i < n; i++) {
-        if (i % 4 == 0) {
-            setenv("RT0_DEMO_INIT_SLEEP_MS", "2", 1);
-            rel_load();
-            closed_while_running += rt0_demo_state() == 1;
-            rel_unload();
-        } else {
-            cycle(i);
-        }
+        closed_while_running += cycle(i % 4 == 0);
         if (i % 100 == 99) {
-            int t = settled_threads(threads_base), m = count_maps();
+            int t = rel_settled_threads(threads_base), m = rel_count_maps(NULL), l = rel_count_maps(so);
             if (t > max_threads) max_threads = t;
             if (m > max_maps) max_maps = m;
+            if (m < min_maps) min_maps = m;
+            if (l > max_lib_maps) max_lib_maps = l;
+            if (l < min_lib_maps) min_lib_maps = l;
         }
     }
-    int threads_end = settled_threads(threads_base), maps_end = count_maps();
+    int threads_end = rel_settled_threads(threads_base), maps_end = rel_count_maps(NULL);
+    int lib_maps_end = rel_count_maps(so);
+    void *still = dlopen(so, RTLD_NOW | RTLD_NOLOAD);
+    if (still) dlclose(still);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) _exit(0);
     int status = -1;
     waitpid(pid, &status, 0);
-    printf("cycles=%d\nclosed_while_running=%d\n", n, closed_while_running);
-    printf("threads_base=%d\nthreads_end=%d\nthreads_max=%d\n", threads_base, threads_end, max_threads);
-    printf("maps_base=%d\nmaps_end=%d\nmaps_max=%d\n", maps_base, maps_end, max_maps);
+    printf("cycles=%d\nclosed_while_running=%d\ninits=%d\nunloads=%d\nunload_timeouts=%d\n", n,
+           closed_while_running, inits, unloads, unload_timeouts);
+    printf("threads_start=%d\nthreads_base=%d\nthreads_end=%d\nthreads_max=%d\n", threads_start, threads_base,
+           threads_end, max_threads);
+    printf("maps_base=%d\nmaps_end=%d\nmaps_max=%d\nmaps_min=%d\n", maps_base, maps_end, max_maps, min_maps);
+    printf("lib_maps_base=%d\nlib_maps_end=%d\nlib_maps_max=%d\nlib_maps_min=%d\nloaded_end=%d\n", lib_maps_base,
+           lib_maps_end, max_lib_maps, min_lib_maps, still != NULL);
     printf("fork_after=%d\n", WIFEXITED(status) && WEXITSTATUS(status) == 0);
     return 0;
 }

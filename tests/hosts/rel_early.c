@@ -1,27 +1,28 @@
 /* Item 6: an export called from a host constructor that runs before rt0's entry (priority 101;
- * linked statically, where priority constructors come first) must return a defined result at once,
- * and the library must still initialize. With RT0_DEMO_INIT_CALLS_EXPORT=1, init itself calls an
+ * linked statically, where priority constructors come first) starts the entry itself, with argc
+ * and argv recovered from the process's initial stack, and waits for init: it returns ready, and
+ * init saw the process's real arguments. With RT0_DEMO_INIT_CALLS_EXPORT=1, init itself calls an
  * export: that must not deadlock either. */
 #include "rel_api.h"
 
-static int early_state = -1, early_ready = -1;
-static double early_ms = -1;
+static int early_state = -1, early_ready = -1, early_state_after = -1, early_argc = -1;
+static const char *early_argv0;
 
 __attribute__((constructor(101))) static void early(void) {
 #if !REL_CAN_UNLOAD
-    double t0 = rel_now_ms();
-    early_state = rt0_demo_state();
-    early_ready = rt0_demo_ready();               /* before the entry: NotStarted, returns 0 */
-    early_ms = rel_now_ms() - t0;
+    early_state = rt0_demo_state();               /* static link: 0, the entry has not run */
+    early_ready = rt0_demo_ready();               /* starts the entry, then waits for init */
+    early_state_after = rt0_demo_state();
+    early_argc = rt0_demo_argc();
+    early_argv0 = rt0_demo_argv(0);
 #endif
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     rel_load();
-    double t0 = rel_now_ms();
     int ready = rt0_demo_ready();
-    printf("early_state=%d\nearly_ready=%d\nearly_ms=%.3f\n", early_state, early_ready, early_ms);
-    printf("ready=%d\nstate=%d\ninit_export_result=%d\nmain_wait_ms=%.0f\n", ready, rt0_demo_state(),
-           rt0_demo_init_export_result(), rel_now_ms() - t0);
+    printf("early_state=%d\nearly_ready=%d\nearly_state_after=%d\n", early_state, early_ready, early_state_after);
+    printf("argc=%d\nearly_argc=%d\nearly_argv0_same_pointer=%d\n", argc, early_argc, early_argv0 == argv[0]);
+    printf("ready=%d\nstate=%d\ninit_export_result=%d\n", ready, rt0_demo_state(), rt0_demo_init_export_result());
     return 0;
 }

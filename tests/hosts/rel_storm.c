@@ -30,22 +30,20 @@ int main(int argc, char **argv) {
     sa.sa_handler = on_usr1;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
-    rel_load();
-    int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
-    printf("has_destructor=%d\n", has_destructor);
-    if (!has_destructor) return 0;                /* a port without it: unloading is not safe */
-    rel_unload();
     pthread_t t;
     pthread_create(&t, NULL, storm, NULL);
-    int ready = 0;
+    int ready = 0, unmapped = 0;
     for (int i = 0; i < loads; i++) {
         rel_load();
         ready += rt0_demo_ready() == 1;
+        int unloads = rel_image_unloads();
         rel_unload();
+        /* pthread path: wait until the image is gone, so every load runs a fresh entry and init. */
+        if (unloads) unmapped += rel_wait_unmapped();
     }
     atomic_store(&stop, 1);
     void *sent;
     pthread_join(t, &sent);
-    printf("loads=%d\nready=%d\nsent=%ld\nreceived=%ld\n", loads, ready, (long)sent, atomic_load(&received));
+    printf("loads=%d\nready=%d\nunmapped=%d\nsent=%ld\nreceived=%ld\n", loads, ready, unmapped, (long)sent, atomic_load(&received));
     return ready == loads ? 0 : 1;
 }

@@ -26,13 +26,6 @@ int main(int argc, char **argv) {
     expected_argc = argc;
     int rounds = REL_CAN_UNLOAD && argc > 1 ? atoi(argv[1]) : 1;
     int all_ok = 0, running = 0;
-    if (REL_CAN_UNLOAD) {
-        rel_load();
-        int has_destructor = rt0_demo_ready() == 1 && rt0_demo_has_destructor();
-        printf("has_destructor=%d\n", has_destructor);
-        if (!has_destructor) return 0;            /* a port without it: unloading is not safe */
-        rel_unload();
-    }
     for (int r = 0; r < rounds; r++) {
         rel_load();
         pthread_t t[THREADS];
@@ -42,7 +35,13 @@ int main(int argc, char **argv) {
             all_ok += results[i];
             running += saw_running[i];
         }
-        if (REL_CAN_UNLOAD) rel_unload();
+        if (REL_CAN_UNLOAD) {
+            int unloads = rel_image_unloads();
+            rel_unload();
+            /* pthread path: the next round must load a fresh image, not the one whose init
+             * thread is still ending, so that its 64 threads meet a running init again. */
+            if (unloads && !rel_wait_unmapped()) { printf("not_unmapped_after_round=%d\n", r); return 1; }
+        }
     }
     printf("rounds=%d\ncalls=%d\nok=%d\nsaw_running=%d\n", rounds, rounds * THREADS, all_ok, running);
     return all_ok == rounds * THREADS ? 0 : 1;

@@ -1,5 +1,5 @@
 //! Issue 6 item 9: init panics (`PANIC_INIT=1`, a formatted message; `PANIC_INIT=static`, a
-//! literal) or succeeds; rt0's `std` feature catches the panic on the init thread.
+//! literal) or succeeds; built with panic = "unwind", rt0 catches the panic on the init thread.
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;
@@ -17,13 +17,13 @@ fn init(args: &rt0::Args) -> Result<(), rt0::InitError> {
 /// 1 when init completed, 0 when it failed.
 #[no_mangle]
 pub extern "C" fn panicky_ready() -> c_int {
-    rt0::wait_init_done().is_ok() as c_int
+    rt0::wait_init_done!().is_ok() as c_int
 }
 
 /// "panicked" when init panicked, "ok" when it did not, another kind's name otherwise.
 #[no_mangle]
 pub extern "C" fn panicky_kind() -> *const c_char {
-    match rt0::wait_init_done() {
+    match rt0::wait_init_done!() {
         Ok(()) => c"ok".as_ptr(),
         Err(e) if e.kind() == rt0::InitErrorKind::Panicked => c"panicked".as_ptr(),
         Err(_) => c"other".as_ptr(),
@@ -34,7 +34,7 @@ pub extern "C" fn panicky_kind() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn panicky_error() -> *const c_char {
     static MESSAGE: OnceLock<CString> = OnceLock::new();
-    match rt0::wait_init_done() {
+    match rt0::wait_init_done!() {
         Ok(()) => std::ptr::null(),
         Err(e) => MESSAGE
             .get_or_init(|| CString::new(e.message()).unwrap_or_default())
