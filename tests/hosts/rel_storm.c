@@ -1,5 +1,6 @@
 /* Item 2: a thread sends SIGUSR1 to the process continuously while main dlopen()s and
- * dlclose()s the demo; every load must reach ready. argv[1] = number of loads. Built with
+ * dlclose()s the demo; every load must reach ready, and each one sees at least one signal handled
+ * while it is in place. argv[1] = number of loads. Built with
  * -DRT0_DLOPEN only. */
 #include "rel_api.h"
 #include <pthread.h>
@@ -32,10 +33,14 @@ int main(int argc, char **argv) {
     sigaction(SIGUSR1, &sa, NULL);
     pthread_t t;
     pthread_create(&t, NULL, storm, NULL);
-    int ready = 0, unmapped = 0;
+    int ready = 0, unmapped = 0, signalled = 0;
     for (int i = 0; i < loads; i++) {
+        long before = atomic_load(&received);
         rel_load();
         ready += rt0_demo_ready() == 1;
+        /* At least one signal handled while this load is in place (bounded: ~1 s of yields). */
+        for (long spin = 0; spin < 10000000 && atomic_load(&received) == before; spin++) sched_yield();
+        signalled += atomic_load(&received) != before;
         int unloads = rel_image_unloads();
         rel_unload();
         /* pthread path: wait until the image is gone, so every load runs a fresh entry and init. */
@@ -44,6 +49,6 @@ int main(int argc, char **argv) {
     atomic_store(&stop, 1);
     void *sent;
     pthread_join(t, &sent);
-    printf("loads=%d\nready=%d\nunmapped=%d\nsent=%ld\nreceived=%ld\n", loads, ready, unmapped, (long)sent, atomic_load(&received));
+    printf("loads=%d\nready=%d\nsignalled=%d\nunmapped=%d\nsent=%ld\nreceived=%ld\n", loads, ready, signalled, unmapped, (long)sent, atomic_load(&received));
     return ready == loads ? 0 : 1;
 }
