@@ -21,6 +21,9 @@ pub const STATUS_EMULATOR_STOP: i32 = 125;
 /// Exit status when a conformance check fails.
 pub const STATUS_CONFORMANCE: i32 = 124;
 
+/// The emulated process's id (any fixed value: there is one process).
+pub const PID: u64 = 4242;
+
 /// Signals (XNU bsd/sys/signal.h).
 pub const SIGILL: i32 = 4;
 pub const SIGTRAP: i32 = 5;

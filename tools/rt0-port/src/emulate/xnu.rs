@@ -11,6 +11,7 @@ use crate::emulate::process::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
 
 pub const SYS_EXIT: u64 = 1;
 pub const SYS_WRITE: u64 = 4;
+pub const SYS_GETPID: u64 = 20;
 pub const SYS_SIGPROCMASK: u64 = 48;
 pub const SYS_MUNMAP: u64 = 73;
 pub const SYS_MPROTECT: u64 = 74;
@@ -64,6 +65,8 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
             return;
         }
         SYS_WRITE => k_write(uc, a[0], a[1], a[2]).map(|n| (n, 0)),
+        // XNU bsd/kern/kern_prot.c getpid: the process's pid.
+        SYS_GETPID => Ok((process::PID, 0)),
         SYS_MMAP => k_mmap(st, uc, [a[0], a[1], a[2], a[3], a[4], a[5]]).map(|v| (v, 0)),
         SYS_MUNMAP => k_munmap(uc, st.page, a[0], a[1]).map(|_| (0, 0)),
         SYS_MPROTECT => k_mprotect(uc, st.page, a[0], a[1], a[2]).map(|_| (0, 0)),

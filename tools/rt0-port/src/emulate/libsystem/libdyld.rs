@@ -1,15 +1,12 @@
 //! libdyld's part of libSystem, for a process of one image (the executable): `dladdr` finds
 //! addresses in it, `dlopen` of its own path (or NULL) returns a handle and never loads
-//! anything else; and the process id.
+//! anything else.
 
 use unicorn_engine::Unicorn;
 
 use super::fault;
 use crate::emulate::memory::{read_cstr, LIBSYSTEM_DATA};
 use crate::emulate::process::State;
-
-/// The emulated process's id (any fixed value: there is one process).
-pub const PID: u64 = 4242;
 
 /// The handle `dlopen` returns for the executable: an address in libSystem's data, so it is
 /// non-null and never a valid image pointer of the program's own.

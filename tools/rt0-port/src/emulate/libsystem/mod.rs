@@ -14,7 +14,7 @@ use crate::emulate::cpu::Cpu;
 use crate::emulate::dyld;
 use crate::emulate::memory::{LIBSYSTEM_BASE, LIBSYSTEM_DATA, UNICORN_GRANULE};
 use crate::emulate::process::{
-    exit_process, exit_thread, kill, Ret, State, SIGABRT, SIGSEGV, STATUS_EMULATOR_STOP,
+    self, exit_process, exit_thread, kill, Ret, State, SIGABRT, SIGSEGV, STATUS_EMULATOR_STOP,
 };
 use crate::emulate::stubs::{StubMap, StubTarget};
 use crate::emulate::xnu;
@@ -252,7 +252,7 @@ fn run_function(
         }
         Function::Dladdr => libdyld::dladdr(st, uc, a),
         Function::Dlopen => libdyld::dlopen(st, uc, a),
-        Function::Getpid => libdyld::PID,
+        Function::Getpid => process::PID,
         Function::DyldStubBinder => {
             let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";
             st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());

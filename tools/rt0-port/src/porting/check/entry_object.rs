@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::objects::sym;
+use super::objects::{is_stub_symbol, sym};
 use super::step::{step, Step, Verdict};
 use crate::description::Description;
 use crate::porting::toolchain::run_cmd;
@@ -37,10 +37,11 @@ pub fn initializer(d: &Description, obj: &Path) -> Step {
         let name = block.split(']').next().unwrap_or("");
         if name == want || name.starts_with(&format!("{want}.")) {
             found_section = true;
-            points_at_entry |= block
-                .lines()
-                .skip(1)
-                .any(|l| l.split_whitespace().last() == Some(entry.as_str()));
+            points_at_entry |= block.lines().skip(1).any(|l| {
+                l.split_whitespace()
+                    .last()
+                    .is_some_and(|s| is_stub_symbol(s, &entry))
+            });
         }
     }
     let nm = run_cmd(Command::new("llvm-nm").arg("--defined-only").arg(obj)).unwrap_or_default();

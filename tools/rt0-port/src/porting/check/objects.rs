@@ -17,7 +17,30 @@ pub fn sym(d: &Description, name: &str) -> String {
     }
 }
 
-/// Extracts the archive member defining `symbol` into `dir`; returns its path.
+/// Whether `found` names the stub symbol `name`: `name` itself, or `name_<hex>` (rt0 suffixes
+/// its stub symbols with a hash of their code, so that two copies of rt0 in one program share a
+/// stub only when it is the same code).
+pub fn is_stub_symbol(found: &str, name: &str) -> bool {
+    found == name
+        || found
+            .strip_prefix(name)
+            .and_then(|r| r.strip_prefix('_'))
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The stub symbol `name` as a disassembly listing spells it (with its hash suffix), if defined.
+pub fn stub_symbol_in(listing: &str, name: &str) -> Option<String> {
+    listing.lines().find_map(|l| {
+        let label = l.trim().strip_suffix(':')?;
+        let label = match label.split_once('<') {
+            Some((_, inner)) => inner.strip_suffix('>')?,
+            None => label,
+        };
+        is_stub_symbol(label, name).then(|| label.to_string())
+    })
+}
+
+/// Extracts the archive member defining the stub symbol `symbol` into `dir`; returns its path.
 pub fn member_defining(archive: &Path, symbol: &str, dir: &Path) -> Result<PathBuf, String> {
     // LLVM 14's llvm-nm cannot read some members newer rustc writes (bitcode in compiler_builtins)
     // and then exits non-zero: read what it printed for the others.
@@ -30,7 +53,12 @@ pub fn member_defining(archive: &Path, symbol: &str, dir: &Path) -> Result<PathB
     let nm = String::from_utf8_lossy(&out.stdout);
     let member = nm
         .lines()
-        .find(|l| l.split_whitespace().last() == Some(symbol) && !l.contains(" U "))
+        .find(|l| {
+            l.split_whitespace()
+                .last()
+                .is_some_and(|s| is_stub_symbol(s, symbol))
+                && !l.contains(" U ")
+        })
         .and_then(|l| l.split(':').nth(1))
         .map(str::to_string)
         .ok_or_else(|| format!("no member of {} defines {symbol}", archive.display()))?;
@@ -82,5 +110,41 @@ pub fn object_format(d: &Description, obj: &Path) -> Step {
                 d.arch.as_str()
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stub_symbols_are_found_with_or_without_their_hash() {
+        assert!(is_stub_symbol(
+            "_rt0_raw_thread_create",
+            "_rt0_raw_thread_create"
+        ));
+        assert!(is_stub_symbol(
+            "_rt0_raw_thread_create_ee1f4edb",
+            "_rt0_raw_thread_create"
+        ));
+        assert!(!is_stub_symbol(
+            "_rt0_raw_thread_create_x",
+            "_rt0_raw_thread_create"
+        ));
+        assert!(!is_stub_symbol(
+            "_rt0_raw_thread_created",
+            "_rt0_raw_thread_create"
+        ));
+        let macho = "_rt0_raw_thread_start_216487ca:\n  0:\tmov\tsp, x4\n";
+        let elf = "0000000000000050 <rt0_raw_thread_start_1a2b>:\n  50:\tmovq\t%r8, %rsp\n";
+        assert_eq!(
+            stub_symbol_in(macho, "_rt0_raw_thread_start").as_deref(),
+            Some("_rt0_raw_thread_start_216487ca")
+        );
+        assert_eq!(
+            stub_symbol_in(elf, "rt0_raw_thread_start").as_deref(),
+            Some("rt0_raw_thread_start_1a2b")
+        );
+        assert_eq!(stub_symbol_in(elf, "rt0_raw_thread_create"), None);
     }
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use symexec::{function_body, Isa, Tracer, Value};
 
-use super::objects::sym;
+use super::objects::{stub_symbol_in, sym};
 use super::step::{step, Step, Verdict};
 use crate::description::{Arch, Description};
 use crate::porting::toolchain::run_cmd;
@@ -37,7 +37,8 @@ pub fn thread_create_layout(d: &Description, obj: &Path) -> Step {
         Ok(o) => o,
         Err(e) => return step(name, Verdict::Fail, e),
     };
-    let f = sym(d, "rt0_raw_thread_create");
+    let f = stub_symbol_in(&dis, &sym(d, "rt0_raw_thread_create"))
+        .unwrap_or_else(|| sym(d, "rt0_raw_thread_create"));
     let Some(body) = function_body(&dis, &f) else {
         return step(name, Verdict::Fail, format!("{f} not in the disassembly"));
     };
@@ -134,7 +135,8 @@ pub fn thread_start_stack(d: &Description, obj: &Path) -> Option<Step> {
         Ok(o) => o,
         Err(e) => return Some(step(name, Verdict::Fail, e)),
     };
-    let f = sym(d, "rt0_raw_thread_start");
+    let f = stub_symbol_in(&dis, &sym(d, "rt0_raw_thread_start"))
+        .unwrap_or_else(|| sym(d, "rt0_raw_thread_start"));
     let Some(body) = function_body(&dis, &f) else {
         return Some(step(
             name,
