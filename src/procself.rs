@@ -92,19 +92,22 @@ unsafe fn auxv_matches(auxv: *const usize) -> bool {
     };
     let words = n / core::mem::size_of::<usize>();
     // At least one (type, value) pair plus AT_NULL, and the file must end with AT_NULL (type 0).
-    if words < 4 || words % 2 != 0 || buf[words - 2] != 0 {
+    if words < 4 || words % 2 != 0 || buf.get(words - 2) != Some(&0) {
         return false;
     }
     // SAFETY: the vector on the stack runs at least as long as the one the kernel reports: we
     // compare entry by entry and stop at the first difference or at AT_NULL.
-    (0..words).all(|i| unsafe { auxv.add(i).read() } == buf[i])
+    buf.iter()
+        .take(words)
+        .enumerate()
+        .all(|(i, want)| unsafe { auxv.add(i).read() } == *want)
 }
 
 /// `startstack` from `/proc/self/stat`: field 28, counting from 1, where field 2 is `(comm)`.
 fn start_stack() -> Option<usize> {
     let mut buf = [0u8; STAT_BYTES];
     let n = read_file(b"/proc/self/stat\0", &mut buf).ok()?;
-    start_stack_field(&buf[..n])
+    start_stack_field(buf.get(..n)?)
 }
 
 /// Parses `startstack` out of a `/proc/<pid>/stat` line (0 means hidden: `None`).
@@ -112,7 +115,8 @@ pub(crate) fn start_stack_field(stat: &[u8]) -> Option<usize> {
     // comm may hold spaces and ')': fields resume after the LAST ')'.
     let close = stat.iter().rposition(|&b| b == b')')?;
     // Field 3 (state) is the first after ") ", so field 28 is the 26th there.
-    let field = stat[close + 1..]
+    let field = stat
+        .get(close + 1..)?
         .split(|&b| b == b' ')
         .filter(|f| !f.is_empty())
         .nth(28 - 3)?;
@@ -135,7 +139,9 @@ fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
         if filled == buf.len() {
             break Ok(filled);
         }
-        let rest = &mut buf[filled..];
+        let Some(rest) = buf.get_mut(filled..) else {
+            break Ok(filled);
+        };
         // SAFETY: `rest` is writable for its length.
         match unsafe {
             raw::syscall3(

@@ -32,19 +32,6 @@ static CHILD_FLAG: AtomicU32 = AtomicU32::new(0);
 const STACK: usize = rt0::thread::DEFAULT_STACK_SIZE;
 const CREATORS: [&str; 3] = ["raw", "rt0-pthread", "pthread"];
 
-// rt0's entry object comes along with the library; this harness is not an rt0 library, so it
-// answers the entry stub's "prepare" with 0 ("already ran": the stub creates no thread) and
-// never starts an init thread that would disturb the measurement.
-#[no_mangle]
-extern "C" fn rt0_entry_prepare(_creator: u32) -> usize {
-    0
-}
-
-#[no_mangle]
-unsafe extern "C" fn rt0_init_thread_main(_: *mut c_void) -> *mut c_void {
-    core::ptr::null_mut()
-}
-
 /// The new thread's start routine: its first action is reading the TSC. Uses no TLS and no libc.
 unsafe extern "C" fn child(_: *mut c_void) -> *mut c_void {
     // SAFETY: rdtsc has no preconditions on x86_64.
@@ -63,7 +50,7 @@ fn once(creator: &str) -> (u64, u64) {
     let t0 = unsafe { _rdtsc() };
     let ok = unsafe {
         match creator {
-            "raw" => rt0::try_newosproc0(STACK, child, core::ptr::null_mut()).is_ok(),
+            "raw" => rt0::thread::try_newosproc0(STACK, child, core::ptr::null_mut()).is_ok(),
             "rt0-pthread" => {
                 rt0::thread::pthread_create_detached(STACK, child, core::ptr::null_mut()).is_ok()
             }
