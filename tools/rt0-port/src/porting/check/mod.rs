@@ -43,6 +43,9 @@ use port::check_port;
 use scenarios::Shared;
 use step::{shorten, Verdict};
 
+/// Characters of a step's detail shown in the table.
+const DETAIL_WIDTH: usize = 110;
+
 /// `rt0-port check`'s arguments.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -135,7 +138,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> i32 {
             let mut lines = s.detail.lines();
             let first = lines.next().unwrap_or("").to_string();
             let more: Vec<&str> = lines.collect();
-            if !more.is_empty() {
+            // A detail too long for its cell is shown whole under the table too.
+            if !more.is_empty() || first.chars().count() > DETAIL_WIDTH {
                 details.push(format!(
                     "{} / {}:\n  {first}\n  {}",
                     p.triple,
@@ -147,7 +151,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> i32 {
                 p.triple.clone(),
                 s.name.clone(),
                 s.verdict.as_str().to_string(),
-                shorten(&first, 110),
+                shorten(&first, DETAIL_WIDTH),
             ]);
         }
         let build = if steps
