@@ -85,7 +85,7 @@ fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
         rel::DLCLOSE,
         &[Link::Dlopen],
         Duration::from_secs(120),
-        |l, p, _, r| rel::dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(l, p, r),
+        |l, p, _, r| rel::dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(l, p, 0, r),
     );
 }
 

