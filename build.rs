@@ -108,13 +108,14 @@ fn main() {
     );
     let pointer_bytes = match triple.pointer_width() {
         Ok(w) => w.bytes() as usize,
-        Err(()) => fail(&format!("target `{target}`: target-lexicon knows no pointer width for it")),
+        Err(()) => fail(&format!(
+            "target `{target}`: target-lexicon knows no pointer width for it"
+        )),
     };
     let tag = stub_tag(&folder, &desc_name, &text);
     let stubs = StubNames::new(&tag, desc.object_format == "macho");
     let mut rust = rust;
     rust.push_str(&shared_layouts(pointer_bytes));
-    rust.push_str(&initializer_macro(&desc));
     fs::write(out.join("abi.rs"), &rust)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
     fs::write(out.join("stubs.rs"), stubs.rust_externs())
@@ -493,8 +494,17 @@ impl StubNames {
     fn asm_defines(&self) -> String {
         let mut s = String::from("/* The stubs' symbol names, versioned (build.rs stub_tag). */\n");
         let underscore = if self.macho { "_" } else { "" };
-        for base in ["lib_entry", "syscall6", "raw_thread_create", "raw_thread_start"] {
-            let _ = writeln!(s, "#define RT0_SYM_{base} {underscore}{}", self.c_name(base));
+        for base in [
+            "lib_entry",
+            "syscall6",
+            "raw_thread_create",
+            "raw_thread_start",
+        ] {
+            let _ = writeln!(
+                s,
+                "#define RT0_SYM_{base} {underscore}{}",
+                self.c_name(base)
+            );
         }
         s
     }
@@ -552,19 +562,4 @@ fn layout_defines(pointer_bytes: usize) -> String {
     }
     s.push_str("#endif\n");
     s
-}
-
-/// A macro that places one static in `[initializer] section`, for `lib_entry!`'s per-library
-/// record (the section name is the description's, never written twice).
-fn initializer_macro(d: &Description) -> String {
-    let mut section = d.initializer.section.clone();
-    // Mach-O names the section type after the name: initializer pointers, not plain data.
-    if d.object_format == "macho" && section.ends_with("__mod_init_func") {
-        section.push_str(",mod_init_funcs");
-    }
-    format!(
-        "\n/// Places one `static` in the initializer section (`{section}`): `lib_entry!`'s record.\n\
-         #[doc(hidden)]\n#[macro_export]\nmacro_rules! __rt0_initializer_record {{\n    ($item:item) => {{\n        \
-         #[link_section = {section:?}]\n        #[used]\n        $item\n    }};\n}}\n"
-    )
 }

@@ -118,9 +118,9 @@ impl Arch {
             ),
             Arch::Aarch64 => {
                 matches!(name, "sp" | "lr" | "fp")
-                    || name.strip_prefix('x').map_or(false, |n| {
+                    || name.strip_prefix('x').is_some_and(|n| {
                         n.parse::<u8>()
-                            .map_or(false, |v| v <= 30 && v.to_string() == n)
+                            .is_ok_and(|v| v <= 30 && v.to_string() == n)
                     })
             }
         }

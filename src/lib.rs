@@ -204,7 +204,10 @@ mod tests {
         library.wait().unwrap();
         assert_eq!(library.get(), Some(&7));
         assert_eq!(
-            library.wait_timeout(core::time::Duration::ZERO).copied().ok(),
+            library
+                .wait_timeout(core::time::Duration::ZERO)
+                .copied()
+                .ok(),
             Some(7)
         );
     }
@@ -222,7 +225,11 @@ mod tests {
 
     #[test]
     fn errors_name_their_errno_and_keep_their_kind() {
-        let e = InitError::with(InitErrorKind::ThreadCreate, sys::Errno::EAGAIN.0, "rt0: no thread");
+        let e = InitError::with(
+            InitErrorKind::ThreadCreate,
+            sys::Errno::EAGAIN.0,
+            "rt0: no thread",
+        );
         assert_eq!(
             e.to_string(),
             std::format!("rt0: no thread (EAGAIN, errno {})", sys::Errno::EAGAIN.0)
@@ -248,7 +255,10 @@ mod tests {
     #[test]
     fn signal_sets_leave_the_c_librarys_signals_out() {
         for sig in crate::abi::constants::LIBC_RESERVED_SIGNALS {
-            assert!(!sys::SigSet::ALL_BUT_LIBC_RESERVED.contains(*sig), "signal {sig}");
+            assert!(
+                !sys::SigSet::ALL_BUT_LIBC_RESERVED.contains(*sig),
+                "signal {sig}"
+            );
         }
         assert!(sys::SigSet::ALL_BUT_LIBC_RESERVED.contains(15));
     }

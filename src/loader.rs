@@ -104,7 +104,11 @@ mod with_libc {
         if unsafe { libc::dladdr(head as *const Head as *const c_void, &mut info) } == 0
             || info.dli_fname.is_null()
         {
-            trace::loader(head, "pin: the loader does not know this image; not pinned", None);
+            trace::loader(
+                head,
+                "pin: the loader does not know this image; not pinned",
+                None,
+            );
             return;
         }
         locate_rtld_global(head);
@@ -127,10 +131,16 @@ mod with_libc {
         // SAFETY: the name is the loaded image's own; RTLD_NOLOAD never loads anything.
         let handle = unsafe { libc::dlopen(info.dli_fname, flags) };
         if handle.is_null() {
-            trace::loader(head, "pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned", None);
+            trace::loader(
+                head,
+                "pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned",
+                None,
+            );
             return;
         }
-        head.loader.thread_atexit.store(thread_atexit, Ordering::Relaxed);
+        head.loader
+            .thread_atexit
+            .store(thread_atexit, Ordering::Relaxed);
         head.loader.handle.store(handle as usize, Ordering::Release);
         trace::loader(
             head,
@@ -180,7 +190,11 @@ mod with_libc {
         };
         if registered != 0 {
             // Out of memory: keep the reference; the image then stays loaded.
-            trace::loader(head, "pin: could not arrange the release; the image stays loaded", None);
+            trace::loader(
+                head,
+                "pin: could not arrange the release; the image stays loaded",
+                None,
+            );
         }
     }
 
@@ -215,7 +229,11 @@ pub(crate) use with_libc::{pin, release_pin_at_thread_exit, unpin};
 /// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
 #[cfg(not(rt0_libc))]
 pub(crate) fn pin(head: &Head) {
-    crate::trace::loader(head, "pin: built without libc; the image is not pinned", None);
+    crate::trace::loader(
+        head,
+        "pin: built without libc; the image is not pinned",
+        None,
+    );
 }
 #[cfg(not(rt0_libc))]
 pub(crate) fn unpin(_: &Head) {}

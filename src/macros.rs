@@ -135,6 +135,8 @@ macro_rules! lib_entry {
 /// }
 /// ```
 #[macro_export]
+// `crate` (not `$crate`) on purpose: the Library is the calling library's, not rt0's.
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! library {
     () => {
         (&crate::__rt0_lib_entry::LIBRARY)

@@ -167,11 +167,12 @@ pub(crate) unsafe fn spawn_raw(
     // Block every signal in this thread only, so no handler runs on the new thread before it is
     // ready; the new thread inherits the mask. The C library's own signals stay open: the
     // calling thread is one libc knows, and musl's setuid waits for each such thread to take one.
-    let old = raw::thread_sigmask(SigHow::SetMask, Some(SigSet::ALL_BUT_LIBC_RESERVED)).map_err(|e| {
-        // SAFETY: the thread was never created, the mapping is ours.
-        let _ = unsafe { raw::munmap(base, len) };
-        fail(CreateStage::Create, e)
-    })?;
+    let old =
+        raw::thread_sigmask(SigHow::SetMask, Some(SigSet::ALL_BUT_LIBC_RESERVED)).map_err(|e| {
+            // SAFETY: the thread was never created, the mapping is ours.
+            let _ = unsafe { raw::munmap(base, len) };
+            fail(CreateStage::Create, e)
+        })?;
     // SAFETY: the trampoline's contract (`arch/<triple>/syscall.S`): a header-topped stack and a
     // start routine; the thread runs `start(arg)`, then frees the mapping and ends.
     let r = unsafe { crate::stubs::raw_thread_create(start, arg, header) };
@@ -217,6 +218,7 @@ pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
 /// # Safety
 /// `arg` must stay valid for as long as `start` uses it.
 #[cfg(rt0_libc)]
+#[allow(clippy::unnecessary_cast)] // PTHREAD_STACK_MIN is usize on Linux, not on every libc
 pub unsafe fn pthread_create_detached(
     stack_size: usize,
     start: StartFn,

@@ -44,7 +44,11 @@ enum Link {
 
 fn host(source: &str, compiler: &str, link: Link) -> PathBuf {
     let dir = built();
-    let stem = Path::new(source).file_stem().unwrap().to_string_lossy().to_string();
+    let stem = Path::new(source)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
     let exe = dir.join(format!("{stem}-{link:?}"));
     let src = root().join("tests/hosts").join(source);
     compile_once(exe, source, |tmp| {
@@ -76,13 +80,24 @@ fn run(exe: &Path, env: &[(&str, &str)]) -> Run {
 #[test]
 fn the_wrapper_waits_for_a_slow_init_and_gives_its_state() {
     for link in [Link::Static, Link::Shared] {
-        let r = run(&host("exports.c", "gcc", link), &[("EXPORTS_INIT_SLEEP_MS", "300")]);
+        let r = run(
+            &host("exports.c", "gcc", link),
+            &[("EXPORTS_INIT_SLEEP_MS", "300")],
+        );
         let c = format!("{link:?}: {r:?}");
         assert_eq!(r.status, Some(0), "{c}");
-        assert_eq!(r.field("state_at_main"), "1", "init still running at main: {c}");
+        assert_eq!(
+            r.field("state_at_main"),
+            "1",
+            "init still running at main: {c}"
+        );
         assert_eq!(r.field("add"), "42", "{c}");
         assert_eq!(r.field("state_after_add"), "2", "{c}");
-        assert_eq!(r.field("plain"), "41", "the hand-written export works too: {c}");
+        assert_eq!(
+            r.field("plain"),
+            "41",
+            "the hand-written export works too: {c}"
+        );
         assert_eq!(r.field("error"), "", "{c}");
     }
 }
@@ -90,7 +105,10 @@ fn the_wrapper_waits_for_a_slow_init_and_gives_its_state() {
 #[test]
 fn the_wrapper_returns_the_failure_value_after_a_failed_init() {
     for link in [Link::Static, Link::Shared] {
-        let r = run(&host("exports.c", "gcc", link), &[("EXPORTS_INIT_FAIL", "1")]);
+        let r = run(
+            &host("exports.c", "gcc", link),
+            &[("EXPORTS_INIT_FAIL", "1")],
+        );
         let c = format!("{link:?}: {r:?}");
         assert_eq!(r.status, Some(0), "{c}");
         assert_eq!(r.field("add"), "-1", "{c}");
@@ -99,7 +117,10 @@ fn the_wrapper_returns_the_failure_value_after_a_failed_init() {
         assert_eq!(r.field("unit"), "returned", "{c}");
         assert_eq!(r.field("error"), "exports: init failed on request", "{c}");
         // A bad value makes `?` in init fail with the parse error as the message.
-        let r = run(&host("exports.c", "gcc", link), &[("EXPORTS_INIT_SLEEP_MS", "soon")]);
+        let r = run(
+            &host("exports.c", "gcc", link),
+            &[("EXPORTS_INIT_SLEEP_MS", "soon")],
+        );
         assert_eq!(r.field("add"), "-1", "{r:?}");
         assert_eq!(r.field("error"), "invalid digit found in string", "{r:?}");
     }
@@ -112,8 +133,15 @@ fn a_panic_in_an_export_becomes_the_failure_value_not_an_unwind_into_c() {
     assert_eq!(r.status, Some(0), "{c}");
     assert_eq!(r.field("panic_0"), "0", "{c}");
     assert_eq!(r.field("panic_1"), "-2", "{c}");
-    assert_eq!(r.field("host_alive"), "1", "the host went on after the panic: {c}");
-    assert!(r.stderr.contains("ex_panic was given 1"), "the panic was reported: {c}");
+    assert_eq!(
+        r.field("host_alive"),
+        "1",
+        "the host went on after the panic: {c}"
+    );
+    assert!(
+        r.stderr.contains("ex_panic was given 1"),
+        "the panic was reported: {c}"
+    );
 }
 
 #[test]
@@ -166,6 +194,12 @@ fn a_std_library_choosing_the_raw_creator_does_not_compile() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "it compiled: {stderr}");
     // The error points at the lib_entry! line that asked for the raw creator.
-    assert!(stderr.contains("duplicate lang item `panic_impl`"), "{stderr}");
-    assert!(stderr.contains("rt0::lib_entry!(init, creator = raw);"), "{stderr}");
+    assert!(
+        stderr.contains("duplicate lang item `panic_impl`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rt0::lib_entry!(init, creator = raw);"),
+        "{stderr}"
+    );
 }

@@ -19,19 +19,27 @@ fn the_minimal_example_greets_with_the_hosts_argc() {
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .expect("run cargo");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lib_dir = target.join("debug");
-    let exe = compile_once(lib_dir.join("minimal-host"), "examples/minimal/host.c", |tmp| {
-        let mut cmd = Command::new("cc");
-        cmd.arg(root().join("examples/minimal/host.c"))
-            .arg("-o")
-            .arg(tmp)
-            .arg("-L")
-            .arg(&lib_dir)
-            .arg("-lrt0_minimal")
-            .arg(format!("-Wl,-rpath,{}", lib_dir.display()));
-        cmd
-    });
+    let exe = compile_once(
+        lib_dir.join("minimal-host"),
+        "examples/minimal/host.c",
+        |tmp| {
+            let mut cmd = Command::new("cc");
+            cmd.arg(root().join("examples/minimal/host.c"))
+                .arg("-o")
+                .arg(tmp)
+                .arg("-L")
+                .arg(&lib_dir)
+                .arg("-lrt0_minimal")
+                .arg(format!("-Wl,-rpath,{}", lib_dir.display()));
+            cmd
+        },
+    );
     let r = run_with(&exe, &["x", "y"], &[], Duration::from_secs(30), None);
     assert_eq!(r.status, Some(0), "{r:?}");
     assert_eq!(r.stdout, "hello from init, argc = 3\n", "{r:?}");

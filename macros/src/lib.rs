@@ -52,9 +52,7 @@ fn expand(
     let mut c_inputs = Punctuated::<FnArg, Token![,]>::new();
     for input in std::mem::take(&mut function.sig.inputs) {
         match input {
-            FnArg::Typed(mut typed)
-                if typed.attrs.iter().any(|a| a.path().is_ident("state")) =>
-            {
+            FnArg::Typed(mut typed) if typed.attrs.iter().any(|a| a.path().is_ident("state")) => {
                 if state_binding.is_some() {
                     return Err(syn::Error::new(
                         typed.span(),

@@ -290,7 +290,7 @@ impl Head {
     /// never end (see [`Library::wait`]).
     #[cold]
     fn wait_slow(&self, timeout: Option<Duration>) -> Result<(), InitError> {
-        let deadline = timeout.map(|t| Deadline::after(t));
+        let deadline = timeout.map(Deadline::after);
         let mut announced = false;
         loop {
             match self.state.load(Ordering::Acquire) {

@@ -45,8 +45,10 @@ pub(super) unsafe extern "C" fn prepare(
     head.argc.store(argc, Ordering::Relaxed);
     head.envp.store(envp as *mut _, Ordering::Relaxed);
     head.argv.store(argv as *mut _, Ordering::Release);
-    head.entry_tid.store(sys::Host::thread_id(), Ordering::Release);
-    head.entry_pid.store(sys::Host::process_id(), Ordering::Release);
+    head.entry_tid
+        .store(sys::Host::thread_id(), Ordering::Release);
+    head.entry_pid
+        .store(sys::Host::process_id(), Ordering::Release);
     let args = head.args();
     let tracing = args.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
     head.trace.store(tracing as u32, Ordering::Relaxed);
@@ -71,19 +73,14 @@ fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char
 /// the entry has been claimed (by this call or by a racing loader call).
 pub(super) fn start_from_export(head: &Head) -> bool {
     let (argc, argv, envp) = recovered_args().unwrap_or((0, core::ptr::null(), core::ptr::null()));
-    trace::event(head, b"an export was called before the entry ran: starting it", "");
+    trace::event(
+        head,
+        b"an export was called before the entry ran: starting it",
+        "",
+    );
     // SAFETY: the stub's contract: the initializer's arguments (argc, argv, envp and two unused
     // words) and the library's record.
-    unsafe {
-        crate::stubs::lib_entry(
-            argc,
-            argv as usize,
-            envp as usize,
-            0,
-            0,
-            &head.record,
-        )
-    };
+    unsafe { crate::stubs::lib_entry(argc, argv as usize, envp as usize, 0, 0, &head.record) };
     head.state.load(Ordering::Acquire) != PENDING
 }
 
@@ -135,12 +132,9 @@ unsafe extern "C" fn create_raw(stack_size: usize, start: StartFn, arg: *mut c_v
         {
             // SAFETY: `arg` is the library's record (the stub's contract).
             let head = unsafe { head(arg as *const EntryRecord) };
-            let _ = head.init_tid.compare_exchange(
-                0,
-                _tid as u64,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
+            let _ =
+                head.init_tid
+                    .compare_exchange(0, _tid as u64, Ordering::AcqRel, Ordering::Acquire);
         }
     }
     encode(r.map(drop))

@@ -245,7 +245,9 @@ pub fn monotonic_ns() -> u64 {
             Arg(0),
         )
     };
-    (ts[0] as u64).saturating_mul(1_000_000_000).saturating_add(ts[1] as u64)
+    (ts[0] as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts[1] as u64)
 }
 
 /// `openat(AT_FDCWD-ignored, path, O_RDONLY | O_CLOEXEC)` for an absolute, NUL-terminated `path`

@@ -228,7 +228,6 @@ impl Run {
         let v = v.trim();
         if let Some(hex) = v.strip_prefix("0x") {
             i64::from_str_radix(hex, 16)
-                .map(|x| x as i64)
                 .or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
         } else {
             v.parse()

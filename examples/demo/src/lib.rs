@@ -230,7 +230,9 @@ pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
 #[no_mangle]
 pub extern "C" fn rt0_demo_try_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     // SAFETY: as above.
-    match unsafe { rt0::thread::try_newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut()) } {
+    match unsafe {
+        rt0::thread::try_newosproc0(stack_bytes as usize, do_nothing, core::ptr::null_mut())
+    } {
         Ok(()) => 0,
         Err(e) => e.errno.0,
     }

@@ -16,7 +16,10 @@ fn init(args: &rt0::Args) -> Result<Config, Box<dyn std::error::Error + Send + S
         let ms: u64 = ms.to_str()?.parse()?; // `?` on std errors: they become the InitError
         std::thread::sleep(Duration::from_millis(ms));
     }
-    if args.env("EXPORTS_INIT_FAIL").is_some_and(|v| v.to_bytes() == b"1") {
+    if args
+        .env("EXPORTS_INIT_FAIL")
+        .is_some_and(|v| v.to_bytes() == b"1")
+    {
         return Err("exports: init failed on request".into());
     }
     Ok(Config { base: 40 })

@@ -20,7 +20,11 @@ fn init(args: &rt0::Args) -> Result<Alpha, rt0::InitError> {
     // A little std on the init thread: a formatted, allocated name.
     let name = CString::new(format!("alpha-{}", 1)).expect("no NUL");
     let arg = args.iter().last().map(|a| a.to_owned()).unwrap_or_default();
-    Ok(Alpha { name, argc: args.argc(), arg })
+    Ok(Alpha {
+        name,
+        argc: args.argc(),
+        arg,
+    })
 }
 
 /// "alpha-1": alpha's own state.

@@ -23,7 +23,10 @@ static INIT_RUNS: AtomicU32 = AtomicU32::new(0);
 fn init(args: &rt0::Args) -> Result<Beta, rt0::InitError> {
     INIT_RUNS.fetch_add(1, Ordering::SeqCst);
     let arg = args.arg(0).map_or(core::ptr::null(), |a| a.as_ptr());
-    Ok(Beta { argc: args.argc(), arg })
+    Ok(Beta {
+        argc: args.argc(),
+        arg,
+    })
 }
 
 /// "beta": beta's own state (a literal: beta has no allocator).

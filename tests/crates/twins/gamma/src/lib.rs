@@ -20,7 +20,11 @@ fn init(args: &rt0::Args) -> Result<Gamma, rt0::InitError> {
     // A little std on the init thread: a formatted, allocated name.
     let name = CString::new(format!("gamma-{}", 1)).expect("no NUL");
     let arg = args.iter().last().map(|a| a.to_owned()).unwrap_or_default();
-    Ok(Gamma { name, argc: args.argc(), arg })
+    Ok(Gamma {
+        name,
+        argc: args.argc(),
+        arg,
+    })
 }
 
 /// "gamma-1": gamma's own state.
