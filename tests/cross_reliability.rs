@@ -124,8 +124,8 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
 }
 
 /// Item 6: an export called from a constructor that runs before rt0's entry (static link) starts
-/// the entry itself and waits: ready, with the process's arguments; init calling its own export gets CalledFromInit
-/// at once (every link). aarch64 and musl.
+/// the entry itself and waits: ready, with the process's arguments; init calling its own export
+/// gets CalledFromInit at once (every link). aarch64 and musl.
 #[test]
 fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     each(&ALL, &[Link::Static], rel::EARLY, &[], |l, _, _, r| {

@@ -520,8 +520,8 @@ pub fn init_error_is_reported_by_every_export_with_its_message(label: &str, run:
 }
 
 /// Item 9, panic path: builds `tests/crates/panic-init` (its own `panic = "unwind"` profile,
-/// under which rt0 catches init's panics; the rt0 workspace builds with `panic = "abort"`) for `target`
-/// (`None`: this machine) into `target_dir`, and links `tests/hosts/rel_panic.c` against it
+/// under which rt0 catches init's panics; the rt0 workspace builds with `panic = "abort"`) for
+/// `target` (`None`: this machine) into `target_dir`, and links `tests/hosts/rel_panic.c` against it
 /// with `cc`. Returns the host.
 pub fn build_panic_host(target: Option<&str>, target_dir: &Path, cc: &str) -> PathBuf {
     let krate = root().join("tests/crates/panic-init");
