@@ -2,7 +2,7 @@
 # Shared by ci/test, ci/demo and ci/bench: installs what is missing, idempotently.
 #
 # Needs are listed in ci/needs/*.txt, one per line: `apt: <package>`, `brew: <formula>`,
-# `rustup: <target>`, `pip: <package>`. On Linux, apt packages are installed with apt-get
+# `rustup: <target>`, `toolchain: <rust version>`, `pip: <package>`. On Linux, apt packages are installed with apt-get
 # (apt-get update runs once, and only when something is missing) and brew lines are skipped; on
 # macOS it is the other way round (the runner image has clang and cmake; Homebrew brings lld).
 # Set RT0_NO_INSTALL=1 to only report what is missing.
@@ -64,6 +64,17 @@ ensure_rustup_targets() {
   rustup target add "${missing[@]}"
 }
 
+ensure_toolchains() {
+  command -v rustup >/dev/null || { [ $# -eq 0 ] || echo "rustup not found: install Rust $* by hand"; return 0; }
+  local t
+  for t in "$@"; do
+    rustup toolchain list | grep -q "^$t" && continue
+    if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing toolchain: $t"; continue; fi
+    say "installing Rust $t (minimal profile)"
+    rustup toolchain install "$t" --profile minimal >/dev/null
+  done
+}
+
 ensure_pip() {
   local missing=()
   for p in "$@"; do python3 -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -80,6 +91,8 @@ install_needs() {
   ensure_brew $(needs_of brew)
   # shellcheck disable=SC2046
   ensure_rustup_targets $(needs_of rustup)
+  # shellcheck disable=SC2046
+  ensure_toolchains $(needs_of toolchain)
   # shellcheck disable=SC2046
   ensure_pip $(needs_of pip)
 }

@@ -87,6 +87,7 @@ mod with_libc {
         {
             // SAFETY: AT_PHDR is the program's own program headers; dladdr only reads.
             let phdr = unsafe { libc::getauxval(libc::AT_PHDR) } as *const c_void;
+            // SAFETY: a plain C struct, for which all zeroes is a valid value.
             let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
             // SAFETY: `info` is writable.
             unsafe { libc::dladdr(phdr, &mut info) != 0 && info.dli_fbase == base }
@@ -99,6 +100,7 @@ mod with_libc {
     }
 
     pub(crate) fn pin(head: &Head) {
+        // SAFETY: a plain C struct, for which all zeroes is a valid value.
         let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
         // SAFETY: the head is in this image's data; dladdr only reads.
         if unsafe { libc::dladdr(head as *const Head as *const c_void, &mut info) } == 0
@@ -206,6 +208,7 @@ mod with_libc {
             if addr == 0 {
                 return;
             }
+            // SAFETY: a plain C struct, for which all zeroes is a valid value.
             let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
             let mut sym: *mut c_void = core::ptr::null_mut();
             // SAFETY: both out-pointers are writable; RTLD_DL_SYMENT gives an ElfW(Sym) pointer.

@@ -172,30 +172,30 @@ macro_rules! wait_init_done {
     };
 }
 
-/// The initializer section `lib_entry!` puts each library's record in, for this target; it must
-/// be the one the target's description names (checked below, at build time).
-const RECORD_SECTION: &str = if cfg!(target_vendor = "apple") {
-    "__DATA,__mod_init_func"
-} else {
-    ".init_array"
-};
-
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
+// The initializer section lib_entry! puts each library's record in, for this target, must be the
+// one the target's description names: checked here, at build time.
+const _: () = {
+    const RECORD_SECTION: &str = if cfg!(target_vendor = "apple") {
+        "__DATA,__mod_init_func"
+    } else {
+        ".init_array"
+    };
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
             return false;
         }
-        i += 1;
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
-    true
-}
-
-const _: () = assert!(
-    same(RECORD_SECTION, crate::abi::initializer::SECTION),
-    "lib_entry! places the initializer record in another section than the description's [initializer] section: update the link_section attributes in src/macros.rs"
-);
+    assert!(
+        same(RECORD_SECTION, crate::abi::initializer::SECTION),
+        "lib_entry! places the initializer record in another section than the description's [initializer] section: update the link_section attributes in src/macros.rs"
+    );
+};

@@ -44,8 +44,9 @@ impl Host {
     pub(crate) fn monotonic_ns() -> u64 {
         #[cfg(rt0_libc)]
         {
-            // SAFETY: `ts` is writable.
+            // SAFETY: a plain C struct, for which all zeroes is a valid value.
             let mut ts: libc::timespec = unsafe { core::mem::zeroed() };
+            // SAFETY: `ts` is writable.
             unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
             (ts.tv_sec as u64)
                 .saturating_mul(1_000_000_000)
@@ -61,8 +62,9 @@ impl Host {
 fn libc_sigmask(how: SigHow, set: SigSet) -> Result<SigSet, Errno> {
     // sigset_t is at least as large as the kernel word on every supported libc, and the
     // kernel's bit layout is the first word of it.
-    // SAFETY: zeroed sigset_t values are valid.
+    // SAFETY: a plain C struct, for which all zeroes is a valid value.
     let mut new: libc::sigset_t = unsafe { core::mem::zeroed() };
+    // SAFETY: a plain C struct, for which all zeroes is a valid value.
     let mut old: libc::sigset_t = unsafe { core::mem::zeroed() };
     let bytes = crate::abi::constants::SIGSET_BYTES;
     let bits = set.kernel_bits().to_ne_bytes();
