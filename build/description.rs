@@ -83,6 +83,8 @@ pub enum Arch {
     X86_64,
     /// AArch64.
     Aarch64,
+    /// RISC-V 64-bit (ABI register names: `a0`, `s0`, `sp`, ...).
+    Riscv64,
 }
 
 impl Arch {
@@ -91,6 +93,7 @@ impl Arch {
         match self {
             Arch::X86_64 => "x86_64",
             Arch::Aarch64 => "aarch64",
+            Arch::Riscv64 => "riscv64",
         }
     }
 
@@ -119,9 +122,22 @@ impl Arch {
             Arch::Aarch64 => {
                 matches!(name, "sp" | "lr" | "fp")
                     || name.strip_prefix('x').is_some_and(|n| {
-                        n.parse::<u8>()
-                            .is_ok_and(|v| v <= 30 && v.to_string() == n)
+                        n.parse::<u8>().is_ok_and(|v| v <= 30 && v.to_string() == n)
                     })
+            }
+            // The psABI's names (zero ra sp gp tp t0-t6 s0-s11 a0-a7, fp = s0) or x0..x31.
+            Arch::Riscv64 => {
+                let numbered = |prefix: char, max: u8| {
+                    name.strip_prefix(prefix).is_some_and(|n| {
+                        n.parse::<u8>()
+                            .is_ok_and(|v| v <= max && v.to_string() == n)
+                    })
+                };
+                matches!(name, "zero" | "ra" | "sp" | "gp" | "tp" | "fp")
+                    || numbered('x', 31)
+                    || numbered('t', 6)
+                    || numbered('s', 11)
+                    || numbered('a', 7)
             }
         }
     }
@@ -140,6 +156,8 @@ impl Arch {
                 Some(format!("%{low}"))
             }
             Arch::Aarch64 => name.strip_prefix('x').map(|n| format!("w{n}")),
+            // No 32-bit register views: the stubs use `li` and full registers.
+            Arch::Riscv64 => None,
         }
     }
 
@@ -147,7 +165,7 @@ impl Arch {
     pub fn asm_register(self, name: &str) -> String {
         match self {
             Arch::X86_64 => format!("%{name}"),
-            Arch::Aarch64 => name.to_string(),
+            Arch::Aarch64 | Arch::Riscv64 => name.to_string(),
         }
     }
 }
@@ -329,6 +347,9 @@ pub const NUMBERS_LINUX: &[&str] = &[
     "read",
     "close",
     "clock_gettime",
+    "getresuid",
+    "getresgid",
+    "capget",
 ];
 /// darwin additions.
 pub const NUMBERS_DARWIN: &[&str] = &[
@@ -363,6 +384,10 @@ pub const CONSTANTS_LINUX: &[&str] = &[
     "o_rdonly",
     "o_cloexec",
     "clock_monotonic",
+    "capability_version",
+    "cap_setgid",
+    "cap_setuid",
+    "lazy_binding_hazard",
 ];
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] =
@@ -647,10 +672,11 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
     let target = r.table(root, "target")?;
     let triple = r.string(target, "target", "triple")?;
     let arch = match r
-        .choice(target, "target", "arch", &["x86_64", "aarch64"])?
+        .choice(target, "target", "arch", &["x86_64", "aarch64", "riscv64"])?
         .as_str()
     {
         "x86_64" => Arch::X86_64,
+        "riscv64" => Arch::Riscv64,
         _ => Arch::Aarch64,
     };
     let os = match r

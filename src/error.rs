@@ -32,6 +32,11 @@ pub enum InitErrorKind {
     ThreadCreate,
     /// This process is a child forked while init was running: init never finishes here.
     Forked,
+    /// The library's creator refused to start init in this process, where its thread could not
+    /// be made safe (the raw creator in a process that can change its user or group ids, or in
+    /// a lazily bound image on a target where that reaches the C library's resolver). The
+    /// message says why; the pthread creator has no such limits.
+    Refused,
 }
 
 /// The text of an error: a string rt0 or the library wrote in the program, or (feature `alloc`)

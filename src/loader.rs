@@ -200,6 +200,73 @@ mod with_libc {
         }
     }
 
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(crate) fn binds_lazily(head: &Head) -> bool {
+        let bind_now = head.args().env("LD_BIND_NOW");
+        if bind_now.is_some_and(|v| !v.to_bytes().is_empty()) {
+            return false;
+        }
+        /// An ELF64 dynamic-section entry (`Elf64_Dyn`).
+        #[repr(C)]
+        struct Dyn {
+            tag: i64,
+            val: u64,
+        }
+        struct Search {
+            addr: usize,
+            lazy: Option<bool>,
+        }
+        unsafe extern "C" fn visit(
+            info: *mut libc::dl_phdr_info,
+            _size: libc::size_t,
+            data: *mut c_void,
+        ) -> c_int {
+            // SAFETY: glibc passes a valid info record; `data` is our Search.
+            let (info, search) = unsafe { (&*info, &mut *(data as *mut Search)) };
+            let base = info.dlpi_addr as usize;
+            // SAFETY: dlpi_phdr points at dlpi_phnum program headers.
+            let phdrs =
+                unsafe { core::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize) };
+            let holds = phdrs.iter().any(|p| {
+                let start = base.wrapping_add(p.p_vaddr as usize);
+                p.p_type == libc::PT_LOAD
+                    && (start..start.wrapping_add(p.p_memsz as usize)).contains(&search.addr)
+            });
+            if !holds {
+                return 0;
+            }
+            let mut lazy = false;
+            if let Some(dynamic) = phdrs.iter().find(|p| p.p_type == libc::PT_DYNAMIC) {
+                let mut entry = base.wrapping_add(dynamic.p_vaddr as usize) as *const Dyn;
+                let (mut plt, mut now) = (false, false);
+                loop {
+                    // SAFETY: the dynamic section is a DT_NULL-terminated array in the image.
+                    let d = unsafe { &*entry };
+                    match d.tag as u64 {
+                        0 => break,                             // DT_NULL
+                        23 => plt = true,                       // DT_JMPREL
+                        24 => now = true,                       // DT_BIND_NOW
+                        30 => now |= d.val & 0x8 != 0,          // DT_FLAGS: DF_BIND_NOW
+                        0x6fff_fffb => now |= d.val & 0x1 != 0, // DT_FLAGS_1: DF_1_NOW
+                        _ => {}
+                    }
+                    // SAFETY: not past DT_NULL yet.
+                    entry = unsafe { entry.add(1) };
+                }
+                lazy = plt && !now;
+            }
+            search.lazy = Some(lazy);
+            1
+        }
+        let mut search = Search {
+            addr: head as *const Head as usize,
+            lazy: None,
+        };
+        // SAFETY: the callback only reads the program headers glibc hands it.
+        unsafe { libc::dl_iterate_phdr(Some(visit), &mut search as *mut Search as *mut c_void) };
+        search.lazy.unwrap_or(false)
+    }
+
     /// glibc: finds ld.so's `_rtld_global` once, on the loading thread.
     fn locate_rtld_global(head: &Head) {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -228,6 +295,20 @@ mod with_libc {
 
 #[cfg(rt0_libc)]
 pub(crate) use with_libc::{pin, release_pin_at_thread_exit, unpin};
+
+/// Whether the image holding `head` binds its calls lazily (glibc): it has a PLT
+/// (`DT_JMPREL`) but neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, and `LD_BIND_NOW` is
+/// not set. A call through an unresolved slot enters glibc's lazy resolver, which reads the
+/// thread pointer: fatal on a raw thread. False where it cannot be told (no C library).
+pub(crate) fn image_binds_lazily(head: &Head) -> bool {
+    #[cfg(all(rt0_libc, target_os = "linux", target_env = "gnu"))]
+    return with_libc::binds_lazily(head);
+    #[cfg(not(all(rt0_libc, target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = head;
+        false
+    }
+}
 
 /// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
 #[cfg(not(rt0_libc))]

@@ -99,6 +99,58 @@ mod darwin_register {
     }
 }
 
+/// Whether this process can change its user or group ids (Linux): it holds `CAP_SETUID` or
+/// `CAP_SETGID` in its permitted set (root does), or its real, effective and saved ids differ (a
+/// set-id program can switch between them).
+///
+/// A thread made by [`newosproc0`] (or rt0's raw creator) is one the C library does not know:
+/// glibc and musl apply `setuid`, `setgid` and `setgroups` to every thread they know, because
+/// Linux keeps credentials per thread, so such a thread would keep the ids the process dropped.
+/// rt0's raw creator refuses to start where this is true; a caller of `newosproc0` should
+/// check it too before making a thread that outlives a credential change. Always false on
+/// darwin, where those calls change the whole process.
+pub fn process_can_change_credentials() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use crate::abi::nr;
+        use crate::sys::{Arg, Nr};
+        let ids = |call: usize| {
+            let mut id = [0u32; 3];
+            // SAFETY: getresuid/getresgid write three 32-bit ids into the pointed-to words.
+            let r = unsafe {
+                raw::syscall3(
+                    Nr(call),
+                    Arg(&mut id[0] as *mut u32 as usize),
+                    Arg(&mut id[1] as *mut u32 as usize),
+                    Arg(&mut id[2] as *mut u32 as usize),
+                )
+            };
+            r.ok().map(|_| id)
+        };
+        let mixed = |id: Option<[u32; 3]>| id.map_or(true, |[r, e, s]| r != e || e != s);
+        if mixed(ids(nr::GETRESUID)) || mixed(ids(nr::GETRESGID)) {
+            return true;
+        }
+        // capget(header { version 3, pid 0 = this thread }, data[2] { effective, permitted,
+        // inheritable }): the permitted set bounds what the process can ever raise.
+        let header = [k::CAPABILITY_VERSION as u32, 0];
+        let mut data = [0u32; 6];
+        // SAFETY: the kernel reads the header and writes two 12-byte records into `data`.
+        let r = unsafe {
+            raw::syscall3(
+                Nr(nr::CAPGET),
+                Arg(header.as_ptr() as usize),
+                Arg(data.as_mut_ptr() as usize),
+                Arg(0),
+            )
+        };
+        let setid = (1u32 << k::CAP_SETUID) | (1u32 << k::CAP_SETGID);
+        r.is_err() || data[1] & setid != 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
 /// Page-rounded size of the mapping for a stack of `stack_size` bytes plus its guard.
 fn mapping_size(stack_size: usize) -> Option<usize> {
     let page = stack::PAGE_SIZE;

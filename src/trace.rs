@@ -12,14 +12,14 @@ use core::sync::atomic::Ordering;
 
 /// A line being built; what does not fit is cut.
 struct Line {
-    buf: [u8; 320],
+    buf: [u8; 512],
     len: usize,
 }
 
 impl Line {
     fn new(head: &Head) -> Line {
         let mut line = Line {
-            buf: [0; 320],
+            buf: [0; 512],
             len: 0,
         };
         line.put(b"rt0 ");
@@ -124,5 +124,14 @@ pub(crate) fn creation_failed(head: &Head, what: &str, errno: Errno, stack: usiz
     line.put(b", for a ");
     line.number(stack as u64);
     line.put(b"-byte stack; exports will report failure");
+    line.send();
+}
+
+/// A creator's refusal, written whether tracing is on or not: `<why>; exports will report
+/// failure`.
+pub(crate) fn refused(head: &Head, why: &str) {
+    let mut line = Line::new(head);
+    line.put(why.strip_prefix("rt0: ").unwrap_or(why).as_bytes());
+    line.put(b"; exports will report failure");
     line.send();
 }

@@ -276,20 +276,29 @@ fn preloaded_library_whose_init_never_returns_changes_nothing() {
         &["bash", "-c", "echo hi"],
         &["python3", "-c", "pass"],
     ];
-    let command = |argv: &[&str], preload: Option<(&Path, (&str, &str))>| {
-        let mut cmd = Command::new(argv[0]);
-        cmd.args(&argv[1..]);
+    // The raw creator refuses to start in a process that can change its ids (root): its
+    // programs run as `nobody`, with and without the preload.
+    // (Through `env`, so that the preload reaches the program, not setpriv running as root.)
+    let command = |argv: &[&str], raw: bool, preload: Option<(&Path, (&str, &str))>| {
+        let mut cmd = if raw {
+            support::unprivileged(Path::new("/usr/bin/env"))
+        } else {
+            Command::new("/usr/bin/env")
+        };
         if let Some((so, (k, v))) = preload {
-            cmd.env("LD_PRELOAD", so).env(k, v);
+            cmd.arg(format!("LD_PRELOAD={}", so.display()))
+                .arg(format!("{k}={v}"));
         }
+        cmd.args(argv);
         cmd
     };
     for argv in programs {
-        let plain = run_command(command(argv, None), &format!("{argv:?}"), DEADLINE);
         for (name, so, knob) in &libs {
+            let raw = name.ends_with("/raw");
+            let plain = run_command(command(argv, raw, None), &format!("{argv:?}"), DEADLINE);
             let what = format!("{argv:?} with {name} preloaded");
             let r = run_command(
-                command(argv, Some((so, *knob))),
+                command(argv, raw, Some((so, *knob))),
                 &what,
                 Duration::from_secs(20),
             );
@@ -302,7 +311,11 @@ fn preloaded_library_whose_init_never_returns_changes_nothing() {
             "echo maps=$(grep -c {file} /proc/$$/maps); echo threads=$(ls /proc/$$/task | wc -l)"
         );
         let r = run_command(
-            command(&["bash", "-c", &script], Some((so, *knob))),
+            command(
+                &["bash", "-c", &script],
+                name.ends_with("/raw"),
+                Some((so, *knob)),
+            ),
             &format!("control with {name}"),
             Duration::from_secs(20),
         );
@@ -343,10 +356,23 @@ fn exports_in_a_new_pid_namespace_wait_and_succeed() {
         );
         return;
     }
+    // unshare needs root; inside the new namespace a raw-creator host runs as `nobody` (the raw
+    // creator refuses to start in a process that can change its ids).
     let in_ns = |exe: &Path, d: &support::Demo, args: &[&str], env: &[(&str, String)]| {
-        let mut argv = vec!["--pid", "--fork", exe.to_str().unwrap()];
+        let mut argv = vec!["--pid", "--fork"];
+        if d.path == DemoPath::Raw && support::running_as_root() {
+            argv.extend([
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ]);
+        }
+        argv.push(exe.to_str().unwrap());
         argv.extend(args);
-        run_with(Path::new("unshare"), &argv, env, DEADLINE, Some(d))
+        let mut env = env.to_vec();
+        env.push((support::RUN_AS, "root".to_string()));
+        run_with(Path::new("unshare"), &argv, &env, DEADLINE, Some(d))
     };
     for path in DemoPath::ALL {
         let d = demo(path);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-use support::{compile_once, root, run_with, Run};
+use support::{compile_once, root, run_command, unprivileged, Run};
 
 /// The twins workspace's build directory (built once per test process).
 fn twins() -> &'static Path {
@@ -81,19 +81,16 @@ fn host(first: (&str, Get), second: (&str, Get)) -> PathBuf {
     })
 }
 
+/// Runs a twins host. As `nobody` when the tests run as root: beta's raw creator refuses to start
+/// in a process that can change its ids.
 fn run(exe: &Path, flags: &str, first: &str, second: &str) -> Run {
     let so = |name: &str| twins().join(format!("lib{name}.so")).display().to_string();
-    run_with(
-        exe,
-        &["one", "two", "last-argument"],
-        &[
-            ("DLOPEN_FLAGS", flags.to_string()),
-            ("FIRST_SO", so(first)),
-            ("SECOND_SO", so(second)),
-        ],
-        Duration::from_secs(30),
-        None,
-    )
+    let mut cmd = unprivileged(exe);
+    cmd.args(["one", "two", "last-argument"])
+        .env("DLOPEN_FLAGS", flags)
+        .env("FIRST_SO", so(first))
+        .env("SECOND_SO", so(second));
+    run_command(cmd, &exe.display().to_string(), Duration::from_secs(30))
 }
 
 /// What every combination must show: each library's own state, one init each, on threads of
@@ -189,4 +186,32 @@ fn a_library_exports_no_rt0_symbols() {
     assert!(table.contains(" T alpha_name"), "{table}");
     let leaked: Vec<&str> = table.lines().filter(|l| l.contains("rt0")).collect();
     assert!(leaked.is_empty(), "rt0 symbols exported: {leaked:?}");
+}
+
+/// Run as root, the raw-creator library refuses to start (root can change its ids, which a raw
+/// thread would not follow) while the pthread library beside it runs: the refusal is the one
+/// library's, with the reason on fd 2.
+#[test]
+fn as_root_the_raw_library_is_refused_and_the_pthread_one_runs() {
+    if !support::running_as_root() {
+        eprintln!("not root: the refusal under root cannot be shown here (CI runs as root)");
+        return;
+    }
+    let exe = host(("alpha", Get::Shared), ("beta", Get::Shared));
+    let r = run_command(Command::new(&exe), "twins as root", Duration::from_secs(30));
+    let c = format!("{r:?}");
+    assert_eq!(r.status, Some(0), "{c}");
+    assert_eq!(r.field("first_init_runs"), "1", "{c}");
+    assert_eq!(r.field("first_creator"), "pthread", "{c}");
+    assert_eq!(
+        r.field("second_init_runs"),
+        "-1",
+        "beta's export reports failure: {c}"
+    );
+    assert!(
+        r.stderr_without_ids().starts_with(
+            "rt0 beta: the raw creator refuses to start init in a process that can change its user or group ids"
+        ),
+        "{c}"
+    );
 }

@@ -89,7 +89,13 @@ RT0_SYM_raw_thread_create:
  * Contract (libpthread kern_support.c): RT0_THREAD_START_pthread, _kport, _func, _arg, _stack,
  * _flags = x0..x5; sp = stack on current kernels, lr = fp = 0, and the kernel never aligns sp.
  * So the stack comes from RT0_THREAD_START_stack, never from sp. [stack] holds the 16-byte
- * {map_base, map_len} header (src/thread.rs). x19-x21 are ours: nothing runs below this frame.
+ * {map_base, map_len} header (src/thread.rs).
+ *
+ * kport is the name of a send right to this thread's own port that bsdthread_create copied out
+ * to the task (_bsdthread_create: th_thport). Nobody else releases it: it is kept in x22 and
+ * given back to bsdthread_terminate, which mach_port_deallocates it (_bsdthread_terminate);
+ * with 0 there every raw thread would leak one port name for the life of the process.
+ * x19-x22 are ours: nothing runs below this frame, and func keeps them (callee-saved).
  */
 	.globl	RT0_SYM_raw_thread_start
 	.private_extern RT0_SYM_raw_thread_start
@@ -98,16 +104,18 @@ RT0_SYM_raw_thread_start:
 	mov	sp, RT0_THREAD_START_stack	/* trust the stack register, not sp */
 	mov	x29, xzr			/* outermost frame: end of the frame chain ... */
 	mov	x30, xzr			/* ... and no return address */
+	mov	x22, RT0_THREAD_START_kport	/* our port's name, kept across the call (callee-saved) */
 	mov	x19, RT0_THREAD_START_func	/* func, saved before the argument move below */
 	ldp	x20, x21, [sp]			/* map_base, map_len, kept across the call (callee-saved) */
 	mov	x9, sp				/* sp cannot be an AND source ... */
 	and	sp, x9, #-RT0_STACK_ALIGNMENT	/* ... 16-aligned for the call (the header is already) */
 	mov	RT0_C_ARG0, RT0_THREAD_START_arg	/* func(arg) */
 	blr	x19
-	/* bsdthread_terminate(stackaddr, freesize, port, sem): frees our stack, ends this thread only. */
+	/* bsdthread_terminate(stackaddr, freesize, port, sem): frees our stack, releases our port,
+	   ends this thread only. */
 	mov	RT0_SYSCALL_ARG0, x20		/* stackaddr = map_base */
 	mov	RT0_SYSCALL_ARG1, x21		/* freesize = map_len */
-	mov	RT0_SYSCALL_ARG2, xzr		/* no kernel port to release */
+	mov	RT0_SYSCALL_ARG2, x22		/* port = our kport: the kernel deallocates it */
 	mov	RT0_SYSCALL_ARG3, xzr		/* no semaphore to signal */
 	mov	RT0_SYSCALL_NR, #RT0_SYS_thread_terminate
 	RT0_SYSCALL_INSTRUCTION

@@ -78,6 +78,12 @@ RT0_SYM_raw_thread_create:
  * _kport, _func, _arg, _stack, _flags = rdi, rsi, rdx, rcx, r8, r9; rsp = stack on current
  * kernels but stack - 128 with libpthread <= 330, and the kernel never aligns it. So the stack
  * comes from RT0_THREAD_START_stack, never from rsp. [stack] holds {map_base, map_len}.
+ *
+ * kport is the name of a send right to this thread's own port that bsdthread_create copied out
+ * to the task (_bsdthread_create: th_thport). Nobody else releases it: it is kept in r14 and
+ * given back to bsdthread_terminate, which mach_port_deallocates it (_bsdthread_terminate);
+ * with 0 there every raw thread would leak one port name for the life of the process.
+ * r12-r14 are ours: nothing runs below this frame, and func keeps them (callee-saved).
  */
 	.globl	RT0_SYM_raw_thread_start
 	.private_extern RT0_SYM_raw_thread_start
@@ -85,6 +91,7 @@ RT0_SYM_raw_thread_create:
 RT0_SYM_raw_thread_start:
 	mov	RT0_THREAD_START_stack, %rsp	/* trust the stack register, not rsp */
 	xor	%ebp, %ebp			/* outermost frame: end of the frame chain */
+	mov	RT0_THREAD_START_kport, %r14	/* our port's name, kept across the call (callee-saved) */
 	push	RT0_THREAD_START_func		/* func, moved through the stack ... */
 	push	RT0_THREAD_START_arg		/* ... with arg, in case registers alias */
 	pop	RT0_C_ARG0			/* arg -> first C argument */
@@ -93,10 +100,11 @@ RT0_SYM_raw_thread_start:
 	mov	8(%rsp), %r13			/* map_len */
 	and	$-RT0_STACK_ALIGNMENT, %rsp	/* aligned before the call, as the psABI wants */
 	call	*%rax				/* func(arg) */
-	/* bsdthread_terminate(stackaddr, freesize, port, sem): frees our stack, ends this thread only. */
+	/* bsdthread_terminate(stackaddr, freesize, port, sem): frees our stack, releases our port,
+	   ends this thread only. */
 	mov	%r12, RT0_SYSCALL_ARG0		/* stackaddr = map_base */
 	mov	%r13, RT0_SYSCALL_ARG1		/* freesize = map_len */
-	xor	RT0_SYSCALL_ARG2, RT0_SYSCALL_ARG2	/* no kernel port to release */
+	mov	%r14, RT0_SYSCALL_ARG2		/* port = our kport: the kernel deallocates it */
 	xor	RT0_SYSCALL_ARG3, RT0_SYSCALL_ARG3	/* no semaphore to signal */
 	mov	$RT0_SYS_thread_terminate, RT0_SYSCALL_NR
 	RT0_SYSCALL_INSTRUCTION

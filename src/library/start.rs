@@ -55,8 +55,33 @@ pub(super) unsafe extern "C" fn prepare(
     head.creator_used.store(1, Ordering::Release);
     let stack = (head.stack_size)(&args).max(1);
     trace::entry(head, stack);
+    if let Some(why) = raw_creator_refusal(head) {
+        trace::refused(head, why);
+        head.finish_failed(InitError::with(InitErrorKind::Refused, 0, why));
+        return 0;
+    }
     crate::loader::pin(head);
     stack
+}
+
+/// Why the raw creator must not start init in this process, if it must not (checked on the
+/// loading thread before any thread exists; the pthread creator has none of these limits).
+fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
+    if head.creator != Creator::Raw {
+        return None;
+    }
+    if crate::thread::process_can_change_credentials() {
+        return Some(
+            "rt0: the raw creator refuses to start init in a process that can change its user or group ids (it holds CAP_SETUID or CAP_SETGID, as root does, or its real and effective ids differ): the C library would change every thread's ids but not the raw init thread's, which would keep the privileges the process dropped; use the pthread creator",
+        );
+    }
+    #[cfg(target_os = "linux")]
+    if crate::abi::constants::LAZY_BINDING_HAZARD != 0 && crate::loader::image_binds_lazily(head) {
+        return Some(
+            "rt0: the raw creator refuses to start init in an image whose calls are bound lazily: the C library's lazy resolver needs a thread pointer, which the raw init thread does not have; link the program with -z now (or run it with LD_BIND_NOW=1), or use the pthread creator",
+        );
+    }
+    None
 }
 
 /// The process's arguments where the loader passed none (musl) or where the entry is started by

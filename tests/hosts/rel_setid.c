@@ -46,12 +46,16 @@ int main(void) {
     int n = uids(tid, uid);                       /* right after setuid, while init still runs */
     int ready = rt0_demo_ready();
     long long init_tid = rt0_demo_init_tid();
-    for (int i = 0; i < n; i++)
+    int not_dropped = 0;                          /* threads that kept another uid */
+    for (int i = 0; i < n; i++) {
         if (tid[i] == init_tid) init_uid = uid[i];
+        not_dropped += uid[i] != (long)target;
+    }
     const char *err = rt0_demo_error();
     printf("uid_start=%d\nuid_target=%d\nstate_before=%d\n", (int)uid0, (int)target, state_before);
     printf("setgid=%d\nsetgid_errno=%d\nsetuid=%d\nsetuid_errno=%d\n", gid_rc, gid_errno, uid_rc, uid_errno);
     printf("state_after_setid=%d\ninit_thread_uid=%ld\nuid_end=%d\n", state_after_setid, init_uid, (int)getuid());
+    printf("threads_not_dropped=%d\n", not_dropped);
     printf("ready=%d\nstate=%d\nerror=%s\n", ready, rt0_demo_state(), err ? err : "(none)");
     return 0;
 }

@@ -53,12 +53,14 @@ __attribute__((unused)) static struct lib load(const char *prefix, const char *e
     return l;
 }
 
+static const char *text(const char *s) { return s ? s : "(null)"; }
+
 static void report(const char *slot, struct lib l) {
-    printf("%s_name=%s\n", slot, l.name());
-    printf("%s_creator=%s\n", slot, l.creator());
+    printf("%s_name=%s\n", slot, text(l.name()));
+    printf("%s_creator=%s\n", slot, text(l.creator()));
     printf("%s_init_runs=%d\n", slot, l.runs());
     printf("%s_argc=%d\n", slot, l.argc());
-    printf("%s_arg=%s\n", slot, l.arg());
+    printf("%s_arg=%s\n", slot, text(l.arg()));
     printf("%s_init_tid=%lld\n", slot, l.init_tid());
 }
 

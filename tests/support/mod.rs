@@ -227,8 +227,7 @@ impl Run {
         let v = self.field(key);
         let v = v.trim();
         if let Some(hex) = v.strip_prefix("0x") {
-            i64::from_str_radix(hex, 16)
-                .or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
+            i64::from_str_radix(hex, 16).or_else(|_| u64::from_str_radix(hex, 16).map(|x| x as i64))
         } else {
             v.parse()
         }
@@ -244,15 +243,58 @@ pub fn run_with(
     deadline: Duration,
     demo: Option<&Demo>,
 ) -> Run {
-    let mut cmd = Command::new(exe);
+    let mut cmd = command_for(exe, demo, env);
     cmd.args(args);
     if let Some(d) = demo {
         cmd.env("RT0_DEMO_SO", d.cdylib());
     }
-    for (k, v) in env {
+    for (k, v) in env.iter().filter(|(k, _)| *k != RUN_AS) {
         cmd.env(k, v);
     }
     run_command(cmd, &format!("{} {args:?}", exe.display()), deadline)
+}
+
+/// `(RUN_AS, "root")` in a host's environment keeps a raw-creator host running as root (see
+/// [`command_for`]); the variable itself is not passed on.
+pub const RUN_AS: &str = "RT0_TEST_RUN_AS";
+
+/// Whether the tests run as root.
+pub fn running_as_root() -> bool {
+    static ROOT: OnceLock<bool> = OnceLock::new();
+    *ROOT.get_or_init(|| {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false)
+    })
+}
+
+/// The command that starts `program`: as user `nobody` when it hosts the raw-creator demo and
+/// the tests run as root, because rt0's raw creator refuses to start in a process that can
+/// change its user ids (root can), unless the test asked for root with [`RUN_AS`].
+pub fn command_for(program: &Path, demo: Option<&Demo>, env: &[(&str, String)]) -> Command {
+    let keep_root = env.iter().any(|(k, v)| *k == RUN_AS && v == "root");
+    let raw = demo.is_some_and(|d| d.path == DemoPath::Raw);
+    let wrapped = program.file_name().is_some_and(|n| n == "setpriv");
+    if raw && !keep_root && !wrapped {
+        unprivileged(program)
+    } else {
+        Command::new(program)
+    }
+}
+
+/// The command that starts `program` as user `nobody` when the tests run as root (with no
+/// capabilities left: the process cannot change its ids), else as it is.
+pub fn unprivileged(program: &Path) -> Command {
+    if running_as_root() {
+        let mut cmd = Command::new("/usr/bin/setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
 }
 
 /// Runs a prepared command with no stdin, capturing stdout and stderr, killing it after
