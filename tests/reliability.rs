@@ -223,8 +223,9 @@ fn exit_during_init_does_not_wait_for_it() {
 }
 
 /// setgid/setuid in main while init runs: the C library's broadcast to its threads reaches the
-/// pthread init thread (whose uid changes with the others); the raw init thread, unknown to the C
-/// library, keeps its uid. The calls return while init still runs; init then finishes.
+/// pthread init thread (whose uid changes with the others); the raw creator runs only where the
+/// process cannot change its ids (the host runs as nobody). The calls return while init still
+/// runs; init then finishes; no thread keeps another uid.
 #[test]
 fn setuid_during_init_completes_and_init_finishes() {
     each(rel::SETID, &LINKS, DEADLINE, |l, p, _, r| {
