@@ -163,6 +163,7 @@ fn check_against_triple(desc: &Description, triple: &target_lexicon::Triple) {
     let arch_ok = match desc.arch {
         Arch::X86_64 => triple.architecture == Architecture::X86_64,
         Arch::Aarch64 => matches!(triple.architecture, Architecture::Aarch64(_)),
+        Arch::Riscv64 => matches!(triple.architecture, Architecture::Riscv64(_)),
     };
     let os_ok = match desc.os {
         Os::Darwin => matches!(
@@ -537,28 +538,56 @@ impl StubNames {
 /// pointers from it (src/library/record.rs asserts these offsets with `offset_of!`).
 const RECORD_FIELDS: &[&str] = &["prepare", "create", "thread_main", "finish"];
 
-/// The record's field offsets for Rust (`abi::record`).
+/// The header at the top of every raw thread's stack (src/thread.rs `StackHeader`): the new
+/// thread's trampoline reads the mapping to free, the exit word, and a word of its own.
+const STACK_HEADER_FIELDS: &[&str] = &["map_base", "map_len", "exit_word", "stub_word"];
+
+/// The layouts asm and Rust share, one word per field, in the order given.
+const SHARED_LAYOUTS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "record",
+        "RT0_RECORD_",
+        "the entry record (src/library/record.rs)",
+        RECORD_FIELDS,
+    ),
+    (
+        "stack_header",
+        "RT0_STACK_HEADER_",
+        "a raw thread's stack header (src/thread.rs)",
+        STACK_HEADER_FIELDS,
+    ),
+];
+
+/// The shared layouts' field offsets for Rust (`abi::record`, `abi::stack_header`), which the Rust
+/// side checks against its structs with `offset_of!`.
 fn shared_layouts(pointer_bytes: usize) -> String {
-    let mut s = String::from(
-        "\n/// The entry record's layout, shared with the entry stub (`RT0_RECORD_*` in rt0_abi.h).\n#[doc(hidden)]\npub mod record {\n",
-    );
-    for (i, field) in RECORD_FIELDS.iter().enumerate() {
+    let mut s = String::new();
+    for (module, prefix, what, fields) in SHARED_LAYOUTS {
         let _ = writeln!(
             s,
-            "    /// Offset of `{field}`.\n    pub const {}: usize = {};",
-            upper(field),
-            i * pointer_bytes
+            "\n/// The layout of {what}, shared with the stubs (`{prefix}*` in rt0_abi.h).\n#[doc(hidden)]\npub mod {module} {{"
         );
+        for (i, field) in fields.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "    /// Offset of `{field}`.\n    pub const {}: usize = {};",
+                upper(field),
+                i * pointer_bytes
+            );
+        }
+        s.push_str("}\n");
     }
-    s.push_str("}\n");
     s
 }
 
 /// The same offsets for the `.S` files.
 fn layout_defines(pointer_bytes: usize) -> String {
-    let mut s = String::from("/* The entry record's layout (src/library/record.rs). */\n");
-    for (i, field) in RECORD_FIELDS.iter().enumerate() {
-        let _ = writeln!(s, "#define RT0_RECORD_{field} {}", i * pointer_bytes);
+    let mut s = String::new();
+    for (_, prefix, what, fields) in SHARED_LAYOUTS {
+        let _ = writeln!(s, "/* The layout of {what}. */");
+        for (i, field) in fields.iter().enumerate() {
+            let _ = writeln!(s, "#define {prefix}{field} {}", i * pointer_bytes);
+        }
     }
     s.push_str("#endif\n");
     s

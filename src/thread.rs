@@ -41,21 +41,29 @@ pub struct CreateError {
     pub errno: Errno,
 }
 
-/// The 32 bytes at the top of a raw stack; the new thread's stack pointer starts here and the
-/// trampoline reads them to free the mapping when the thread ends. Layout shared with
-/// `arch/<triple>/syscall.S` (four pointer-sized words; every port reads the first two, a port
-/// that can report thread exit also reads the third).
+/// The four words at the top of a raw stack; the new thread's stack pointer starts here and the
+/// trampoline reads them to free the mapping when the thread ends. The offsets the stubs use
+/// (`RT0_STACK_HEADER_*`) come from build.rs and are checked below.
 #[repr(C, align(16))]
 pub(crate) struct StackHeader {
     map_base: usize,
     map_len: usize,
-    /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux
-    /// x86_64 and aarch64: clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new
-    /// thread's id there before the thread runs and clears it (and wakes futex waiters) once the
-    /// thread has ended: the only sure sign that the thread no longer runs code of this image.
+    /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux:
+    /// clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new thread's
+    /// id there before the thread runs and clears it (and wakes futex waiters) once the thread
+    /// has ended: the only sure sign that the thread no longer runs code of this image.
     exit_word: usize,
-    _reserved: usize,
+    /// The stub's own word (darwin: the thread's Mach port, given back when the thread ends).
+    stub_word: usize,
 }
+
+const _: () = {
+    use crate::abi::stack_header as layout;
+    assert!(core::mem::offset_of!(StackHeader, map_base) == layout::MAP_BASE);
+    assert!(core::mem::offset_of!(StackHeader, map_len) == layout::MAP_LEN);
+    assert!(core::mem::offset_of!(StackHeader, exit_word) == layout::EXIT_WORD);
+    assert!(core::mem::offset_of!(StackHeader, stub_word) == layout::STUB_WORD);
+};
 
 #[cfg(target_vendor = "apple")]
 mod darwin_register {
@@ -212,7 +220,7 @@ pub(crate) unsafe fn spawn_raw(
             map_base: base as usize,
             map_len: len,
             exit_word: exit_word.map_or(0, |w| w.as_ptr() as usize),
-            _reserved: 0,
+            stub_word: 0,
         })
     };
 

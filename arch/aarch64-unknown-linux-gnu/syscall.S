@@ -85,7 +85,7 @@ RT0_SYM_raw_thread_create:
 	str	RT0_C_ARG2, [sp, #16]		/* stack, moved through memory in case it aliases */
 	ldr	RT0_THREAD_CREATE_stack, [sp, #16]	/* clone's stack argument */
 	MOVI32	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_FLAGS	/* clone flags */
-	ldr	RT0_THREAD_CREATE_ctid, [RT0_THREAD_CREATE_stack, #16]	/* header.exit_word: child tid slot, or 0 */
+	ldr	RT0_THREAD_CREATE_ctid, [RT0_THREAD_CREATE_stack, #RT0_STACK_HEADER_exit_word]	/* header.exit_word: child tid slot, or 0 */
 	mov	RT0_THREAD_CREATE_ptid, RT0_THREAD_CREATE_ctid	/* the same word is the parent tid slot */
 	cbz	RT0_THREAD_CREATE_ctid, 2f	/* no exit word: plain flags, both slots 0 */
 	orr	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_flags, #(RT0_CLONE_PARENT_SETTID | RT0_CLONE_CHILD_CLEARTID)	/* kernel sets the tid now, clears it + wakes at exit */
@@ -100,7 +100,7 @@ RT0_SYM_raw_thread_create:
 1:	/* Child: sp = the header, every signal blocked, x19 = func, x20 = arg. */
 	mov	x29, xzr			/* outermost frame: end of the frame chain ... */
 	mov	x30, xzr			/* ... and no return address */
-	ldp	x21, x22, [sp]			/* map_base, map_len, kept across the call (callee-saved) */
+	ldp	x21, x22, [sp, #RT0_STACK_HEADER_map_base]	/* map_base, map_len, kept across the call (callee-saved) */
 	mov	x9, sp				/* sp cannot be an AND source ... */
 	and	sp, x9, #-RT0_STACK_ALIGNMENT	/* ... 16-aligned for the call (the header is already) */
 	mov	RT0_C_ARG0, x20			/* func(arg) */

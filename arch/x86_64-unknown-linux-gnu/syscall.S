@@ -68,7 +68,7 @@ RT0_SYM_raw_thread_create:
 	push	RT0_C_ARG2			/* stack, moved through the stack in case it aliases */
 	pop	RT0_THREAD_CREATE_stack		/* clone's stack argument */
 	mov	$RT0_THREAD_CREATE_FLAGS, RT0_THREAD_CREATE_flags	/* clone flags */
-	mov	16(RT0_THREAD_CREATE_stack), RT0_THREAD_CREATE_ctid	/* header.exit_word: child tid slot, or 0 */
+	mov	RT0_STACK_HEADER_exit_word(RT0_THREAD_CREATE_stack), RT0_THREAD_CREATE_ctid	/* header.exit_word: child tid slot, or 0 */
 	mov	RT0_THREAD_CREATE_ctid, RT0_THREAD_CREATE_ptid	/* the same word is the parent tid slot */
 	test	RT0_THREAD_CREATE_ctid, RT0_THREAD_CREATE_ctid	/* an exit word given? */
 	jz	2f				/* no: plain flags, both slots 0 */
@@ -83,8 +83,8 @@ RT0_SYM_raw_thread_create:
 	ret
 1:	/* Child: rsp = the header, every signal blocked, r12 = func, r13 = arg. */
 	xor	%ebp, %ebp			/* outermost frame: end of the frame chain */
-	mov	0(%rsp), %r14			/* map_base, kept across the call (callee-saved) */
-	mov	8(%rsp), %r15			/* map_len */
+	mov	RT0_STACK_HEADER_map_base(%rsp), %r14			/* map_base, kept across the call (callee-saved) */
+	mov	RT0_STACK_HEADER_map_len(%rsp), %r15			/* map_len */
 	and	$-RT0_STACK_ALIGNMENT, %rsp	/* aligned before the call, as the psABI wants */
 	mov	%r13, RT0_C_ARG0		/* func(arg) */
 	call	*%r12
