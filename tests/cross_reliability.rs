@@ -1,4 +1,4 @@
-//! Issue 6, "survive the host", on the other Linux targets from this x86_64 machine: aarch64
+//! "Survive the host" on the other Linux targets from this x86_64 machine: aarch64
 //! glibc under qemu-user (`qemu-aarch64-static -L /usr/aarch64-linux-gnu`; static, shared and
 //! dlopen links) and, for the scenarios that do not unload a library, x86_64 musl (`musl-gcc`,
 //! dynamic and fully static hosts, static archive only: musl targets build no cdylib), run
@@ -12,7 +12,7 @@
 //!   (guest threads are host threads, with the same ids). Thread counts are therefore compared
 //!   with a baseline taken in the same process, never with an absolute number.
 //! - a guest seccomp filter is not installed by qemu-user (it would filter qemu's own host
-//!   syscalls), so item 7's seccomp case is native-only; RLIMIT_NPROC works because every guest
+//!   syscalls), so the seccomp case is native-only; RLIMIT_NPROC works because every guest
 //!   thread is a host thread of the qemu process, which runs under `setpriv` as user `nobody`.
 //! - iteration counts are scaled for the emulator where the native test repeats a lot (named at
 //!   each test).
@@ -59,7 +59,7 @@ fn each(
     });
 }
 
-/// Item 1: host handlers set by a priority constructor stay installed and fire, also for a
+/// Host handlers set by a priority constructor stay installed and fire, also for a
 /// SIGUSR1 sent while main waits in an export; rt0 installs none. aarch64 (S Sh D) and musl (S).
 #[test]
 fn host_signal_handlers_survive_and_fire() {
@@ -68,7 +68,7 @@ fn host_signal_handlers_survive_and_fire() {
     });
 }
 
-/// Item 2: a SIGUSR1 storm while the cdylib is loaded and unloaded; aarch64 only (needs dlclose).
+/// A SIGUSR1 storm while the cdylib is loaded and unloaded; aarch64 only (needs dlclose).
 /// 100 loads per path under qemu (200 natively).
 #[test]
 fn signal_storm_during_100_loads_and_unloads() {
@@ -77,7 +77,7 @@ fn signal_storm_during_100_loads_and_unloads() {
     });
 }
 
-/// Item 3: 64 host threads call exports during a slow init and all see the whole result.
+/// 64 host threads call exports during a slow init and all see the whole result.
 /// S and Sh: 3 processes per path under qemu and musl (5 natively); D: 10 load/unload rounds in
 /// one process (20 natively).
 #[test]
@@ -92,7 +92,7 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
     });
 }
 
-/// Item 4: dlopen/dlclose 1,000 times per path on aarch64 (as natively: ~10 s per path under
+/// Dlopen/dlclose 1,000 times per path on aarch64 (as natively: ~10 s per path under
 /// qemu), a quarter closed while init still runs: no crash; threads (`/proc/self/task`, which
 /// under qemu also lists qemu's RCU thread, so the baseline is 2) and guest mappings (qemu's
 /// emulated `/proc/self/maps`) back at the baseline; fork still works afterwards.
@@ -114,7 +114,7 @@ fn dlclose_during_init_returns_before_init_finishes() {
     });
 }
 
-/// Item 5: fork while init runs: the child's exports answer at once with `Forked`, its `exit`
+/// Fork while init runs: the child's exports answer at once with `Forked`, its `exit`
 /// does not hang, the parent is unaffected. aarch64 (S Sh D) and musl (S).
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
@@ -123,7 +123,7 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     });
 }
 
-/// Item 6: an export called from a constructor that runs before rt0's entry (static link) starts
+/// An export called from a constructor that runs before rt0's entry (static link) starts
 /// the entry itself and waits: ready, with the process's arguments; init calling its own export
 /// gets CalledFromInit at once (every link). aarch64 and musl.
 #[test]
@@ -136,7 +136,7 @@ fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     });
 }
 
-/// Item 7b on aarch64 and musl: RLIMIT_NPROC = 1 as user `nobody` (setpriv execs qemu, whose host threads
+/// on aarch64 and musl: RLIMIT_NPROC = 1 as user `nobody` (setpriv execs qemu, whose host threads
 /// are the guest's threads; the host's constructor sets the limit before rt0's entry). The entry
 /// reports the failure, exports fail, the host lives on; `try_newosproc0` returns EAGAIN;
 /// `newosproc0` prints its message and exits 1. (7a, the seccomp filter, is native-only: qemu-user
@@ -154,7 +154,7 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
     );
 }
 
-/// Item 7c on aarch64 and musl: an init stack that cannot be mapped (2^62 bytes), every link.
+/// on aarch64 and musl: an init stack that cannot be mapped (2^62 bytes), every link.
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
     each(&ALL, &LINKS, rel::FAULTS, &[], |l, p, _, r| {
@@ -162,7 +162,7 @@ fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
     });
 }
 
-/// Item 8: init overflowing its stack (64 KiB and 8 MiB) dies on the guard page with SIGSEGV or
+/// Init overflowing its stack (64 KiB and 8 MiB) dies on the guard page with SIGSEGV or
 /// SIGBUS (qemu re-raises the guest's fatal signal on itself). aarch64 (S Sh D) and musl (S).
 #[test]
 fn init_stack_overflow_dies_on_the_guard_page() {
@@ -171,7 +171,7 @@ fn init_stack_overflow_dies_on_the_guard_page() {
     });
 }
 
-/// Item 9 on aarch64 and musl: init returning an error: exports report failure, the message is
+/// on aarch64 and musl: init returning an error: exports report failure, the message is
 /// kept.
 #[test]
 fn init_error_is_reported_by_every_export_with_its_message() {
@@ -180,7 +180,7 @@ fn init_error_is_reported_by_every_export_with_its_message() {
     });
 }
 
-/// Item 9, panic path, on aarch64: `tests/crates/panic-init` (its own `panic = "unwind"`
+/// panic path, on aarch64: `tests/crates/panic-init` (its own `panic = "unwind"`
 /// profile) cross-built for aarch64 (the linker comes from .cargo/config.toml);
 /// its init panics, rt0 catches the panic on the init thread, exports report `Panicked` with the
 /// payload kept, and the host lives on.
@@ -195,7 +195,7 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
     });
 }
 
-/// Item 11 on aarch64: no text relocations (the cdylib; a PIE host linked with `-z text` against
+/// on aarch64: no text relocations (the cdylib; a PIE host linked with `-z text` against
 /// the archive); the init stack is read/write with an inaccessible guard right below (qemu's
 /// emulated `/proc/self/maps` shows the guest's protections); argv/envp are the loader's pointers.
 #[test]

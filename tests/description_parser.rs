@@ -1,4 +1,4 @@
-//! Issue 6 item 10: bad description input. A property test of the `abi.toml` parser
+//! Bad description input. A property test of the `abi.toml` parser
 //! (`build/description.rs`, the very file build.rs and rt0-port use): the real descriptions under
 //! `arch/`, mutated (keys deleted, values of the wrong type, bad registers, bad numbers,
 //! truncations, random bytes), must each give a `DescriptionError` that names the file, the field
@@ -486,11 +486,11 @@ fn the_registry_never_panics_and_names_its_errors() {
 }
 
 /// Building rt0 for a triple with no port fails in build.rs with a message naming the triples
-/// that are supported and docs/porting.md. riscv64 has no port (and usually no installed std:
+/// that are supported and docs/porting.md. loongarch64 has no port (and usually no installed std:
 /// `--keep-going` lets the build script run even when the target's `core` is missing).
 #[test]
 fn an_unsupported_triple_gets_the_clear_build_error() {
-    let triple = "riscv64gc-unknown-linux-gnu";
+    let triple = "loongarch64-unknown-linux-gnu";
     let registry = std::fs::read_to_string(root().join("arch/targets.toml")).unwrap();
     assert!(
         !registry.contains(triple),

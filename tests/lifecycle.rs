@@ -1,4 +1,4 @@
-//! Issue 14: a library's life in a host process, Linux x86_64, native. The library under test is
+//! A library's life in a host process, Linux x86_64, native. The library under test is
 //! mostly `tests/crates/std-init`, whose init uses std: a `std::thread` (joined), a
 //! `thread_local!` with a destructor and a small tokio runtime (dropped before init returns), so
 //! unloading it exercises what a real std library leaves behind. The demo (`examples/demo`)
@@ -251,7 +251,7 @@ fn outcome(r: &Run) -> (Option<i32>, Option<i32>, String, String) {
     (r.status, r.signal, r.stdout.clone(), r.stderr.clone())
 }
 
-/// Item 3: a library preloaded into ordinary programs (`LD_PRELOAD`) whose init never returns:
+/// A library preloaded into ordinary programs (`LD_PRELOAD`) whose init never returns:
 /// std-init (`STD_INIT_FOREVER=1`) and the demo on both creators (a sleep of ~46 days).
 /// `/bin/true`, `bash -c 'echo hi'` and `python3 -c pass` end with the output and status they
 /// have without it, within a 20 s deadline (a wait for init would hit it). A control run shows
@@ -342,7 +342,7 @@ fn unshare_available() -> Result<(), String> {
     panic!("unshare --pid --fork /bin/true failed for a reason other than EPERM: {out:?}");
 }
 
-/// Item 4: exports in a new PID namespace whose /proc is still the parent's (`unshare --pid
+/// Exports in a new PID namespace whose /proc is still the parent's (`unshare --pid
 /// --fork`: the host is pid 1 there, and /proc/self names its pid in the parent namespace).
 /// 64 threads wait for a slow init and see it done (glibc, both creators, every link); an export
 /// called before the entry (static link) starts it with the process's real argc and argv,

@@ -1,4 +1,4 @@
-//! Issue 6, "survive the host": signals, concurrency, dlclose, fork, faults, stack overflow and
+//! Surviving the host: signals, concurrency, dlclose, fork, faults, stack overflow and
 //! bad input, on a real Linux kernel, for both of the demo's paths (pthread and raw) and, where
 //! the scenario allows, every way of linking it (static archive, shared library, dlopen).
 //! docs/reliability.md holds the table of scenarios, iterations and outcomes.
@@ -41,7 +41,7 @@ fn each(
     }
 }
 
-/// Item 1: the host's handlers installed before rt0's entry stay installed and fire, also for a
+/// The host's handlers installed before rt0's entry stay installed and fire, also for a
 /// signal that arrives while a host thread waits inside an export; rt0 installs none.
 #[test]
 fn host_signal_handlers_survive_and_fire() {
@@ -50,7 +50,7 @@ fn host_signal_handlers_survive_and_fire() {
     });
 }
 
-/// Item 2: a SIGUSR1 storm while the shared library is loaded and unloaded 200 times per path
+/// A SIGUSR1 storm while the shared library is loaded and unloaded 200 times per path
 /// (pthread: each unload awaited until the image is gone; raw: the image stays loaded).
 #[test]
 fn signal_storm_during_200_loads_and_unloads() {
@@ -62,7 +62,7 @@ fn signal_storm_during_200_loads_and_unloads() {
     );
 }
 
-/// Item 3: 64 host threads call exports during a slow init; all wait and see the whole result.
+/// 64 host threads call exports during a slow init; all wait and see the whole result.
 /// Static and shared: 5 processes each; dlopen: 20 load/unload rounds in one process.
 #[test]
 fn sixty_four_threads_wait_for_slow_init_many_rounds() {
@@ -76,7 +76,7 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
     });
 }
 
-/// Item 4: dlopen/dlclose 1,000 times per path, a quarter of them closed while init still runs:
+/// Dlopen/dlclose 1,000 times per path, a quarter of them closed while init still runs:
 /// no crash, threads and mappings back at the baseline, and fork still works afterwards; the
 /// pthread path's image is unmapped after each unload, the raw path's stays loaded.
 #[test]
@@ -99,7 +99,7 @@ fn dlclose_during_init_returns_before_init_finishes() {
     });
 }
 
-/// Item 5: fork while init runs. The child's exports answer at once with failure ("forked while
+/// Fork while init runs. The child's exports answer at once with failure ("forked while
 /// init was running", seen by pid), its exit does not hang; the parent is fine.
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
@@ -108,7 +108,7 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     });
 }
 
-/// Item 6: an export called from a host constructor that runs before rt0's entry (static link)
+/// An export called from a host constructor that runs before rt0's entry (static link)
 /// starts the entry itself, with the process's arguments, and waits: ready; init calling its own
 /// export gets CalledFromInit at once instead of deadlocking.
 #[test]
@@ -121,7 +121,7 @@ fn early_calls_and_init_calling_its_own_export_do_not_deadlock() {
     });
 }
 
-/// Item 7a: clone/clone3 refused by a seccomp filter installed before rt0's entry: the entry
+/// Clone/clone3 refused by a seccomp filter installed before rt0's entry: the entry
 /// reports it on fd 2, exports report failure, the host lives on; the `try_` form returns EAGAIN
 /// and `newosproc0` keeps its message and exit(1).
 #[test]
@@ -138,7 +138,7 @@ fn thread_create_refused_by_seccomp_fails_init_not_the_host() {
     });
 }
 
-/// Item 7b: RLIMIT_NPROC reached by an unprivileged user (setpriv drops root; the host's
+/// RLIMIT_NPROC reached by an unprivileged user (setpriv drops root; the host's
 /// constructor sets the limit to 1 before rt0's entry).
 #[test]
 fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
@@ -162,7 +162,7 @@ fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host() {
     }
 }
 
-/// Item 7c: an init stack that cannot be mapped (RT0_DEMO_STACK_BYTES=2^62), every link.
+/// An init stack that cannot be mapped (RT0_DEMO_STACK_BYTES=2^62), every link.
 #[test]
 fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
     each(rel::FAULTS, &LINKS, DEADLINE, |l, p, _, r| {
@@ -170,7 +170,7 @@ fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
     });
 }
 
-/// Item 8: init overflowing its stack dies on the guard page (SIGSEGV or SIGBUS), never runs on.
+/// Init overflowing its stack dies on the guard page (SIGSEGV or SIGBUS), never runs on.
 #[test]
 fn init_stack_overflow_dies_on_the_guard_page() {
     each(rel::EARLY, &LINKS, DEADLINE, |l, _, _, r| {
@@ -178,7 +178,7 @@ fn init_stack_overflow_dies_on_the_guard_page() {
     });
 }
 
-/// Item 9: init returning an error: every export reports failure and the message is kept.
+/// Init returning an error: every export reports failure and the message is kept.
 #[test]
 fn init_error_is_reported_by_every_export_with_its_message() {
     each(rel::FAULTS, &LINKS, DEADLINE, |l, _, _, r| {
@@ -186,7 +186,7 @@ fn init_error_is_reported_by_every_export_with_its_message() {
     });
 }
 
-/// Item 11: no text relocations anywhere (the cdylib, and a PIE host linked with -z text against
+/// No text relocations anywhere (the cdylib, and a PIE host linked with -z text against
 /// the static archive); the init stack is read/write only with an inaccessible guard right below;
 /// rt0 keeps the loader's argv and envp pointers.
 #[test]
@@ -200,7 +200,7 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
     });
 }
 
-/// Item 9, panic path: `tests/crates/panic-init`, a library built with its own
+/// panic path: `tests/crates/panic-init`, a library built with its own
 /// `panic = "unwind"` profile (the rt0 workspace builds with `panic = "abort"`, where a
 /// panic ends the process like any Rust panic). Its init panics; rt0 catches it on the init
 /// thread, exports report `Panicked` with the payload kept, and the host lives on.

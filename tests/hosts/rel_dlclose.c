@@ -1,4 +1,4 @@
-/* Item 4: dlopen/dlclose of the demo many times (argv[1]); every 4th time it is closed at once,
+/* Dlopen/dlclose of the demo many times (argv[1]); every 4th time it is closed at once,
  * while init is still running (init sleeps 2 ms then). dlclose never waits for init: rt0 holds its
  * own reference to the image until the init thread has ended (pthread path: the image goes away
  * after that) or for the life of the process (raw path: RTLD_NODELETE, the image stays). Every

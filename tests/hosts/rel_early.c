@@ -1,4 +1,4 @@
-/* Item 6: an export called from a host constructor that runs before rt0's entry (priority 101;
+/* An export called from a host constructor that runs before rt0's entry (priority 101;
  * linked statically, where priority constructors come first) starts the entry itself, with argc
  * and argv recovered from the process's initial stack, and waits for init: it returns ready, and
  * init saw the process's real arguments. With RT0_DEMO_INIT_CALLS_EXPORT=1, init itself calls an

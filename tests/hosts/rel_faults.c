@@ -1,4 +1,4 @@
-/* Item 7: init thread creation that fails. A priority constructor (before rt0's entry when linked
+/* Init thread creation that fails. A priority constructor (before rt0's entry when linked
  * statically; before dlopen otherwise) can
  *   REL_SECCOMP=1  install a seccomp filter that makes clone and clone3 fail with EAGAIN,
  *   REL_NPROC=1    set RLIMIT_NPROC to 1 (effective for an unprivileged user: run under setpriv).

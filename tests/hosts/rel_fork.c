@@ -1,4 +1,4 @@
-/* Item 5: fork while init is still running (the demo's init sleeps). The child calls exports
+/* Fork while init is still running (the demo's init sleeps). The child calls exports
  * and exits normally (atexit handlers, library destructors); it must not hang. The parent is
  * unaffected. Prints child_* lines from the child, then the parent's. */
 #include "rel_api.h"

@@ -1,4 +1,4 @@
-/* Item 9 (panic path): calls the exports of tests/crates/panic-init, a std + panic=unwind library
+/* Panic path: calls the exports of tests/crates/panic-init, a std + panic=unwind library
  * whose init panics on request; the host must live on and read the kept message. */
 #include <stdio.h>
 

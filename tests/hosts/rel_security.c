@@ -1,4 +1,4 @@
-/* Item 11: while init runs (the demo's init sleeps), its stack is a read/write, never executable,
+/* While init runs (the demo's init sleeps), its stack is a read/write, never executable,
  * mapping with an inaccessible guard mapping right below it; rt0 keeps the loader's argv/envp
  * pointers (no copy). */
 #include "rel_api.h"

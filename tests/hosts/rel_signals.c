@@ -1,4 +1,4 @@
-/* Item 1: the host's handlers for SIGSEGV, SIGBUS, SIGPIPE and SIGUSR1, and its sigaltstack, set
+/* The host's handlers for SIGSEGV, SIGBUS, SIGPIPE and SIGUSR1, and its sigaltstack, set
  * by a priority constructor (before rt0's entry when the demo is linked statically or dlopen()ed
  * later), stay installed and fire, also for a signal sent while a host thread waits inside an
  * export; rt0 installs no handler of its own. */

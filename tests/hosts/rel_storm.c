@@ -1,4 +1,4 @@
-/* Item 2: a thread sends SIGUSR1 to the process continuously while main dlopen()s and
+/* A thread sends SIGUSR1 to the process continuously while main dlopen()s and
  * dlclose()s the demo; every load must reach ready, and each one sees at least one signal handled
  * while it is in place. argv[1] = number of loads. Built with
  * -DRT0_DLOPEN only. */

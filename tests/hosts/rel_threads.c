@@ -1,4 +1,4 @@
-/* Item 3: 64 host threads call exports during a slow init; all must wait and then see the whole
+/* 64 host threads call exports during a slow init; all must wait and then see the whole
  * of init's result (done, init's thread id, argc, path), never a partial state. argv[1] = rounds:
  * with -DRT0_DLOPEN each round loads and unloads the demo; otherwise one round per process. */
 #include "rel_api.h"

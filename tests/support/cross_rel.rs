@@ -1,5 +1,5 @@
 //! Support for `tests/cross_reliability.rs`, whose checks are in `support/reliability.rs`: the
-//! issue-6 hosts (`tests/hosts/rel_*.c`) built for another Linux target by
+//! reliability hosts (`tests/hosts/rel_*.c`) built for another Linux target by
 //! [`crate::cross::build_host`] and run through that target's runner (qemu-user for aarch64,
 //! nothing for x86_64 musl), optionally behind a wrapper command such as `setpriv` (which must
 //! then exec the emulator, so the limits it sets apply to qemu's threads, which are the guest's

@@ -1,4 +1,4 @@
-//! Issue 6's reliability scenarios, written once. `tests/reliability.rs` runs them on this
+//! The reliability scenarios, written once. `tests/reliability.rs` runs them on this
 //! machine's kernel (x86_64 glibc); `tests/cross_reliability.rs` runs the same checks on the other
 //! Linux ports (aarch64 glibc under qemu-user, x86_64 musl). docs/reliability.md holds the table.
 //!
@@ -16,21 +16,21 @@ use std::process::Command;
 
 pub use super::scenarios::Runner;
 
-/// Item 1's host: handlers, an altstack and a signal sent while main waits in an export.
+/// The host: handlers, an altstack and a signal sent while main waits in an export.
 pub const SIGNALS: &str = "rel_signals.c";
-/// Item 2's host: a SIGUSR1 storm over dlopen/dlclose (dlopen only).
+/// The host: a SIGUSR1 storm over dlopen/dlclose (dlopen only).
 pub const STORM: &str = "rel_storm.c";
-/// Item 3's host: 64 threads calling exports during a slow init.
+/// The host: 64 threads calling exports during a slow init.
 pub const THREADS: &str = "rel_threads.c";
-/// Item 4's host: dlopen/dlclose in a loop, counting threads and mappings (dlopen only).
+/// The host: dlopen/dlclose in a loop, counting threads and mappings (dlopen only).
 pub const DLCLOSE: &str = "rel_dlclose.c";
-/// Item 5's host: fork while init runs.
+/// The host: fork while init runs.
 pub const FORK: &str = "rel_fork.c";
 /// Items 6 and 8: early calls from a constructor, init calling its own export, stack overflow.
 pub const EARLY: &str = "rel_early.c";
 /// Items 7 and 9: seccomp, RLIMIT_NPROC, an unmappable stack, init returning an error.
 pub const FAULTS: &str = "rel_faults.c";
-/// Item 11's host: stack permissions and guard, argv/envp pointers.
+/// The host: stack permissions and guard, argv/envp pointers.
 pub const SECURITY: &str = "rel_security.c";
 /// The host that ends (`exit` or `_exit`) while init runs.
 pub const EXIT: &str = "rel_exit.c";
@@ -75,7 +75,7 @@ pub fn as_nobody() -> &'static [&'static str] {
     }
 }
 
-/// Item 1, [`SIGNALS`]: the host's handlers installed before rt0's entry stay installed and
+/// [`SIGNALS`]: the host's handlers installed before rt0's entry stay installed and
 /// fire, also for a signal that arrives while a host thread waits inside an export; rt0 installs
 /// none.
 pub fn host_signal_handlers_survive_and_fire(label: &str, link: super::Link, run: Runner) {
@@ -109,7 +109,7 @@ pub fn host_signal_handlers_survive_and_fire(label: &str, link: super::Link, run
     }
 }
 
-/// Item 2, [`STORM`] (dlopen): a SIGUSR1 storm while the cdylib is loaded and unloaded `loads`
+/// [`STORM`] (dlopen): a SIGUSR1 storm while the cdylib is loaded and unloaded `loads`
 /// times; every load reaches ready. On the pthread path each unload is awaited until the image is
 /// gone, so every load is a fresh one; the raw path's image stays loaded (RTLD_NODELETE).
 pub fn signal_storm_during_loads_and_unloads(label: &str, path: DemoPath, loads: i64, run: Runner) {
@@ -126,7 +126,7 @@ pub fn signal_storm_during_loads_and_unloads(label: &str, path: DemoPath, loads:
     );
 }
 
-/// How many times item 3 runs, and how slow init is.
+/// How many times the 64-thread scenario runs, and how slow init is.
 #[derive(Debug, Clone, Copy)]
 pub struct ThreadRounds {
     /// Static and shared links: processes, one round each.
@@ -137,7 +137,7 @@ pub struct ThreadRounds {
     pub init_sleep_ms: u64,
 }
 
-/// Item 3, [`THREADS`]: 64 host threads call exports during a slow init; all wait and see the
+/// [`THREADS`]: 64 host threads call exports during a slow init; all wait and see the
 /// whole result, and at least one of them arrived while init ran. With dlopen, each round waits
 /// until the unloaded image is gone (pthread path), so every round meets a running init.
 pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
@@ -169,7 +169,7 @@ pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
     );
 }
 
-/// Item 4, [`DLCLOSE`] (dlopen): dlopen/dlclose 1,000 times, a quarter of them closed while init
+/// [`DLCLOSE`] (dlopen): dlopen/dlclose 1,000 times, a quarter of them closed while init
 /// still runs; dlclose never waits for init. No crash; threads back at the baseline taken in the
 /// same process (under qemu `/proc/self/task` also lists qemu's own thread, so never an absolute
 /// number); mappings back at the baseline every 100 cycles (up to `maps_slack` more lines); fork
@@ -308,7 +308,7 @@ pub fn dlclose_during_init_returns_before_init_finishes(
     }
 }
 
-/// Item 5, [`FORK`]: fork while init runs. The child's exports answer at once with failure
+/// [`FORK`]: fork while init runs. The child's exports answer at once with failure
 /// (kind Forked, "forked while init was running"), its `exit` does not hang, and it ended while
 /// the parent's init was still running (the parent reads the state right after reaping it); the
 /// parent is fine. The child reads the init state as the parent had it: running.
@@ -336,7 +336,7 @@ pub fn fork_during_init_child_answers_and_exits_parent_unaffected(label: &str, r
     assert_eq!(r.field("parent_error"), "(none)", "{c}");
 }
 
-/// Item 6, [`EARLY`], static link: an export called from a host constructor that runs before
+/// [`EARLY`], static link: an export called from a host constructor that runs before
 /// rt0's entry starts the entry itself and waits: it returns ready, init saw the process's real
 /// argc and the very argv vector main gets (recovered from the initial stack).
 pub fn early_call_starts_the_entry_and_waits(label: &str, run: Runner) {
@@ -358,7 +358,7 @@ pub fn early_call_starts_the_entry_and_waits(label: &str, run: Runner) {
     assert!(r.stderr.is_empty(), "{c}");
 }
 
-/// Item 6, [`EARLY`], every link: init calling its own export gets CalledFromInit at once
+/// [`EARLY`], every link: init calling its own export gets CalledFromInit at once
 /// instead of deadlocking.
 pub fn init_calling_its_own_export_does_not_deadlock(label: &str, run: Runner) {
     let r = run(&[], &[("RT0_DEMO_INIT_CALLS_EXPORT", "1".into())]);
@@ -368,7 +368,7 @@ pub fn init_calling_its_own_export_does_not_deadlock(label: &str, run: Runner) {
     assert_eq!(r.field("ready"), "1", "{c}");
 }
 
-/// Item 7a, [`FAULTS`]: clone/clone3 refused by a seccomp filter installed before rt0's entry:
+/// [`FAULTS`]: clone/clone3 refused by a seccomp filter installed before rt0's entry:
 /// the entry reports it on fd 2, exports report failure, the host lives on; the `try_` form
 /// returns EAGAIN. (Native only: qemu-user does not install a guest's filter.)
 pub fn thread_create_refused_by_seccomp_fails_init_not_the_host(
@@ -409,7 +409,7 @@ fn init_thread_refused(r: &Run, c: &str, path: DemoPath, setup: &str, tried: boo
     assert_eq!(r.field("host_alive"), "1", "{c}");
 }
 
-/// Item 7a/7b, [`FAULTS`], static link: with thread creation refused (`env` says how),
+/// [`FAULTS`], static link: with thread creation refused (`env` says how),
 /// `newosproc0` keeps its message and exit(1).
 pub fn newosproc0_refused_prints_its_message_and_exits_1(
     label: &str,
@@ -429,7 +429,7 @@ pub fn newosproc0_refused_prints_its_message_and_exits_1(
     assert!(!r.stdout.contains("newosproc0_returned"), "{c}");
 }
 
-/// Item 7b, [`FAULTS`], static link: RLIMIT_NPROC reached by an unprivileged user (`run` must
+/// [`FAULTS`], static link: RLIMIT_NPROC reached by an unprivileged user (`run` must
 /// start the host under [`as_nobody`]; the host's constructor sets the limit to 1 before rt0's
 /// entry). The entry reports the failure, exports fail, the host lives on. With `with_try`, the
 /// host also calls `try_newosproc0` (EAGAIN) and `newosproc0` is checked too
@@ -452,7 +452,7 @@ pub fn thread_create_refused_by_rlimit_nproc_fails_init_not_the_host(
     }
 }
 
-/// Item 7c, [`FAULTS`]: an init stack that cannot be mapped (RT0_DEMO_STACK_BYTES=2^62): the
+/// [`FAULTS`]: an init stack that cannot be mapped (RT0_DEMO_STACK_BYTES=2^62): the
 /// entry reports it, exports fail, a small raw thread still works, the host lives on.
 pub fn init_stack_that_cannot_be_mapped_fails_init_not_the_host(
     label: &str,
@@ -481,7 +481,7 @@ pub fn init_stack_that_cannot_be_mapped_fails_init_not_the_host(
     assert_eq!(r.field("host_alive"), "1", "{c}");
 }
 
-/// Item 8, [`EARLY`]: init overflowing its stack (64 KiB and 8 MiB) dies on the guard page
+/// [`EARLY`]: init overflowing its stack (64 KiB and 8 MiB) dies on the guard page
 /// (SIGSEGV or SIGBUS; qemu re-raises the guest's fatal signal on itself), never runs on.
 pub fn init_stack_overflow_dies_on_the_guard_page(label: &str, run: Runner) {
     for stack in ["65536", "8388608"] {
@@ -502,7 +502,7 @@ pub fn init_stack_overflow_dies_on_the_guard_page(label: &str, run: Runner) {
     }
 }
 
-/// Item 9, [`FAULTS`]: init returning an error: every export reports failure and the message is
+/// [`FAULTS`]: init returning an error: every export reports failure and the message is
 /// kept.
 pub fn init_error_is_reported_by_every_export_with_its_message(label: &str, run: Runner) {
     let r = run(&[], &[("RT0_DEMO_INIT_FAIL", "1".into())]);
@@ -519,7 +519,7 @@ pub fn init_error_is_reported_by_every_export_with_its_message(label: &str, run:
     assert!(r.stderr.is_empty(), "{c}");
 }
 
-/// Item 9, panic path: builds `tests/crates/panic-init` (its own `panic = "unwind"` profile,
+/// panic path: builds `tests/crates/panic-init` (its own `panic = "unwind"` profile,
 /// under which rt0 catches init's panics; the rt0 workspace builds with `panic = "abort"`) for
 /// `target` (`None`: this machine) into `target_dir`, and links `tests/hosts/rel_panic.c` against it
 /// with `cc`. Returns the host.
@@ -566,7 +566,7 @@ pub fn build_panic_host(target: Option<&str>, target_dir: &Path, cc: &str) -> Pa
     exe
 }
 
-/// Item 9, panic path, `run` executing [`build_panic_host`]'s host: its init panics, rt0 catches
+/// panic path, `run` executing [`build_panic_host`]'s host: its init panics, rt0 catches
 /// the panic on the init thread, exports report `Panicked` with the payload kept, and the host
 /// lives on; without the knob init succeeds.
 pub fn init_panic_with_std_is_caught_and_its_message_kept(run: Runner) {
@@ -593,7 +593,7 @@ pub fn init_panic_with_std_is_caught_and_its_message_kept(run: Runner) {
     assert_eq!(r.field("kind"), "ok", "{r:#?}");
 }
 
-/// Item 11, statically: no text relocations in `demo`'s cdylib, nor in a PIE host linked by `cc`
+/// statically: no text relocations in `demo`'s cdylib, nor in a PIE host linked by `cc`
 /// with `-z text` against its static archive (written to `demo.dir/hosts/<exe_name>`).
 pub fn no_text_relocations(label: &str, demo: &super::Demo, cc: &str, exe_name: &str) {
     let dynamic = Command::new("readelf")
@@ -636,7 +636,7 @@ pub fn no_text_relocations(label: &str, demo: &super::Demo, cc: &str, exe_name: 
     );
 }
 
-/// Item 11, [`SECURITY`]: the init stack is read/write only with an inaccessible guard right
+/// [`SECURITY`]: the init stack is read/write only with an inaccessible guard right
 /// below (at least `min_guard` bytes: the raw path's guard is the port's abi.toml
 /// `[stack] guard_size`, glibc's a page); rt0 keeps the loader's argv and envp pointers. Init
 /// sleeps `init_sleep_ms` so the host reads the maps while it runs.

@@ -1,4 +1,4 @@
-//! Issue 6 item 9: init panics (`PANIC_INIT=1`, a formatted message; `PANIC_INIT=static`, a
+//! An init that panics (`PANIC_INIT=1`, a formatted message; `PANIC_INIT=static`, a
 //! literal) or succeeds; built with panic = "unwind", rt0 catches the panic on the init thread.
 
 use std::ffi::{c_char, c_int, CString};
