@@ -203,3 +203,42 @@ fn a_std_library_choosing_the_raw_creator_does_not_compile() {
         "{stderr}"
     );
 }
+
+/// `RT0_TRACE=1`: one line on fd 2 for each step of the library's entry, its init thread and
+/// the waits, so a stuck host can be diagnosed; nothing without it.
+#[test]
+fn rt0_trace_shows_the_entry_the_init_thread_and_the_waits() {
+    for link in [Link::Static, Link::Shared] {
+        let env = [("EXPORTS_INIT_SLEEP_MS", "200"), ("RT0_TRACE", "1")];
+        let r = run(&host("exports.c", "gcc", link), &env);
+        let c = format!("{link:?}: {r:?}");
+        assert_eq!(r.field("add"), "42", "{c}");
+        let trace = r.stderr_without_ids();
+        let pin = match link {
+            Link::Static => "rt0 exports: pin: linked into the program, never unloaded",
+            Link::Shared => "rt0 exports: pin: image pinned until the init thread ends",
+        };
+        let steps = [
+            "rt0 exports: entry: starting init with the pthread creator, 8388608-byte stack, argc 1",
+            pin,
+            "rt0 exports: init thread started",
+            "rt0 exports: waiting for init",
+            "rt0 exports: init done",
+        ];
+        let mut at = 0;
+        for step in steps {
+            let found = trace[at..]
+                .find(step)
+                .unwrap_or_else(|| panic!("no `{step}` after the steps before it: {c}"));
+            at += found + step.len();
+        }
+        let quiet = run(
+            &host("exports.c", "gcc", link),
+            &[("EXPORTS_INIT_SLEEP_MS", "10")],
+        );
+        assert!(
+            !quiet.stderr.contains("rt0 exports"),
+            "no trace without RT0_TRACE: {quiet:?}"
+        );
+    }
+}

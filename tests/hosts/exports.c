@@ -7,12 +7,15 @@ int ex_add(int x);
 int ex_panic(int x);
 void ex_unit(void);
 int ex_init_state(void);
+int ex_wait_ms(int ms);
 const char *ex_error(void);
 
 int main(void) {
     printf("state_at_main=%d\n", ex_init_state());   /* 1 during a slow init */
+    printf("wait_10ms=%d\n", ex_wait_ms(10));        /* 1: timed out during a slow init */
     printf("add=%d\n", ex_add(2));                    /* waits: 42, or -1 after a failed init */
     printf("state_after_add=%d\n", ex_init_state());
+    printf("wait_after=%d\n", ex_wait_ms(0));        /* 0: done, at once */
     printf("plain=%d\n", ex_plain());                 /* 41, or -100 */
     printf("panic_0=%d\n", ex_panic(0));              /* 0 */
     fflush(stdout);

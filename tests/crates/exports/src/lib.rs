@@ -73,3 +73,13 @@ pub extern "C" fn ex_error() -> *const std::ffi::c_char {
     };
     std::ffi::CString::new(text).unwrap_or_default().into_raw()
 }
+
+/// Waits at most `ms` milliseconds: 0 when init is done, 1 when it timed out, 2 otherwise.
+#[no_mangle]
+pub extern "C" fn ex_wait_ms(ms: c_int) -> c_int {
+    match rt0::library!().wait_timeout(Duration::from_millis(ms.max(0) as u64)) {
+        Ok(_) => 0,
+        Err(e) if e.kind() == rt0::InitErrorKind::TimedOut => 1,
+        Err(_) => 2,
+    }
+}
