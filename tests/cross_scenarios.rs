@@ -1,5 +1,5 @@
 //! The demo's Linux scenarios on the other Linux ports, from this x86_64 machine:
-//! aarch64 glibc under qemu-user (static, shared and dlopen links), and musl, where the loader
+//! aarch64 and riscv64 glibc under qemu-user (static, shared and dlopen links), and musl, where the loader
 //! passes initializers no arguments and rt0 recovers argc/argv/envp itself (src/procself.rs):
 //! x86_64 musl hosts built with `musl-gcc`, dynamic and fully static, run natively, and a
 //! static aarch64 musl host under qemu-user. Every scenario runs on both paths (pthread, raw).
@@ -17,8 +17,9 @@ use std::time::Duration;
 use support::scenarios::{self as s, Runner};
 use support::{DemoPath, Link};
 
-const ALL_HOSTS: [Host; 4] = [
+const ALL_HOSTS: [Host; 5] = [
     Host::Aarch64Gnu,
+    Host::Riscv64Gnu,
     Host::MuslDynamic,
     Host::MuslStatic,
     Host::Aarch64MuslStatic,
@@ -185,7 +186,12 @@ fn init_stack_that_cannot_be_mapped_fails_init_not_the_host() {
 /// (Debian has no aarch64 musl-gcc), and the two libraries' signal structures may differ.
 #[test]
 fn host_signal_mask_and_handlers_are_unchanged() {
-    let hosts = [Host::Aarch64Gnu, Host::MuslDynamic, Host::MuslStatic];
+    let hosts = [
+        Host::Aarch64Gnu,
+        Host::Riscv64Gnu,
+        Host::MuslDynamic,
+        Host::MuslStatic,
+    ];
     each(&hosts, s::SIGNALS, |l, _, _, _, r| {
         s::host_signal_mask_and_handlers_are_unchanged(l, r)
     });

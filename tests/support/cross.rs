@@ -1,5 +1,5 @@
 //! Cross-target support for `tests/cross_scenarios.rs`: the demo built for another Linux target
-//! (aarch64 glibc, x86_64 and aarch64 musl), C hosts compiled by that target's C compiler, and
+//! (aarch64 and riscv64 glibc, x86_64 and aarch64 musl), C hosts compiled by that target's C compiler, and
 //! runs through qemu-user where the target is not this machine's.
 //!
 //! Builds go through [`crate::support::demo_for`] (`target/scenarios/<target>/<path>`), so a demo built
@@ -25,6 +25,8 @@ pub enum Host {
     /// crt objects and libc.a that rustup ships for aarch64-unknown-linux-musl (Debian has no
     /// aarch64 musl-gcc), run by `qemu-aarch64-static`.
     Aarch64MuslStatic,
+    /// riscv64 glibc: `riscv64-linux-gnu-gcc`, run by `qemu-riscv64-static -L /usr/riscv64-linux-gnu`.
+    Riscv64Gnu,
 }
 
 impl Host {
@@ -34,13 +36,14 @@ impl Host {
             Host::Aarch64Gnu => "aarch64-unknown-linux-gnu",
             Host::MuslDynamic | Host::MuslStatic => "x86_64-unknown-linux-musl",
             Host::Aarch64MuslStatic => "aarch64-unknown-linux-musl",
+            Host::Riscv64Gnu => "riscv64gc-unknown-linux-gnu",
         }
     }
 
     /// The ways the demo can be linked on this platform (musl targets build no cdylib).
     pub fn links(self) -> &'static [Link] {
         match self {
-            Host::Aarch64Gnu => &[Link::Static, Link::Shared, Link::Dlopen],
+            Host::Aarch64Gnu | Host::Riscv64Gnu => &[Link::Static, Link::Shared, Link::Dlopen],
             _ => &[Link::Static],
         }
     }
@@ -50,6 +53,7 @@ impl Host {
         match self {
             Host::Aarch64Gnu => &["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
             Host::Aarch64MuslStatic => &["qemu-aarch64-static"],
+            Host::Riscv64Gnu => &["qemu-riscv64-static", "-L", "/usr/riscv64-linux-gnu"],
             Host::MuslDynamic | Host::MuslStatic => &[],
         }
     }
@@ -58,6 +62,7 @@ impl Host {
         match self {
             Host::Aarch64Gnu | Host::Aarch64MuslStatic => "aarch64-linux-gnu-gcc",
             Host::MuslDynamic | Host::MuslStatic => "musl-gcc",
+            Host::Riscv64Gnu => "riscv64-linux-gnu-gcc",
         }
     }
 
@@ -67,6 +72,7 @@ impl Host {
             Host::MuslDynamic => "musl-dynamic",
             Host::MuslStatic => "musl-static",
             Host::Aarch64MuslStatic => "aarch64-musl-static",
+            Host::Riscv64Gnu => "riscv64-gnu",
         }
     }
 }
@@ -165,7 +171,7 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
                     cmd.arg("-static");
                 }
                 cmd.arg(&src).arg("-o").arg(tmp);
-                if host == Host::Aarch64Gnu {
+                if matches!(host, Host::Aarch64Gnu | Host::Riscv64Gnu) {
                     cmd.arg("-pthread");
                 }
                 link.add_to(&mut cmd, demo);

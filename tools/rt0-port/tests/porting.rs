@@ -43,7 +43,9 @@ fn scratch_arch(name: &str) -> PathBuf {
     dir.join("arch")
 }
 
-const RISCV: &str = "riscv64gc-unknown-linux-gnu";
+/// An unported Linux triple of an architecture the description parser does not know yet, to
+/// demonstrate `new` and `check` on (riscv64 was it until it was ported).
+const NEW: &str = "loongarch64-unknown-linux-gnu";
 
 #[test]
 fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
@@ -51,9 +53,9 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     let a = arch.to_str().unwrap();
     let registry_before = std::fs::read_to_string(arch.join("targets.toml")).unwrap();
 
-    let o = rt0_port(&["new", RISCV, "--arch-dir", a]);
+    let o = rt0_port(&["new", NEW, "--arch-dir", a]);
     assert!(o.status.success(), "{}", text(&o));
-    let dir = arch.join(RISCV);
+    let dir = arch.join(NEW);
     for f in ["abi.toml", "entry.S", "syscall.S"] {
         assert!(dir.join(f).is_file(), "{f} not created: {}", text(&o));
     }
@@ -66,7 +68,7 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
         .collect();
     assert_eq!(added.len(), 1, "{added:?}");
     assert!(
-        added[0].starts_with(&format!("\"{RISCV}\" = \"{RISCV}\"")),
+        added[0].starts_with(&format!("\"{NEW}\" = \"{NEW}\"")),
         "{added:?}"
     );
 
@@ -91,8 +93,10 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
         );
     }
     assert!(abi.contains("verified_by = \"not-yet\""), "{abi}");
-    // riscv64 is unknown to the parser: the scaffold says what the parser needs.
-    assert!(abi.contains("give `Arch` a `riscv64` variant"), "{abi}");
+    // loongarch64 is unknown to the parser: the scaffold says what the parser needs.
+    assert!(abi.contains("give `Arch` a `loongarch64` variant"), "{abi}");
+    // And names the kernel's folder for it (arch/loongarch, not arch/loongarch64).
+    assert!(abi.contains("LNX arch/loongarch/"), "{abi}");
     // The stubs stop the build until they are ported.
     for f in ["entry.S", "syscall.S"] {
         let s = std::fs::read_to_string(dir.join(f)).unwrap();
@@ -100,17 +104,16 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     }
 
     // check fails and lists what is missing.
-    let o = rt0_port(&["check", RISCV, "--arch-dir", a]);
+    let o = rt0_port(&["check", NEW, "--arch-dir", a]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("TODOs left") && out.contains("FAIL"), "{out}");
     assert!(
-        out.contains(&format!("arch/{RISCV}/abi.toml:"))
-            && out.contains("number_register = \"TODO"),
+        out.contains(&format!("arch/{NEW}/abi.toml:")) && out.contains("number_register = \"TODO"),
         "TODO lines not listed: {out}"
     );
     assert!(
-        out.contains(&format!("arch/{RISCV}/syscall.S:")),
+        out.contains(&format!("arch/{NEW}/syscall.S:")),
         "stub TODOs not listed: {out}"
     );
     assert!(
@@ -124,7 +127,7 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     assert!(o.status.success(), "{out}");
     let row = out
         .lines()
-        .find(|l| l.starts_with(RISCV))
+        .find(|l| l.starts_with(NEW))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(
         row.contains("scaffold") && row.contains("TODOs") && row.contains("FAIL"),
@@ -133,7 +136,7 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
 
     // A second new refuses, and changes nothing.
     let abi_before = std::fs::read_to_string(dir.join("abi.toml")).unwrap();
-    let o = rt0_port(&["new", RISCV, "--arch-dir", a]);
+    let o = rt0_port(&["new", NEW, "--arch-dir", a]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("refusing to overwrite"),
@@ -170,7 +173,7 @@ fn new_scaffolds_check_names_what_is_missing_and_a_second_new_refuses() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
         out.lines()
-            .any(|l| l.starts_with(RISCV) && l.contains("unfinished")),
+            .any(|l| l.starts_with(NEW) && l.contains("unfinished")),
         "{out}"
     );
     assert!(out.contains("0 port(s) checked"), "{out}");
@@ -400,6 +403,36 @@ fn facts(os: &str, arch: &str) -> Option<Facts> {
                 ("ptid", "x2"),
                 ("tls", "x3"),
                 ("ctid", "x4"),
+            ],
+            thread_start: &[],
+        },
+        // linux arch/riscv/include/asm/syscall.h (number a7, arguments a0..a5, result a0),
+        // include/uapi/asm-generic/unistd.h (musl arch/riscv64/bits/syscall.h.in), and
+        // arch/riscv/Kconfig `select CLONE_BACKWARDS` with glibc riscv/clone.S's a0..a4.
+        ("linux", "riscv64") => Facts {
+            instruction: "ecall",
+            number_register: "a7",
+            number_prefix: 0,
+            arg_registers: &["a0", "a1", "a2", "a3", "a4", "a5"],
+            error: "negative",
+            numbers: &[
+                ("exit", 93),
+                ("exit_group", 94),
+                ("write", 64),
+                ("mmap", 222),
+                ("munmap", 215),
+                ("mprotect", 226),
+                ("thread_sigmask", 135),
+                ("thread_id", 178),
+                ("thread_create", 220),
+            ],
+            // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid)
+            thread_create: &[
+                ("flags", "a0"),
+                ("stack", "a1"),
+                ("ptid", "a2"),
+                ("tls", "a3"),
+                ("ctid", "a4"),
             ],
             thread_start: &[],
         },

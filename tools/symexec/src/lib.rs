@@ -5,7 +5,7 @@
 //! registers). Reading that from the disassembly by eye is error-prone, so this crate steps
 //! through the instructions symbolically: each register holds either a named incoming value
 //! ([`Value::Arg`]), a known constant ([`Value::Imm`]) or [`Value::Unknown`], and stack slots are
-//! followed through pushes/pops (x86_64) and `sp`-relative loads and stores (aarch64). The
+//! followed through pushes/pops (x86_64) and `sp`-relative loads and stores (aarch64, riscv64). The
 //! trace stops at the first trap instruction and returns the register file there.
 //!
 //! It models only what such stubs do on their straight-line path (moves, immediates, `or` of
@@ -24,6 +24,7 @@
 
 mod aarch64;
 mod listing;
+mod riscv64;
 mod x86_64;
 
 use std::collections::HashMap;
@@ -38,6 +39,8 @@ pub enum Isa {
     X86_64,
     /// AArch64 (`mov x0, x1`).
     Aarch64,
+    /// RISC-V 64 with ABI register names (`mv a0, a1`).
+    Riscv64,
 }
 
 /// What a register or stack slot holds, symbolically.
@@ -109,6 +112,7 @@ impl Registers {
         let name = match self.isa {
             Some(Isa::X86_64) => x86_64::full_register(register),
             Some(Isa::Aarch64) => aarch64::full_register(register),
+            Some(Isa::Riscv64) => riscv64::full_register(register),
             None => register.to_string(),
         };
         if name == aarch64::ZERO {
@@ -192,6 +196,7 @@ impl Tracer {
             let modeled = match self.isa {
                 Isa::X86_64 => x86_64::step(&mut m, ins),
                 Isa::Aarch64 => aarch64::step(&mut m, ins),
+                Isa::Riscv64 => riscv64::step(&mut m, ins),
             };
             if !modeled && self.strict {
                 return Err(TraceError::Unmodeled {
@@ -211,9 +216,9 @@ struct Machine {
     regs: Registers,
     /// x86_64: the values pushed, last on top.
     pushed: Vec<Value>,
-    /// aarch64: where `sp` is, relative to its value at the start.
+    /// aarch64, riscv64: where `sp` is, relative to its value at the start.
     sp: i64,
-    /// aarch64: stack slots by offset from the starting `sp`.
+    /// aarch64, riscv64: stack slots by offset from the starting `sp`.
     slots: HashMap<i64, Value>,
 }
 
@@ -235,6 +240,7 @@ impl Machine {
         match self.isa {
             Isa::X86_64 => x86_64::full_register(reg),
             Isa::Aarch64 => aarch64::full_register(reg),
+            Isa::Riscv64 => riscv64::full_register(reg),
         }
     }
 

@@ -13,15 +13,32 @@ pub fn function_body(listing: &str, symbol: &str) -> Option<Vec<String>> {
         !(l.ends_with(&angled) || l == bare)
     });
     lines.next()?;
-    Some(
-        lines
-            .map(str::trim)
-            .take_while(|l| !l.is_empty() && !l.ends_with(':'))
-            .map(without_address)
-            .map(|i| i.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|i| !i.is_empty())
-            .collect(),
-    )
+    let mut body = Vec::new();
+    let mut lines = lines.map(str::trim).peekable();
+    while let Some(l) = lines.next() {
+        // An assembler-local label (`<.L11>:`, and the `<.L0 >:` riscv gas emits before every
+        // instruction for its line table) is inside the function, and so is the blank line
+        // llvm-objdump prints before it.
+        if is_local_label(l) || (l.is_empty() && lines.peek().is_some_and(|n| is_local_label(n))) {
+            continue;
+        }
+        if l.is_empty() || l.ends_with(':') {
+            break;
+        }
+        let i = without_address(l)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !i.is_empty() {
+            body.push(i);
+        }
+    }
+    Some(body)
+}
+
+/// A header line of an assembler-local label (`.L` prefix, ELF), as opposed to a symbol.
+fn is_local_label(line: &str) -> bool {
+    line.ends_with(">:") && line.contains("<.L")
 }
 
 /// An instruction line without its leading address (`20:` or `0000000000000020`).
@@ -92,6 +109,16 @@ mod tests {
         assert_eq!(function_body(dis, "f").unwrap(), ["pushq %rdx", "syscall"]);
         assert_eq!(function_body(dis, "g").unwrap(), ["retq"]);
         assert!(function_body(dis, "h").is_none());
+    }
+
+    #[test]
+    fn local_labels_do_not_end_a_body() {
+        let dis = "0000000000000002 <f>:\n       2:      \taddi\tsp, sp, -64\n\n0000000000000004 <.L0 >:\n       4:      \tsd\ta0, 0(sp)\n\n0000000000000050 <.L21>:\n      50:      \tecall\t\n\n0000000000000060 <g>:\n      60:      \tret\n";
+        assert_eq!(
+            function_body(dis, "f").unwrap(),
+            ["addi sp, sp, -64", "sd a0, 0(sp)", "ecall"]
+        );
+        assert_eq!(function_body(dis, "g").unwrap(), ["ret"]);
     }
 
     #[test]

@@ -92,6 +92,7 @@ pub fn object_format(d: &Description, obj: &Path) -> Step {
     let arch_ok = match d.arch {
         Arch::X86_64 => fmt.contains("x86-64"),
         Arch::Aarch64 => fmt.contains("aarch64") || fmt.contains("arm64"),
+        Arch::Riscv64 => fmt.contains("littleriscv"),
     };
     if fmt_ok && arch_ok {
         step(

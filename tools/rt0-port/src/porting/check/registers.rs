@@ -17,6 +17,7 @@ fn isa(arch: Arch) -> Isa {
     match arch {
         Arch::X86_64 => Isa::X86_64,
         Arch::Aarch64 => Isa::Aarch64,
+        Arch::Riscv64 => Isa::Riscv64,
     }
 }
 
@@ -152,6 +153,7 @@ pub fn thread_start_stack(d: &Description, obj: &Path) -> Option<Step> {
                 || first == format!("mov %{stack_reg}, %{}", ts.stack_pointer)
         }
         Arch::Aarch64 => first == format!("mov {}, {stack_reg}", ts.stack_pointer),
+        Arch::Riscv64 => first == format!("mv {}, {stack_reg}", ts.stack_pointer),
     };
     Some(if ok {
         step(name, Verdict::Pass, format!("{f} starts with `{first}`: the stack comes from {stack_reg}, never the kernel's {}", ts.stack_pointer))

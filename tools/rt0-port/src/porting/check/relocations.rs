@@ -66,6 +66,13 @@ pub fn absolute_relocation(kind: &str) -> bool {
             | "R_AARCH64_ABS64"
             | "R_AARCH64_ABS32"
             | "R_AARCH64_ABS16"
+            // riscv: data words and the absolute `lui`/`addi` pair (PC-relative is
+            // R_RISCV_PCREL_*, branches R_RISCV_BRANCH/JAL/RVC_*).
+            | "R_RISCV_64"
+            | "R_RISCV_32"
+            | "R_RISCV_HI20"
+            | "R_RISCV_LO12_I"
+            | "R_RISCV_LO12_S"
     ) || kind.starts_with("R_AARCH64_MOVW_UABS")
         || kind == "X86_64_RELOC_UNSIGNED"
         || kind == "ARM64_RELOC_UNSIGNED"

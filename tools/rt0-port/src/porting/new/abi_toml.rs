@@ -47,7 +47,7 @@ impl Scaffold<'_> {
         let parts = self.parts;
         let from = self.from;
         let src = &self.src;
-        let known_arch = matches!(self.parts.arch.as_str(), "x86_64" | "aarch64");
+        let known_arch = matches!(self.parts.arch.as_str(), "x86_64" | "aarch64" | "riscv64");
         let os = self.parts.os;
         let _ = writeln!(
             s,
@@ -71,9 +71,9 @@ impl Scaffold<'_> {
         if !known_arch {
             let _ = writeln!(
                 s,
-                "# TODO: build/description.rs knows the architectures x86_64 and aarch64: give `Arch` a `{}` variant\n\
+                "# TODO: build/description.rs knows the architectures x86_64, aarch64 and riscv64: give `Arch` a `{}` variant\n\
                  # (its register names for `is_register`, `asm_register`, `asm_register32`) and map it in build.rs\n\
-                 # `check_against_triple`; src/ needs its `target_arch` arms (docs/porting.md, \"A new architecture\").",
+                 # `check_against_triple`; rt0-port's checks and tools/symexec learn it too (docs/porting.md, \"A new architecture\").",
                 parts.arch
             );
         }

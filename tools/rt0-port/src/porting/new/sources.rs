@@ -18,14 +18,27 @@ pub struct Sources {
 pub fn sources(parts: &TripleParts) -> Sources {
     let a = &parts.arch;
     match parts.os {
-        Os::Linux => Sources {
+        Os::Linux => {
+            // The kernel's folder is named after the architecture family, not musl's/Rust's name.
+            let k = match a.as_str() {
+                "x86_64" => "x86",
+                "aarch64" => "arm64",
+                "riscv64" => "riscv",
+                "loongarch64" => "loongarch",
+                "powerpc64" | "powerpc64le" => "powerpc",
+                "s390x" => "s390",
+                "mips64" | "mips64el" => "mips",
+                other => other,
+            };
+            Sources {
             kernel: "LNX = torvalds/linux, MUSL = bminor/musl",
-            numbers: format!("MUSL arch/{a}/bits/syscall.h.in; LNX include/uapi/asm-generic/unistd.h or arch/{a}'s syscall table"),
-            syscall_conv: format!("MUSL arch/{a}/syscall_arch.h; LNX arch/{a} entry code; `man 2 syscall` table"),
+            numbers: format!("MUSL arch/{a}/bits/syscall.h.in; LNX include/uapi/asm-generic/unistd.h or arch/{k}'s syscall table"),
+            syscall_conv: format!("MUSL arch/{a}/syscall_arch.h; LNX arch/{k}/include/asm/syscall.h and entry code; `man 2 syscall` table"),
             c_abi: format!("the {a} psABI's calling convention"),
-            clone: format!("MUSL src/thread/{a}/clone.s; LNX kernel/fork.c and arch/Kconfig CLONE_BACKWARDS*"),
+            clone: format!("MUSL src/thread/{a}/clone.s; LNX kernel/fork.c and arch/{k}/Kconfig CLONE_BACKWARDS*"),
             thread_start: String::new(),
-        },
+            }
+        }
         Os::Darwin => {
             // XNU's folders are named i386 and arm for the 64-bit architectures too.
             let (bsd, osfmk) = match a.as_str() {
