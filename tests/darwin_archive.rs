@@ -7,97 +7,70 @@
 
 mod support;
 
-use std::collections::HashMap;
 use support::macho::{
-    disassembly, function_body, link_host_dylib_and_check_entry, members, object_with, tool, Val,
+    check_per_library_entry, disassembly, function_body, link_host_dylib_and_check_entry, members,
+    object_with, stub_symbol,
 };
 use support::{demo_for, DemoPath};
+use symexec::{Isa, Tracer, Value};
 
 const TARGET: &str = "x86_64-apple-darwin";
 
-/// Executes push/pop/mov/xor up to the first `syscall`, starting from the C arguments, and
-/// returns the register file at the trap.
-fn registers_at_syscall(
-    body: &[&str],
-    c_args: &[(&'static str, &'static str)],
-) -> HashMap<String, Val> {
-    let mut regs: HashMap<String, Val> = c_args
-        .iter()
-        .map(|(r, a)| (r.to_string(), Val::Arg(a)))
-        .collect();
-    let mut stack: Vec<Val> = Vec::new();
-    let get = |regs: &HashMap<String, Val>, r: &str| regs.get(r).cloned().unwrap_or(Val::Unknown);
-    for ins in body {
-        let mut parts = ins.splitn(2, char::is_whitespace);
-        let op = parts.next().unwrap();
-        let ops: Vec<String> = parts
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .map(|s| s.trim().trim_start_matches('%').to_string())
-            .collect();
-        let imm = |s: &str| {
-            s.strip_prefix('$').and_then(|n| {
-                if let Some(h) = n.strip_prefix("0x") {
-                    u64::from_str_radix(h, 16).ok()
-                } else {
-                    n.parse().ok()
-                }
-            })
-        };
-        let full = |r: &str| match r {
-            "edi" => "rdi".to_string(),
-            "esi" => "rsi".to_string(),
-            "edx" => "rdx".to_string(),
-            "eax" => "rax".to_string(),
-            "ecx" => "rcx".to_string(),
-            r if r.ends_with('d') && r.starts_with('r') => r.trim_end_matches('d').to_string(),
-            r => r.to_string(),
-        };
-        match op {
-            "syscall" => return regs,
-            "pushq" => stack.push(get(&regs, &full(&ops[0]))),
-            "popq" => {
-                let v = stack.pop().unwrap_or(Val::Unknown);
-                regs.insert(full(&ops[0]), v);
-            }
-            "movq" | "movl" => {
-                let v = imm(&ops[0])
-                    .map(Val::Imm)
-                    .unwrap_or_else(|| get(&regs, &full(&ops[0])));
-                regs.insert(full(&ops[1]), v);
-            }
-            "xorq" | "xorl" if full(&ops[0]) == full(&ops[1]) => {
-                regs.insert(full(&ops[1]), Val::Imm(0));
-            }
-            _ => panic!("unexpected instruction before the syscall: {ins}"),
-        }
-    }
-    panic!("no syscall instruction in {body:?}");
+/// The registers at the first `trap` in `body`, from the named starting registers (symexec:
+/// push/pop/mov/xor traced; strict, so an instruction nobody modeled fails the test).
+fn trace(body: &[String], start: &[(&str, &str)], trap: &str) -> symexec::Registers {
+    Tracer::new(Isa::X86_64)
+        .args(start.iter().copied())
+        .strict()
+        .run_to(body, trap)
+        .unwrap_or_else(|e| panic!("{e}: {body:#?}"))
 }
 
 #[test]
-fn initializer_record_points_at_the_entry_stub() {
+fn initializer_record_points_at_the_per_library_shim_which_calls_the_stub() {
     for path in DemoPath::ALL {
         let demo = demo_for(Some(TARGET), path);
         let ms = members(&demo);
-        let entry = object_with(&ms, "_rt0_lib_entry");
-        let relocs = tool("llvm-objdump", &["--macho", "-r", entry.to_str().unwrap()]);
-        let section = relocs
-            .split("Relocation information (__DATA,__mod_init_func)")
-            .nth(1)
-            .unwrap_or_else(|| panic!("{path:?}: no __mod_init_func in {}", entry.display()));
-        let first = section.lines().nth(2).unwrap_or_default();
+        check_per_library_entry(&ms, &format!("{path:?}"));
+        // The stub: dyld's argc, argv, envp (rdi, rsi, rdx) move one argument slot up for
+        // prepare(record, argc, argv, envp), and the record arrives in the sixth C argument (r9).
+        let stub = object_with(&ms, "_rt0_lib_entry");
+        let dis = disassembly(&stub);
+        let f = stub_symbol(&dis, "_rt0_lib_entry");
+        let body = function_body(&dis, &f);
+        let first_call = body
+            .iter()
+            .find(|i| i.starts_with("callq"))
+            .expect("a call")
+            .clone();
+        let at = Tracer::new(Isa::X86_64)
+            .args([
+                ("rdi", "argc"),
+                ("rsi", "argv"),
+                ("rdx", "envp"),
+                ("rcx", "apple"),
+                ("r8", "vars"),
+                ("r9", "record"),
+            ])
+            .run_to(&body, &first_call)
+            .unwrap();
+        for (reg, v) in [
+            ("rdi", "record"),
+            ("rsi", "argc"),
+            ("rdx", "argv"),
+            ("rcx", "envp"),
+        ] {
+            assert_eq!(
+                at.get(reg),
+                Value::arg(v),
+                "{path:?}: {reg} at prepare: {body:#?}"
+            );
+        }
         assert!(
-            first.contains("_rt0_lib_entry") && first.contains("UNSIGND"),
-            "{path:?}: the initializer record is {first:?}"
+            first_call.contains("(%rbx)"),
+            "prepare is called through the record: {body:#?}"
         );
-        // The state word exports wait on lives in the same object: any export pulls the record.
-        let nm = tool("llvm-nm", &[entry.to_str().unwrap()]);
-        assert!(
-            nm.lines().any(|l| l.ends_with(" _rt0_entry_state")),
-            "{path:?}: {nm}"
-        );
+        assert_eq!(at.get("rbx"), Value::arg("record"), "{body:#?}");
     }
 }
 
@@ -108,23 +81,26 @@ fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_di_si_dx_r10_r8() {
         let ms = members(&demo);
         let obj = object_with(&ms, "_rt0_raw_thread_create");
         let dis = disassembly(&obj);
-        let body = function_body(&dis, "_rt0_raw_thread_create");
+        let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_create"));
         // rt0_raw_thread_create(func, arg, stack) is called with the C convention.
-        let regs =
-            registers_at_syscall(&body, &[("rdi", "func"), ("rsi", "arg"), ("rdx", "stack")]);
+        let regs = trace(
+            &body,
+            &[("rdi", "func"), ("rsi", "arg"), ("rdx", "stack")],
+            "syscall",
+        );
         let want = [
-            ("rax", Val::Imm(0x2000000 + 360)), // SYSCALL_CLASS_UNIX | bsdthread_create
-            ("rdi", Val::Arg("func")),
-            ("rsi", Val::Arg("arg")),
-            ("rdx", Val::Arg("stack")),
-            ("r10", Val::Imm(0)),          // pthread: none, the stack is ours
-            ("r8", Val::Imm(0x0100_0000)), // PTHREAD_START_CUSTOM
-            ("r9", Val::Imm(0)),
+            ("rax", Value::Imm(0x2000000 + 360)), // SYSCALL_CLASS_UNIX | bsdthread_create
+            ("rdi", Value::arg("func")),
+            ("rsi", Value::arg("arg")),
+            ("rdx", Value::arg("stack")),
+            ("r10", Value::Imm(0)), // pthread: none, the stack is ours
+            ("r8", Value::Imm(0x0100_0000)), // PTHREAD_START_CUSTOM
+            ("r9", Value::Imm(0)),
         ];
         for (reg, val) in want {
             assert_eq!(
                 regs.get(reg),
-                Some(&val),
+                val,
                 "{path:?}: {reg} at the bsdthread_create trap; body: {body:#?}"
             );
         }
@@ -132,42 +108,67 @@ fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_di_si_dx_r10_r8() {
 }
 
 #[test]
-fn raw_start_routine_takes_its_stack_from_r8_and_calls_func_with_arg() {
+fn raw_start_routine_takes_its_stack_from_r8_calls_func_and_gives_back_its_port() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
     let ms = members(&demo);
     let obj = object_with(&ms, "_rt0_raw_thread_start");
     let dis = disassembly(&obj);
-    let body = function_body(&dis, "_rt0_raw_thread_start");
+    let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_start"));
     assert_eq!(
-        body[0], "movq\t%r8, %rsp",
+        body[0], "movq %r8, %rsp",
         "the stack must come from r8, never the kernel's rsp: {body:#?}"
     );
-    assert!(
-        body.iter().any(|i| i.starts_with("xorl\t%ebp, %ebp")),
-        "frame pointer not zeroed: {body:#?}"
-    );
-    assert!(
-        body.iter().any(|i| i.starts_with("andq\t$-16, %rsp")),
-        "stack not aligned: {body:#?}"
-    );
-    // func (rdx) and arg (rcx) go through the stack into rax and rdi before the call.
-    let push_func = body
-        .iter()
-        .position(|i| *i == "pushq\t%rdx")
-        .expect("func pushed");
-    let push_arg = body
-        .iter()
-        .position(|i| *i == "pushq\t%rcx")
-        .expect("arg pushed");
-    assert!(push_func < push_arg);
-    assert_eq!(body[push_arg + 1], "popq\t%rdi", "{body:#?}");
-    assert_eq!(body[push_arg + 2], "popq\t%rax", "{body:#?}");
-    assert!(body.iter().any(|i| *i == "callq\t*%rax"), "{body:#?}");
+    for want in ["xorl %ebp, %ebp", "andq $-16, %rsp", "movq 8(%rsp), %r13"] {
+        assert!(
+            body.iter().any(|i| i == want),
+            "`{want}` missing: {body:#?}"
+        );
+    }
+    // map_base from 0(%rsp) (llvm-objdump may print the offset 0 as a symbol at address 0).
     assert!(
         body.iter()
-            .any(|i| i.contains(&format!("${}, %rax", 0x2000000 + 361))),
-        "bsdthread_terminate missing: {body:#?}"
+            .any(|i| i.starts_with("movq ") && i.ends_with("(%rsp), %r12")),
+        "map_base not read from the header: {body:#?}"
     );
+    // XNU enters with pthread, kport, func, arg, stack, flags in rdi, rsi, rdx, rcx, r8, r9.
+    let start = [
+        ("rdi", "pthread"),
+        ("rsi", "kport"),
+        ("rdx", "func"),
+        ("rcx", "arg"),
+        ("r8", "stack"),
+        ("r9", "flags"),
+    ];
+    // Up to the call: func(arg), with the port kept in a callee-saved register.
+    let at_call = Tracer::new(Isa::X86_64)
+        .args(start)
+        .run_to(&body, "callq *%rax")
+        .unwrap_or_else(|e| panic!("{e}: {body:#?}"));
+    assert_eq!(at_call.get("rax"), Value::arg("func"), "{body:#?}");
+    assert_eq!(at_call.get("rdi"), Value::arg("arg"), "{body:#?}");
+    let kept = ["rbx", "r12", "r13", "r14", "r15"]
+        .into_iter()
+        .find(|r| at_call.get(r) == Value::arg("kport"))
+        .unwrap_or_else(|| {
+            panic!("kport is not kept in a callee-saved register across func: {body:#?}")
+        });
+    // After func returns only callee-saved registers are known: bsdthread_terminate(map_base,
+    // map_len, kport, 0) frees the stack and gives the thread's port back (issue 11).
+    let call = body.iter().position(|i| i == "callq *%rax").unwrap();
+    let regs = trace(
+        &body[call + 1..],
+        &[("r12", "map_base"), ("r13", "map_len"), (kept, "kport")],
+        "syscall",
+    );
+    assert_eq!(regs.get("rax"), Value::Imm(0x2000000 + 361), "{body:#?}");
+    assert_eq!(regs.get("rdi"), Value::arg("map_base"), "{body:#?}");
+    assert_eq!(regs.get("rsi"), Value::arg("map_len"), "{body:#?}");
+    assert_eq!(
+        regs.get("rdx"),
+        Value::arg("kport"),
+        "the port must not be 0: {body:#?}"
+    );
+    assert_eq!(regs.get("r10"), Value::Imm(0), "no semaphore: {body:#?}");
 }
 
 #[test]

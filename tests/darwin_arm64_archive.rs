@@ -8,170 +8,66 @@
 
 mod support;
 
-use std::collections::HashMap;
 use support::macho::{
-    disassembly, function_body, link_host_dylib_and_check_entry, members, object_with, tool, Val,
+    check_per_library_entry, disassembly, function_body, link_host_dylib_and_check_entry, members,
+    object_with, stub_symbol, tool,
 };
 use support::{demo_for, DemoPath};
+use symexec::{immediate, split_instruction, Isa, Tracer, Value};
 
 const TARGET: &str = "aarch64-apple-darwin";
 
-/// Splits `op a, b, c` into the operation and its operands, keeping `[sp, #8]` together.
-fn parse(ins: &str) -> (&str, Vec<String>) {
-    let (op, rest) = ins.split_once(char::is_whitespace).unwrap_or((ins, ""));
-    let mut ops = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0;
-    for c in rest.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            _ => {}
-        }
-        if c == ',' && depth == 0 {
-            ops.push(cur.trim().to_string());
-            cur.clear();
-        } else {
-            cur.push(c);
-        }
-    }
-    if !cur.trim().is_empty() {
-        ops.push(cur.trim().to_string());
-    }
-    (op, ops)
-}
-
-fn imm(s: &str) -> Option<u64> {
-    let n = s.strip_prefix('#')?;
-    match n.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => n.parse().ok(),
-    }
-}
-
-/// `[sp]` / `[sp, #16]` -> 16; anything else is not a stack slot.
-fn sp_slot(s: &str) -> Option<i64> {
-    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
-    let mut parts = inner.split(',').map(str::trim);
-    if parts.next()? != "sp" {
-        return None;
-    }
-    Some(parts.next().map_or(Some(0), |o| imm(o).map(|v| v as i64))?)
-}
-
-/// The full register a name refers to (`w4` -> `x4`).
-fn full(r: &str) -> String {
-    match r.strip_prefix('w') {
-        Some(n) if n.parse::<u8>().is_ok() => format!("x{n}"),
-        _ => r.to_string(),
-    }
-}
-
-/// Executes sub/add sp, str/ldr through stack slots, mov/movz/movk, starting from `start`,
-/// up to the first `svc`; returns the registers at the trap. Panics on anything else.
-fn registers_at_svc(body: &[&str], start: &[(&'static str, &'static str)]) -> HashMap<String, Val> {
-    let mut regs: HashMap<String, Val> = start
-        .iter()
-        .map(|(r, a)| (r.to_string(), Val::Arg(a)))
-        .collect();
-    let mut sp: i64 = 0;
-    let mut mem: HashMap<i64, Val> = HashMap::new();
-    let get = |regs: &HashMap<String, Val>, r: &str| {
-        if r == "xzr" || r == "wzr" {
-            Val::Imm(0)
-        } else {
-            regs.get(&full(r)).cloned().unwrap_or(Val::Unknown)
-        }
-    };
-    for ins in body {
-        let (op, ops) = parse(ins);
-        match op {
-            "svc" => return regs,
-            "sub" | "add" if ops[0] == "sp" && ops[1] == "sp" => {
-                let n = imm(&ops[2]).expect("immediate stack adjustment") as i64;
-                sp += if op == "sub" { -n } else { n };
-            }
-            "str" => {
-                let off =
-                    sp_slot(&ops[1]).unwrap_or_else(|| panic!("store not to a stack slot: {ins}"));
-                mem.insert(sp + off, get(&regs, &ops[0]));
-            }
-            "ldr" => {
-                let off =
-                    sp_slot(&ops[1]).unwrap_or_else(|| panic!("load not from a stack slot: {ins}"));
-                regs.insert(
-                    full(&ops[0]),
-                    mem.get(&(sp + off)).cloned().unwrap_or(Val::Unknown),
-                );
-            }
-            "mov" | "movz" => {
-                let v = imm(&ops[1])
-                    .map(Val::Imm)
-                    .unwrap_or_else(|| get(&regs, &ops[1]));
-                regs.insert(full(&ops[0]), v);
-            }
-            "movk" => {
-                let add = imm(&ops[1]).expect("movk immediate");
-                let shift = ops
-                    .get(2)
-                    .and_then(|s| s.strip_prefix("lsl #"))
-                    .map_or(0, |n| n.parse::<u32>().unwrap());
-                let v = match get(&regs, &ops[0]) {
-                    Val::Imm(old) => Val::Imm((old & !(0xffff << shift)) | (add << shift)),
-                    _ => Val::Unknown,
-                };
-                regs.insert(full(&ops[0]), v);
-            }
-            _ => panic!("unexpected instruction before the svc: {ins}"),
-        }
-    }
-    panic!("no svc instruction in {body:?}");
+/// The registers at the first `trap` in `body`, from the named starting registers (symexec:
+/// stack slots through sub/add sp, str/ldr, stp/ldp; mov/movz/movk). Strict: an instruction
+/// nobody modeled fails the test.
+fn trace(body: &[String], start: &[(&str, &str)], trap: &str) -> symexec::Registers {
+    Tracer::new(Isa::Aarch64)
+        .args(start.iter().copied())
+        .strict()
+        .run_to(body, trap)
+        .unwrap_or_else(|e| panic!("{e}: {body:#?}"))
 }
 
 #[test]
-fn initializer_record_points_at_the_entry_stub() {
+fn initializer_record_points_at_the_per_library_shim_which_calls_the_stub() {
     for path in DemoPath::ALL {
         let demo = demo_for(Some(TARGET), path);
         let ms = members(&demo);
-        let entry = object_with(&ms, "_rt0_lib_entry");
-        let relocs = tool("llvm-objdump", &["--macho", "-r", entry.to_str().unwrap()]);
-        let section = relocs
-            .split("Relocation information (__DATA,__mod_init_func)")
-            .nth(1)
-            .unwrap_or_else(|| {
-                panic!(
-                    "{path:?}: no __mod_init_func in {}:\n{relocs}",
-                    entry.display()
-                )
-            });
-        let first = section.lines().nth(2).unwrap_or_default();
-        assert!(
-            first.contains("_rt0_lib_entry") && first.contains("UNSIGND"),
-            "{path:?}: the initializer record is {first:?}"
-        );
-        let nm = tool("llvm-nm", &[entry.to_str().unwrap()]);
-        assert!(
-            nm.lines().any(|l| l.ends_with(" _rt0_entry_state")),
-            "{path:?}: {nm}"
-        );
-        // dyld's arguments: argc, argv, envp arrive in x0, x1, x2 and are stored before any call.
-        let dis = disassembly(&entry);
-        let body = function_body(&dis, "_rt0_lib_entry");
-        let first_call = body
-            .iter()
-            .position(|i| i.starts_with("bl\t"))
-            .expect("a call");
-        for (reg, off) in [("x0", "[x9]"), ("x1", "[x9, #8]"), ("x2", "[x9, #16]")] {
-            let want = format!("str\t{reg}, {off}");
-            let at = body
-                .iter()
-                .position(|i| *i == want)
-                .unwrap_or_else(|| panic!("{path:?}: `{want}` missing: {body:#?}"));
-            assert!(
-                at < first_call,
-                "{path:?}: {reg} saved after a call clobbered it: {body:#?}"
+        check_per_library_entry(&ms, &format!("{path:?}"));
+        // The stub: dyld's argc, argv, envp (x0, x1, x2) move one argument slot up for
+        // prepare(record, argc, argv, envp); the record arrives in the sixth C argument (x5).
+        let stub = object_with(&ms, "_rt0_lib_entry");
+        let dis = disassembly(&stub);
+        let body = function_body(&dis, &stub_symbol(&dis, "_rt0_lib_entry"));
+        let at = Tracer::new(Isa::Aarch64)
+            .args([
+                ("x0", "argc"),
+                ("x1", "argv"),
+                ("x2", "envp"),
+                ("x3", "apple"),
+                ("x4", "vars"),
+                ("x5", "record"),
+            ])
+            .run_to(&body, "blr x9")
+            .unwrap_or_else(|e| panic!("{e}: {body:#?}"));
+        for (reg, v) in [
+            ("x0", "record"),
+            ("x1", "argc"),
+            ("x2", "argv"),
+            ("x3", "envp"),
+        ] {
+            assert_eq!(
+                at.get(reg),
+                Value::arg(v),
+                "{path:?}: {reg} at prepare: {body:#?}"
             );
         }
+        assert_eq!(at.get("x19"), Value::arg("record"), "{body:#?}");
+        assert!(
+            body.iter()
+                .all(|i| !split_instruction(i).1.iter().any(|o| o.contains("x18"))),
+            "x18 is the platform's: {body:#?}"
+        );
     }
 }
 
@@ -181,7 +77,7 @@ fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
     let ms = members(&demo);
     let obj = object_with(&ms, "_rt0_syscall6");
     let dis = disassembly(&obj);
-    let body = function_body(&dis, "_rt0_syscall6");
+    let body = function_body(&dis, &stub_symbol(&dis, "_rt0_syscall6"));
     let c = [
         ("x0", "nr"),
         ("x1", "a0"),
@@ -191,7 +87,7 @@ fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
         ("x5", "a4"),
         ("x6", "a5"),
     ];
-    let regs = registers_at_svc(&body, &c);
+    let regs = trace(&body, &c, "svc #0x80");
     for (reg, val) in [
         ("x16", "nr"),
         ("x0", "a0"),
@@ -203,18 +99,18 @@ fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
     ] {
         assert_eq!(
             regs.get(reg),
-            Some(&Val::Arg(val)),
+            Value::arg(val),
             "{reg} at the svc; body: {body:#?}"
         );
     }
     let at_svc = body.iter().position(|i| i.starts_with("svc")).unwrap();
-    assert_eq!(body[at_svc], "svc\t#0x80", "{body:#?}");
+    assert_eq!(body[at_svc], "svc #0x80", "{body:#?}");
     // Carry set means errno in x0: negated into rt0's -errno form.
     assert!(
         body[at_svc + 1].starts_with("b.lo") || body[at_svc + 1].starts_with("b.cc"),
         "{body:#?}"
     );
-    assert_eq!(body[at_svc + 2], "neg\tx0, x0", "{body:#?}");
+    assert_eq!(body[at_svc + 2], "neg x0, x0", "{body:#?}");
 }
 
 #[test]
@@ -224,21 +120,25 @@ fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_x0_to_x4() {
         let ms = members(&demo);
         let obj = object_with(&ms, "_rt0_raw_thread_create");
         let dis = disassembly(&obj);
-        let body = function_body(&dis, "_rt0_raw_thread_create");
-        let regs = registers_at_svc(&body, &[("x0", "func"), ("x1", "arg"), ("x2", "stack")]);
+        let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_create"));
+        let regs = trace(
+            &body,
+            &[("x0", "func"), ("x1", "arg"), ("x2", "stack")],
+            "svc #0x80",
+        );
         let want = [
-            ("x16", Val::Imm(360)), // bsdthread_create, no class prefix on arm64
-            ("x0", Val::Arg("func")),
-            ("x1", Val::Arg("arg")),
-            ("x2", Val::Arg("stack")),
-            ("x3", Val::Imm(0)),           // pthread: none, the stack is ours
-            ("x4", Val::Imm(0x0100_0000)), // PTHREAD_START_CUSTOM
-            ("x5", Val::Imm(0)),
+            ("x16", Value::Imm(360)), // bsdthread_create, no class prefix on arm64
+            ("x0", Value::arg("func")),
+            ("x1", Value::arg("arg")),
+            ("x2", Value::arg("stack")),
+            ("x3", Value::Imm(0)),           // pthread: none, the stack is ours
+            ("x4", Value::Imm(0x0100_0000)), // PTHREAD_START_CUSTOM
+            ("x5", Value::Imm(0)),
         ];
         for (reg, val) in want {
             assert_eq!(
                 regs.get(reg),
-                Some(&val),
+                val,
                 "{path:?}: {reg} at the bsdthread_create trap; body: {body:#?}"
             );
         }
@@ -246,56 +146,74 @@ fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_x0_to_x4() {
 }
 
 #[test]
-fn raw_start_routine_takes_its_stack_from_x4_and_calls_func_with_arg() {
+fn raw_start_routine_takes_its_stack_from_x4_calls_func_and_gives_back_its_port() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
     let ms = members(&demo);
     let obj = object_with(&ms, "_rt0_raw_thread_start");
     let dis = disassembly(&obj);
-    let body = function_body(&dis, "_rt0_raw_thread_start");
+    let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_start"));
     assert_eq!(
-        body[0], "mov\tsp, x4",
+        body[0], "mov sp, x4",
         "the stack must come from x4, never the kernel's sp: {body:#?}"
     );
-    assert!(
-        body.contains(&"mov\tx29, xzr"),
-        "frame pointer not zeroed: {body:#?}"
-    );
-    assert!(
-        body.contains(&"mov\tx30, xzr"),
-        "link register not zeroed: {body:#?}"
-    );
-    let header = body
-        .iter()
-        .position(|i| *i == "ldp\tx20, x21, [sp]")
-        .expect("header {map_base, map_len} read at [stack]");
-    let align = body
-        .iter()
-        .position(|i| i.starts_with("and\tsp, x9, #0xfffffffffffffff0"))
-        .expect("sp 16-aligned");
-    let func = body
-        .iter()
-        .position(|i| *i == "mov\tx19, x2")
-        .expect("func (x2) kept in x19");
-    let arg = body
-        .iter()
-        .position(|i| *i == "mov\tx0, x3")
-        .expect("arg (x3) moved to x0");
+    for want in [
+        "mov x29, xzr",
+        "mov x30, xzr",
+        "ldp x20, x21, [sp]",
+        "and sp, x9, #0xfffffffffffffff0",
+    ] {
+        assert!(
+            body.iter().any(|i| i == want),
+            "`{want}` missing: {body:#?}"
+        );
+    }
+    // XNU enters with pthread, kport, func, arg, stack, flags in x0..x5.
+    let start = [
+        ("x0", "pthread"),
+        ("x1", "kport"),
+        ("x2", "func"),
+        ("x3", "arg"),
+        ("x4", "stack"),
+        ("x5", "flags"),
+    ];
     let call = body
         .iter()
-        .position(|i| *i == "blr\tx19")
+        .position(|i| i.starts_with("blr "))
         .expect("func called");
-    assert!(
-        header < call && align < call && func < arg && arg < call,
-        "{body:#?}"
+    let at_call = Tracer::new(Isa::Aarch64)
+        .args(start)
+        .run_to(&body, &body[call])
+        .unwrap_or_else(|e| panic!("{e}: {body:#?}"));
+    let target = split_instruction(&body[call]).1[0].clone();
+    assert_eq!(at_call.get(&target), Value::arg("func"), "{body:#?}");
+    assert_eq!(at_call.get("x0"), Value::arg("arg"), "{body:#?}");
+    let callee_saved: Vec<String> = (19..=28).map(|n| format!("x{n}")).collect();
+    let kept = callee_saved
+        .iter()
+        .find(|r| at_call.get(r) == Value::arg("kport"))
+        .unwrap_or_else(|| {
+            panic!("kport is not kept in a callee-saved register across func: {body:#?}")
+        });
+    // After func returns only callee-saved registers are known: bsdthread_terminate(map_base,
+    // map_len, kport, 0) frees the stack and gives the thread's port back (issue 11).
+    let regs = trace(
+        &body[call + 1..],
+        &[
+            ("x20", "map_base"),
+            ("x21", "map_len"),
+            (kept.as_str(), "kport"),
+        ],
+        "svc #0x80",
     );
-    // bsdthread_terminate(map_base, map_len, 0, 0) after func returns.
-    let after = &body[call + 1..];
-    let regs = registers_at_svc(after, &[("x20", "map_base"), ("x21", "map_len")]);
-    assert_eq!(regs.get("x16"), Some(&Val::Imm(361)), "{body:#?}");
-    assert_eq!(regs.get("x0"), Some(&Val::Arg("map_base")), "{body:#?}");
-    assert_eq!(regs.get("x1"), Some(&Val::Arg("map_len")), "{body:#?}");
-    assert_eq!(regs.get("x2"), Some(&Val::Imm(0)), "{body:#?}");
-    assert_eq!(regs.get("x3"), Some(&Val::Imm(0)), "{body:#?}");
+    assert_eq!(regs.get("x16"), Value::Imm(361), "{body:#?}");
+    assert_eq!(regs.get("x0"), Value::arg("map_base"), "{body:#?}");
+    assert_eq!(regs.get("x1"), Value::arg("map_len"), "{body:#?}");
+    assert_eq!(
+        regs.get("x2"),
+        Value::arg("kport"),
+        "the port must not be 0: {body:#?}"
+    );
+    assert_eq!(regs.get("x3"), Value::Imm(0), "no semaphore: {body:#?}");
 }
 
 #[test]
@@ -315,13 +233,13 @@ fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
             .lines()
             .filter(|l| l.contains("3raw14thread_sigmask") && l.ends_with(':'))
         {
-            let body = function_body(&dis, name.trim_end_matches(':'));
+            let body = function_body(&dis, name.trim().trim_end_matches(':'));
             let loads: Vec<u64> = body
                 .iter()
                 .filter_map(|i| {
-                    let (op, ops) = parse(i);
+                    let (op, ops) = split_instruction(i);
                     (op == "mov" || op == "movz")
-                        .then(|| ops.get(1).and_then(|o| imm(o)))
+                        .then(|| ops.get(1).and_then(|o| immediate(o)))
                         .flatten()
                 })
                 .collect();

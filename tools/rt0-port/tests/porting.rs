@@ -660,7 +660,7 @@ fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
     let arch = scratch_arch("abs");
     let f = arch.join("x86_64-unknown-linux-gnu").join("entry.S");
     let mut s = std::fs::read_to_string(&f).unwrap();
-    s.push_str("\n\t.text\n\t.globl rt0_broken_abs\nrt0_broken_abs:\n\tmovabsq $rt0_entry_state, %rax\t/* broken on purpose */\n\tret\n\t.section .note.GNU-stack,\"\",@progbits\n");
+    s.push_str("\n\t.text\n\t.globl rt0_broken_abs\nrt0_broken_abs:\n\tmovabsq $rt0_some_data, %rax\t/* broken on purpose */\n\tret\n\t.section .note.GNU-stack,\"\",@progbits\n");
     std::fs::write(&f, s).unwrap();
     let (out, row) = failing_check(
         "x86_64-unknown-linux-musl",
@@ -668,7 +668,28 @@ fn check_catches_an_absolute_relocation_in_a_static_only_targets_stub() {
         "stubs position-independent",
     );
     assert!(row.contains("FAIL"), "{row}");
-    assert!(out.contains("R_X86_64_64 rt0_entry_state"), "{out}");
+    assert!(out.contains("R_X86_64_64 rt0_some_data"), "{out}");
+}
+
+/// The entry stub is stateless: a stub object that keeps a word of its own (here, a `.data`
+/// counter) fails the `entry stub` row, naming the section; the per-library initializer still
+/// passes (the demo's record points at its shim, which calls the stub).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn check_catches_an_entry_stub_with_state_of_its_own() {
+    let arch = scratch_arch("stateful");
+    let f = arch.join("x86_64-unknown-linux-gnu").join("entry.S");
+    let mut s = std::fs::read_to_string(&f).unwrap();
+    s.push_str("\n\t.data\n\t.p2align 3\nrt0_broken_counter:\n\t.quad 0\t/* broken on purpose */\n\t.section .note.GNU-stack,\"\",@progbits\n");
+    std::fs::write(&f, s).unwrap();
+    let (out, row) = failing_check("x86_64-unknown-linux-musl", &arch, "entry stub");
+    assert!(row.contains("FAIL"), "{row}");
+    assert!(out.contains(".data (8 bytes)"), "{out}");
+    let init = out
+        .lines()
+        .find(|l| l.contains("initializer") && !l.contains("entry stub"))
+        .unwrap_or_else(|| panic!("no initializer row:\n{out}"));
+    assert!(init.contains("pass"), "{init}\n{out}");
 }
 
 /// Runs `rt0-port check <triple> --no-scenarios` on the arch tree `arch`, requires it to fail

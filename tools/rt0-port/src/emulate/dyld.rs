@@ -159,6 +159,8 @@ pub fn exec(
             .max()
             .unwrap_or(image.header),
         image_path: str_base + argv_off.first().copied().unwrap_or(0),
+        dlopen_refs: 0,
+        nodelete: false,
     })
 }
 

@@ -126,7 +126,15 @@ pub struct Thread {
     pub start_mask: u32,
     /// For bsdthreads: the stack the creator passed and the header {base,len} found there.
     pub raw_stack: Option<(u64, u64, u64)>,
-    pub terminated_with: Option<(u64, u64)>,
+    /// bsdthread_terminate's (stackaddr, freesize, port).
+    pub terminated_with: Option<(u64, u64, u64)>,
+    /// bsdthreads: the name of the send right to the thread's own port that bsdthread_create
+    /// copied out to the task (LP _bsdthread_create th_thport); 0 for other threads. It stays
+    /// in the task's port space until the thread gives it back to bsdthread_terminate (which
+    /// mach_port_deallocates it): see [`kport_state`].
+    pub kport: u64,
+    /// libSystem calls this thread made, by name.
+    pub libcalls: BTreeMap<String, u64>,
     /// A pc set from inside a trap, applied when the thread next runs.
     pub redirect: Option<u64>,
 }
@@ -173,6 +181,13 @@ pub struct State {
     /// Signals not yet sent, and signals sent that every thread blocks.
     pub pending_signals: Vec<(u32, u64)>,
     pub blocked_signals: Vec<u32>,
+    /// proc_get_stack_addr_hint (LP kern_support.c): set by every bsdthread_register that gets
+    /// past its argument checks, refused or not; 0 until then.
+    pub stack_addr_hint: u64,
+    /// How many times bsdthread_register set it.
+    pub stack_addr_hint_sets: u32,
+    /// The kernel's random() for stack_addr_hint (a fixed-seed xorshift: runs are reproducible).
+    pub kernel_random: u64,
 }
 
 /// dyld's progress through initializers and main (DYLD dyld/dyldMain.cpp start →
@@ -189,6 +204,10 @@ pub struct Dyld {
     pub image_header: u64,
     pub image_end: u64,
     pub image_path: u64,
+    /// dlopen references to the executable taken through `dlopen` (dyld's per-image count).
+    pub dlopen_refs: u64,
+    /// Some dlopen of the executable passed RTLD_NODELETE: dyld marks the image never-unload.
+    pub nodelete: bool,
 }
 
 pub type Shared = Rc<RefCell<State>>;
@@ -218,6 +237,9 @@ impl State {
             rng: opts.seed.map(|s| s | 1),
             pending_signals: opts.signals.clone(),
             blocked_signals: Vec::new(),
+            stack_addr_hint: 0,
+            stack_addr_hint_sets: 0,
+            kernel_random: 0x9e37_79b9_7f4a_7c15,
             opts,
         }
     }
@@ -274,6 +296,8 @@ impl State {
             start_mask: sigmask,
             raw_stack: None,
             terminated_with: None,
+            kport: 0,
+            libcalls: BTreeMap::new(),
             redirect: None,
         });
         idx
@@ -285,6 +309,36 @@ impl State {
         let a = self.mmap_next;
         self.mmap_next += round_up(len, self.page) + self.page; // one unmapped page between mappings
         a
+    }
+}
+
+/// What became of a bsdthread's port (see [`Thread::kport`]), for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KportState {
+    /// Not a bsdthread: its port is libpthread's or exec's business.
+    NotTracked,
+    /// The thread has not terminated: its port is still in use.
+    Live,
+    /// Given back to bsdthread_terminate: the kernel deallocated it.
+    Released,
+    /// The thread terminated with port 0: the send right stays in the task's port space for
+    /// the rest of the process (a leak, one name per thread).
+    Leaked,
+    /// The thread terminated with another name: its own leaks, and the kernel deallocated a
+    /// right the program may still use.
+    Wrong(u64),
+}
+
+/// What became of thread `t`'s port.
+pub fn kport_state(t: &Thread) -> KportState {
+    if t.kport == 0 {
+        return KportState::NotTracked;
+    }
+    match t.terminated_with {
+        None => KportState::Live,
+        Some((_, _, p)) if p == t.kport => KportState::Released,
+        Some((_, _, 0)) => KportState::Leaked,
+        Some((_, _, p)) => KportState::Wrong(p),
     }
 }
 

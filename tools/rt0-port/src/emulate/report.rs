@@ -2,7 +2,7 @@
 //! and for people: dyld's initializer calls, every thread with its creator and signal masks,
 //! syscall and libSystem call counts, the virtual time and the exit status.
 
-use crate::emulate::process::{Run, State};
+use crate::emulate::process::{kport_state, KportState, Run, State};
 
 /// Writes the report `--report FILE` asks for (nothing without it).
 pub fn write(st: &State, status: i32) {
@@ -14,9 +14,29 @@ pub fn write(st: &State, status: i32) {
         out.push_str(l);
         out.push('\n');
     }
+    let mut kport_leaks = 0;
     for t in &st.threads {
+        let kport = match kport_state(t) {
+            KportState::NotTracked => "-".to_string(),
+            KportState::Live => format!("{:#x}:live", t.kport),
+            KportState::Released => format!("{:#x}:released", t.kport),
+            KportState::Leaked => {
+                kport_leaks += 1;
+                format!("{:#x}:leaked", t.kport)
+            }
+            KportState::Wrong(p) => {
+                kport_leaks += 1;
+                format!("{:#x}:leaked_gave_back_{p:#x}", t.kport)
+            }
+        };
+        let libcalls = if t.libcalls.is_empty() {
+            "-".to_string()
+        } else {
+            let v: Vec<String> = t.libcalls.iter().map(|(n, c)| format!("{n}:{c}")).collect();
+            v.join(",")
+        };
         out.push_str(&format!(
-            "thread {} tid={:#x} via={} created_by={} entry={:#x} start_mask={:#x} final_mask={:#x} state={}\n",
+            "thread {} tid={:#x} via={} created_by={} entry={:#x} start_mask={:#x} final_mask={:#x} state={} kport={kport} libcalls={libcalls}\n",
             t.idx + 1,
             t.tid,
             t.via,
@@ -31,6 +51,15 @@ pub fn write(st: &State, status: i32) {
             }
         ));
     }
+    out.push_str(&format!("kport_leaks={kport_leaks}\n"));
+    out.push_str(&format!(
+        "stack_addr_hint={:#x} set_by_bsdthread_register={}\n",
+        st.stack_addr_hint, st.stack_addr_hint_sets
+    ));
+    out.push_str(&format!(
+        "image_dlopen_nodelete={}\n",
+        st.dyld.nodelete as u8
+    ));
     for (n, c) in &st.syscalls {
         out.push_str(&format!("syscall {n} count={c}\n"));
     }

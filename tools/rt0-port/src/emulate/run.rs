@@ -92,7 +92,9 @@ fn start_main_thread(st: &mut State, image: &Image, raw: bool) {
     if !raw {
         st.threadstart = st.stubs.internal("libpthread_thread_start");
         st.registered = true;
-        st.report.push("libsystem_registered=1".into());
+        let hint = crate::emulate::xnu::set_stack_addr_hint(st);
+        st.report
+            .push(format!("libsystem_registered=1 stack_addr_hint={hint:#x}"));
     } else {
         st.report.push("libsystem_registered=0".into());
     }

@@ -83,7 +83,7 @@ pub fn syscall(st: &mut State, uc: &mut Unicorn<'_, ()>, num: u64, a: &[u64], pc
             None => return,
         },
         SYS_BSDTHREAD_TERMINATE => {
-            k_bsdthread_terminate(st, uc, a[0], a[1], pc);
+            k_bsdthread_terminate(st, uc, [a[0], a[1], a[2], a[3]], pc);
             return;
         }
         SYS_ULOCK_WAIT => {
@@ -251,24 +251,60 @@ pub fn k_sigmask(
     Ok(())
 }
 
-/// bsdthread_register (LP kern/kern_support.c _bsdthread_register): a second registration is
-/// EINVAL; success records threadstart and returns PTHREAD_FEATURE_SUPPORTED.
+/// bsdthread_register (LP kern/kern_support.c _bsdthread_register): a bad pthsize is EINVAL
+/// before anything else; then the process's stack address hint is computed anew (see
+/// [`set_stack_addr_hint`]) *before* the "prevent multiple registrations" check, so a refused
+/// second call changes it too; a second registration is EINVAL and changes nothing else
+/// (threadstart, wqthread, pthsize, TSD and dispatch offsets stay the first caller's); success
+/// records threadstart and returns PTHREAD_FEATURE_SUPPORTED. pthread_init_data (a[3]) is not
+/// read: rt0 passes none, and libSystem's own registration is modeled in `run`.
 fn k_bsdthread_register(st: &mut State, a: &[u64]) -> Result<(u64, u64), u64> {
     let pthsize = a[2] as i64 as i32;
     // "syscall randomizer test can pass bogus values": pthsize < 0 or > MAX_PTHREAD_SIZE.
     if !(0..=64 * 1024).contains(&pthsize) {
         return Err(EINVAL);
     }
+    // "We have to do this before proc_get_register so that it resets after fork".
+    let hint = set_stack_addr_hint(st);
     if st.registered {
-        st.report
-            .push(format!("bsdthread_register=EINVAL threadstart={:#x}", a[0]));
+        st.report.push(format!(
+            "bsdthread_register=EINVAL threadstart={:#x} stack_addr_hint={hint:#x}",
+            a[0]
+        ));
         return Err(EINVAL);
     }
     st.registered = true;
     st.threadstart = a[0];
-    st.report
-        .push(format!("bsdthread_register=ok threadstart={:#x}", a[0]));
+    st.report.push(format!(
+        "bsdthread_register=ok threadstart={:#x} stack_addr_hint={hint:#x}",
+        a[0]
+    ));
     Ok((PTHREAD_FEATURE_SUPPORTED, 0))
+}
+
+/// LP kern/kern_support.c stack_addr_hint + proc_set_stack_addr_hint, as every
+/// bsdthread_register past its argument checks does: x86_64 (64-bit process) `0x700000000000 +
+/// trunc_page(random() % (1 << 28))`, a new random value each call; arm64 (64-bit process, the
+/// main thread's stack top known through proc_get_user_stack) `trunc_page(main thread's stack
+/// top)`, the same value each call. The kernel reads the hint only to place workqueue thread
+/// stacks (workq_create_threadstack), which this model does not have: the report records it.
+/// Returns the new hint.
+pub fn set_stack_addr_hint(st: &mut State) -> u64 {
+    let page = st.page;
+    let hint = match st.cpu {
+        Cpu::X86_64 => {
+            let x = &mut st.kernel_random;
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            let aslr = (*x & 0x7fff_ffff) % (1 << 28);
+            0x7000_0000_0000 + (aslr & !(page - 1))
+        }
+        Cpu::Aarch64 => crate::emulate::memory::MAIN_STACK_TOP & !(page - 1),
+    };
+    st.stack_addr_hint = hint;
+    st.stack_addr_hint_sets += 1;
+    hint
 }
 
 /// bsdthread_create (LP kern/kern_support.c _bsdthread_create): EINVAL unless registered and
@@ -309,9 +345,11 @@ fn k_bsdthread_create(
         stack
     };
     let regs = cpu.thread_start_regs();
-    // th_thport: a send right name for the new thread (ipc_port_copyout_send); any valid name.
-    let port_guess = 0x1003 + 0x100 * st.threads.len() as u64;
-    let vals = [pthread, port_guess, func, arg, stack, flags];
+    // th_thport: the name of a send right to the new thread's port, copied out to the task
+    // (ipc_port_copyout_send); any valid name, unique per thread. It stays in the task's port
+    // space until given back (bsdthread_terminate's kthport: mach_port_deallocate).
+    let kport = 0x1003 + 0x100 * st.threads.len() as u64;
+    let vals = [pthread, kport, func, arg, stack, flags];
     let mut init: Vec<(String, u64)> = regs
         .iter()
         .zip(vals.iter())
@@ -331,6 +369,7 @@ fn k_bsdthread_create(
     );
     st.threads[idx].raw_stack = Some((stack, header.0, header.1));
     st.threads[idx].pthread = pthread;
+    st.threads[idx].kport = kport;
     st.trace(format!("bsdthread_create: thread {} at {start:#x} func={func:#x} arg={arg:#x} stack={stack:#x} sp={sp:#x}", idx + 1));
     if !st.opts.parent_first {
         st.switch(uc);
@@ -339,9 +378,19 @@ fn k_bsdthread_create(
 }
 
 /// bsdthread_terminate (LP kern_support.c _bsdthread_terminate): deallocate [stackaddr,
-/// stackaddr+size) when both are non-zero, then terminate the calling thread only.
-fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, addr: u64, size: u64, pc: u64) {
-    st.cur().terminated_with = Some((addr, size));
+/// stackaddr+size) when both are non-zero, terminate the calling thread only, signal `sem` when
+/// non-zero (no semaphores exist in this model: a failed signal is only traced there), and
+/// `mach_port_deallocate` the name `kthport` when non-zero. The thread's own port is released
+/// only when it is given back here; what became of it is in the report (process::kport_state).
+fn k_bsdthread_terminate(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 4], pc: u64) {
+    let [addr, size, port, sem] = a;
+    let port = port as u32 as u64; // uint32_t kthport
+    st.cur().terminated_with = Some((addr, size, port));
+    if sem as u32 != 0 {
+        st.trace(format!(
+            "bsdthread_terminate: semaphore {sem:#x} does not exist here (semaphores are not modeled)"
+        ));
+    }
     if let Some((stack, base, len)) = st.cur().raw_stack {
         if st.opts.desc.is_some() && (addr != base || size != len) {
             let msg = format!(

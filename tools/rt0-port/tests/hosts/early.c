@@ -1,6 +1,6 @@
 /* Under the emulated XNU: an export called from a host initializer that runs
- * before rt0's entry must return a defined result at once (NotStarted: rt0_demo_ready() == 0,
- * state 0), and the library must still initialize. In one static Mach-O image there is a single
+ * before rt0's entry starts the entry itself and waits for init (rt0_demo_ready() == 1; the
+ * state read just before is still 0), and dyld's later call of rt0's initializer starts nothing. In one static Mach-O image there is a single
  * __mod_init_func section, which dyld runs in order (DYLD Loader.cpp findAndRunAllInitializers);
  * the linker concatenates the input objects' sections in link order (this object, then the archive
  * member holding rt0's entry), and a constructor priority only orders the initializers within one
@@ -28,7 +28,7 @@ static void line(const char *k, long long v) {
 __attribute__((constructor(101))) static void early(void) {
     early_ran = 1;
     early_state = rt0_demo_state();
-    early_ready = rt0_demo_ready();               /* before the entry: NotStarted, returns 0 */
+    early_ready = rt0_demo_ready();               /* before the entry: starts it, waits, 1 */
 }
 
 int main(void) {
@@ -39,5 +39,6 @@ int main(void) {
     line("ready", ready);
     line("state", rt0_demo_state());
     line("init_export_result", rt0_demo_init_export_result());
+    line("init_argc", rt0_demo_argc());
     return 0;
 }

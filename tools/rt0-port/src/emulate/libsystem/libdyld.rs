@@ -12,14 +12,53 @@ use crate::emulate::process::State;
 /// non-null and never a valid image pointer of the program's own.
 const MAIN_HANDLE: u64 = LIBSYSTEM_DATA + 0x300;
 
+/// <dlfcn.h> (macOS SDK): dlopen's mode bits.
+const RTLD_MODES: [(u64, &str); 7] = [
+    (0x1, "RTLD_LAZY"),
+    (0x2, "RTLD_NOW"),
+    (0x4, "RTLD_LOCAL"),
+    (0x8, "RTLD_GLOBAL"),
+    (0x10, "RTLD_NOLOAD"),
+    (0x80, "RTLD_NODELETE"),
+    (0x100, "RTLD_FIRST"),
+];
+pub const RTLD_NODELETE: u64 = 0x80;
+
+/// `mode` as `RTLD_A|RTLD_B` (unknown bits in hex).
+fn mode_names(mode: u64) -> String {
+    let mut v: Vec<String> = RTLD_MODES
+        .iter()
+        .filter(|(b, _)| mode & b != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let known: u64 = RTLD_MODES.iter().map(|(b, _)| b).sum();
+    if mode & !known != 0 {
+        v.push(format!("{:#x}", mode & !known));
+    }
+    if v.is_empty() {
+        "0".into()
+    } else {
+        v.join("|")
+    }
+}
+
 /// dladdr(addr, info) (DYLD dyld/DyldAPIs.cpp dladdr): for an address in the executable, fills
 /// Dl_info {dli_fname, dli_fbase, dli_sname, dli_saddr} (no symbol names: sname and saddr are
-/// NULL) and returns non-zero; otherwise 0.
+/// NULL) and returns non-zero; otherwise 0. The report gets one `dladdr` line per call.
 pub fn dladdr(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let d = &st.dyld;
-    if a[0] < d.image_header || a[0] >= d.image_end {
+    let found = a[0] >= d.image_header && a[0] < d.image_end;
+    let line = format!(
+        "dladdr thread={} addr={:#x} found={}",
+        st.cur + 1,
+        a[0],
+        found as u8
+    );
+    st.report.push(line);
+    if !found {
         return 0;
     }
+    let d = &st.dyld;
     let info = [d.image_path, d.image_header, 0, 0];
     let bytes: Vec<u8> = info.iter().flat_map(|w| w.to_le_bytes()).collect();
     if uc.mem_write(a[1], &bytes).is_err() {
@@ -29,18 +68,40 @@ pub fn dladdr(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     1
 }
 
-/// dlopen(path, mode): NULL or the executable's own path give its handle; any other path gives
-/// NULL (loading is not modeled, so only RTLD_NOLOAD-style uses work).
+/// dlopen(path, mode): NULL or the executable's own path give its handle (the image is loaded,
+/// so RTLD_NOLOAD changes nothing) and count one more reference; RTLD_NODELETE marks the image
+/// never-unload (DYLD DyldAPIs.cpp dlopen: `if (mode & RTLD_NODELETE) image->setNeverUnload()`
+/// in dyld3, `neverUnloadImage` in dyld4). Any other path gives NULL (loading is not modeled).
+/// Every call is a report line: `dlopen thread=T path=self|null|other mode=0x.. (NAMES)
+/// handle=0x..`.
 pub fn dlopen(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    if a[0] == 0 {
-        return MAIN_HANDLE;
-    }
-    let own = read_cstr(uc, st.dyld.image_path, 4096);
-    let asked = read_cstr(uc, a[0], 4096);
-    if asked.is_some() && asked == own {
-        MAIN_HANDLE
+    let (path, mode) = (a[0], a[1]);
+    let which = if path == 0 {
+        "null"
     } else {
+        let own = read_cstr(uc, st.dyld.image_path, 4096);
+        let asked = read_cstr(uc, path, 4096);
+        if asked.is_some() && asked == own {
+            "self"
+        } else {
+            "other"
+        }
+    };
+    let handle = if which == "other" {
         st.trace("dlopen of another image: loading is not modeled");
         0
-    }
+    } else {
+        st.dyld.dlopen_refs += 1;
+        if mode & RTLD_NODELETE != 0 && which == "self" {
+            st.dyld.nodelete = true;
+        }
+        MAIN_HANDLE
+    };
+    let line = format!(
+        "dlopen thread={} path={which} mode={mode:#x} ({}) handle={handle:#x}",
+        st.cur + 1,
+        mode_names(mode)
+    );
+    st.report.push(line);
+    handle
 }

@@ -90,6 +90,7 @@ pub fn call(st: &mut State, uc: &mut Unicorn<'_, ()>, pc: u64) {
     }
     let a = args(cpu, uc);
     *st.libcalls.entry(name.clone()).or_insert(0) += 1;
+    *st.cur().libcalls.entry(name.clone()).or_insert(0) += 1;
     st.trace(format!(
         "{name}({:#x}, {:#x}, {:#x}, {:#x}) from {:#x}",
         a[0],

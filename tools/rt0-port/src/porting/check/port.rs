@@ -160,11 +160,12 @@ fn static_steps(
     match member_defining(&archive, &sym(d, ENTRY_SYMBOL), &work.join("entry")) {
         Ok(obj) => {
             steps.push(object_format(d, &obj));
-            steps.push(entry_object::initializer(d, &obj));
+            steps.push(entry_object::stub_object(d, &obj));
             stub_objects.push(obj);
         }
-        Err(e) => steps.push(step("initializer", Verdict::Fail, e)),
+        Err(e) => steps.push(step("entry stub", Verdict::Fail, e)),
     }
+    steps.push(entry_object::initializer(d, &archive, &work));
     match member_defining(
         &archive,
         &sym(d, "rt0_raw_thread_create"),

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use super::triple::TripleParts;
 
-/// The question about where the initializer record lives. It names the symbol whose object
-/// must hold the record, which follows the entry design: keep it here, in one place.
+/// The question about the entry stub's shape, which follows the per-library entry design
+/// (`check`'s entry_object.rs verifies it): keep it here, in one place.
 const ENTRY_OBJECT_QUESTION: [&str; 2] = [
-    "How is the initializer record emitted in [initializer].section, in the same object as",
-    "  rt0_entry_state, so that linking any export links the entry (no --whole-archive)?",
+    "RT0_SYM_lib_entry is called by each library's own initializer (lib_entry! registers it in [initializer].section)",
+    "  with the loader's registers and the record in RT0_C_ARG5: is it global + hidden, and does it keep no data and register no initializer?",
 ];
 
 /// A stub file of the scaffold: the nearest port's, stopped by `#error` until rewritten.
