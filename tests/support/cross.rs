@@ -172,7 +172,9 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
                 }
                 cmd.arg(&src).arg("-o").arg(tmp);
                 if matches!(host, Host::Aarch64Gnu | Host::Riscv64Gnu) {
-                    cmd.arg("-pthread");
+                    // Bound at load: rt0's raw creator refuses a lazily bound image where Rust
+                    // calls libc through the PLT, as on these two (tests/raw_hazards.rs).
+                    cmd.args(["-pthread", "-Wl,-z,now"]);
                 }
                 link.add_to(&mut cmd, demo);
             }
@@ -195,15 +197,15 @@ pub fn run(
     let mut cmd = match runner.split_first() {
         Some((emu, rest)) => {
             require(emu);
-            let mut c = Command::new(emu);
+            let mut c = crate::support::command_for(Path::new(emu), Some(demo), env);
             c.args(rest).arg(exe);
             c
         }
-        None => Command::new(exe),
+        None => crate::support::command_for(exe, Some(demo), env),
     };
     cmd.args(args);
     cmd.env("RT0_DEMO_SO", demo.cdylib());
-    for (k, v) in env {
+    for (k, v) in env.iter().filter(|(k, _)| *k != crate::support::RUN_AS) {
         cmd.env(k, v);
     }
     run_command(
