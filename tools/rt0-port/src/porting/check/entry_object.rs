@@ -341,7 +341,7 @@ mod tests {
 0000000000000040 <.L0 >:
 \t\t0000000000000074:  ARM64_RELOC_BRANCH26\t_rt0_lib_entry_e2544630
 0000000000000080 <_other>:
-\t\t0000000000000084:  ARM64_RELOC_BRANCH26\t_x
+\t\t0000000000000084:  R_X86_64_PLT32\trt0_lib_entry_0abfbc11-0x4
 ";
         let r = relocations_in(listing, "__ZN5entry", Some(0)).unwrap();
         assert_eq!(
