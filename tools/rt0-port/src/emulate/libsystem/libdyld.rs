@@ -70,8 +70,8 @@ pub fn dladdr(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
 
 /// dlopen(path, mode): NULL or the executable's own path give its handle (the image is loaded,
 /// so RTLD_NOLOAD changes nothing) and count one more reference; RTLD_NODELETE marks the image
-/// never-unload (DYLD DyldAPIs.cpp dlopen: `if (mode & RTLD_NODELETE) image->setNeverUnload()`
-/// in dyld3, `neverUnloadImage` in dyld4). Any other path gives NULL (loading is not modeled).
+/// never-unload (dlopen(3): "the specified image will never be unloaded"; the dyld source line
+/// is not cited here). Any other path gives NULL (loading is not modeled).
 /// Every call is a report line: `dlopen thread=T path=self|null|other mode=0x.. (NAMES)
 /// handle=0x..`.
 pub fn dlopen(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
