@@ -717,7 +717,11 @@ pub fn setuid_during_init_completes_and_init_finishes(
     );
     let _ = path;
     assert_eq!(r.field("init_thread_uid"), r.field("uid_target"), "{c}");
-    assert_eq!(r.field("threads_not_dropped"), "0", "{c}");
+    // qemu-user's own threads show in /proc/self/task and keep qemu's ids: only natively can
+    // every thread be counted.
+    if !label.contains("Aarch64") && !label.contains("Riscv64") {
+        assert_eq!(r.field("threads_not_dropped"), "0", "{c}");
+    }
     assert_eq!(r.field("ready"), "1", "{c}");
     assert_eq!(r.field("state"), "2", "{c}");
     assert_eq!(r.field("error"), "(none)", "{c}");
