@@ -29,7 +29,6 @@ mod support;
 
 use cross::Host;
 use cross_rel::{run_wrapped, DEADLINE};
-use std::time::Duration;
 use support::reliability::{self as rel, Runner, ThreadRounds};
 use support::{DemoPath, Link};
 
