@@ -300,6 +300,7 @@ pub(crate) use with_libc::{pin, release_pin_at_thread_exit, unpin};
 /// (`DT_JMPREL`) but neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, and `LD_BIND_NOW` is
 /// not set. A call through an unresolved slot enters glibc's lazy resolver, which reads the
 /// thread pointer: fatal on a raw thread. False where it cannot be told (no C library).
+#[cfg(target_os = "linux")]
 pub(crate) fn image_binds_lazily(head: &Head) -> bool {
     #[cfg(all(rt0_libc, target_os = "linux", target_env = "gnu"))]
     return with_libc::binds_lazily(head);
