@@ -85,11 +85,20 @@ fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
 }
 
 /// The process's arguments where the loader passed none (musl) or where the entry is started by
-/// an export: the vectors `main` received, found in the process's initial stack.
+/// an export: the vectors `main` received, found in the process's initial stack (Linux), or
+/// asked of libSystem (darwin: crt_externs.h, the vectors dyld passes to initializers).
 fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char)> {
     #[cfg(target_os = "linux")]
     return crate::procself::recover();
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(all(rt0_libc, target_vendor = "apple"))]
+    // SAFETY: libSystem's _NSGet* return the addresses of its argc, argv and environ words, set
+    // by dyld before any initializer runs and valid for the process's life.
+    return unsafe {
+        let argv = *libc::_NSGetArgv() as *const *const c_char;
+        let envp = *libc::_NSGetEnviron() as *const *const c_char;
+        (!argv.is_null()).then(|| ((*libc::_NSGetArgc()).max(0) as usize, argv, envp))
+    };
+    #[cfg(not(any(target_os = "linux", all(rt0_libc, target_vendor = "apple"))))]
     return None;
 }
 

@@ -54,6 +54,9 @@ pub enum Function {
     Dladdr,
     Dlopen,
     Getpid,
+    NsGetArgc,
+    NsGetArgv,
+    NsGetEnviron,
 }
 
 /// A libSystem variable, in the emulator's data page.
@@ -131,6 +134,9 @@ pub const EXPORTS: &[(&str, Export)] = &[
     ("_dladdr", F(Function::Dladdr)),
     ("_dlopen", F(Function::Dlopen)),
     ("_getpid", F(Function::Getpid)),
+    ("__NSGetArgc", F(Function::NsGetArgc)),
+    ("__NSGetArgv", F(Function::NsGetArgv)),
+    ("__NSGetEnviron", F(Function::NsGetEnviron)),
     ("___stack_chk_guard", V(Variable::StackChkGuard)),
     ("_mach_task_self_", V(Variable::MachTaskSelf)),
 ];

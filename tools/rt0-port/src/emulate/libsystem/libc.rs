@@ -1,5 +1,6 @@
 //! libSystem's C library part, as far as hosts and Rust's core need it: memory and string
-//! functions, a clock, a bump allocator, `__assert_rtn`, and compiler-rt's 128-bit division.
+//! functions, a clock, a bump allocator, `__assert_rtn`, crt_externs.h's `_NSGetArgc`,
+//! `_NSGetArgv` and `_NSGetEnviron`, and compiler-rt's 128-bit division.
 
 use unicorn_engine::{Prot, Unicorn};
 
@@ -108,6 +109,27 @@ pub fn assert_rtn(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) {
     let line = a[2] as i32;
     eprintln!("Assertion failed: ({expr}), function {func}, file {file}, line {line}.");
     kill(st, uc, SIGABRT, format!("assertion `{expr}` failed"));
+}
+
+/// crt_externs.h `_NSGetArgc()`, `_NSGetArgv()`, `_NSGetEnviron()`: the address of the word
+/// holding argc, argv or environ, which is ProgramVars' `NXArgcPtr`, `NXArgvPtr` or `environPtr`
+/// (libSystem records the ProgramVars dyld passes its initializer; DYLD's test
+/// crt-vars-libSystem checks `_NSGetArgc() == &NXArgc`, and so on). Here ProgramVars is the
+/// block `dyld::exec` wrote (its pointees are in libSystem's data page, readable and writable by
+/// the process), so these return the very vectors dyld passes to initializers and main.
+pub fn crt_extern(st: &State, uc: &Unicorn<'_, ()>, f: Function) -> u64 {
+    let field = match f {
+        Function::NsGetArgc => 1,
+        Function::NsGetArgv => 2,
+        _ => 3,
+    };
+    // dyld::exec: the initializers' fifth argument is &ProgramVars.
+    let pv = st.dyld.args[4];
+    let mut word = [0u8; 8];
+    match uc.mem_read(pv + 8 * field, &mut word) {
+        Ok(()) => u64::from_le_bytes(word),
+        Err(_) => 0,
+    }
 }
 
 /// compiler-rt's __udivti3, __umodti3, __divti3, __modti3: (a, b) arrive as two register pairs

@@ -254,6 +254,9 @@ fn run_function(
         Function::Dladdr => libdyld::dladdr(st, uc, a),
         Function::Dlopen => libdyld::dlopen(st, uc, a),
         Function::Getpid => process::PID,
+        Function::NsGetArgc | Function::NsGetArgv | Function::NsGetEnviron => {
+            libc::crt_extern(st, uc, f)
+        }
         Function::DyldStubBinder => {
             let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";
             st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
