@@ -334,8 +334,10 @@ impl Head {
     }
 
     /// Why a waiter must not wait for a running init, if it must not.
+    /// Raw calls only: a raw-creator init calling its own export runs this on a thread with no
+    /// thread pointer, where the C library's calls are not safe.
     fn cannot_wait(&self) -> Option<InitError> {
-        let me = sys::Host::thread_id();
+        let me = sys::thread_id();
         if me != 0 && me == self.init_tid.load(Ordering::Acquire) {
             return Some(InitError::with(
                 InitErrorKind::CalledFromInit,
@@ -343,7 +345,7 @@ impl Head {
                 "rt0: called from the library's own init, which is still running",
             ));
         }
-        if sys::Host::process_id() != self.entry_pid.load(Ordering::Acquire) {
+        if sys::process_id() != self.entry_pid.load(Ordering::Acquire) {
             return Some(InitError::with(
                 InitErrorKind::Forked,
                 0,
