@@ -7,7 +7,7 @@
 //! corrupting the creator's TLS), runs `start(arg)`, then frees its own stack and ends only
 //! itself (Linux `munmap` + `exit`, darwin `bsdthread_terminate`), never the process.
 //!
-//! Code running on a raw thread may use only rt0's [`crate::sys::raw`] calls: no libc, no `std`.
+//! Code running on a raw thread may use only rt0's [`crate::sys`] calls: no libc, no `std`.
 
 use crate::abi::{constants as k, stack};
 use crate::sys::{raw, Errno, SigHow, SigSet};
@@ -173,7 +173,7 @@ fn mapping_size(stack_size: usize) -> Option<usize> {
 ///
 /// # Safety
 /// `start` runs on a thread with no thread pointer and every signal blocked: it must not use
-/// thread-local storage, libc or `std` (only [`crate::sys::raw`]), and `arg` must stay valid for
+/// thread-local storage, libc or `std` (only [`crate::sys`]), and `arg` must stay valid for
 /// as long as `start` uses it.
 pub unsafe fn try_newosproc0(
     stack_size: usize,
