@@ -317,7 +317,7 @@ fn bad_registers_are_named() {
             // Each quoted register in turn, replaced by something no architecture calls a register.
             let quotes: Vec<usize> = value.match_indices('"').map(|(i, _)| i).collect();
             for pair in quotes.chunks(2).filter(|p| p.len() == 2) {
-                for bad in ["r99", "%rax", "RAX", "x31", "", "eax", "w0"] {
+                for bad in ["r99", "%rax", "RAX", "x32", "", "eax", "w0"] {
                     let start = kl.value.start + pair[0] + 1;
                     let end = kl.value.start + pair[1];
                     let old = &line[start..end];
