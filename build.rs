@@ -8,7 +8,7 @@
 #[path = "build/description.rs"]
 mod description;
 
-use description::{Arch, Constant, Description, ErrorConvention, Os};
+use description::{Arch, Constant, Description, ErrorConvention, Os, SyscallKind};
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
@@ -32,7 +32,10 @@ fn main() {
     // `rt0_libc`: the C library is linked (feature `libc`): the pthread creator, pinning and
     // the loader-lock check exist. Code a raw-creator init thread runs never calls into it.
     println!("cargo::rustc-check-cfg=cfg(rt0_libc)");
-    if env::var_os("CARGO_FEATURE_LIBC").is_some() {
+    // Not on Windows, where rt0 calls kernel32 and the `libc` feature changes nothing.
+    if env::var_os("CARGO_FEATURE_LIBC").is_some()
+        && env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("windows")
+    {
         println!("cargo:rustc-cfg=rt0_libc");
     }
 
@@ -114,8 +117,14 @@ fn main() {
             "target `{target}`: target-lexicon knows no pointer width for it"
         )),
     };
-    let tag = stub_tag(&folder, &desc_name, &text);
-    let stubs = StubNames::new(&tag, desc.object_format == "macho");
+    // The stubs a port provides: every port has the entry; only an OS rt0 makes system calls
+    // on has the trampoline (`[syscall] kind = "none"`: Windows, where rt0 calls kernel32).
+    let stub_files: &[&str] = match desc.syscall_kind {
+        SyscallKind::Trap => &["entry.S", "syscall.S"],
+        SyscallKind::None => &["entry.S"],
+    };
+    let tag = stub_tag(&folder, &desc_name, &text, stub_files);
+    let stubs = StubNames::new(&tag, desc.object_format == "macho", stub_files.len() > 1);
     let mut rust = rust;
     rust.push_str(&shared_layouts(pointer_bytes));
     fs::write(out.join("abi.rs"), &rust)
@@ -133,15 +142,21 @@ fn main() {
 
     let mut build = cc::Build::new();
     build.include(&out).warnings(true);
-    for stub in ["entry.S", "syscall.S"] {
+    for stub in stub_files {
         let path = folder.join(stub);
         if !path.exists() {
             fail(&format!(
-                "{}: missing; every port provides entry.S and syscall.S (docs/porting.md)",
+                "{}: missing; every port provides entry.S, and syscall.S unless its description says `[syscall] kind = \"none\"` (docs/porting.md)",
                 path.display()
             ));
         }
         build.file(path);
+    }
+    if desc.syscall_kind == SyscallKind::None && folder.join("syscall.S").exists() {
+        fail(&format!(
+            "{}: a port whose description says `[syscall] kind = \"none\"` has no syscall trampoline; remove the file",
+            folder.join("syscall.S").display()
+        ));
     }
     let apple_target = triple.vendor == target_lexicon::Vendor::Apple;
     if apple_target
@@ -173,6 +188,7 @@ fn check_against_triple(desc: &Description, triple: &target_lexicon::Triple) {
             OperatingSystem::Darwin(_) | OperatingSystem::MacOSX(_)
         ),
         Os::Linux => triple.operating_system == OperatingSystem::Linux,
+        Os::Windows => triple.operating_system == OperatingSystem::Windows,
     };
     if !arch_ok {
         fail(&format!(
@@ -227,18 +243,27 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "    /// The trapping instruction.\n    pub const INSTRUCTION: &str = {:?};",
-        d.syscall.instruction
+        "    /// `trap`, or `none` where rt0 makes no system calls (Windows: it calls kernel32).\n    pub const KIND: &str = {:?};",
+        d.syscall_kind.as_str()
     );
-    let _ = writeln!(s, "    /// The register holding the call number.\n    pub const NUMBER_REGISTER: &str = {:?};", d.syscall.number_register);
-    let _ = writeln!(s, "    /// Added to every call number (0 where none).\n    pub const NUMBER_PREFIX: usize = {:#x};", d.syscall.number_prefix);
-    let _ = writeln!(s, "    /// Argument registers, first argument first.\n    pub const ARG_REGISTERS: &[&str] = {};", str_list(&d.syscall.arg_registers));
-    let _ = writeln!(
+    if d.syscall_kind == SyscallKind::None {
+        let _ = writeln!(s, "}}");
+    } else {
+        let _ = writeln!(
+            s,
+            "    /// The trapping instruction.\n    pub const INSTRUCTION: &str = {:?};",
+            d.syscall.instruction
+        );
+        let _ = writeln!(s, "    /// The register holding the call number.\n    pub const NUMBER_REGISTER: &str = {:?};", d.syscall.number_register);
+        let _ = writeln!(s, "    /// Added to every call number (0 where none).\n    pub const NUMBER_PREFIX: usize = {:#x};", d.syscall.number_prefix);
+        let _ = writeln!(s, "    /// Argument registers, first argument first.\n    pub const ARG_REGISTERS: &[&str] = {};", str_list(&d.syscall.arg_registers));
+        let _ = writeln!(
         s,
         "    /// True when failure is the carry flag with a positive errno; false when it is a return in -4095..=-1.\n    pub const ERROR_CARRY: bool = {};",
         d.syscall.error == ErrorConvention::Carry
     );
-    let _ = writeln!(s, "}}");
+        let _ = writeln!(s, "}}");
+    }
 
     let _ = writeln!(
         s,
@@ -254,26 +279,28 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     }
     let _ = writeln!(s, "}}");
 
-    let _ = writeln!(
-        s,
-        "\n/// `[thread_create]`: the raw thread-create call.\npub mod thread_create {{"
-    );
-    let _ = writeln!(
-        s,
-        "    /// Argument names in the kernel's order.\n    pub const ARGS: &[&str] = {};",
-        str_list(&d.thread_create.map.args)
-    );
-    let _ = writeln!(
-        s,
-        "    /// The register carrying each argument.\n    pub const REGISTERS: &[&str] = {};",
-        str_list(&d.thread_create.map.registers)
-    );
-    let _ = writeln!(
-        s,
-        "    /// The flags word rt0 passes.\n    pub const FLAGS: usize = {:#x};",
-        d.thread_create.flags
-    );
-    let _ = writeln!(s, "}}");
+    if d.syscall_kind == SyscallKind::Trap {
+        let _ = writeln!(
+            s,
+            "\n/// `[thread_create]`: the raw thread-create call.\npub mod thread_create {{"
+        );
+        let _ = writeln!(
+            s,
+            "    /// Argument names in the kernel's order.\n    pub const ARGS: &[&str] = {};",
+            str_list(&d.thread_create.map.args)
+        );
+        let _ = writeln!(
+            s,
+            "    /// The register carrying each argument.\n    pub const REGISTERS: &[&str] = {};",
+            str_list(&d.thread_create.map.registers)
+        );
+        let _ = writeln!(
+            s,
+            "    /// The flags word rt0 passes.\n    pub const FLAGS: usize = {:#x};",
+            d.thread_create.flags
+        );
+        let _ = writeln!(s, "}}");
+    }
 
     if let Some(ts) = &d.thread_start {
         let _ = writeln!(s, "\n/// `[thread_start]`: the registers a new thread starts with.\npub mod thread_start {{");
@@ -308,7 +335,24 @@ fn rust_constants(d: &Description, target: &str, source: &str) -> String {
     let _ = writeln!(
         s,
         "    /// True when the loader passes no argv and the entry recovers it from `/proc/self`.\n    pub const ARGS_FROM_PROC_SELF: bool = {};",
-        d.initializer.args_fallback.is_some()
+        d.initializer.args_fallback.as_deref() == Some("proc-self")
+    );
+    let _ = writeln!(
+        s,
+        "    /// True when the entry builds argv from the process's command line (Windows: `GetCommandLineW`).\n    pub const ARGS_FROM_COMMAND_LINE: bool = {};",
+        d.initializer.args_fallback.as_deref() == Some("command-line")
+    );
+    let _ = writeln!(s, "}}");
+
+    let _ = writeln!(
+        s,
+        "\n/// `[c_abi]`: the C calling convention.\npub mod c_abi {{"
+    );
+    let _ = writeln!(s, "    /// Bytes the caller reserves above the return address for the register arguments (Windows x64: 32).\n    pub const SHADOW_SPACE: usize = {};", d.c_abi.shadow_space);
+    let _ = writeln!(
+        s,
+        "    /// Vector registers a callee preserves.\n    pub const CALLEE_SAVED_VECTOR: &[&str] = {};",
+        str_list(&d.c_abi.callee_saved_vector)
     );
     let _ = writeln!(s, "}}");
 
@@ -365,18 +409,22 @@ fn asm_include(d: &Description) -> String {
         d.file.display()
     );
     let _ = writeln!(s, "#ifndef RT0_ABI_H\n#define RT0_ABI_H");
-    let _ = writeln!(
-        s,
-        "#define RT0_SYSCALL_INSTRUCTION {}",
-        d.syscall.instruction
-    );
-    let _ = writeln!(
-        s,
-        "#define RT0_SYSCALL_NR {}",
-        reg(&d.syscall.number_register)
-    );
-    for (i, r) in d.syscall.arg_registers.iter().enumerate() {
-        let _ = writeln!(s, "#define RT0_SYSCALL_ARG{i} {}", reg(r));
+    if d.syscall_kind == SyscallKind::None {
+        let _ = writeln!(s, "#define RT0_NO_SYSCALLS 1");
+    } else {
+        let _ = writeln!(
+            s,
+            "#define RT0_SYSCALL_INSTRUCTION {}",
+            d.syscall.instruction
+        );
+        let _ = writeln!(
+            s,
+            "#define RT0_SYSCALL_NR {}",
+            reg(&d.syscall.number_register)
+        );
+        for (i, r) in d.syscall.arg_registers.iter().enumerate() {
+            let _ = writeln!(s, "#define RT0_SYSCALL_ARG{i} {}", reg(r));
+        }
     }
     for (name, n) in &d.numbers {
         let _ = writeln!(
@@ -419,15 +467,26 @@ fn asm_include(d: &Description) -> String {
             let _ = writeln!(s, "#define RT0_C_ARG{i}_32 {r32}");
         }
     }
+    // Arguments past the registers, as offsets from the stack pointer at a function's first
+    // instruction (x86_64: the return address, then the shadow space, then one slot each).
+    if d.arch == Arch::X86_64 {
+        let nregs = d.c_abi.arg_registers.len();
+        for i in nregs..6 {
+            let _ = writeln!(
+                s,
+                "#define RT0_C_ARG{i}_AT_ENTRY {}",
+                8 + d.c_abi.shadow_space as usize + 8 * (i - nregs)
+            );
+        }
+    }
+    let _ = writeln!(s, "#define RT0_C_SHADOW_SPACE {}", d.c_abi.shadow_space);
     let _ = writeln!(s, "#define RT0_C_RET {}", reg(&d.c_abi.return_register));
     if let Some(r32) = d.arch.asm_register32(&d.c_abi.return_register) {
         let _ = writeln!(s, "#define RT0_C_RET_32 {r32}");
     }
-    let _ = writeln!(
-        s,
-        "#define RT0_SYSCALL_RET {}",
-        reg(&d.syscall.return_registers[0])
-    );
+    if let Some(ret) = d.syscall.return_registers.first() {
+        let _ = writeln!(s, "#define RT0_SYSCALL_RET {}", reg(ret));
+    }
     let _ = writeln!(s, "#define RT0_STACK_ALIGNMENT {}", d.stack.alignment);
     for (name, v) in &d.constants {
         if let Constant::Int(i) = v {
@@ -457,7 +516,7 @@ const STUB_FUNCTIONS: &[(&str, &str)] = &[
 /// and the stub sources. It is part of every stub's symbol name, so two copies of rt0 in one
 /// program (two rt0-based static libraries) share a stub only when it is the very same code, and
 /// never call a stub of another version by mistake.
-fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str) -> String {
+fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str, stubs: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
     let mut eat = |bytes: &[u8]| {
         for &b in bytes {
@@ -468,7 +527,7 @@ fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str) -> Strin
     eat(env::var("CARGO_PKG_VERSION").unwrap_or_default().as_bytes());
     eat(desc_name.as_bytes());
     eat(desc_text.as_bytes());
-    for stub in ["entry.S", "syscall.S"] {
+    for stub in stubs {
         eat(&fs::read(folder.join(stub)).unwrap_or_default());
     }
     format!("{:08x}", hash as u32)
@@ -478,13 +537,16 @@ fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str) -> Strin
 struct StubNames {
     tag: String,
     macho: bool,
+    /// Whether the port has syscall.S (the trampoline and raw thread create).
+    syscalls: bool,
 }
 
 impl StubNames {
-    fn new(tag: &str, macho: bool) -> StubNames {
+    fn new(tag: &str, macho: bool, syscalls: bool) -> StubNames {
         StubNames {
             tag: tag.to_string(),
             macho,
+            syscalls,
         }
     }
 
@@ -517,7 +579,10 @@ impl StubNames {
         let mut s = String::from(
             "// @generated by rt0's build.rs: the asm stubs, under their versioned names.\nextern \"C\" {\n",
         );
-        for (base, signature) in STUB_FUNCTIONS {
+        for (base, signature) in STUB_FUNCTIONS
+            .iter()
+            .filter(|(base, _)| self.syscalls || *base == "lib_entry")
+        {
             let _ = writeln!(
                 s,
                 "    #[link_name = \"{}\"]\n    {signature};",

@@ -64,6 +64,9 @@ pub enum Os {
     Darwin,
     /// Linux.
     Linux,
+    /// Windows (NT): no stable system-call interface, rt0 calls kernel32 (`[syscall] kind =
+    /// "none"`, no `[numbers]`, `[thread_create]` or `[thread_exit]`).
+    Windows,
 }
 
 impl Os {
@@ -72,6 +75,38 @@ impl Os {
         match self {
             Os::Darwin => "darwin",
             Os::Linux => "linux",
+            Os::Windows => "windows",
+        }
+    }
+
+    /// The object format every image of this OS uses.
+    pub fn object_format(self) -> &'static str {
+        match self {
+            Os::Darwin => "macho",
+            Os::Linux => "elf",
+            Os::Windows => "coff",
+        }
+    }
+}
+
+/// `[syscall] kind`: whether rt0 makes system calls itself on this OS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallKind {
+    /// A trap instruction with the registers `[syscall]` names (Linux, darwin; the default
+    /// when `kind` is absent).
+    Trap,
+    /// None at all (`kind = "none"`, Windows: the system-call numbers change with every build
+    /// of the kernel; rt0 calls kernel32). The description then has no syscall registers, no
+    /// `[numbers]`, no `[thread_create]` and no `[thread_exit]`, and the port no syscall.S.
+    None,
+}
+
+impl SyscallKind {
+    /// The description's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyscallKind::Trap => "trap",
+            SyscallKind::None => "none",
         }
     }
 }
@@ -161,6 +196,23 @@ impl Arch {
         }
     }
 
+    /// Whether `name` is a vector register a calling convention may make callee-saved
+    /// (`[c_abi] callee_saved_vector`: x86_64 `xmm0`..`xmm15`, aarch64 `v0`..`v31`, riscv64
+    /// `fs0`..`fs11`).
+    pub fn is_vector_register(self, name: &str) -> bool {
+        let numbered = |prefix: &str, max: u8| {
+            name.strip_prefix(prefix).is_some_and(|n| {
+                n.parse::<u8>()
+                    .is_ok_and(|v| v <= max && v.to_string() == n)
+            })
+        };
+        match self {
+            Arch::X86_64 => numbered("xmm", 15),
+            Arch::Aarch64 => numbered("v", 31),
+            Arch::Riscv64 => numbered("fs", 11),
+        }
+    }
+
     /// How a register is written in this architecture's assembly (`%rdi`, `x0`).
     pub fn asm_register(self, name: &str) -> String {
         match self {
@@ -189,7 +241,8 @@ impl RegisterMap {
     }
 }
 
-/// `[syscall]`: how a system call is made.
+/// `[syscall]`: how a system call is made. Where `kind = "none"` (Windows) every field is empty
+/// and [`Description::syscall_kind`] says so: users check it before reading these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Syscall {
     /// The trapping instruction (`syscall`, `svc #0x80`, `svc #0`).
@@ -217,9 +270,16 @@ pub struct CAbi {
     pub return_register: String,
     /// Registers a callee must preserve.
     pub callee_saved: Vec<String>,
+    /// Bytes the caller reserves on the stack, just above the return address, for the callee to
+    /// spill its register arguments (Windows x64: 32, the "shadow space" or "home area"; 0 in the
+    /// System V and AAPCS64 conventions). Stack arguments start above it.
+    pub shadow_space: u64,
+    /// Vector registers a callee must preserve (Windows x64: xmm6..xmm15; none in System V).
+    pub callee_saved_vector: Vec<String>,
 }
 
-/// `[thread_create]`: the raw thread-create call.
+/// `[thread_create]`: the raw thread-create call (empty where `[syscall] kind = "none"`: such an
+/// OS has no raw thread creation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadCreate {
     /// Argument names and registers.
@@ -287,6 +347,9 @@ pub struct Description {
     pub object_format: String,
     /// How the port is verified here (`native`, `qemu-user`, `emulated-xnu`, `not-yet`).
     pub verified_by: String,
+    /// `[syscall] kind`: [`SyscallKind::None`] where the OS has no stable system-call interface
+    /// (Windows); `syscall`, `numbers`, `thread_create` and `thread_exit_args` are then empty.
+    pub syscall_kind: SyscallKind,
     /// `[syscall]`.
     pub syscall: Syscall,
     /// `[c_abi]`.
@@ -325,7 +388,8 @@ impl Description {
     }
 }
 
-/// Syscall numbers every description must give, and the ones each OS adds.
+/// Syscall numbers every description with system calls (Linux, darwin) must give, and the ones
+/// each OS adds. A Windows description has none (`[syscall] kind = "none"`).
 pub const NUMBERS_COMMON: &[&str] = &[
     "exit",
     "write",
@@ -359,7 +423,7 @@ pub const NUMBERS_DARWIN: &[&str] = &[
     "wait_on_address",
     "wake_address",
 ];
-/// Constants every description must give.
+/// Constants every Linux and darwin description must give (Windows: [`CONSTANTS_WINDOWS`]).
 pub const CONSTANTS_COMMON: &[&str] = &[
     "prot_none",
     "prot_read",
@@ -392,6 +456,25 @@ pub const CONSTANTS_LINUX: &[&str] = &[
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] =
     &["ulock_compare_and_wait", "ulock_wake_all", "ulock_no_errno"];
+/// Constants a Windows description gives: the C runtime's errno values rt0's `Errno` names
+/// (ucrt/msvcrt `errno.h`), the TLS callback's reasons (winnt.h), `GetModuleHandleExW`'s flags
+/// (libloaderapi.h), and the x64 offsets of the loader lock's owner (TEB, PEB, critical section).
+pub const CONSTANTS_WINDOWS: &[&str] = &[
+    "einval",
+    "enomem",
+    "eagain",
+    "etimedout",
+    "eintr",
+    "eperm",
+    "dll_process_detach",
+    "dll_process_attach",
+    "get_module_handle_ex_flag_from_address",
+    "get_module_handle_ex_flag_unchanged_refcount",
+    "teb_self_offset",
+    "teb_peb_offset",
+    "peb_loader_lock_offset",
+    "critical_section_owning_thread_offset",
+];
 /// Thread-create argument names per OS.
 pub const THREAD_CREATE_ARGS_DARWIN: &[&str] = &["func", "arg", "stack", "pthread", "flags"];
 /// Linux's clone arguments (the order is the architecture's, the names are fixed).
@@ -557,6 +640,28 @@ impl<'a> Reader<'a> {
         Ok(regs)
     }
 
+    /// `[c_abi] callee_saved_vector`: vector registers of `arch`, each once.
+    fn vector_registers(
+        &self,
+        arch: Arch,
+        c: &toml::Table,
+    ) -> Result<Vec<String>, DescriptionError> {
+        let regs = self.strings(c, "c_abi", "callee_saved_vector")?;
+        for (i, reg) in regs.iter().enumerate() {
+            if !arch.is_vector_register(reg) || regs[..i].contains(reg) {
+                return Err(self.err(
+                    &format!("c_abi.callee_saved_vector[{i}]"),
+                    &format!(
+                        "a lower-case {} vector register name without `%`, not already in the list",
+                        arch.as_str()
+                    ),
+                    format!("\"{reg}\""),
+                ));
+            }
+        }
+        Ok(regs)
+    }
+
     /// `args` + `registers` of equal length; `names` (if given) are the exact argument names.
     fn register_map(
         &self,
@@ -667,42 +772,45 @@ fn parse_toml(file: &Path, text: &str) -> Result<toml::Table, DescriptionError> 
     })
 }
 
-fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionError> {
-    let r = Reader { file };
-    let target = r.table(root, "target")?;
-    let triple = r.string(target, "target", "triple")?;
-    let arch = match r
-        .choice(target, "target", "arch", &["x86_64", "aarch64", "riscv64"])?
-        .as_str()
-    {
-        "x86_64" => Arch::X86_64,
-        "riscv64" => Arch::Riscv64,
-        _ => Arch::Aarch64,
-    };
-    let os = match r
-        .choice(target, "target", "os", &["darwin", "linux"])?
-        .as_str()
-    {
-        "darwin" => Os::Darwin,
-        _ => Os::Linux,
-    };
-    let object_format = r.choice(target, "target", "object_format", &["macho", "elf"])?;
-    let want_format = if os == Os::Darwin { "macho" } else { "elf" };
-    if object_format != want_format {
-        return Err(r.err(
-            "target.object_format",
-            &format!("\"{want_format}\" for os \"{}\"", os.as_str()),
-            format!("\"{object_format}\""),
-        ));
-    }
-    let verified_by = r.choice(
-        target,
-        "target",
-        "verified_by",
-        &["native", "qemu-user", "emulated-xnu", "not-yet"],
-    )?;
+/// What `[syscall]`, `[numbers]`, `[thread_create]` and `[thread_exit]` give.
+type SyscallSections = (Syscall, Vec<(String, u64)>, ThreadCreate, Vec<String>);
 
-    let s = r.table(root, "syscall")?;
+/// `[syscall] kind`: absent or "trap" on Linux and darwin, "none" (and nothing else) on Windows.
+fn syscall_kind(r: &Reader<'_>, os: Os, s: &toml::Table) -> Result<SyscallKind, DescriptionError> {
+    let kind = match s.get("kind") {
+        None if os != Os::Windows => SyscallKind::Trap,
+        _ => match r.choice(s, "syscall", "kind", &["trap", "none"])?.as_str() {
+            "none" => SyscallKind::None,
+            _ => SyscallKind::Trap,
+        },
+    };
+    match (os, kind) {
+        (Os::Windows, SyscallKind::Trap) => Err(r.err(
+            "syscall.kind",
+            "\"none\" on windows (it has no stable system-call interface: rt0 calls kernel32)",
+            "\"trap\"",
+        )),
+        (Os::Linux | Os::Darwin, SyscallKind::None) => Err(r.err(
+            "syscall.kind",
+            &format!(
+                "\"trap\" (or no kind) on {}: rt0 makes its system calls itself there, with the registers [syscall] names",
+                os.as_str()
+            ),
+            "\"none\"",
+        )),
+        _ => Ok(kind),
+    }
+}
+
+/// The sections of an OS that rt0 makes system calls on: `[syscall]`'s registers, `[numbers]`,
+/// `[thread_create]` and `[thread_exit]`.
+fn trap_sections(
+    r: &Reader<'_>,
+    arch: Arch,
+    os: Os,
+    root: &toml::Table,
+    s: &toml::Table,
+) -> Result<SyscallSections, DescriptionError> {
     let instruction = r.string(s, "syscall", "instruction")?;
     let number_register = r.string(s, "syscall", "number_register")?;
     r.register(arch, "syscall.number_register", &number_register)?;
@@ -746,17 +854,6 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         error,
         return_registers,
         clobbers,
-    };
-
-    let c = r.table(root, "c_abi")?;
-    let c_abi = CAbi {
-        arg_registers: r.registers(arch, c, "c_abi", "arg_registers")?,
-        return_register: {
-            let reg = r.string(c, "c_abi", "return_register")?;
-            r.register(arch, "c_abi.return_register", &reg)?;
-            reg
-        },
-        callee_saved: r.registers(arch, c, "c_abi", "callee_saved")?,
     };
 
     let n = r.table(root, "numbers")?;
@@ -804,6 +901,180 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         }
     }
 
+    let te = r.table(root, "thread_exit")?;
+    let thread_exit_args = r.strings(te, "thread_exit", "args")?;
+    Ok((syscall, numbers, thread_create, thread_exit_args))
+}
+
+/// An OS without system calls (`kind = "none"`): `[syscall]` says only that, and there is no
+/// `[numbers]`, `[thread_create]` or `[thread_exit]` (rt0 cannot create a raw thread there).
+fn no_syscall_sections(
+    r: &Reader<'_>,
+    os: Os,
+    root: &toml::Table,
+    s: &toml::Table,
+) -> Result<SyscallSections, DescriptionError> {
+    if let Some(key) = s.keys().find(|k| *k != "kind") {
+        return Err(r.err(
+            &format!("syscall.{key}"),
+            &format!(
+                "nothing but `kind = \"none\"` in [syscall] on {} (no system-call registers: rt0 makes no system calls there)",
+                os.as_str()
+            ),
+            format!("the key {key}"),
+        ));
+    }
+    for section in ["numbers", "thread_create", "thread_exit"] {
+        if root.contains_key(section) {
+            return Err(r.err(
+                section,
+                &format!(
+                    "no [{section}] section on {} ([syscall] kind = \"none\": no system-call numbers and no raw thread creation)",
+                    os.as_str()
+                ),
+                format!("a [{section}] section"),
+            ));
+        }
+    }
+    let syscall = Syscall {
+        instruction: String::new(),
+        number_register: String::new(),
+        number_prefix: 0,
+        arg_registers: Vec::new(),
+        error: ErrorConvention::Negative,
+        return_registers: Vec::new(),
+        clobbers: Vec::new(),
+    };
+    let thread_create = ThreadCreate {
+        map: RegisterMap {
+            args: Vec::new(),
+            registers: Vec::new(),
+        },
+        flags: 0,
+    };
+    Ok((syscall, Vec::new(), thread_create, Vec::new()))
+}
+
+/// `sigset_bytes`, `libc_reserved_signals` and `synchronous_signals` (Linux, darwin).
+fn check_signal_constants(
+    r: &Reader<'_>,
+    constants: &[(String, Constant)],
+) -> Result<(), DescriptionError> {
+    let sigset = constants
+        .iter()
+        .find(|(k, _)| k == "sigset_bytes")
+        .map(|(_, v)| v.clone());
+    if !matches!(sigset, Some(Constant::Int(4)) | Some(Constant::Int(8))) {
+        return Err(r.err("constants.sigset_bytes", "4 or 8", format!("{sigset:?}")));
+    }
+    // The C library's own signals: left out of every "block all" mask rt0 sets (may be empty).
+    match constants.iter().find(|(k, _)| k == "libc_reserved_signals") {
+        Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}
+        Some((_, v)) => {
+            return Err(r.err(
+                "constants.libc_reserved_signals",
+                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
+                format!("{v:?}"),
+            ))
+        }
+        None => {
+            return Err(r.err(
+                "constants.libc_reserved_signals",
+                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
+                "nothing (the key is missing)",
+            ))
+        }
+    }
+    match constants.iter().find(|(k, _)| k == "synchronous_signals") {
+        Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}
+        Some((_, v)) => {
+            return Err(r.err(
+                "constants.synchronous_signals",
+                "a list of signal numbers from 1 to 64",
+                format!("{v:?}"),
+            ))
+        }
+        None => {
+            return Err(r.err(
+                "constants.synchronous_signals",
+                "a list of signal numbers from 1 to 64",
+                "nothing (the key is missing)",
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionError> {
+    let r = Reader { file };
+    let target = r.table(root, "target")?;
+    let triple = r.string(target, "target", "triple")?;
+    let arch = match r
+        .choice(target, "target", "arch", &["x86_64", "aarch64", "riscv64"])?
+        .as_str()
+    {
+        "x86_64" => Arch::X86_64,
+        "riscv64" => Arch::Riscv64,
+        _ => Arch::Aarch64,
+    };
+    let os = match r
+        .choice(target, "target", "os", &["darwin", "linux", "windows"])?
+        .as_str()
+    {
+        "darwin" => Os::Darwin,
+        "windows" => Os::Windows,
+        _ => Os::Linux,
+    };
+    let object_format = r.choice(target, "target", "object_format", &["macho", "elf", "coff"])?;
+    let want_format = os.object_format();
+    if object_format != want_format {
+        return Err(r.err(
+            "target.object_format",
+            &format!("\"{want_format}\" for os \"{}\"", os.as_str()),
+            format!("\"{object_format}\""),
+        ));
+    }
+    let verified_by = r.choice(
+        target,
+        "target",
+        "verified_by",
+        &["native", "qemu-user", "emulated-xnu", "wine", "not-yet"],
+    )?;
+
+    let s = r.table(root, "syscall")?;
+    let syscall_kind = syscall_kind(&r, os, s)?;
+    let (syscall, numbers, thread_create, thread_exit_args) = match syscall_kind {
+        SyscallKind::Trap => trap_sections(&r, arch, os, root, s)?,
+        SyscallKind::None => no_syscall_sections(&r, os, root, s)?,
+    };
+
+    let c = r.table(root, "c_abi")?;
+    let c_abi = CAbi {
+        arg_registers: r.registers(arch, c, "c_abi", "arg_registers")?,
+        return_register: {
+            let reg = r.string(c, "c_abi", "return_register")?;
+            r.register(arch, "c_abi.return_register", &reg)?;
+            reg
+        },
+        callee_saved: r.registers(arch, c, "c_abi", "callee_saved")?,
+        // Optional where they are 0 / empty (System V, AAPCS64); a Windows description must say.
+        shadow_space: match (os, c.get("shadow_space")) {
+            (Os::Windows, _) | (_, Some(_)) => r.uint(c, "c_abi", "shadow_space")?,
+            _ => 0,
+        },
+        callee_saved_vector: match (os, c.get("callee_saved_vector")) {
+            (Os::Windows, _) | (_, Some(_)) => r.vector_registers(arch, c)?,
+            _ => Vec::new(),
+        },
+    };
+    if c_abi.shadow_space % 8 != 0 {
+        return Err(r.err(
+            "c_abi.shadow_space",
+            "a multiple of 8 bytes (one slot per register argument)",
+            c_abi.shadow_space.to_string(),
+        ));
+    }
+
     let thread_start = match (os, root.get("thread_start")) {
         (Os::Darwin, _) => {
             let ts = r.table(root, "thread_start")?;
@@ -817,7 +1088,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
                 legacy_stack_offset,
             })
         }
-        (Os::Linux, None) => None,
+        (Os::Linux | Os::Windows, None) => None,
         (Os::Linux, Some(_)) => {
             return Err(r.err(
                 "thread_start",
@@ -825,16 +1096,30 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
                 "a [thread_start] section",
             ))
         }
+        (Os::Windows, Some(_)) => {
+            return Err(r.err(
+                "thread_start",
+                "no [thread_start] section on Windows (CreateThread starts its threads)",
+                "a [thread_start] section",
+            ))
+        }
     };
-
-    let te = r.table(root, "thread_exit")?;
-    let thread_exit_args = r.strings(te, "thread_exit", "args")?;
 
     let init = r.table(root, "initializer")?;
     let section = r.string(init, "initializer", "section")?;
     let map = r.register_map(arch, init, "initializer", None)?;
     for (i, a) in map.args.iter().enumerate() {
-        let known = ["argc", "argv", "envp", "apple", "program_vars"];
+        // Windows: a TLS callback's (module, reason, reserved) (winnt.h PIMAGE_TLS_CALLBACK).
+        let known = [
+            "argc",
+            "argv",
+            "envp",
+            "apple",
+            "program_vars",
+            "module",
+            "reason",
+            "reserved",
+        ];
         if !known.contains(&a.as_str()) {
             return Err(r.err(
                 &format!("initializer.args[{i}]"),
@@ -843,14 +1128,21 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             ));
         }
     }
+    // Where argv comes from when the loader passes none: the process's initial stack found
+    // through /proc/self (Linux), or GetCommandLineW parsed by rt0 (Windows).
+    let fallback = if os == Os::Windows {
+        "command-line"
+    } else {
+        "proc-self"
+    };
     let args_fallback = match init.get("args_fallback") {
         None => None,
-        Some(_) => Some(r.choice(init, "initializer", "args_fallback", &["proc-self"])?),
+        Some(_) => Some(r.choice(init, "initializer", "args_fallback", &[fallback])?),
     };
     if !map.args.iter().any(|a| a == "argv") && args_fallback.is_none() {
         return Err(r.err(
             "initializer.args_fallback",
-            "\"proc-self\" when the loader passes no argv",
+            &format!("\"{fallback}\" when the loader passes no argv"),
             "nothing",
         ));
     }
@@ -906,12 +1198,12 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         };
         constants.push((key.clone(), value));
     }
-    let os_constants = if os == Os::Darwin {
-        CONSTANTS_DARWIN
-    } else {
-        CONSTANTS_LINUX
+    let (common, os_constants) = match os {
+        Os::Darwin => (CONSTANTS_COMMON, CONSTANTS_DARWIN),
+        Os::Linux => (CONSTANTS_COMMON, CONSTANTS_LINUX),
+        Os::Windows => (CONSTANTS_WINDOWS, &[][..]),
     };
-    for want in CONSTANTS_COMMON.iter().chain(os_constants) {
+    for want in common.iter().chain(os_constants) {
         match constants.iter().find(|(k, _)| k == want) {
             None => {
                 r.uint(k, "constants", want)?;
@@ -927,47 +1219,9 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
             Some(_) => {}
         }
     }
-    let sigset = constants
-        .iter()
-        .find(|(k, _)| k == "sigset_bytes")
-        .map(|(_, v)| v.clone());
-    if !matches!(sigset, Some(Constant::Int(4)) | Some(Constant::Int(8))) {
-        return Err(r.err("constants.sigset_bytes", "4 or 8", format!("{sigset:?}")));
-    }
-    // The C library's own signals: left out of every "block all" mask rt0 sets (may be empty).
-    match constants.iter().find(|(k, _)| k == "libc_reserved_signals") {
-        Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}
-        Some((_, v)) => {
-            return Err(r.err(
-                "constants.libc_reserved_signals",
-                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
-                format!("{v:?}"),
-            ))
-        }
-        None => {
-            return Err(r.err(
-                "constants.libc_reserved_signals",
-                "a list of signal numbers from 1 to 64 (empty where the C library reserves none)",
-                "nothing (the key is missing)",
-            ))
-        }
-    }
-    match constants.iter().find(|(k, _)| k == "synchronous_signals") {
-        Some((_, Constant::List(l))) if l.iter().all(|s| (1..=64).contains(s)) => {}
-        Some((_, v)) => {
-            return Err(r.err(
-                "constants.synchronous_signals",
-                "a list of signal numbers from 1 to 64",
-                format!("{v:?}"),
-            ))
-        }
-        None => {
-            return Err(r.err(
-                "constants.synchronous_signals",
-                "a list of signal numbers from 1 to 64",
-                "nothing (the key is missing)",
-            ))
-        }
+    // Signals exist on Linux and darwin only.
+    if os != Os::Windows {
+        check_signal_constants(&r, &constants)?;
     }
 
     Ok(Description {
@@ -977,6 +1231,7 @@ fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionE
         os,
         object_format,
         verified_by,
+        syscall_kind,
         syscall,
         c_abi,
         numbers,

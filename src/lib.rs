@@ -62,6 +62,8 @@ extern crate std;
 #[doc(hidden)]
 pub mod abi;
 mod args;
+#[cfg(windows)]
+mod cmdline;
 mod error;
 mod library;
 mod loader;
@@ -162,8 +164,60 @@ pub mod __private {
     /// A raw-creator library's panic handler: says so on fd 2 and ends the process, as
     /// `panic = "abort"` would.
     pub fn raw_panic() -> ! {
-        let _ = crate::sys::raw::write(2, b"rt0: a raw-creator library panicked\n");
-        crate::sys::raw::exit_process(101)
+        let _ = crate::sys::write(2, b"rt0: a raw-creator library panicked\n");
+        crate::sys::exit_process(101)
+    }
+
+    /// Windows: the library's TLS callback (`lib_entry!` registers one per library in
+    /// `.CRT$XLB`). The loader calls it as `(module, reason, reserved)` for every process and
+    /// thread attach and detach; only `DLL_PROCESS_ATTACH` runs the entry stub (with the
+    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` (`reserved` NULL) gives
+    /// the argument block back. Thread attach and detach, and process exit, do nothing.
+    ///
+    /// # Safety
+    /// Called by the loader with its arguments; `record` is the calling library's record.
+    #[cfg(windows)]
+    #[inline(always)]
+    pub unsafe fn tls_callback(
+        module: *mut core::ffi::c_void,
+        reason: u32,
+        reserved: *mut core::ffi::c_void,
+        record: *const crate::EntryRecord,
+    ) {
+        use crate::abi::constants as k;
+        if reason as usize == k::DLL_PROCESS_ATTACH {
+            // SAFETY: the stub's contract: the initializer's arguments and a record.
+            unsafe {
+                crate::stubs::lib_entry(
+                    module as usize,
+                    reason as usize,
+                    reserved as usize,
+                    0,
+                    0,
+                    record,
+                )
+            }
+        } else if reason as usize == k::DLL_PROCESS_DETACH && reserved.is_null() {
+            // SAFETY: the library is being unloaded by FreeLibrary.
+            unsafe { crate::library::detach(record) }
+        }
+    }
+
+    /// Windows: the C runtime's TLS directory, `_tls_used`, which makes the linker give the
+    /// image the PE TLS directory the loader reads the callbacks from (MinGW-w64 `tlssup.c`,
+    /// MSVC `tlssup.obj`). `lib_entry!` keeps a reference to it next to its callback, so an
+    /// image whose other code uses no thread-local storage still has one.
+    #[cfg(windows)]
+    pub struct TlsDirectory(pub *const u8);
+
+    // SAFETY: an address, never dereferenced by rt0.
+    #[cfg(windows)]
+    unsafe impl Sync for TlsDirectory {}
+
+    #[cfg(windows)]
+    extern "C" {
+        /// MinGW-w64 `tlssup.c` / MSVC `tlssup.obj`: the image's `IMAGE_TLS_DIRECTORY64`.
+        pub static _tls_used: u8;
     }
 }
 
@@ -252,6 +306,7 @@ mod tests {
         assert_eq!(inner.into_init_error().message(), "inner");
     }
 
+    #[cfg(not(windows))]
     #[test]
     fn signal_sets_leave_the_c_librarys_signals_out() {
         for sig in crate::abi::constants::LIBC_RESERVED_SIGNALS {

@@ -24,13 +24,26 @@
 //! recursive mutex there owned by itself (see [`lock_held_by_current_thread`]). Elsewhere (musl,
 //! darwin) no such check exists; neither runs `thread_local!` registration under a lock init
 //! could need, and docs/reliability.md says what remains.
+//!
+//! **Windows** (`loader/windows.rs`): the init thread holds a reference to its module and ends
+//! with `FreeLibraryAndExitThread`; the loader lock is the PEB's, whose owner is compared with
+//! the calling thread.
 
+#[cfg(not(windows))]
 use crate::library::Head;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::AtomicUsize;
+#[cfg(not(windows))]
+use core::sync::atomic::Ordering;
 
-/// What this module keeps for one library (in its [`Head`]).
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::{exit_init_thread, lock_held_by_current_thread, pin, unpin};
+
+/// What this module keeps for one library (in its `Head`). Windows uses `handle` only.
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) struct LoaderState {
-    /// The `dlopen` handle that pins the image (0: none).
+    /// The `dlopen` handle that pins the image (Windows: the referenced module; 0: none).
     handle: AtomicUsize,
     /// glibc's `__cxa_thread_atexit_impl`, when the pin can be released at thread exit.
     thread_atexit: AtomicUsize,
@@ -312,7 +325,7 @@ pub(crate) fn image_binds_lazily(head: &Head) -> bool {
 }
 
 /// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
-#[cfg(not(rt0_libc))]
+#[cfg(not(any(rt0_libc, windows)))]
 pub(crate) fn pin(head: &Head) {
     crate::trace::loader(
         head,
@@ -320,9 +333,9 @@ pub(crate) fn pin(head: &Head) {
         None,
     );
 }
-#[cfg(not(rt0_libc))]
+#[cfg(not(any(rt0_libc, windows)))]
 pub(crate) fn unpin(_: &Head) {}
-#[cfg(not(rt0_libc))]
+#[cfg(not(any(rt0_libc, windows)))]
 pub(crate) fn release_pin_at_thread_exit(_: &Head) {}
 
 /// Whether the calling thread holds one of glibc's dynamic-loader locks (it is inside a
@@ -334,6 +347,7 @@ pub(crate) fn release_pin_at_thread_exit(_: &Head) {}
 /// its owner's thread id. A word-aligned match of all of these, with this thread as owner, means
 /// this thread holds such a lock. Elsewhere (and if `_rtld_global` cannot be found) this says
 /// false.
+#[cfg(not(windows))]
 pub(crate) fn lock_held_by_current_thread(head: &Head) -> bool {
     let base = head.loader.rtld_global.load(Ordering::Acquire);
     let size = head.loader.rtld_global_size.load(Ordering::Relaxed);

@@ -16,7 +16,8 @@
 /// - `creator`: `pthread` (the default; needs rt0's `libc` feature; init may use `std`) or
 ///   `raw` (rt0's own thread creation, no C library: init may use [`crate::sys`] only). A `raw`
 ///   library must be `#![no_std]`: the macro defines its panic handler, so a crate that links
-///   `std` fails to compile (`duplicate lang item ... panic_impl`).
+///   `std` fails to compile (`duplicate lang item ... panic_impl`). On Windows `pthread` means
+///   the system's thread API, `CreateThread`, and `raw` does not exist (a compile-time error).
 /// - `stack_size: fn(&rt0::Args) -> usize`: the init thread's stack (default 8 MiB).
 ///
 /// Invoke it once, at the crate root of the `staticlib`/`cdylib` crate. It declares the
@@ -84,6 +85,7 @@ macro_rules! lib_entry {
             /// The initializer the loader calls: the loader's arguments and this library's
             /// record go to the entry stub. Kept in this module with `LIBRARY`, so that linking
             /// anything that reads `LIBRARY` from a static archive links the record too.
+            #[cfg(not(windows))]
             unsafe extern "C" fn entry(i0: usize, i1: usize, i2: usize, i3: usize, i4: usize) {
                 // SAFETY: the stub's contract: the initializer's arguments and a record.
                 unsafe { $crate::__private::lib_entry(i0, i1, i2, i3, i4, LIBRARY.entry_record()) }
@@ -91,10 +93,48 @@ macro_rules! lib_entry {
 
             // The section is the description's `[initializer] section` (src/macros.rs checks
             // at build time that these names are the description's).
+            #[cfg(not(windows))]
             #[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func,mod_init_funcs")]
             #[cfg_attr(not(target_vendor = "apple"), link_section = ".init_array")]
             #[used]
             static INITIALIZER: unsafe extern "C" fn(usize, usize, usize, usize, usize) = entry;
+
+            /// Windows: the library's TLS callback, which the loader calls as (module, reason,
+            /// reserved) before DllMain or the program's entry; on DLL_PROCESS_ATTACH it runs
+            /// the entry stub with this library's record.
+            #[cfg(windows)]
+            unsafe extern "system" fn entry(
+                module: *mut ::core::ffi::c_void,
+                reason: u32,
+                reserved: *mut ::core::ffi::c_void,
+            ) {
+                // SAFETY: the loader's arguments and this library's record.
+                unsafe {
+                    $crate::__private::tls_callback(module, reason, reserved, LIBRARY.entry_record())
+                }
+            }
+
+            // The linker sorts `.CRT$XL*` between the C runtime's `.CRT$XLA` and `.CRT$XLZ`
+            // markers, the bounds of the callback array the TLS directory names.
+            #[cfg(windows)]
+            #[link_section = ".CRT$XLB"]
+            #[used]
+            static INITIALIZER: unsafe extern "system" fn(
+                *mut ::core::ffi::c_void,
+                u32,
+                *mut ::core::ffi::c_void,
+            ) = entry;
+
+            // The image's TLS directory must exist for the loader to call the callback.
+            // (Taking an extern static's address needs `unsafe` before Rust 1.82 only.)
+            #[cfg(windows)]
+            #[allow(unused_unsafe)]
+            #[used]
+            static TLS_DIRECTORY: $crate::__private::TlsDirectory =
+                // SAFETY: only the address of the C runtime's `_tls_used` is taken.
+                $crate::__private::TlsDirectory(unsafe {
+                    ::core::ptr::addr_of!($crate::__private::_tls_used)
+                });
         }
 
         $crate::lib_entry!(@guard [$($creator)?]);
@@ -177,6 +217,8 @@ macro_rules! wait_init_done {
 const _: () = {
     const RECORD_SECTION: &str = if cfg!(target_vendor = "apple") {
         "__DATA,__mod_init_func"
+    } else if cfg!(windows) {
+        ".CRT$XLB"
     } else {
         ".init_array"
     };

@@ -8,9 +8,17 @@
 //! itself (Linux `munmap` + `exit`, darwin `bsdthread_terminate`), never the process.
 //!
 //! Code running on a raw thread may use only rt0's [`crate::sys`] calls: no libc, no `std`.
+//!
+//! Windows has no raw path (no stable system calls, and a thread kernel32 does not know would
+//! break the loader and the C runtime): there, `newosproc0` does not exist and init threads are
+//! made with `CreateThread`.
 
-use crate::abi::{constants as k, stack};
-use crate::sys::{raw, Errno, SigHow, SigSet};
+#[cfg(not(windows))]
+use crate::abi::constants as k;
+use crate::abi::stack;
+use crate::sys::Errno;
+#[cfg(not(windows))]
+use crate::sys::{raw, SigHow, SigSet};
 use core::ffi::c_void;
 
 /// A thread's start routine: the same shape for the raw path and for `pthread_create`.
@@ -41,6 +49,7 @@ pub struct CreateError {
     pub errno: Errno,
 }
 
+#[cfg(not(windows))]
 /// The four words at the top of a raw stack; the new thread's stack pointer starts here and the
 /// trampoline reads them to free the mapping when the thread ends. The offsets the stubs use
 /// (`RT0_STACK_HEADER_*`) come from build.rs and are checked below.
@@ -57,6 +66,7 @@ pub(crate) struct StackHeader {
     stub_word: usize,
 }
 
+#[cfg(not(windows))]
 const _: () = {
     use crate::abi::stack_header as layout;
     assert!(core::mem::offset_of!(StackHeader, map_base) == layout::MAP_BASE);
@@ -107,6 +117,7 @@ mod darwin_register {
     }
 }
 
+#[cfg(not(windows))]
 /// Whether this process can change its user or group ids (Linux): it holds `CAP_SETUID` or
 /// `CAP_SETGID` in its permitted set (root does), or its real, effective and saved ids differ (a
 /// set-id program can switch between them).
@@ -159,6 +170,7 @@ pub fn process_can_change_credentials() -> bool {
     false
 }
 
+#[cfg(not(windows))]
 /// Page-rounded size of the mapping for a stack of `stack_size` bytes plus its guard.
 fn mapping_size(stack_size: usize) -> Option<usize> {
     let page = stack::PAGE_SIZE;
@@ -166,6 +178,7 @@ fn mapping_size(stack_size: usize) -> Option<usize> {
     usable.checked_add(stack::GUARD_SIZE)
 }
 
+#[cfg(not(windows))]
 /// Creates an OS thread running `start(arg)` on a fresh `stack_size`-byte stack, with no runtime.
 ///
 /// On failure nothing of the caller's state has changed: the mask is restored, the stack
@@ -184,6 +197,7 @@ pub unsafe fn try_newosproc0(
     unsafe { spawn_raw(stack_size, start, arg, None) }.map(drop)
 }
 
+#[cfg(not(windows))]
 /// [`try_newosproc0`], returning the kernel's result (Linux: the new thread's id), and with an
 /// optional exit word: see [`StackHeader::exit_word`]. Before the call the word should hold a
 /// value no thread id has (`u32::MAX`); if it still does afterwards, the port does not report
@@ -248,11 +262,14 @@ pub(crate) unsafe fn spawn_raw(
     }
 }
 
+#[cfg(not(windows))]
 /// The message [`newosproc0`] writes to fd 2 when the stack cannot be mapped.
 pub const FAIL_ALLOCATE_STACK: &str = "rt0: failed to allocate stack for the new OS thread\n";
+#[cfg(not(windows))]
 /// The message [`newosproc0`] writes to fd 2 when the thread cannot be created.
 pub const FAIL_CREATE_THREAD: &str = "rt0: failed to create new OS thread\n";
 
+#[cfg(not(windows))]
 /// [`try_newosproc0`], or, as Go's `newosproc0` does, on failure write
 /// [`FAIL_ALLOCATE_STACK`] or [`FAIL_CREATE_THREAD`] to fd 2 and end the process with exit
 /// status 1.
@@ -326,4 +343,50 @@ pub unsafe fn pthread_create_detached(
         }
         Ok(())
     }
+}
+
+/// Creates the init thread with `CreateThread` (the thread API every C runtime and the loader
+/// know): a `stack_size`-byte reservation; the handle is closed at once (a detached thread).
+/// While the loader lock is held (the entry runs in a TLS callback) the new thread does not run
+/// yet: it starts once the load that created it has finished. The error number is
+/// `GetLastError`'s.
+///
+/// # Safety
+/// `arg` must stay valid for as long as `start` uses it.
+#[cfg(windows)]
+pub(crate) unsafe fn create_windows_thread(
+    stack_size: usize,
+    start: StartFn,
+    arg: *mut c_void,
+) -> Result<(), CreateError> {
+    use crate::sys::windows::kernel32 as k32;
+    // On x86_64 Windows `extern "C"` and `extern "system"` are one convention, and a pointer
+    // returned in rax is a DWORD in eax: the same start routine serves both thread APIs.
+    // SAFETY: identical ABI (above); the routine's contract is the caller's.
+    let start: k32::ThreadStart = unsafe { core::mem::transmute(start) };
+    let size = stack_size.max(stack::PAGE_SIZE);
+    let mut tid = 0u32;
+    // SAFETY: default security, a start routine and its argument, no creation flag but the
+    // reservation meaning of the size.
+    let handle = unsafe {
+        k32::CreateThread(
+            core::ptr::null_mut(),
+            size,
+            start,
+            arg,
+            k32::STACK_SIZE_PARAM_IS_A_RESERVATION,
+            &mut tid,
+        )
+    };
+    if handle.is_null() {
+        // SAFETY: reads this thread's last-error value.
+        let code = unsafe { k32::GetLastError() };
+        return Err(CreateError {
+            stage: CreateStage::Create,
+            errno: Errno(code as i32),
+        });
+    }
+    // SAFETY: our own handle, closed once; the thread runs on without it.
+    unsafe { k32::CloseHandle(handle) };
+    Ok(())
 }

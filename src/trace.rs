@@ -25,9 +25,9 @@ impl Line {
         line.put(b"rt0 ");
         line.put(head.name.as_bytes());
         line.put(b" [pid ");
-        line.number(sys::raw::process_id() as u64);
+        line.number(sys::process_id() as u64);
         line.put(b" tid ");
-        line.number(sys::raw::thread_id());
+        line.number(sys::thread_id());
         line.put(b"]: ");
         line
     }
@@ -60,7 +60,7 @@ impl Line {
         self.put(b"\n");
         let mut rest = self.buf.get(..self.len).unwrap_or(&[]);
         while !rest.is_empty() {
-            match sys::raw::write(2, rest) {
+            match sys::write(2, rest) {
                 Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or(&[]),
                 Err(e) if e == Errno::EINTR => {}
                 _ => return,

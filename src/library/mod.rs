@@ -24,6 +24,8 @@ mod start;
 
 pub use record::EntryRecord;
 pub use start::default_stack_size;
+#[cfg(windows)]
+pub(crate) use start::detach;
 
 use crate::args::Args;
 use crate::error::{InitError, InitErrorKind};
@@ -35,6 +37,12 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use core::time::Duration;
 
 pub(crate) const PENDING: u32 = 0;
+
+#[cfg(not(windows))]
+const LOADER_LOCK_MESSAGE: &str = "rt0: called while holding the dynamic loader's lock (from a library constructor or destructor) before init finished; waiting could deadlock";
+// Windows: the init thread cannot even start while the loader lock is held.
+#[cfg(windows)]
+const LOADER_LOCK_MESSAGE: &str = "rt0: called while holding the dynamic loader's lock (from a DllMain or TLS callback) before init finished; waiting would deadlock (the init thread cannot start until the lock is free)";
 pub(crate) const RUNNING: u32 = 1;
 pub(crate) const DONE: u32 = 2;
 pub(crate) const FAILED: u32 = 3;
@@ -356,7 +364,7 @@ impl Head {
             return Some(InitError::with(
                 InitErrorKind::WouldDeadlock,
                 0,
-                "rt0: called while holding the dynamic loader's lock (from a library constructor or destructor) before init finished; waiting could deadlock",
+                LOADER_LOCK_MESSAGE,
             ));
         }
         None

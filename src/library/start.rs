@@ -4,7 +4,9 @@
 use super::{Creator, EntryRecord, Head, DONE, PENDING, RUNNING};
 use crate::args::Args;
 use crate::error::{InitError, InitErrorKind};
-use crate::sys::{self, Errno, SigHow, SigSet};
+use crate::sys::{self, Errno};
+#[cfg(not(windows))]
+use crate::sys::{SigHow, SigSet};
 use crate::thread::{CreateError, CreateStage, StartFn};
 use crate::trace;
 use core::ffi::{c_char, c_void};
@@ -66,6 +68,14 @@ pub(super) unsafe extern "C" fn prepare(
 
 /// Why the raw creator must not start init in this process, if it must not (checked on the
 /// loading thread before any thread exists; the pthread creator has none of these limits).
+#[cfg(windows)]
+fn raw_creator_refusal(_: &Head) -> Option<&'static str> {
+    None // no raw creator on Windows (creator_function refuses it at compile time)
+}
+
+/// Why the raw creator must not start init in this process, if it must not (checked on the
+/// loading thread before any thread exists; the pthread creator has none of these limits).
+#[cfg(not(windows))]
 fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
     if head.creator != Creator::Raw {
         return None;
@@ -86,10 +96,13 @@ fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
 
 /// The process's arguments where the loader passed none (musl) or where the entry is started by
 /// an export: the vectors `main` received, found in the process's initial stack (Linux), or
-/// asked of libSystem (darwin: crt_externs.h, the vectors dyld passes to initializers).
+/// asked of libSystem (darwin: crt_externs.h, the vectors dyld passes to initializers), or
+/// built from the command line and the environment block (Windows: the loader passes nothing).
 fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char)> {
     #[cfg(target_os = "linux")]
     return crate::procself::recover();
+    #[cfg(windows)]
+    return crate::cmdline::recover();
     #[cfg(all(rt0_libc, target_vendor = "apple"))]
     // SAFETY: libSystem's _NSGet* return the addresses of its argc, argv and environ words, set
     // by dyld before any initializer runs and valid for the process's life.
@@ -98,7 +111,7 @@ fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char
         let envp = *libc::_NSGetEnviron() as *const *const c_char;
         (!argv.is_null()).then(|| ((*libc::_NSGetArgc()).max(0) as usize, argv, envp))
     };
-    #[cfg(not(any(target_os = "linux", all(rt0_libc, target_vendor = "apple"))))]
+    #[cfg(not(any(target_os = "linux", windows, all(rt0_libc, target_vendor = "apple"))))]
     return None;
 }
 
@@ -106,6 +119,11 @@ fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char
 /// the entry now, the same way the loader would, with the recovered arguments. Returns whether
 /// the entry has been claimed (by this call or by a racing loader call).
 pub(super) fn start_from_export(head: &Head) -> bool {
+    // Windows: the stub passes prepare nothing and prepare builds the vectors itself.
+    #[cfg(windows)]
+    let (argc, argv, envp): (usize, *const *const c_char, *const *const c_char) =
+        (0, core::ptr::null(), core::ptr::null());
+    #[cfg(not(windows))]
     let (argc, argv, envp) = recovered_args().unwrap_or((0, core::ptr::null(), core::ptr::null()));
     trace::event(
         head,
@@ -124,12 +142,19 @@ pub(super) const fn creator_function(
     creator: Creator,
 ) -> unsafe extern "C" fn(usize, StartFn, *mut c_void) -> u32 {
     match creator {
+        #[cfg(windows)]
+        Creator::Pthread => create_windows,
+        #[cfg(windows)]
+        Creator::Raw => panic!(
+            "rt0: `creator = raw` does not exist on Windows: it has no stable system calls to make a thread kernel32 does not know, and such a thread would break the loader and the C runtime; use the default creator (CreateThread)"
+        ),
         #[cfg(rt0_libc)]
         Creator::Pthread => create_pthread,
-        #[cfg(not(rt0_libc))]
+        #[cfg(all(not(rt0_libc), not(windows)))]
         Creator::Pthread => panic!(
             "rt0: this library's init thread is made with pthread_create (the default), which needs rt0's `libc` feature; enable it, or choose `creator = raw` in lib_entry!"
         ),
+        #[cfg(not(windows))]
         Creator::Raw => create_raw,
     }
 }
@@ -156,7 +181,16 @@ unsafe extern "C" fn create_pthread(stack_size: usize, start: StartFn, arg: *mut
     encode(unsafe { crate::thread::pthread_create_detached(stack_size, start, arg) })
 }
 
+/// Windows: `CreateThread` (the system's thread API, what `Creator::Pthread` means there).
+#[cfg(windows)]
+unsafe extern "C" fn create_windows(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
+    // SAFETY: the stub passes thread_main and the library's record, which outlives the thread
+    // (the thread holds a reference to the module).
+    encode(unsafe { crate::thread::create_windows_thread(stack_size, start, arg) })
+}
+
 /// The raw path: [`crate::thread::try_newosproc0`].
+#[cfg(not(windows))]
 unsafe extern "C" fn create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
     // SAFETY: thread_main on the raw path uses rt0's raw calls only (Creator::Raw's contract).
     let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg, None) };
@@ -192,6 +226,12 @@ pub(super) unsafe extern "C" fn finish(record: *const EntryRecord, code: u32) {
             InitErrorKind::ThreadCreate,
             "rt0: failed to create the init thread: bsdthread_register refused (libpthread owns thread start in this process; use the pthread creator)",
         ),
+        #[cfg(windows)]
+        (_, Creator::Pthread) => (
+            InitErrorKind::ThreadCreate,
+            "rt0: CreateThread failed to create the init thread (its stack could not be reserved, or a thread or memory limit was reached; the number is GetLastError's)",
+        ),
+        #[cfg(not(windows))]
         (_, Creator::Pthread) => (
             InitErrorKind::ThreadCreate,
             "rt0: pthread_create failed to create the init thread (its stack could not be mapped, or a thread or memory limit was reached)",
@@ -214,8 +254,10 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     head.init_tid.store(sys::thread_id(), Ordering::Release);
     // The thread was born with every signal blocked. Keep asynchronous signals blocked, so
     // process-directed signals go to the host's threads, but let faults through so a crash in
-    // init is reported as one; never block the C library's own signals.
+    // init is reported as one; never block the C library's own signals. (Windows: no signals.)
+    #[cfg(not(windows))]
     let mask = SigSet(SigSet::ALL_BUT_LIBC_RESERVED.0 & !SigSet::SYNCHRONOUS.0);
+    #[cfg(not(windows))]
     match head.creator {
         Creator::Pthread => {
             let _ = sys::Host::thread_sigmask(SigHow::SetMask, mask);
@@ -240,7 +282,27 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
             head.finish_failed(e);
         }
     }
+    // Windows: drop the module reference and end the thread in kernel32, never returning into
+    // an image that may be unmapped by then (no return when there is a reference).
+    #[cfg(windows)]
+    crate::loader::exit_init_thread(head);
     core::ptr::null_mut()
+}
+
+/// Windows, `DLL_PROCESS_DETACH` from `FreeLibrary`: gives the argument block back to the
+/// process heap. Nothing of the library runs any more (the init thread held a reference until
+/// it ended), and the image is about to be unmapped.
+///
+/// # Safety
+/// `record` must be the record of the library being unloaded.
+#[cfg(windows)]
+pub(crate) unsafe fn detach(record: *const EntryRecord) {
+    // SAFETY: the caller passes the library's own record.
+    let head = unsafe { head(record) };
+    let argv = head.argv.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    head.envp.store(core::ptr::null_mut(), Ordering::Release);
+    // SAFETY: the block prepare got from cmdline::recover; no reader is left.
+    unsafe { crate::cmdline::release(argv) };
 }
 
 /// Runs the library's init. Built with unwinding, a panic is caught and kept as an

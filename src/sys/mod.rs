@@ -5,16 +5,32 @@
 //! kernel's error convention (darwin: carry flag and a positive errno; Linux: -4095..=-1) into
 //! one form, and each argument slot has its own type ([`Arg`]), so a value cannot be passed in
 //! the wrong position. [`syscall6`] and [`syscall3`] make any other call.
+//!
+//! On Windows there are no system calls rt0 could make (their numbers change with every build
+//! of the kernel): the same functions, where they mean the same thing ([`write`],
+//! [`thread_id`], [`process_id`], [`sleep_ms`], [`wait_on_address`], [`wake_all`], ...), call
+//! kernel32, and the Unix-only parts (signal masks, [`syscall6`]) do not exist.
 
 use core::sync::atomic::AtomicU32;
 
+#[cfg(not(windows))]
 mod host;
 #[cfg(all(rt0_libc, target_vendor = "apple"))]
 mod libsystem;
+#[cfg(not(windows))]
 pub(crate) mod raw;
+#[cfg(windows)]
+pub(crate) mod windows;
+// On Windows the calls that are raw system calls elsewhere are kernel32's.
+#[cfg(windows)]
+use windows as raw;
 
+#[cfg(not(windows))]
 pub(crate) use host::Host;
+#[cfg(not(windows))]
 pub use raw::{syscall3, syscall6};
+#[cfg(windows)]
+pub(crate) use windows::Host;
 
 /// A failed system call's error number (positive, as in `errno.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,10 +86,12 @@ impl core::fmt::Display for Errno {
 ///
 /// darwin's `sigset_t` is 32 bits; the kernel reads and writes only the low
 /// `abi::constants::SIGSET_BYTES` bytes.
+#[cfg(not(windows))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[repr(transparent)]
 pub struct SigSet(pub u64);
 
+#[cfg(not(windows))]
 impl SigSet {
     /// Every signal.
     pub const FULL: SigSet = SigSet(u64::MAX);
@@ -102,6 +120,7 @@ impl SigSet {
     }
 }
 
+#[cfg(not(windows))]
 /// How [`thread_sigmask`] changes the mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigHow {
@@ -111,6 +130,7 @@ pub enum SigHow {
     SetMask,
 }
 
+#[cfg(not(windows))]
 impl SigHow {
     fn value(self) -> usize {
         match self {
@@ -120,6 +140,7 @@ impl SigHow {
     }
 }
 
+#[cfg(not(windows))]
 /// One argument slot of a system call: `Arg<0>` is the first argument, and so on.
 ///
 /// The trampoline moves slot N into the N-th register of `[syscall] arg_registers`; typing each
@@ -128,6 +149,7 @@ impl SigHow {
 #[repr(transparent)]
 pub struct Arg<const N: usize>(pub usize);
 
+#[cfg(not(windows))]
 /// A system call number with the class prefix already applied (see [`crate::abi::nr`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
@@ -150,22 +172,24 @@ pub fn write_all(fd: i32, mut buf: &[u8]) {
     }
 }
 
-/// Ends the whole process with `status` (Linux `exit_group`, darwin `exit`), running nothing
-/// of the host's (no atexit handlers), as Go's runtime does.
+/// Ends the whole process with `status` (Linux `exit_group`, darwin `exit`, Windows
+/// `TerminateProcess`), running nothing of the host's (no atexit handlers), as Go's runtime does.
 pub fn exit_process(status: i32) -> ! {
     raw::exit_process(status)
 }
 
-/// The calling thread's OS thread id (Linux `gettid`, darwin `thread_selfid`).
+/// The calling thread's OS thread id (Linux `gettid`, darwin `thread_selfid`, Windows
+/// `GetCurrentThreadId`).
 pub fn thread_id() -> u64 {
     raw::thread_id()
 }
 
-/// The process id (`getpid`).
+/// The process id (`getpid`; Windows `GetCurrentProcessId`).
 pub fn process_id() -> u32 {
     raw::process_id()
 }
 
+#[cfg(not(windows))]
 /// Changes the calling thread's blocked-signal mask (never the whole process's) and returns the
 /// previous one. The kernel's own call: on a thread the C library knows, leave its reserved
 /// signals alone (see [`SigSet::ALL_BUT_LIBC_RESERVED`]).
@@ -173,13 +197,15 @@ pub fn thread_sigmask(how: SigHow, set: SigSet) -> Result<SigSet, Errno> {
     raw::thread_sigmask(how, Some(set))
 }
 
+#[cfg(not(windows))]
 /// The calling thread's blocked-signal mask.
 pub fn current_sigmask() -> SigSet {
     raw::thread_sigmask(SigHow::Block, None).unwrap_or(SigSet::EMPTY)
 }
 
 /// Blocks while `*word == expected`; returns on a wake, a spurious wake-up, or a changed value.
-/// Callers re-check the word in a loop.
+/// Callers re-check the word in a loop. (Linux `futex`, darwin `__ulock_wait`, Windows
+/// `WaitOnAddress`.)
 pub fn wait_on_address(word: &AtomicU32, expected: u32) {
     raw::wait_on_address(word, expected, 0)
 }
@@ -198,7 +224,7 @@ pub fn wake_all(word: &AtomicU32) {
 /// without the C library).
 pub fn monotonic_ns() -> u64 {
     cfg_if::cfg_if! {
-        if #[cfg(target_os = "linux")] {
+        if #[cfg(any(target_os = "linux", windows))] {
             raw::monotonic_ns()
         } else {
             Host::monotonic_ns()
@@ -209,9 +235,9 @@ pub fn monotonic_ns() -> u64 {
 /// Sleeps the calling thread for `ms` milliseconds, resuming after a signal handler
 /// interrupted it.
 pub fn sleep_ms(ms: u32) {
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", windows))]
     raw::sleep_ms(ms);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         // darwin has no nanosleep system call: wait, with a timeout, on a word nobody wakes.
         let never = AtomicU32::new(0);

@@ -8,7 +8,7 @@
 #![no_std]
 #![deny(missing_docs)]
 
-use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, c_void, CStr};
+use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, CStr};
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use rt0::{Args, InitError};
 
@@ -46,6 +46,8 @@ fn init(args: &Args) -> Result<(), InitError> {
         core::hint::black_box(&marker) as *const u8 as usize,
         Ordering::Relaxed,
     );
+    // Windows has no signals: the mask stays 0 there.
+    #[cfg(not(windows))]
     INIT_SIGMASK.store(rt0::sys::current_sigmask().0, Ordering::Relaxed);
     INIT_ARGC.store(args.argc(), Ordering::Relaxed);
     if args.env("RT0_DEMO_INIT_CALLS_EXPORT").map(CStr::to_bytes) == Some(b"1") {
@@ -214,11 +216,14 @@ pub extern "C" fn rt0_demo_thread_id() -> c_longlong {
     rt0::sys::thread_id() as c_longlong
 }
 
-unsafe extern "C" fn do_nothing(_: *mut c_void) -> *mut c_void {
+#[cfg(not(windows))]
+unsafe extern "C" fn do_nothing(_: *mut core::ffi::c_void) -> *mut core::ffi::c_void {
     core::ptr::null_mut()
 }
 
 /// `rt0::newosproc0` with a start routine that does nothing: exits 1 with rt0's message on failure.
+/// (Not on Windows, which has no raw thread creation: the demo's DLL does not export it there.)
+#[cfg(not(windows))]
 #[no_mangle]
 pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     // SAFETY: `do_nothing` touches no TLS and no libc.
@@ -226,7 +231,8 @@ pub extern "C" fn rt0_demo_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     0
 }
 
-/// `rt0::try_newosproc0`: 0, or the errno.
+/// `rt0::try_newosproc0`: 0, or the errno. (Not on Windows.)
+#[cfg(not(windows))]
 #[no_mangle]
 pub extern "C" fn rt0_demo_try_newosproc0(stack_bytes: c_ulonglong) -> c_int {
     // SAFETY: as above.
