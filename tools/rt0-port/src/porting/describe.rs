@@ -77,6 +77,8 @@ struct DescriptionJson<'a> {
 
 #[derive(Serialize)]
 struct SyscallJson<'a> {
+    /// `trap`, or `none` where rt0 makes no system calls (Windows): the other fields are empty.
+    kind: &'a str,
     instruction: &'a str,
     number_register: &'a str,
     number_prefix: u64,
@@ -113,6 +115,7 @@ pub fn to_json(d: &Description, folder: &str, files: &[String]) -> String {
         object_format: &d.object_format,
         verified_by: &d.verified_by,
         syscall: SyscallJson {
+            kind: d.syscall_kind.as_str(),
             instruction: &d.syscall.instruction,
             number_register: &d.syscall.number_register,
             number_prefix: d.syscall.number_prefix,
@@ -175,40 +178,57 @@ fn text(d: &Description, folder: &str, files: &[String]) -> String {
         files.join(",")
     );
     let _ = writeln!(s, "verified by:    {}", d.verified_by);
-    let _ = writeln!(
-        s,
-        "syscall:        `{}`, number in {}{}, args {}, error: {}",
-        d.syscall.instruction,
-        d.syscall.number_register,
-        if d.syscall.number_prefix != 0 {
-            format!(" (+ {:#x})", d.syscall.number_prefix)
-        } else {
-            String::new()
-        },
-        d.syscall.arg_registers.join(" "),
-        match d.syscall.error.as_str() {
-            "carry" => "carry flag set, positive errno",
-            _ => "-4095..-1 is -errno",
-        }
-    );
-    let _ = writeln!(
-        s,
-        "                returns in {}, clobbers {}",
-        d.syscall.return_registers.join(" "),
-        if d.syscall.clobbers.is_empty() {
-            "nothing".to_string()
-        } else {
-            d.syscall.clobbers.join(" ")
-        }
-    );
-    let nums: Vec<String> = d.numbers.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(s, "numbers:        {}", nums.join(" "));
-    let _ = writeln!(
-        s,
-        "thread_create:  {}  flags={:#x}",
-        pairs(&d.thread_create.map),
-        d.thread_create.flags
-    );
+    if d.syscall_kind == crate::description::SyscallKind::None {
+        let _ = writeln!(
+            s,
+            "syscall:        none ({} has no stable system-call interface: rt0 calls its system library; no numbers, no raw thread create)",
+            d.os.as_str()
+        );
+        let _ = writeln!(
+            s,
+            "c_abi:          args {}, result {}, shadow space {} bytes, callee-saved {} {}",
+            d.c_abi.arg_registers.join(" "),
+            d.c_abi.return_register,
+            d.c_abi.shadow_space,
+            d.c_abi.callee_saved.join(" "),
+            d.c_abi.callee_saved_vector.join(" ")
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "syscall:        `{}`, number in {}{}, args {}, error: {}",
+            d.syscall.instruction,
+            d.syscall.number_register,
+            if d.syscall.number_prefix != 0 {
+                format!(" (+ {:#x})", d.syscall.number_prefix)
+            } else {
+                String::new()
+            },
+            d.syscall.arg_registers.join(" "),
+            match d.syscall.error.as_str() {
+                "carry" => "carry flag set, positive errno",
+                _ => "-4095..-1 is -errno",
+            }
+        );
+        let _ = writeln!(
+            s,
+            "                returns in {}, clobbers {}",
+            d.syscall.return_registers.join(" "),
+            if d.syscall.clobbers.is_empty() {
+                "nothing".to_string()
+            } else {
+                d.syscall.clobbers.join(" ")
+            }
+        );
+        let nums: Vec<String> = d.numbers.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(s, "numbers:        {}", nums.join(" "));
+        let _ = writeln!(
+            s,
+            "thread_create:  {}  flags={:#x}",
+            pairs(&d.thread_create.map),
+            d.thread_create.flags
+        );
+    }
     if let Some(ts) = &d.thread_start {
         let _ = writeln!(
             s,

@@ -42,7 +42,11 @@ impl Port {
             v.push(o.clone());
         }
         v.push("entry.S".to_string());
-        v.push("syscall.S".to_string());
+        // Windows ports have no trampoline: their description says `[syscall] kind = "none"`
+        // (build.rs refuses a syscall.S there, and requires it everywhere else).
+        if !self.triple.contains("-windows") {
+            v.push("syscall.S".to_string());
+        }
         v
     }
 

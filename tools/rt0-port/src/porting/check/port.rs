@@ -38,9 +38,24 @@ pub fn check_port(
         }
         return steps;
     }
-    let built = build_steps(ctx, p, &mut steps);
+    // An OS without system calls (`[syscall] kind = "none"`, Windows) has no raw creator: only
+    // the pthread path (its system thread API) builds, and the static checks, written for ELF
+    // and Mach-O stubs, do not apply to its COFF objects (its scenarios check it end to end).
+    let no_syscalls = desc
+        .as_ref()
+        .is_ok_and(|d| d.syscall_kind == crate::description::SyscallKind::None);
+    let built = build_steps(ctx, p, &mut steps, no_syscalls);
     let Ok(d) = desc else { return steps };
-    if !static_steps(ctx, p, &d, &built, &mut steps) {
+    if no_syscalls {
+        if built.is_empty() {
+            return steps;
+        }
+        steps.push(step(
+            "static checks",
+            Verdict::Skip,
+            "[syscall] kind = \"none\": no raw path and no trampoline; COFF objects are checked by the scenarios",
+        ));
+    } else if !static_steps(ctx, p, &d, &built, &mut steps) {
         return steps;
     }
     if with_scenarios {
@@ -96,9 +111,19 @@ fn folder_steps(ctx: &Ctx, p: &Port) -> (Vec<Step>, Result<Description, String>)
 }
 
 /// The demo built for the pthread and the raw path; the folders of what was built, by path.
-fn build_steps(ctx: &Ctx, p: &Port, steps: &mut Vec<Step>) -> BTreeMap<bool, PathBuf> {
+fn build_steps(
+    ctx: &Ctx,
+    p: &Port,
+    steps: &mut Vec<Step>,
+    pthread_only: bool,
+) -> BTreeMap<bool, PathBuf> {
     let mut built = BTreeMap::new();
-    for raw in [false, true] {
+    let paths: &[bool] = if pthread_only {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    for &raw in paths {
         let label = if raw {
             "build (raw)"
         } else {

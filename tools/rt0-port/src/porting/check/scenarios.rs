@@ -179,6 +179,15 @@ pub fn scenarios(ctx: &Ctx, d: &Description, triple: &str, shared: &mut Shared) 
             }
             v
         }
+        // Windows: the hosts run under Wine on x86_64 Linux (tests/windows_wine.rs).
+        "wine" if d.os == Os::Windows && host_arch == "x86_64" && host_os == "linux" => {
+            vec![shared.cargo_test(ctx, "windows_wine")]
+        }
+        "wine" => vec![step(
+            "scenarios",
+            Verdict::Skip,
+            format!("wine: runs on an x86_64 Linux host with Wine (this is {host})"),
+        )],
         other => vec![step(
             "scenarios",
             Verdict::Fail,

@@ -294,6 +294,8 @@ impl Scaffold<'_> {
         let os = self.parts.os;
         let _ = writeln!(s, "\n[thread_create]");
         match os {
+            // `new` refuses Windows triples (new/triple.rs): no raw thread creation there.
+            Os::Windows => {}
             Os::Darwin => {
                 let _ = writeln!(
                     s,

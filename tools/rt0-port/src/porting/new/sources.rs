@@ -39,6 +39,15 @@ pub fn sources(parts: &TripleParts) -> Sources {
             thread_start: String::new(),
             }
         }
+        // `new` refuses Windows triples (new/triple.rs); named for completeness.
+        Os::Windows => Sources {
+            kernel: "Microsoft Learn (x64 calling convention, PE format)",
+            numbers: String::new(),
+            syscall_conv: String::new(),
+            c_abi: "Microsoft Learn, x64 calling convention".to_string(),
+            clone: String::new(),
+            thread_start: String::new(),
+        },
         Os::Darwin => {
             // XNU's folders are named i386 and arm for the 64-bit architectures too.
             let (bsd, osfmk) = match a.as_str() {
