@@ -7,7 +7,7 @@
 //! the wrong position. [`syscall6`] and [`syscall3`] make any other call.
 //!
 //! On Windows there are no system calls rt0 could make (their numbers change with every build
-//! of the kernel): the same functions, where they mean the same thing ([`write`],
+//! of the kernel): the same functions, where they mean the same thing ([`write`](fn@write),
 //! [`thread_id`], [`process_id`], [`sleep_ms`], [`wait_on_address`], [`wake_all`], ...), call
 //! kernel32, and the Unix-only parts (signal masks, [`syscall6`]) do not exist.
 
