@@ -115,6 +115,11 @@ pub use library::{Creator, EntryRecord, InitState, Library};
 #[cfg(feature = "macros")]
 pub use rt0_macros::export;
 
+/// The README's example runs as a doctest (`cargo test -p rt0 --doc`), so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// What the macros expand to; not a public API.
 #[doc(hidden)]
 pub mod __private {
