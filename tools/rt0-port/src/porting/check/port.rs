@@ -38,6 +38,17 @@ pub fn check_port(
         }
         return steps;
     }
+    // Checks share target/port-check (one build of rt0's dependencies for every port and
+    // every scratch arch tree), and each port's build products and rt0's build-script output
+    // there are overwritten by the next build. Hold the directory for the whole check, so two
+    // checks running at once (the porting tests do) never read each other's objects.
+    let _builds = match lock_port_check_dir(ctx) {
+        Ok(lock) => lock,
+        Err(e) => {
+            steps.push(step("build", Verdict::Fail, e));
+            return steps;
+        }
+    };
     // An OS without system calls (`[syscall] kind = "none"`, Windows) has no raw creator: only
     // the pthread path (its system thread API) builds, and the static checks, written for ELF
     // and Mach-O stubs, do not apply to its COFF objects (its scenarios check it end to end).
@@ -254,4 +265,20 @@ fn build_script_only(ctx: &Ctx, triple: &str) -> Step {
             ours.into_iter().take(8).collect::<Vec<_>>().join("\n"),
         )
     }
+}
+
+/// An exclusive lock on `target/port-check`, released when dropped.
+fn lock_port_check_dir(ctx: &Ctx) -> Result<std::fs::File, String> {
+    let dir = ctx.root.join("target/port-check");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(".check.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.lock()
+        .map_err(|e| format!("locking {}: {e}", path.display()))?;
+    Ok(file)
 }
