@@ -17,23 +17,7 @@ use support::{compile_once, root, run_with, Run};
 
 fn built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let target = root().join("target/exports");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--manifest-path"])
-            .arg(root().join("tests/crates/exports/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building tests/crates/exports: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("debug")
-    })
+    DIR.get_or_init(|| support::build_test_crate("exports", "exports"))
 }
 
 #[derive(Debug, Clone, Copy)]

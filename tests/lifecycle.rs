@@ -38,23 +38,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// `target/lifecycle/std-init`; returns the directory of `libstd_init.so`.
 fn std_init() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let target_dir = root().join("target/lifecycle/std-init");
-        let out = Command::new(env!("CARGO"))
-            .current_dir(root().join("tests/crates/std-init"))
-            .arg("build")
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building std-init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target_dir.join("debug")
-    })
+    DIR.get_or_init(|| support::build_test_crate("std-init", "lifecycle/std-init"))
 }
 
 fn std_init_so() -> PathBuf {

@@ -18,23 +18,7 @@ use support::{compile_once, root, run_command, unprivileged, Run};
 /// The twins workspace's build directory (built once per test process).
 fn twins() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let target = root().join("target/twins");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--manifest-path"])
-            .arg(root().join("tests/crates/twins/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building tests/crates/twins: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("debug")
-    })
+    DIR.get_or_init(|| support::build_test_crate("twins", "twins"))
 }
 
 /// How the host gets one library.

@@ -366,3 +366,23 @@ pub fn creation_failure_line(path: DemoPath, errno: (&str, i32), stack: u64) -> 
         errno.0, errno.1
     )
 }
+
+/// Builds the test crate `tests/crates/<name>` (its own workspace and profile) with cargo into
+/// `target/<target_name>` and returns the folder holding its libraries; panics with cargo's
+/// output when the build fails. Callers keep the result in a `OnceLock` (one build per process).
+pub fn build_test_crate(name: &str, target_name: &str) -> PathBuf {
+    let target_dir = root().join("target").join(target_name);
+    let out = Command::new(env!("CARGO"))
+        .current_dir(root().join("tests/crates").join(name))
+        .args(["build", "--quiet", "--target-dir"])
+        .arg(&target_dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building tests/crates/{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target_dir.join("debug")
+}
