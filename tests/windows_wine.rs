@@ -1,8 +1,7 @@
 //! The Windows port (x86_64-pc-windows-gnu) under Wine: the demo DLL and its static library,
 //! C hosts built with MinGW-w64 (`tests/hosts/win_*.c`), run with `wine`. On Windows (the
 //! GitHub workflow's windows-latest job: `cargo test --target x86_64-pc-windows-gnu --test
-//! windows_wine`) the same hosts run natively. Self-contained (no `tests/support`, which is
-//! Unix-only), so it compiles on both.
+//! windows_wine`) the same hosts run natively.
 //!
 //! Scenarios: a host linked against the DLL's import library, one linking the static library
 //! and one loading the DLL with `LoadLibraryW`: argv arrives (a non-ASCII argument and a quoted
@@ -21,18 +20,15 @@
     all(windows, target_arch = "x86_64")
 ))]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use support::{compile_once, root, run_command, Run};
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// MinGW-w64's C compiler: the cross compiler's name on Linux; on Windows the same, or `gcc`.
 fn cc() -> &'static str {
@@ -91,99 +87,6 @@ fn hosts_dir() -> &'static Path {
         std::fs::copy(demo.join("rt0_demo.dll"), dir.join("rt0_demo.dll")).unwrap();
         dir
     })
-}
-
-/// Builds `exe` once per test process, through a temporary file renamed into place.
-fn compile_once(exe: PathBuf, what: &str, make: impl FnOnce(&Path) -> Command) -> PathBuf {
-    static COMPILED: OnceLock<Mutex<BTreeSet<PathBuf>>> = OnceLock::new();
-    let mut compiled = COMPILED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if compiled.contains(&exe) {
-        return exe;
-    }
-    let ext = exe.extension().unwrap().to_string_lossy().to_string();
-    let tmp = exe.with_extension(format!("tmp{}.{ext}", std::process::id()));
-    let out = make(&tmp).output().expect("run the C compiler");
-    assert!(
-        out.status.success(),
-        "building {what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::rename(&tmp, &exe).unwrap();
-    compiled.insert(exe.clone());
-    exe
-}
-
-/// What a host printed.
-#[derive(Debug)]
-struct Run {
-    status: Option<i32>,
-    stdout: String,
-    #[allow(dead_code)] // shown when a test fails (Debug)
-    stderr: String,
-}
-
-impl Run {
-    fn fields(&self) -> BTreeMap<String, String> {
-        self.stdout
-            .lines()
-            .filter_map(|l| l.trim_end_matches('\r').split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn field(&self, key: &str) -> String {
-        self.fields()
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| panic!("no `{key}=` line in the host's output: {self:?}"))
-    }
-
-    fn num(&self, key: &str) -> i64 {
-        let v = self.field(key);
-        v.trim()
-            .parse()
-            .unwrap_or_else(|e| panic!("`{key}={v}` is not a number: {e}"))
-    }
-}
-
-/// Runs `cmd`, killing it after `deadline` so a hang fails the test instead of stalling it.
-fn run_command(mut cmd: Command, what: &str, deadline: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = so.read_to_end(&mut s);
-        String::from_utf8_lossy(&s).into_owned()
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = se.read_to_end(&mut s);
-        String::from_utf8_lossy(&s).into_owned()
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {deadline:?}: a hang");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Run {
-        status: status.code(),
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    }
 }
 
 /// Compiles `tests/hosts/<source>` with MinGW-w64 into `<name>` (an .exe or a .dll) next to the

@@ -1,4 +1,4 @@
-//! Shared test support: builds the demo library (each path in its own target dir), compiles C
+//! Shared test support (Unix hosts, and the Windows hosts of windows_wine.rs): builds the demo library (each path in its own target dir), compiles C
 //! hosts against it, and runs them with a deadline so a hang fails the test instead of stalling.
 
 #![allow(dead_code)]
@@ -165,7 +165,15 @@ pub fn compile_once(exe: PathBuf, what: &str, make: impl FnOnce(&Path) -> Comman
     if compiled.contains(&exe) {
         return exe;
     }
-    let tmp = exe.with_extension(format!("tmp{}", std::process::id()));
+    // The extension stays last (`host.tmp42.exe`): MinGW's gcc names its output by it.
+    let tmp = match exe.extension() {
+        Some(ext) => exe.with_extension(format!(
+            "tmp{}.{}",
+            std::process::id(),
+            ext.to_string_lossy()
+        )),
+        None => exe.with_extension(format!("tmp{}", std::process::id())),
+    };
     let out = make(&tmp).output().expect("run the C compiler");
     assert!(
         out.status.success(),
@@ -209,7 +217,8 @@ impl Run {
     pub fn fields(&self) -> BTreeMap<String, String> {
         self.stdout
             .lines()
-            .filter_map(|l| l.split_once('='))
+            // (A Windows host under Wine ends its lines with \r\n.)
+            .filter_map(|l| l.trim_end_matches('\r').split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
@@ -330,10 +339,13 @@ pub fn run_command(mut cmd: Command, what: &str, deadline: Duration) -> Run {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    use std::os::unix::process::ExitStatusExt;
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    #[cfg(not(unix))]
+    let signal = None;
     Run {
         status: status.code(),
-        signal: status.signal(),
+        signal,
         stdout: t_out.join().unwrap(),
         stderr: t_err.join().unwrap(),
     }
