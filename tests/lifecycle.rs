@@ -395,3 +395,45 @@ fn exports_in_a_new_pid_namespace_wait_and_succeed() {
         assert_eq!(r.field("pid"), "1", "{r:#?}");
     }
 }
+
+/// A Go host (`tests/hosts/go_cgo/main.go`, cgo, linked against std-init): a runtime with its own
+/// threads, scheduler and signal handlers. Main starts while init still runs; eight goroutines
+/// call an export at once and all wait and get "ok"; init's std thread and tokio results arrive.
+#[test]
+fn a_go_cgo_host_with_goroutines_waiting_during_init() {
+    let lib = std_init();
+    let exe = lib.join("hosts").join("go-cgo-host");
+    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+    let src = root().join("tests/hosts/go_cgo/main.go");
+    let exe = compile_once(exe, "tests/hosts/go_cgo/main.go", |tmp| {
+        let mut cmd = Command::new("go");
+        cmd.arg("build")
+            .arg("-o")
+            .arg(tmp)
+            .arg(&src)
+            .env(
+                "CGO_LDFLAGS",
+                format!("-L{0} -lstd_init -Wl,-rpath,{0}", lib.display()),
+            )
+            .env("GOCACHE", root().join("target/go-cache"));
+        cmd
+    });
+    let r = run_with(
+        &exe,
+        &[],
+        &[("STD_INIT_SLEEP_MS", "300".into())],
+        DEADLINE,
+        None,
+    );
+    let c = format!("{r:#?}");
+    assert_eq!(r.status, Some(0), "{c}");
+    assert_eq!(
+        r.field("state_at_main"),
+        "1",
+        "main ran while init was running: {c}"
+    );
+    assert_eq!(r.field("goroutines_ok"), "8", "{c}");
+    assert_eq!(r.field("state_after"), "2", "{c}");
+    assert_eq!(r.num("thread_sum"), 55, "{c}");
+    assert_eq!(r.num("tokio_sum"), 204, "{c}");
+}
