@@ -93,6 +93,9 @@ pub(crate) struct Head {
     pub(crate) entry_pid: AtomicU32,
     /// Non-zero when `RT0_TRACE=1` was in the environment at the entry.
     pub(crate) trace: AtomicU32,
+    /// How long an export waits for init unless it says otherwise, in milliseconds (0: no
+    /// limit); `lib_entry!`'s `export_timeout_ms`.
+    pub(crate) export_timeout_ms: u32,
     /// What [`crate::loader`] keeps for this library (its pin, the loader's lock table).
     pub(crate) loader: crate::loader::LoaderState,
     /// Written once, before the state becomes `FAILED`.
@@ -165,12 +168,42 @@ impl<T: 'static> Library<T> {
                 init_tid: AtomicU64::new(0),
                 entry_pid: AtomicU32::new(0),
                 trace: AtomicU32::new(0),
+                export_timeout_ms: 0,
                 loader: crate::loader::LoaderState::new(),
                 failure: UnsafeCell::new(MaybeUninit::uninit()),
             },
             init,
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
+    }
+
+    /// The same library whose exports wait at most `ms` milliseconds for init unless they say
+    /// otherwise (0: no limit). Used by [`lib_entry!`](crate::lib_entry)'s `export_timeout_ms`.
+    #[doc(hidden)]
+    pub const fn with_export_timeout_ms(mut self, ms: u32) -> Library<T> {
+        self.head.export_timeout_ms = ms;
+        self
+    }
+
+    /// What `#[rt0::export]` calls before its body: [`wait`](Library::wait), for at most
+    /// `timeout_ms` milliseconds when given, else for the library's `export_timeout_ms`, else
+    /// without limit ([`InitErrorKind::TimedOut`] when the time is up).
+    #[doc(hidden)]
+    #[inline]
+    pub fn wait_export(&'static self, timeout_ms: Option<u32>) -> Result<&'static T, InitError> {
+        if self.head.state.load(Ordering::Acquire) != DONE {
+            let ms = timeout_ms.unwrap_or(self.head.export_timeout_ms);
+            let timeout = (ms != 0).then(|| Duration::from_millis(u64::from(ms)));
+            self.head.wait_slow(timeout)?;
+        }
+        // SAFETY: as in `wait`.
+        Ok(unsafe { (*self.value.get()).assume_init_ref() })
+    }
+
+    /// The export wait limit the library declared (0: none).
+    #[doc(hidden)]
+    pub fn export_timeout_ms(&self) -> u32 {
+        self.head.export_timeout_ms
     }
 
     /// The record the library's initializer passes to the entry stub.
