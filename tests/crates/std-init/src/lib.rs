@@ -6,7 +6,11 @@
 //! - `STD_INIT_GATE=<fifo>`: init first opens the FIFO and reads one byte, so it cannot finish
 //!   before someone writes there (orders a test without timing);
 //! - `STD_INIT_SLEEP_MS=<n>`: init then sleeps n ms;
-//! - `STD_INIT_FOREVER=1`: init never returns (sleeps in a loop).
+//! - `STD_INIT_FOREVER=1`: init never returns (sleeps in a loop);
+//! - `STD_INIT_STD_SYNC=1`: init also calls `std::thread::current()`, receives on an `mpsc`
+//!   channel and runs a `std::thread::scope` (each registers std's thread-info pthread key, whose
+//!   destructor glibc runs at the init thread's exit: a dlclose during init must not unmap it
+//!   before that).
 
 use std::ffi::{c_char, c_int, c_longlong};
 use std::io::Read;
@@ -52,6 +56,15 @@ fn init(args: &rt0::Args) -> Result<State, rt0::InitError> {
     }
     if let Some(ms) = env_str(args, "STD_INIT_SLEEP_MS").and_then(|v| v.parse().ok()) {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+    if env_str(args, "STD_INIT_STD_SYNC").as_deref() == Some("1") {
+        let _ = std::thread::current().id();
+        let (tx, rx) = std::sync::mpsc::channel::<i64>();
+        std::thread::scope(|s| {
+            s.spawn(move || tx.send(7));
+        });
+        rx.recv()
+            .map_err(|_| rt0::InitError::new("std-init: the channel closed"))?;
     }
     if env_str(args, "STD_INIT_FOREVER").as_deref() == Some("1") {
         loop {
@@ -135,4 +148,12 @@ pub extern "C" fn std_init_state() -> c_int {
 #[no_mangle]
 pub extern "C" fn std_init_tls_dtor_ran() -> c_int {
     TLS_DTOR_RAN.load(Ordering::SeqCst)
+}
+
+/// A Lua C module's entry (`package.loadlib(path, "luaopen_std_init")` in the `lua5.4`
+/// interpreter): pushes nothing and returns 0 results. The `lua_State` is opaque here, so the
+/// library links no liblua.
+#[no_mangle]
+pub extern "C" fn luaopen_std_init(_lua: *mut std::ffi::c_void) -> c_int {
+    0
 }
