@@ -78,7 +78,9 @@ fn rounds(n: usize, what: &str, make: &(dyn Fn() -> Command + Sync)) -> Vec<Run>
 fn assert_all_clean(what: &str, runs: &[Run], stdout: &str) {
     let bad: Vec<&Run> = runs
         .iter()
-        .filter(|r| r.status != Some(0) || r.signal.is_some() || r.stdout != stdout || !r.stderr.is_empty())
+        .filter(|r| {
+            r.status != Some(0) || r.signal.is_some() || r.stdout != stdout || !r.stderr.is_empty()
+        })
         .collect();
     assert!(
         bad.is_empty(),
@@ -111,7 +113,11 @@ fn c_host_dlclose_during_std_init_survives_init_thread_exit() {
         "lc_close_early with libm",
         DEADLINE,
     );
-    assert_eq!((plain.status, plain.stdout.as_str()), (Some(0), "host done\n"), "{plain:#?}");
+    assert_eq!(
+        (plain.status, plain.stdout.as_str()),
+        (Some(0), "host done\n"),
+        "{plain:#?}"
+    );
     let runs = rounds(ROUNDS, "lc_close_early", &|| {
         let mut c = Command::new(&exe);
         c.arg(HOST_SLEEP_MS).env("STD_INIT_SO", std_init_so());
@@ -137,7 +143,9 @@ fn python_dlclose_during_std_init_survives_init_thread_exit() {
         "{plain:#?}"
     );
     let so = std_init_so();
-    let runs = rounds(ROUNDS, "python3 lc_close_early.py", &|| with_std_sync(py(&so)));
+    let runs = rounds(ROUNDS, "python3 lc_close_early.py", &|| {
+        with_std_sync(py(&so))
+    });
     assert_all_clean("Python host", &runs, &plain.stdout);
 }
 
@@ -223,8 +231,14 @@ fn fork_during_init_in_a_pid_namespace_child_with_the_same_pid_gets_forked() {
         assert_eq!(r.field("pid"), "1", "{c}");
         assert_eq!(r.field("state_at_fork"), "1", "{c}");
         let f = r.fields();
-        assert!(!f.contains_key("child_hung"), "the child waited for init: {c}");
-        assert!(!f.contains_key("grandchild_hung"), "the grandchild waited for init: {c}");
+        assert!(
+            !f.contains_key("child_hung"),
+            "the child waited for init: {c}"
+        );
+        assert!(
+            !f.contains_key("grandchild_hung"),
+            "the grandchild waited for init: {c}"
+        );
         assert_eq!(r.field("child_kind"), "forked", "{c}");
         assert_eq!(r.field("grandchild_kind"), "forked", "{c}");
         if same_pid {
@@ -244,7 +258,15 @@ fn eight_constructor_threads_racing_the_entry_never_get_forked() {
     let exe = c_build(
         "lc_race_ctor.c",
         "lc_race_ctor",
-        &[&lib, "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl"],
+        &[
+            &lib,
+            "-lgcc_s",
+            "-lutil",
+            "-lrt",
+            "-lpthread",
+            "-lm",
+            "-ldl",
+        ],
     );
     let runs = rounds(1000, "lc_race_ctor", &|| Command::new(&exe));
     let bad: Vec<&Run> = runs

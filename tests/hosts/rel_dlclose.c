@@ -63,6 +63,9 @@ int main(int argc, char **argv) {
     inits = unloads = 0;
     int closed_while_running = 0, max_threads = 0, max_maps = 0, min_maps = 1 << 30;
     int max_lib_maps = 0, min_lib_maps = 1 << 30;
+    /* The most mapping lines at the checkpoints of the first and of the second half: a leak grows
+     * with the cycles, a cache (glibc keeps a few thread stacks) does not. */
+    int early_max_maps = 0, late_max_maps = 0;
     for (int i = 0; i < n; i++) {
         closed_while_running += cycle(i % 4 == 0);
         if (i % 100 == 99) {
@@ -70,6 +73,8 @@ int main(int argc, char **argv) {
             if (t > max_threads) max_threads = t;
             if (m > max_maps) max_maps = m;
             if (m < min_maps) min_maps = m;
+            if (i < n / 2 && m > early_max_maps) early_max_maps = m;
+            if (i >= n / 2 && m > late_max_maps) late_max_maps = m;
             if (l > max_lib_maps) max_lib_maps = l;
             if (l < min_lib_maps) min_lib_maps = l;
         }
@@ -88,6 +93,7 @@ int main(int argc, char **argv) {
     printf("threads_start=%d\nthreads_base=%d\nthreads_end=%d\nthreads_max=%d\n", threads_start, threads_base,
            threads_end, max_threads);
     printf("maps_base=%d\nmaps_end=%d\nmaps_max=%d\nmaps_min=%d\n", maps_base, maps_end, max_maps, min_maps);
+    printf("maps_early_max=%d\nmaps_late_max=%d\n", early_max_maps, late_max_maps);
     printf("lib_maps_base=%d\nlib_maps_end=%d\nlib_maps_max=%d\nlib_maps_min=%d\nloaded_end=%d\n", lib_maps_base,
            lib_maps_end, max_lib_maps, min_lib_maps, still != NULL);
     printf("fork_after=%d\n", WIFEXITED(status) && WEXITSTATUS(status) == 0);

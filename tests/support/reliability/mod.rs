@@ -171,7 +171,8 @@ pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
 /// [`DLCLOSE`] (dlopen): dlopen/dlclose 1,000 times, a quarter of them closed while init
 /// still runs; dlclose never waits for init. No crash; threads back at the baseline taken in the
 /// same process (under qemu `/proc/self/task` also lists qemu's own thread, so never an absolute
-/// number); mappings back at the baseline every 100 cycles (up to `maps_slack` more lines); fork
+/// number); mappings counted every 100 cycles do not grow from the first 500 cycles to the last 500 (up to
+/// `maps_slack` more lines); fork
 /// still works afterwards.
 /// Pthread path: every unload really unmaps the image once init's thread has ended (the host waits
 /// for that after each cycle), so every load runs a fresh entry: 750 inits, 250 closes during
@@ -191,16 +192,17 @@ pub fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(
     assert_eq!(r.num("threads_base"), r.num("threads_start"), "{c}");
     assert_eq!(r.num("threads_end"), r.num("threads_base"), "{c}");
     assert_eq!(r.num("threads_max"), r.num("threads_base"), "{c}");
-    // A leaked thread stack or image adds mappings with every cycle; the caller's slack is for a
-    // C library whose thread-stack cache holds one more stack at some checkpoints (two lines).
-    let base = r.num("maps_base");
-    for k in ["maps_end", "maps_max", "maps_min"] {
-        let m = r.num(k);
-        assert!(
-            base <= m && m <= base + maps_slack,
-            "{k}: {m} against {base}: {c}"
-        );
-    }
+    // A leaked thread stack or image adds mappings with every cycle; glibc's thread-stack cache
+    // holds a few stacks (two lines each) more or less from one checkpoint to the next, a bounded
+    // number (seen natively: 32 lines against a baseline of 28). So the check is growth: the most
+    // lines at the checkpoints of the second 500 cycles may not exceed the most of the first 500
+    // (plus the caller's `maps_slack`, for qemu-user), nor the end the second half's most.
+    let (early, late) = (r.num("maps_early_max"), r.num("maps_late_max"));
+    assert!(
+        late <= early + maps_slack,
+        "mappings grew from the first 500 cycles ({early}) to the last 500 ({late}): {c}"
+    );
+    assert!(r.num("maps_end") <= late + maps_slack, "{c}");
     assert_eq!(
         r.num("unload_timeouts"),
         0,
