@@ -176,8 +176,8 @@ pub mod __private {
     /// Windows: the library's TLS callback (`lib_entry!` registers one per library in
     /// `.CRT$XLB`). The loader calls it as `(module, reason, reserved)` for every process and
     /// thread attach and detach; only `DLL_PROCESS_ATTACH` runs the entry stub (with the
-    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` (`reserved` NULL) gives
-    /// the argument block back. Thread attach and detach, and process exit, do nothing.
+    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` gives the argument block
+    /// back. Thread attach and detach, and process exit, do nothing.
     ///
     /// # Safety
     /// Called by the loader with its arguments; `record` is the calling library's record.
@@ -202,8 +202,9 @@ pub mod __private {
                     record,
                 )
             }
-        } else if reason as usize == k::DLL_PROCESS_DETACH && reserved.is_null() {
-            // SAFETY: the library is being unloaded by FreeLibrary.
+        } else if reason as usize == k::DLL_PROCESS_DETACH {
+            // SAFETY: the library is being unloaded (by FreeLibrary, or by the process's exit,
+            // which `detach` tells apart: a TLS callback's `reserved` is NULL in both).
             unsafe { crate::library::detach(record) }
         }
     }

@@ -253,12 +253,18 @@ pub(crate) fn image_binds_lazily(head: &Head) -> bool {
     }
 }
 
-/// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
-#[cfg(not(any(rt0_libc, windows)))]
+#[cfg(all(not(rt0_libc), target_os = "linux"))]
+mod nolibc;
+#[cfg(all(not(rt0_libc), target_os = "linux"))]
+pub(crate) use nolibc::pin;
+
+/// darwin without the C library: no loader to ask (libSystem is the only way to dyld), so the
+/// image is not pinned; docs/reliability.md says what that means for a dlopened raw library.
+#[cfg(all(not(rt0_libc), not(target_os = "linux"), not(windows)))]
 pub(crate) fn pin(head: &Head) {
     crate::trace::loader(
         head,
-        "pin: built without libc; the image is not pinned",
+        "pin: built without libc on darwin; the image is not pinned",
         None,
     );
 }

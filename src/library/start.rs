@@ -296,14 +296,21 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     core::ptr::null_mut()
 }
 
-/// Windows, `DLL_PROCESS_DETACH` from `FreeLibrary`: gives the argument block back to the
-/// process heap. Nothing of the library runs any more (the init thread held a reference until
+/// Windows, `DLL_PROCESS_DETACH`: when it comes from `FreeLibrary` (not from process exit),
+/// gives the argument block back to the process heap. Nothing of the library runs any more (the init thread held a reference until
 /// it ended), and the image is about to be unmapped.
 ///
 /// # Safety
 /// `record` must be the record of the library being unloaded.
 #[cfg(windows)]
 pub(crate) unsafe fn detach(record: *const EntryRecord) {
+    // At process exit the init thread may have been killed anywhere (inside HeapAlloc, say),
+    // and later DllMain or C runtime destructors may still read `Args` strings: keep the block;
+    // the process is going away with it.
+    // SAFETY: a query without arguments.
+    if unsafe { crate::sys::windows::ntdll::RtlDllShutdownInProgress() } != 0 {
+        return;
+    }
     // SAFETY: the caller passes the library's own record.
     let head = unsafe { head(record) };
     let argv = head.argv.swap(core::ptr::null_mut(), Ordering::AcqRel);

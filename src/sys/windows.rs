@@ -8,6 +8,18 @@ use super::Errno;
 use core::ffi::c_void;
 use core::sync::atomic::AtomicU32;
 
+/// The one ntdll function rt0 uses.
+#[allow(non_snake_case)]
+pub(crate) mod ntdll {
+    #[link(name = "ntdll")]
+    extern "system" {
+        /// Non-zero while the process is exiting (`ExitProcess` is detaching every DLL), zero
+        /// during a `FreeLibrary`: the `reserved` argument a TLS callback gets cannot tell
+        /// these apart (it is NULL in both), unlike DllMain's.
+        pub(crate) fn RtlDllShutdownInProgress() -> u8;
+    }
+}
+
 /// The kernel32 functions rt0 uses (declared here: rt0 depends on no bindings crate).
 #[allow(non_snake_case, clippy::upper_case_acronyms)]
 pub(crate) mod kernel32 {
