@@ -200,7 +200,9 @@ fn rt0_trace_shows_the_entry_the_init_thread_and_the_waits() {
         let trace = r.stderr_without_ids();
         let pin = match link {
             Link::Static => "rt0 exports: pin: linked into the program, never unloaded",
-            Link::Shared => "rt0 exports: pin: image pinned until the init thread ends",
+            Link::Shared => {
+                "rt0 exports: pin: image pinned for the life of the process (RTLD_NODELETE)"
+            }
         };
         let steps = [
             "rt0 exports: entry: starting init with the pthread creator, 8388608-byte stack, argc 1",
