@@ -425,11 +425,11 @@ fn unpack_packaged_rt0(work: &Path) -> [String; 2] {
         }
         let _ = std::fs::remove_dir_all(work.join(stem));
         std::fs::write(&kept, &packaged).unwrap();
+        // A relative name: the Git-for-Windows tar on a Windows PATH takes `C:...` for a host.
         let out = Command::new("tar")
+            .current_dir(work)
             .arg("xzf")
-            .arg(&kept)
-            .arg("-C")
-            .arg(work)
+            .arg(format!("{stem}.crate"))
             .output()
             .expect("run tar");
         assert!(

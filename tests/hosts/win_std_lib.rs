@@ -86,7 +86,9 @@ fn init(args: &rt0::Args) -> Result<Service, Box<dyn Error + Send + Sync>> {
     let argv: Vec<CString> = args.iter().map(CString::from).collect();
     let mut counts = HashMap::new();
     for arg in &argv {
-        *counts.entry(arg.to_string_lossy().into_owned()).or_insert(0) += 1;
+        *counts
+            .entry(arg.to_string_lossy().into_owned())
+            .or_insert(0) += 1;
     }
     let worker = Worker::start(scale)?;
     let answer_during_init = worker
@@ -134,13 +136,16 @@ pub extern "C" fn win_std_argv(#[state] service: &Service, i: c_int) -> *const c
         .map_or(std::ptr::null(), |a| a.as_ptr())
 }
 
-/// How often `word` (UTF-8) occurs among the arguments.
+/// How often `word` (UTF-8) occurs among the arguments; -1 for NULL.
+///
+/// # Safety
+/// `word` is NULL or a NUL-terminated string.
 #[rt0::export(on_error = -1)]
-pub extern "C" fn win_std_count(#[state] service: &Service, word: *const c_char) -> c_int {
+pub unsafe extern "C" fn win_std_count(#[state] service: &Service, word: *const c_char) -> c_int {
     if word.is_null() {
         return -1;
     }
-    // SAFETY: the host passes a NUL-terminated string (checked non-null above).
+    // SAFETY: the caller passes a NUL-terminated string (checked non-null above).
     let word = unsafe { CStr::from_ptr(word) }.to_string_lossy();
     service.counts.get(word.as_ref()).copied().unwrap_or(0)
 }
