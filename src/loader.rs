@@ -66,7 +66,9 @@ mod with_libc {
     use crate::trace;
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     use core::ffi::c_int;
-    use core::ffi::{c_void, CStr};
+    use core::ffi::c_void;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use core::ffi::CStr;
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     extern "C" {
@@ -81,6 +83,7 @@ mod with_libc {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     const RTLD_DL_SYMENT: c_int = 1;
 
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn symbol(name: &CStr) -> usize {
         // SAFETY: a lookup by name in the global scope.
         unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) as usize }
