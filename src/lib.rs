@@ -144,9 +144,21 @@ pub mod __private {
         unsafe { crate::stubs::lib_entry(i0, i1, i2, i3, i4, record) }
     }
 
+    /// The error types `lib_entry!`'s init may return: [`IntoInitError`] ones. Its own trait so
+    /// that the compiler's error for any other type says what to do (the usual case: a boxed
+    /// error without rt0's `alloc` feature) instead of naming rt0's internals.
+    #[diagnostic::on_unimplemented(
+        message = "rt0::lib_entry!: init returns `Result<_, {Self}>`, an error type rt0 cannot keep",
+        label = "init's error type must implement rt0::IntoInitError",
+        note = "without rt0's `alloc` feature init may return rt0::InitError or &'static str",
+        note = "to return Box<dyn Error + Send + Sync> (so `?` works on any error) or a String, enable it: rt0 = {{ version = \"0.1\", features = [\"alloc\"] }}"
+    )]
+    pub trait InitErrorType: IntoInitError {}
+    impl<E: IntoInitError> InitErrorType for E {}
+
     /// Init's result with its error made an [`InitError`].
     #[inline]
-    pub fn into_init_result<T, E: IntoInitError>(r: Result<T, E>) -> Result<T, InitError> {
+    pub fn into_init_result<T, E: InitErrorType>(r: Result<T, E>) -> Result<T, InitError> {
         r.map_err(IntoInitError::into_init_error)
     }
 
