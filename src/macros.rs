@@ -122,10 +122,10 @@ macro_rules! lib_entry {
             )
             .with_export_timeout_ms($crate::lib_entry!(@timeout [$($ms)?]));
 
-            /// rt0 as this library's Cargo.toml names it (it may rename the dependency):
-            /// `#[rt0::export]` reaches rt0 through this path, since a procedural macro has no
-            /// `$crate`.
-            pub(crate) use $crate as rt0;
+            /// What `#[rt0::export]` expands to, reached from here whatever name this library's
+            /// Cargo.toml gives rt0 (a procedural macro has no `$crate`; and `use $crate as ..`
+            /// is refused by Rust 1.85).
+            pub(crate) use $crate::__private as rt0_private;
 
             /// The initializer the loader calls: the loader's arguments and this library's
             /// record go to the entry stub. Kept in this module with `LIBRARY`, so that linking

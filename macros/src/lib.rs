@@ -18,11 +18,11 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// The path to rt0 from the user's crate: `lib_entry!` re-exports rt0 in its hidden module, so
-/// this works whatever name the user's Cargo.toml gives the dependency (a procedural macro has
-/// no `$crate`).
-fn rt0_path() -> proc_macro2::TokenStream {
-    quote!(crate::__rt0_lib_entry::rt0)
+/// The path to `rt0::__private` from the user's crate: `lib_entry!` re-exports it in its hidden
+/// module, so this works whatever name the user's Cargo.toml gives the dependency (a procedural
+/// macro has no `$crate`).
+fn rt0_private_path() -> proc_macro2::TokenStream {
+    quote!(crate::__rt0_lib_entry::rt0_private)
 }
 
 /// `#[no_mangle]`, `#[export_name = ..]`, or either wrapped in `#[unsafe(..)]`: the function
@@ -121,14 +121,15 @@ fn expand(
     let no_mangle = if function.attrs.iter().any(names_its_symbol) {
         quote!()
     } else {
-        quote!(#[no_mangle])
+        // The `unsafe(..)` form (Rust 1.82+) is the one an edition-2024 crate accepts.
+        quote!(#[unsafe(no_mangle)])
     };
     let state_binding = state_binding.unwrap_or_else(|| quote!(let _ = __rt0_state;));
     let body = &function.block;
     let attrs = &function.attrs;
     let vis = &function.vis;
     let sig = &function.sig;
-    let rt0 = rt0_path();
+    let rt0_private = rt0_private_path();
     let span = Span::call_site();
     // The body goes in as a statement list (`{ let ..; <body statements> }`), not as a block
     // inside a block: a one-expression body would otherwise draw an `unused_braces` warning.
@@ -141,7 +142,7 @@ fn expand(
                 ::core::result::Result::Ok(state) => state,
                 ::core::result::Result::Err(_) => return #on_error,
             };
-            #rt0::__private::catch_unwind_or(
+            #rt0_private::catch_unwind_or(
                 move || {
                     #state_binding
                     #(#statements)*
