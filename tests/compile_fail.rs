@@ -20,3 +20,22 @@ fn exports_compile_without_warnings_and_honour_their_options() {
     // are not `no_mangle` keep the generated `#[no_mangle]`, and the timeouts fire.
     t.pass("tests/compile_fail/pass_export_forms.rs");
 }
+
+/// A library that renames its rt0 dependency (tests/crates/renamed: `runtime = { package =
+/// "rt0" }`) builds: the export macro finds rt0 through `lib_entry!`, not by the name `rt0`.
+#[test]
+fn a_renamed_rt0_dependency_builds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(root.join("tests/crates/renamed"))
+        .args(["build", "--quiet", "--target-dir"])
+        .arg(root.join("target/renamed"))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

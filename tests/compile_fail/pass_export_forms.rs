@@ -37,6 +37,11 @@ pub extern "C" fn pass_renamed() -> i64 {
     0
 }
 
+// No doc comment: with one, rustc does not report the unnecessary braces a wrapper that put the
+// body in a block of its own would draw.
+#[rt0::export(on_error = -4, timeout_ms = 1)]
+pub extern "C" fn pass_undocumented(x: i64) -> i64 { x }
+
 // Reached by symbol name: these link only if the wrapper gave the exports those symbols.
 extern "C" {
     #[link_name = "pass_renamed_symbol"]
@@ -61,5 +66,6 @@ fn main() {
 
     // SAFETY: the export above, by the symbol its attribute gave it.
     assert_eq!(unsafe { pass_renamed_by_symbol() }, -3);
+    assert_eq!(pass_undocumented(1), -4);
     assert_eq!(rt0::library!().init_state(), rt0::InitState::Running);
 }
