@@ -92,7 +92,7 @@ macro_rules! lib_entry {
         /// Defined by `rt0::lib_entry!`: a second `lib_entry!` in the same crate redefines it,
         /// and this name is what the compiler's "defined multiple times" error then shows.
         #[doc(hidden)]
-        #[allow(non_upper_case_globals)]
+        #[allow(non_upper_case_globals, dead_code)]
         const rt0_lib_entry_may_be_declared_only_once_per_crate__remove_the_second_lib_entry: () = ();
 
         #[doc(hidden)]
@@ -125,6 +125,8 @@ macro_rules! lib_entry {
             /// What `#[rt0::export]` expands to, reached from here whatever name this library's
             /// Cargo.toml gives rt0 (a procedural macro has no `$crate`; and `use $crate as ..`
             /// is refused by Rust 1.85).
+            // Unused in a library without `#[rt0::export]`.
+            #[allow(unused_imports)]
             pub(crate) use $crate::__private as rt0_private;
 
             /// The initializer the loader calls: the loader's arguments and this library's
