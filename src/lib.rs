@@ -133,9 +133,10 @@ pub use library::{Creator, EntryRecord, InitState, Library};
 ///
 /// The function is written in the crate that declared [`lib_entry!`], which tells the macro
 /// where rt0 is (so the dependency may be renamed); without a `lib_entry!` the export fails to
-/// compile with ``could not find `__rt0_lib_entry` in the crate root``. A `#[state]` parameter
-/// must be a shared reference (`&State`); init's error type must be one rt0 keeps (see
-/// [`IntoInitError`]: a boxed error needs the `alloc` feature), or `lib_entry!` says so.
+/// compile with ``could not find `rt0_lib_entry_must_be_declared_once_at_the_crate_root` in the
+/// crate root``. A `#[state]` parameter must be a shared reference (`&State`); init's error type
+/// must be one rt0 keeps (see [`IntoInitError`]: a boxed error needs the `alloc` feature), or
+/// `lib_entry!` says so.
 #[cfg(feature = "macros")]
 pub use rt0_macros::export;
 

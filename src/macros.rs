@@ -31,10 +31,10 @@
 /// library's [`Library`](crate::Library) static (in a hidden module `__rt0_lib_entry`) and the
 /// initializer record that makes the loader call the entry; [`library!`](crate::library),
 /// [`state!`](crate::state), [`wait_init_done!`](crate::wait_init_done) and `#[rt0::export]`
-/// find it there. Forgetting `lib_entry!` makes those fail to compile with
-/// ``could not find `__rt0_lib_entry` in the crate root``; invoking it twice fails with
-/// ``the name `rt0_lib_entry_may_be_declared_only_once_per_crate__remove_the_second_lib_entry`
-/// is defined multiple times``.
+/// find it there. Forgetting `lib_entry!` makes those fail to compile with ``could not find
+/// `rt0_lib_entry_must_be_declared_once_at_the_crate_root` in the crate root``; invoking it
+/// twice fails with ``the name `rt0_lib_entry_must_be_declared_once_at_the_crate_root` is
+/// defined multiple times``.
 ///
 /// ```
 /// rt0::lib_entry!(init -> Config);
@@ -89,11 +89,16 @@ macro_rules! lib_entry {
         ));
     };
     (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]) => {
-        /// Defined by `rt0::lib_entry!`: a second `lib_entry!` in the same crate redefines it,
-        /// and this name is what the compiler's "defined multiple times" error then shows.
+        /// The hidden module's name as the macros that need it write it: when `lib_entry!` is
+        /// missing, the compiler's ``could not find `..` in the crate root`` error shows this name,
+        /// and when it is repeated, the ``defined multiple times`` error does.
+        #[doc(hidden)]
+        pub(crate) use self::__rt0_lib_entry as rt0_lib_entry_must_be_declared_once_at_the_crate_root;
+        /// The same name in the value namespace: the compiler reports repeated items before
+        /// repeated imports, so a second `lib_entry!`'s first error is about this name.
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code)]
-        const rt0_lib_entry_may_be_declared_only_once_per_crate__remove_the_second_lib_entry: () = ();
+        const rt0_lib_entry_must_be_declared_once_at_the_crate_root: () = ();
 
         #[doc(hidden)]
         type __Rt0State = $state;
@@ -228,7 +233,7 @@ macro_rules! lib_entry {
 #[allow(clippy::crate_in_macro_def)]
 macro_rules! library {
     () => {
-        (&crate::__rt0_lib_entry::LIBRARY)
+        (&crate::rt0_lib_entry_must_be_declared_once_at_the_crate_root::LIBRARY)
     };
 }
 

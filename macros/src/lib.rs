@@ -18,11 +18,18 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// The module `lib_entry!` declares, by the name it gives it for the macros: the compiler's error
+/// when it is missing then says what to do.
+fn lib_entry_path() -> proc_macro2::TokenStream {
+    quote!(crate::rt0_lib_entry_must_be_declared_once_at_the_crate_root)
+}
+
 /// The path to `rt0::__private` from the user's crate: `lib_entry!` re-exports it in its hidden
 /// module, so this works whatever name the user's Cargo.toml gives the dependency (a procedural
 /// macro has no `$crate`).
 fn rt0_private_path() -> proc_macro2::TokenStream {
-    quote!(crate::__rt0_lib_entry::rt0_private)
+    let lib_entry = lib_entry_path();
+    quote!(#lib_entry::rt0_private)
 }
 
 /// `#[no_mangle]`, `#[export_name = ..]`, or either wrapped in `#[unsafe(..)]`: the function
@@ -129,6 +136,7 @@ fn expand(
     let attrs = &function.attrs;
     let vis = &function.vis;
     let sig = &function.sig;
+    let lib_entry = lib_entry_path();
     let rt0_private = rt0_private_path();
     let span = Span::call_site();
     // The body goes in as a statement list (`{ let ..; <body statements> }`), not as a block
@@ -138,7 +146,7 @@ fn expand(
         #(#attrs)*
         #no_mangle
         #vis #sig {
-            let __rt0_state = match crate::__rt0_lib_entry::LIBRARY.wait_export(#timeout_ms) {
+            let __rt0_state = match #lib_entry::LIBRARY.wait_export(#timeout_ms) {
                 ::core::result::Result::Ok(state) => state,
                 ::core::result::Result::Err(_) => return #on_error,
             };
