@@ -307,8 +307,7 @@ pub(crate) unsafe fn detach(record: *const EntryRecord) {
     // At process exit the init thread may have been killed anywhere (inside HeapAlloc, say),
     // and later DllMain or C runtime destructors may still read `Args` strings: keep the block;
     // the process is going away with it.
-    // SAFETY: a query without arguments.
-    if unsafe { crate::sys::windows::ntdll::RtlDllShutdownInProgress() } != 0 {
+    if crate::sys::windows::process_is_exiting() {
         return;
     }
     // SAFETY: the caller passes the library's own record.
