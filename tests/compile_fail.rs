@@ -1,6 +1,8 @@
 //! Misuses of `rt0::lib_entry!` and `#[rt0::export]` fail to compile with an error that names
 //! the fix (the `.stderr` files next to each case), and the uses that must compile do.
 
+mod support;
+
 #[test]
 fn misuses_fail_with_errors_that_name_the_fix() {
     let t = trybuild::TestCases::new();
@@ -25,17 +27,6 @@ fn exports_compile_without_warnings_and_honour_their_options() {
 /// "rt0" }`) builds: the export macro finds rt0 through `lib_entry!`, not by the name `rt0`.
 #[test]
 fn a_renamed_rt0_dependency_builds() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(env!("CARGO"))
-        .current_dir(root.join("tests/crates/renamed"))
-        .args(["build", "--quiet", "--target-dir"])
-        .arg(root.join("target/renamed"))
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Panics with cargo's output when the crate does not build.
+    support::build_test_crate("renamed", "renamed");
 }
