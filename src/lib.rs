@@ -79,8 +79,8 @@ pub use args::Args;
 pub use error::{InitError, InitErrorKind, IntoInitError};
 pub use library::{Creator, EntryRecord, InitState, Library};
 
-/// `#[rt0::export(on_error = VALUE)]`: makes a function a C export that waits for the library's
-/// init first.
+/// `#[rt0::export(on_error = VALUE, timeout_ms = N)]`: makes a function a C export that waits
+/// for the library's init first.
 ///
 /// ```
 /// rt0::lib_entry!(init -> u32);
@@ -109,9 +109,34 @@ pub use library::{Creator, EntryRecord, InitState, Library};
 /// # }
 /// ```
 ///
-/// The export gets `#[no_mangle]` and `extern "C"`; before its body runs it waits like
+/// The export gets `#[no_mangle]` (unless it has `#[no_mangle]` or `#[export_name = ..]` of its
+/// own, plain or in `#[unsafe(..)]`) and `extern "C"`; before its body runs it waits like
 /// [`Library::wait`], and it turns a panic in the body into the failure value (built with
 /// `panic = "unwind"`; with `panic = "abort"` a panic ends the process, never unwinding into C).
+///
+/// `timeout_ms = N` (a `u32` constant) bounds that wait: when init has not finished within `N`
+/// milliseconds the export returns `on_error` ([`InitErrorKind::TimedOut`]); init itself goes
+/// on, and a later call may find it done. Without `timeout_ms` the export waits as long as
+/// [`lib_entry!`]'s `export_timeout_ms = N` says, and without that, until init ends.
+///
+/// ```
+/// rt0::lib_entry!(init -> u32, export_timeout_ms = 5000);
+/// fn init(_: &rt0::Args) -> Result<u32, rt0::InitError> { Ok(7) }
+///
+/// // Gives up after 100 ms (returning 0) where the library's other exports wait 5 s.
+/// #[rt0::export(on_error = 0, timeout_ms = 100)]
+/// pub extern "C" fn mylib_value_or_zero(#[state] value: &u32) -> u32 {
+///     *value
+/// }
+/// # fn main() { assert_eq!(mylib_value_or_zero(), 7); }
+/// ```
+///
+/// The function is written in the crate that declared [`lib_entry!`], which tells the macro
+/// where rt0 is (so the dependency may be renamed); without a `lib_entry!` the export fails to
+/// compile with ``could not find `rt0_lib_entry_must_be_declared_once_at_the_crate_root` in the
+/// crate root``. A `#[state]` parameter must be a shared reference (`&State`); init's error type
+/// must be one rt0 keeps (see [`IntoInitError`]: a boxed error needs the `alloc` feature), or
+/// `lib_entry!` says so.
 #[cfg(feature = "macros")]
 pub use rt0_macros::export;
 
@@ -144,9 +169,21 @@ pub mod __private {
         unsafe { crate::stubs::lib_entry(i0, i1, i2, i3, i4, record) }
     }
 
+    /// The error types `lib_entry!`'s init may return: [`IntoInitError`] ones. Its own trait so
+    /// that the compiler's error for any other type says what to do (the usual case: a boxed
+    /// error without rt0's `alloc` feature) instead of naming rt0's internals.
+    #[diagnostic::on_unimplemented(
+        message = "rt0::lib_entry!: init returns `Result<_, {Self}>`, an error type rt0 cannot keep",
+        label = "init's error type must implement rt0::IntoInitError",
+        note = "without rt0's `alloc` feature init may return rt0::InitError or &'static str",
+        note = "to return Box<dyn Error + Send + Sync> (so `?` works on any error) or a String, enable it: rt0 = {{ version = \"0.1\", features = [\"alloc\"] }}"
+    )]
+    pub trait InitErrorType: IntoInitError {}
+    impl<E: IntoInitError> InitErrorType for E {}
+
     /// Init's result with its error made an [`InitError`].
     #[inline]
-    pub fn into_init_result<T, E: IntoInitError>(r: Result<T, E>) -> Result<T, InitError> {
+    pub fn into_init_result<T, E: InitErrorType>(r: Result<T, E>) -> Result<T, InitError> {
         r.map_err(IntoInitError::into_init_error)
     }
 
@@ -176,8 +213,8 @@ pub mod __private {
     /// Windows: the library's TLS callback (`lib_entry!` registers one per library in
     /// `.CRT$XLB`). The loader calls it as `(module, reason, reserved)` for every process and
     /// thread attach and detach; only `DLL_PROCESS_ATTACH` runs the entry stub (with the
-    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` (`reserved` NULL) gives
-    /// the argument block back. Thread attach and detach, and process exit, do nothing.
+    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` gives the argument block
+    /// back. Thread attach and detach, and process exit, do nothing.
     ///
     /// # Safety
     /// Called by the loader with its arguments; `record` is the calling library's record.
@@ -202,8 +239,9 @@ pub mod __private {
                     record,
                 )
             }
-        } else if reason as usize == k::DLL_PROCESS_DETACH && reserved.is_null() {
-            // SAFETY: the library is being unloaded by FreeLibrary.
+        } else if reason as usize == k::DLL_PROCESS_DETACH {
+            // SAFETY: the library is being unloaded (by FreeLibrary, or by the process's exit,
+            // which `detach` tells apart: a TLS callback's `reserved` is NULL in both).
             unsafe { crate::library::detach(record) }
         }
     }

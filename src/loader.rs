@@ -1,21 +1,20 @@
 //! Living inside the dynamic loader's rules: keeping the image mapped while rt0 code can run,
 //! and recognising a caller that holds the loader's lock.
 //!
-//! **Pinning.** `dlclose` must never unmap a library while its init thread still runs its code
+//! **Pinning.** `dlclose` must never unmap a library while any thread can still run its code
 //! (golang/go#11100), and it must never wait for that thread either: glibc runs destructors
 //! with its loader lock held, and init needs the same lock for its first `thread_local!` with a
-//! destructor (`__cxa_thread_atexit_impl`), a `dlopen`, or a lazily bound call. So the entry
-//! takes a reference to its own image (`dlopen(self, RTLD_NOLOAD)`), and:
-//! - pthread path, glibc: the init thread hands that reference to the C library as its first
-//!   thread-exit destructor (`__cxa_thread_atexit_impl(dlclose, handle)`). glibc runs those
-//!   destructors last-registered first, so `dlclose(handle)` runs after init's own ones, from
-//!   libc's code, and returns into libc, never into the image it may unmap: the pattern of
-//!   Windows' `FreeLibraryAndExitThread`. `dlclose` by the host returns at once, and the image
-//!   goes away once the init thread is gone.
-//! - raw path, or no such hook (musl, darwin): a raw thread cannot call the loader, so the
-//!   reference is taken with `RTLD_NODELETE`: the image stays mapped for the rest of the
-//!   process (musl never unmaps anyway; dyld honours `RTLD_NODELETE`).
-//! - a library linked into the program itself is never unloaded: nothing to pin.
+//! destructor (`__cxa_thread_atexit_impl`), a `dlopen`, or a lazily bound call. "Can still run
+//! its code" lasts longer than init: after the init thread's last Rust frame returns, glibc's
+//! `start_thread` still calls the pthread-key destructors std registered (`thread::current()`,
+//! `mpsc`, `thread::park` and `thread::scope` all make one), and their code is in the image.
+//! No hook of glibc runs after those, so there is no later point from which the image could be
+//! released safely. So the entry pins its own image for the life of the process, as .NET's
+//! NativeAOT libraries do: `dlopen(self, RTLD_NOLOAD | RTLD_NODELETE)`. A host's `dlclose`
+//! returns at once, during init or after, and the library stays mapped (its memory is the
+//! price: about the image's size, once). A library linked into the program itself is never
+//! unloaded: nothing to pin. Built without the `libc` feature, rt0 finds the C library's
+//! `dlopen` itself (see `loader/nolibc.rs`).
 //!
 //! **The loader's lock.** A thread that runs a library constructor (or destructor) holds
 //! glibc's loader lock; if it waits for an init that needs that lock, the process hangs. On
@@ -26,8 +25,9 @@
 //! could need, and docs/reliability.md says what remains.
 //!
 //! **Windows** (`loader/windows.rs`): the init thread holds a reference to its module and ends
-//! with `FreeLibraryAndExitThread`; the loader lock is the PEB's, whose owner is compared with
-//! the calling thread.
+//! with `FreeLibraryAndExitThread`, which runs no code of the image after it dropped the
+//! reference (the thread-detach callbacks skip an unloaded module); the loader lock is the
+//! PEB's, whose owner is compared with the calling thread.
 
 #[cfg(not(windows))]
 use crate::library::Head;
@@ -45,8 +45,6 @@ pub(crate) use windows::{exit_init_thread, lock_held_by_current_thread, pin, unp
 pub(crate) struct LoaderState {
     /// The `dlopen` handle that pins the image (Windows: the referenced module; 0: none).
     handle: AtomicUsize,
-    /// glibc's `__cxa_thread_atexit_impl`, when the pin can be released at thread exit.
-    thread_atexit: AtomicUsize,
     /// glibc: where ld.so's `_rtld_global` is, and its size (0: unknown).
     rtld_global: AtomicUsize,
     rtld_global_size: AtomicUsize,
@@ -56,7 +54,6 @@ impl LoaderState {
     pub(crate) const fn new() -> LoaderState {
         LoaderState {
             handle: AtomicUsize::new(0),
-            thread_atexit: AtomicUsize::new(0),
             rtld_global: AtomicUsize::new(0),
             rtld_global_size: AtomicUsize::new(0),
         }
@@ -66,11 +63,12 @@ impl LoaderState {
 #[cfg(rt0_libc)]
 mod with_libc {
     use super::*;
-    use crate::library::Creator;
     use crate::trace;
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     use core::ffi::c_int;
-    use core::ffi::{c_void, CStr};
+    use core::ffi::c_void;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    use core::ffi::CStr;
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     extern "C" {
@@ -86,9 +84,6 @@ mod with_libc {
     const RTLD_DL_SYMENT: c_int = 1;
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    type ThreadAtexit =
-        unsafe extern "C" fn(unsafe extern "C" fn(*mut c_void), *mut c_void, *mut c_void) -> c_int;
-
     fn symbol(name: &CStr) -> usize {
         // SAFETY: a lookup by name in the global scope.
         unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) as usize }
@@ -131,18 +126,7 @@ mod with_libc {
             trace::loader(head, "pin: linked into the program, never unloaded", None);
             return;
         }
-        let thread_atexit = if cfg!(all(target_os = "linux", target_env = "gnu"))
-            && head.creator == Creator::Pthread
-        {
-            symbol(c"__cxa_thread_atexit_impl")
-        } else {
-            0
-        };
-        let flags = if thread_atexit != 0 {
-            libc::RTLD_LAZY | libc::RTLD_NOLOAD
-        } else {
-            libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE
-        };
+        let flags = libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE;
         // SAFETY: the name is the loaded image's own; RTLD_NOLOAD never loads anything.
         let handle = unsafe { libc::dlopen(info.dli_fname, flags) };
         if handle.is_null() {
@@ -153,64 +137,12 @@ mod with_libc {
             );
             return;
         }
-        head.loader
-            .thread_atexit
-            .store(thread_atexit, Ordering::Relaxed);
         head.loader.handle.store(handle as usize, Ordering::Release);
         trace::loader(
             head,
-            if thread_atexit != 0 {
-                "pin: image pinned until the init thread ends"
-            } else {
-                "pin: image pinned for the life of the process (RTLD_NODELETE)"
-            },
+            "pin: image pinned for the life of the process (RTLD_NODELETE)",
             None,
         );
-    }
-
-    pub(crate) fn unpin(head: &Head) {
-        let _handle = head.loader.handle.swap(0, Ordering::AcqRel);
-        // Only a releasable pin (glibc) is dropped; an RTLD_NODELETE one is for good anyway.
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        if _handle != 0 && head.loader.thread_atexit.load(Ordering::Relaxed) != 0 {
-            // SAFETY: our own reference, dropped once; no rt0 thread runs (creation failed).
-            unsafe { libc::dlclose(_handle as *mut c_void) };
-        }
-    }
-
-    pub(crate) fn release_pin_at_thread_exit(head: &Head) {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        release_at_thread_exit_glibc(head);
-        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-        let _ = head;
-    }
-
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn release_at_thread_exit_glibc(head: &Head) {
-        let handle = head.loader.handle.load(Ordering::Acquire);
-        let hook = head.loader.thread_atexit.load(Ordering::Relaxed);
-        if handle == 0 || hook == 0 {
-            return;
-        }
-        // SAFETY: glibc's __cxa_thread_atexit_impl(func, obj, dso_symbol). `dlclose` returns an
-        // int where a destructor returns nothing, which the C calling convention allows. The
-        // dso_symbol names the object the destructor's code lives in, which glibc keeps loaded
-        // until it ran: dlclose's own address, so the C library, never this image (a null one
-        // would crash glibc 2.36 on a thread's first registration).
-        let registered = unsafe {
-            let hook: ThreadAtexit = core::mem::transmute(hook);
-            let dlclose = libc::dlclose as unsafe extern "C" fn(*mut c_void) -> c_int;
-            let dtor: unsafe extern "C" fn(*mut c_void) = core::mem::transmute(dlclose);
-            hook(dtor, handle as *mut c_void, dlclose as *mut c_void)
-        };
-        if registered != 0 {
-            // Out of memory: keep the reference; the image then stays loaded.
-            trace::loader(
-                head,
-                "pin: could not arrange the release; the image stays loaded",
-                None,
-            );
-        }
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -307,7 +239,7 @@ mod with_libc {
 }
 
 #[cfg(rt0_libc)]
-pub(crate) use with_libc::{pin, release_pin_at_thread_exit, unpin};
+pub(crate) use with_libc::pin;
 
 /// Whether the image holding `head` binds its calls lazily (glibc): it has a PLT
 /// (`DT_JMPREL`) but neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, and `LD_BIND_NOW` is
@@ -324,19 +256,21 @@ pub(crate) fn image_binds_lazily(head: &Head) -> bool {
     }
 }
 
-/// Without the C library there is no loader to ask: nothing is pinned (docs/reliability.md).
-#[cfg(not(any(rt0_libc, windows)))]
+#[cfg(all(not(rt0_libc), target_os = "linux"))]
+mod nolibc;
+#[cfg(all(not(rt0_libc), target_os = "linux"))]
+pub(crate) use nolibc::pin;
+
+/// darwin without the C library: no loader to ask (libSystem is the only way to dyld), so the
+/// image is not pinned; docs/reliability.md says what that means for a dlopened raw library.
+#[cfg(all(not(rt0_libc), not(target_os = "linux"), not(windows)))]
 pub(crate) fn pin(head: &Head) {
     crate::trace::loader(
         head,
-        "pin: built without libc; the image is not pinned",
+        "pin: built without libc on darwin; the image is not pinned",
         None,
     );
 }
-#[cfg(not(any(rt0_libc, windows)))]
-pub(crate) fn unpin(_: &Head) {}
-#[cfg(not(any(rt0_libc, windows)))]
-pub(crate) fn release_pin_at_thread_exit(_: &Head) {}
 
 /// Whether the calling thread holds one of glibc's dynamic-loader locks (it is inside a
 /// `dlopen`/`dlclose`, running a constructor or destructor).
@@ -357,9 +291,14 @@ pub(crate) fn lock_held_by_current_thread(head: &Head) -> bool {
     let me = crate::sys::thread_id() as i32;
     const RECURSIVE: i32 = 1; // PTHREAD_MUTEX_RECURSIVE_NP
     (0..=size - 20).step_by(8).any(|off| {
-        // SAFETY: inside the `_rtld_global` object the loader reported; plain reads of words
-        // other threads may change (a torn read only makes a match less likely).
-        let word = |at: usize| unsafe { core::ptr::read_volatile((base + off + at) as *const i32) };
+        // SAFETY: inside the `_rtld_global` object the loader reported, 8-aligned (the object
+        // is, and so is `off`); the loader's threads change these words, so they are read as
+        // atomics (Relaxed: only a match with this thread's own id matters, and that word
+        // was written by this thread).
+        let word = |at: usize| unsafe {
+            core::sync::atomic::AtomicI32::from_ptr((base + off + at) as *mut i32)
+                .load(Ordering::Relaxed)
+        };
         word(8) == me && word(0) != 0 && word(4) >= 1 && word(16) & 0x7f == RECURSIVE
     })
 }

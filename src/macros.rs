@@ -9,6 +9,7 @@
 /// rt0::lib_entry!(init -> State, creator = raw);
 /// rt0::lib_entry!(init -> State, stack_size = my_stack_size);
 /// rt0::lib_entry!(init, creator = pthread, stack_size = my_stack_size);
+/// rt0::lib_entry!(init -> State, export_timeout_ms = 5000);
 /// ```
 ///
 /// - `init: fn(&rt0::Args) -> Result<State, E>`, where `E` is [`InitError`](crate::InitError)
@@ -19,13 +20,21 @@
 ///   `std` fails to compile (`duplicate lang item ... panic_impl`). On Windows `pthread` means
 ///   the system's thread API, `CreateThread`, and `raw` does not exist (a compile-time error).
 /// - `stack_size: fn(&rt0::Args) -> usize`: the init thread's stack (default 8 MiB).
+/// - `export_timeout_ms`: how long each `#[rt0::export]` waits for init, in milliseconds, before
+///   it returns its `on_error` value (a `u32` constant; default 0: no limit). An export's own
+///   `#[rt0::export(timeout_ms = N)]` overrides it. `library!().wait()` and the other hand-written
+///   waits are not limited by it.
+///
+/// The options follow `init` (or `init -> State`) in any order, each at most once.
 ///
 /// Invoke it once, at the crate root of the `staticlib`/`cdylib` crate. It declares the
 /// library's [`Library`](crate::Library) static (in a hidden module `__rt0_lib_entry`) and the
 /// initializer record that makes the loader call the entry; [`library!`](crate::library),
 /// [`state!`](crate::state), [`wait_init_done!`](crate::wait_init_done) and `#[rt0::export]`
-/// find it there. Forgetting `lib_entry!` makes those fail to compile with
-/// ``could not find `__rt0_lib_entry` in the crate root``.
+/// find it there. Forgetting `lib_entry!` makes those fail to compile with ``could not find
+/// `rt0_lib_entry_must_be_declared_once_at_the_crate_root` in the crate root``; invoking it
+/// twice fails with ``the name `rt0_lib_entry_must_be_declared_once_at_the_crate_root` is
+/// defined multiple times``.
 ///
 /// ```
 /// rt0::lib_entry!(init -> Config);
@@ -49,13 +58,48 @@
 /// ```
 #[macro_export]
 macro_rules! lib_entry {
-    ($($init:ident)::+ $(, creator = $creator:ident)? $(, stack_size = $stack:path)? $(,)?) => {
-        $crate::lib_entry!(@expand [$($init)::+] [()] [$($creator)?] [$($stack)?]);
+    // The options, in any order, are collected one at a time into
+    // [creator] [stack_size] [export_timeout_ms]; an option given twice matches no rule.
+    ($($init:ident)::+ -> $state:ty $(, $($option:tt)*)?) => {
+        $crate::lib_entry!(@options [$($init)::+] [$state] [] [] [] $($($option)*)?);
     };
-    ($($init:ident)::+ -> $state:ty $(, creator = $creator:ident)? $(, stack_size = $stack:path)? $(,)?) => {
-        $crate::lib_entry!(@expand [$($init)::+] [$state] [$($creator)?] [$($stack)?]);
+    ($($init:ident)::+ $(, $($option:tt)*)?) => {
+        $crate::lib_entry!(@options [$($init)::+] [()] [] [] [] $($($option)*)?);
     };
-    (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?]) => {
+    (@options $init:tt $state:tt [] $stack:tt $timeout:tt
+        creator = $creator:ident $(, $($rest:tt)*)?) => {
+        $crate::lib_entry!(@options $init $state [$creator] $stack $timeout $($($rest)*)?);
+    };
+    (@options $init:tt $state:tt $creator:tt [] $timeout:tt
+        stack_size = $stack:path $(, $($rest:tt)*)?) => {
+        $crate::lib_entry!(@options $init $state $creator [$stack] $timeout $($($rest)*)?);
+    };
+    (@options $init:tt $state:tt $creator:tt $stack:tt []
+        export_timeout_ms = $ms:expr $(, $($rest:tt)*)?) => {
+        $crate::lib_entry!(@options $init $state $creator $stack [$ms] $($($rest)*)?);
+    };
+    (@options [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]) => {
+        $crate::lib_entry!(@expand [$($init)*] [$state] [$($creator)?] [$($stack)?] [$($ms)?]);
+    };
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $($other:tt)+) => {
+        ::core::compile_error!(::core::concat!(
+            "rt0::lib_entry!: unknown or repeated option at `", ::core::stringify!($($other)+),
+            "`: the options are `creator = pthread|raw`, `stack_size = path::to::fn` and ",
+            "`export_timeout_ms = N`, each at most once"
+        ));
+    };
+    (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]) => {
+        /// The hidden module's name as the macros that need it write it: when `lib_entry!` is
+        /// missing, the compiler's ``could not find `..` in the crate root`` error shows this name,
+        /// and when it is repeated, the ``defined multiple times`` error does.
+        #[doc(hidden)]
+        pub(crate) use self::__rt0_lib_entry as rt0_lib_entry_must_be_declared_once_at_the_crate_root;
+        /// The same name in the value namespace: the compiler reports repeated items before
+        /// repeated imports, so a second `lib_entry!`'s first error is about this name.
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        const rt0_lib_entry_must_be_declared_once_at_the_crate_root: () = ();
+
         #[doc(hidden)]
         type __Rt0State = $state;
 
@@ -80,7 +124,15 @@ macro_rules! lib_entry {
                 $crate::lib_entry!(@creator [$($creator)?]),
                 super::__rt0_init,
                 super::__rt0_stack_size,
-            );
+            )
+            .with_export_timeout_ms($crate::lib_entry!(@timeout [$($ms)?]));
+
+            /// What `#[rt0::export]` expands to, reached from here whatever name this library's
+            /// Cargo.toml gives rt0 (a procedural macro has no `$crate`; and `use $crate as ..`
+            /// is refused by Rust 1.85).
+            // Unused in a library without `#[rt0::export]`.
+            #[allow(unused_imports)]
+            pub(crate) use $crate::__private as rt0_private;
 
             /// The initializer the loader calls: the loader's arguments and this library's
             /// record go to the entry stub. Kept in this module with `LIBRARY`, so that linking
@@ -139,6 +191,8 @@ macro_rules! lib_entry {
 
         $crate::lib_entry!(@guard [$($creator)?]);
     };
+    (@timeout []) => { 0 };
+    (@timeout [$ms:expr]) => { $ms };
     (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
     (@stack [$stack:path] $args:ident) => { $stack($args) };
     (@creator []) => { $crate::Creator::Pthread };
@@ -179,7 +233,7 @@ macro_rules! lib_entry {
 #[allow(clippy::crate_in_macro_def)]
 macro_rules! library {
     () => {
-        (&crate::__rt0_lib_entry::LIBRARY)
+        (&crate::rt0_lib_entry_must_be_declared_once_at_the_crate_root::LIBRARY)
     };
 }
 

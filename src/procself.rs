@@ -103,6 +103,23 @@ unsafe fn auxv_matches(auxv: *const usize) -> bool {
         .all(|(i, want)| unsafe { auxv.add(i).read() } == *want)
 }
 
+/// The value of entry `tag` of the auxiliary vector, as `/proc/self/auxv` shows it (`None`
+/// without `/proc`, or when the kernel passed no such entry).
+#[cfg(not(rt0_libc))]
+pub(crate) fn auxv_value(tag: usize) -> Option<usize> {
+    let mut buf = [0usize; AUXV_BYTES / core::mem::size_of::<usize>()];
+    // SAFETY: `buf` is writable for its whole size in bytes.
+    let bytes =
+        unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), AUXV_BYTES) };
+    let n = read_file(b"/proc/self/auxv\0", bytes).ok()?;
+    let words = buf.get(..n / core::mem::size_of::<usize>())?;
+    words
+        .chunks_exact(2)
+        .take_while(|pair| pair[0] != 0)
+        .find(|pair| pair[0] == tag)
+        .map(|pair| pair[1])
+}
+
 /// `startstack` from `/proc/self/stat`: field 28, counting from 1, where field 2 is `(comm)`.
 fn start_stack() -> Option<usize> {
     let mut buf = [0u8; STAT_BYTES];

@@ -146,7 +146,7 @@ pub fn process_can_change_credentials() -> bool {
             };
             r.ok().map(|_| id)
         };
-        let mixed = |id: Option<[u32; 3]>| id.map_or(true, |[r, e, s]| r != e || e != s);
+        let mixed = |id: Option<[u32; 3]>| id.is_none_or(|[r, e, s]| r != e || e != s);
         if mixed(ids(nr::GETRESUID)) || mixed(ids(nr::GETRESGID)) {
             return true;
         }

@@ -110,6 +110,27 @@ fn the_wrapper_returns_the_failure_value_after_a_failed_init() {
     }
 }
 
+/// `#[rt0::export(timeout_ms = 100)]` over an init that never ends: the export returns its
+/// failure value once the 100 ms are up (not before), and the host goes on.
+#[test]
+fn an_export_with_a_timeout_gives_up_on_an_init_that_never_ends() {
+    for link in [Link::Static, Link::Shared] {
+        let r = run(
+            &host("exports_timeout.c", "gcc", link),
+            &[("EXPORTS_INIT_SLEEP_MS", "forever")],
+        );
+        let c = format!("{link:?}: {r:?}");
+        assert_eq!(r.status, Some(0), "{c}");
+        assert_eq!(r.field("add_within_100ms"), "-3", "{c}");
+        let elapsed: u64 = r.field("elapsed_ms").parse().expect(&c);
+        assert!(elapsed >= 100, "gave up before the timeout: {c}");
+        assert!(elapsed < 5000, "waited far past the timeout: {c}");
+        // With an init that finishes in time the same export gives the state.
+        let r = run(&host("exports_timeout.c", "gcc", link), &[]);
+        assert_eq!(r.field("add_within_100ms"), "42", "{link:?}: {r:?}");
+    }
+}
+
 #[test]
 fn a_panic_in_an_export_becomes_the_failure_value_not_an_unwind_into_c() {
     let r = run(&host("exports.c", "gcc", Link::Shared), &[]);
@@ -200,7 +221,9 @@ fn rt0_trace_shows_the_entry_the_init_thread_and_the_waits() {
         let trace = r.stderr_without_ids();
         let pin = match link {
             Link::Static => "rt0 exports: pin: linked into the program, never unloaded",
-            Link::Shared => "rt0 exports: pin: image pinned until the init thread ends",
+            Link::Shared => {
+                "rt0 exports: pin: image pinned for the life of the process (RTLD_NODELETE)"
+            }
         };
         let steps = [
             "rt0 exports: entry: starting init with the pthread creator, 8388608-byte stack, argc 1",

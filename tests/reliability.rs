@@ -78,7 +78,7 @@ fn sixty_four_threads_wait_for_slow_init_many_rounds() {
 
 /// Dlopen/dlclose 1,000 times per path, a quarter of them closed while init still runs:
 /// no crash, threads and mappings back at the baseline, and fork still works afterwards; the
-/// pthread path's image is unmapped after each unload, the raw path's stays loaded.
+/// image stays loaded (pinned) with either creator.
 #[test]
 fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
     each(
@@ -90,8 +90,7 @@ fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping() {
 }
 
 /// dlclose while a 500 ms init runs returns before init finished (an order seen on fd 2); the
-/// pthread path's image goes away once the init thread has ended, the raw path's stays mapped
-/// (RTLD_NODELETE) and init finishes there. No crash.
+/// image stays mapped (RTLD_NODELETE, either creator) and init finishes there. No crash.
 #[test]
 fn dlclose_during_init_returns_before_init_finishes() {
     each(rel::UNLOAD, &[Link::Dlopen], DEADLINE, |l, p, _, r| {

@@ -12,8 +12,19 @@
 //! `DllMain` calling an export gets `WouldDeadlock` at once and a later call from `main`
 //! succeeds.
 //!
-//! Needs (ci/needs/windows.txt): `wine64` and `wine`, `gcc-mingw-w64-x86-64`, and the rustup
-//! target `x86_64-pc-windows-gnu`.
+//! And a std library as a user writes it (`tests/hosts/win_std_lib.rs`: typed state, `?` in
+//! init, a worker `std::thread` that outlives init, a `HashMap`), built in a fresh crate outside
+//! the workspace against rt0 as `cargo package` ships it, as a DLL and a static library: hosts
+//! linked to the DLL, loading it with `LoadLibraryW`, and linking the static library with the
+//! libraries rustc's `--print native-static-libs` names, get argv, the worker's answers and init
+//! on its own thread; an init error raised with `?` reaches the host. Rust's std imports
+//! `ProcessPrng` from bcryptprimitives.dll, which Wine gained in 8.13: under an older Wine
+//! (Debian 12's 8.0) the hosts get the shim `docs/windows/bcryptprimitives-shim.c` next to them,
+//! as the README says, and a test checks that without it the DLL does not load there (and does
+//! where ProcessPrng exists).
+//!
+//! Needs (ci/needs/windows.txt): `wine64` and `wine`, `gcc-mingw-w64-x86-64`, the rustup
+//! target `x86_64-pc-windows-gnu`, and `tar` (to unpack the packaged crate).
 
 #![cfg(any(
     all(target_os = "linux", target_arch = "x86_64"),
@@ -332,4 +343,393 @@ fn an_export_called_from_another_dlls_dllmain_would_deadlock() {
         "WouldDeadlock's message: {run:?}"
     );
     assert_eq!(run.field("main_ready"), "1", "{run:?}");
+}
+
+// A std library as a user builds it: `tests/hosts/win_std_lib.rs` in a fresh crate outside this
+// workspace, depending on rt0 as `cargo package` ships it, built as a DLL and a static library.
+
+/// The fresh crate's products.
+struct StdUserLib {
+    /// Holds `win_std_user.dll`, its import library and `libwin_std_user.a`.
+    dir: PathBuf,
+    /// What rustc says a static link of the library needs (`--print native-static-libs`).
+    native_static_libs: Vec<String>,
+}
+
+/// Where the package is unpacked and the fresh crate lives: under the system's temporary
+/// folder, so no workspace `Cargo.toml` or `.cargo/config.toml` of this repository applies to
+/// it, one folder per checkout (kept between runs: an unchanged package is not rebuilt).
+fn std_user_work_dir() -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    root().hash(&mut hasher);
+    std::env::temp_dir().join(format!("rt0-win-std-{:016x}", hasher.finish()))
+}
+
+fn cargo_ok(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes `contents` unless the file already holds them (a rewrite would make cargo rebuild).
+fn write_if_changed(path: &Path, contents: &[u8]) {
+    if std::fs::read(path).ok().as_deref() != Some(contents) {
+        std::fs::write(path, contents).unwrap();
+    }
+}
+
+/// `cargo package`s rt0 and rt0-macros, unpacks them (again only when a .crate changed) and
+/// returns the unpacked folders' names, rt0's first.
+fn unpack_packaged_rt0(work: &Path) -> [String; 2] {
+    let package_target = root().join("target/win-std-package");
+    cargo_ok(
+        Command::new(env!("CARGO")).current_dir(root()).args([
+            "package",
+            "-q",
+            "-p",
+            "rt0-macros",
+            "-p",
+            "rt0",
+            "--allow-dirty",
+            // The fresh crate's build below is the verification (for the Windows target).
+            "--no-verify",
+            "--target-dir",
+            package_target.to_str().unwrap(),
+        ]),
+        "cargo package -p rt0-macros -p rt0",
+    );
+    let packages = package_target.join("package");
+    let crate_file = |name: &str| {
+        let stem = format!("{name}-{}", env!("CARGO_PKG_VERSION"));
+        assert!(
+            packages.join(format!("{stem}.crate")).exists(),
+            "cargo package wrote no {stem}.crate in {}",
+            packages.display()
+        );
+        stem
+    };
+    let stems = [crate_file("rt0"), crate_file("rt0-macros")];
+    for stem in &stems {
+        let packaged = std::fs::read(packages.join(format!("{stem}.crate"))).unwrap();
+        let kept = work.join(format!("{stem}.crate"));
+        if work.join(stem).is_dir() && std::fs::read(&kept).ok() == Some(packaged.clone()) {
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(work.join(stem));
+        std::fs::write(&kept, &packaged).unwrap();
+        // A relative name: the Git-for-Windows tar on a Windows PATH takes `C:...` for a host.
+        let out = Command::new("tar")
+            .current_dir(work)
+            .arg("xzf")
+            .arg(format!("{stem}.crate"))
+            .output()
+            .expect("run tar");
+        assert!(
+            out.status.success(),
+            "unpacking {stem}.crate: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stems
+}
+
+/// Builds the fresh crate for Windows (once per test process).
+fn std_user_lib() -> &'static StdUserLib {
+    static LIB: OnceLock<StdUserLib> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let t = Instant::now();
+        let work = std_user_work_dir();
+        let user = work.join("user");
+        std::fs::create_dir_all(user.join("src")).unwrap();
+        let [rt0_dir, macros_dir] = unpack_packaged_rt0(&work);
+        let manifest = format!(
+            r#"[package]
+name = "win-std-user"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+crate-type = ["cdylib", "staticlib"]
+
+[dependencies]
+rt0 = {{ path = "../{rt0_dir}", features = ["alloc"] }}
+
+# rt0-macros is not on crates.io yet: take the packaged one.
+[patch.crates-io]
+rt0-macros = {{ path = "../{macros_dir}" }}
+
+[workspace]
+"#
+        );
+        write_if_changed(&user.join("Cargo.toml"), manifest.as_bytes());
+        let source = std::fs::read(root().join("tests/hosts/win_std_lib.rs")).unwrap();
+        write_if_changed(&user.join("src/lib.rs"), &source);
+        // `cargo rustc` builds both crate types; rustc prints the note for the staticlib, and
+        // cargo replays it when nothing needed rebuilding.
+        let out = cargo_ok(
+            Command::new(env!("CARGO")).current_dir(&user).args([
+                "rustc",
+                "--lib",
+                "--target",
+                TARGET,
+                "--",
+                "--print",
+                "native-static-libs",
+            ]),
+            "building the fresh std crate for Windows",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr
+            .lines()
+            .find_map(|l| l.split_once("native-static-libs: ").map(|(_, libs)| libs))
+            .unwrap_or_else(|| panic!("rustc printed no native-static-libs line:\n{stderr}"));
+        let native_static_libs: Vec<String> = line.split_whitespace().map(String::from).collect();
+        assert!(
+            !native_static_libs.is_empty()
+                && native_static_libs.iter().all(|l| l.starts_with("-l")),
+            "native-static-libs: {line}"
+        );
+        eprintln!(
+            "packaged rt0 + std library built for {TARGET} in {:?}; native-static-libs: {line}",
+            t.elapsed()
+        );
+        StdUserLib {
+            dir: user.join("target").join(TARGET).join("debug"),
+            native_static_libs,
+        }
+    })
+}
+
+/// The Wine release, as `(major, minor)`: `wine-8.0 (Debian 8.0~repack-4)` is `(8, 0)`.
+fn wine_version() -> (u32, u32) {
+    let out = Command::new(wine())
+        .arg("--version")
+        .output()
+        .expect("run wine --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number = text
+        .trim()
+        .strip_prefix("wine-")
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit() && c != '.').next())
+        .unwrap_or_else(|| panic!("unexpected `wine --version`: {text}"));
+    let mut parts = number.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Whether the system the hosts run on has `ProcessPrng` in bcryptprimitives.dll, which Rust's
+/// std imports: Windows since Windows 8 (std itself needs 10), Wine since 8.13.
+fn system_has_process_prng() -> bool {
+    cfg!(windows) || wine_version() >= (8, 13)
+}
+
+/// A folder of std-library hosts next to a copy of win_std_user.dll; with `shim`, also the
+/// Wine workaround `docs/windows/bcryptprimitives-shim.c` built as bcryptprimitives.dll (the
+/// loader looks in the program's folder first).
+fn std_hosts_dir(shim: bool) -> PathBuf {
+    static DLL_COPIED: OnceLock<std::sync::Mutex<Vec<PathBuf>>> = OnceLock::new();
+    let lib = std_user_lib();
+    let dir = demo_dir().join(if shim {
+        "win-std-shimmed"
+    } else {
+        "win-std-bare"
+    });
+    let mut copied = DLL_COPIED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if !copied.contains(&dir) {
+        // Once per process, and by rename: another test's host may have the DLL mapped.
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = dir.join(format!("win_std_user.tmp{}.dll", std::process::id()));
+        std::fs::copy(lib.dir.join("win_std_user.dll"), &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("win_std_user.dll")).unwrap();
+        copied.push(dir.clone());
+    }
+    drop(copied);
+    if shim {
+        let src = root().join("docs/windows/bcryptprimitives-shim.c");
+        compile_once(
+            dir.join("bcryptprimitives.dll"),
+            "the bcryptprimitives shim",
+            |tmp| {
+                let mut cmd = Command::new(cc());
+                cmd.args(["-O2", "-Wall", "-Werror", "-shared"])
+                    .arg(&src)
+                    .arg("-ladvapi32")
+                    .arg("-o")
+                    .arg(tmp);
+                cmd
+            },
+        );
+    }
+    dir
+}
+
+/// The std library's hosts are given the shim where the system lacks ProcessPrng (a Wine before
+/// 8.13), as the README tells a user to do, and nothing elsewhere.
+fn std_hosts_dir_as_documented() -> PathBuf {
+    std_hosts_dir(!system_has_process_prng())
+}
+
+/// `win_std_host.c` linked as `kind` says: `dll` (the import library), `static` (the static
+/// library and rustc's native-static-libs) or `loadlibrary`.
+fn std_host(dir: &Path, kind: &str) -> PathBuf {
+    let lib = std_user_lib();
+    let mut extra: Vec<String> = Vec::new();
+    match kind {
+        "dll" => extra.push(lib.dir.join("libwin_std_user.dll.a").display().to_string()),
+        "static" => {
+            extra.push(lib.dir.join("libwin_std_user.a").display().to_string());
+            extra.extend(lib.native_static_libs.iter().cloned());
+        }
+        "loadlibrary" => extra.push("-DWIN_STD_LOADLIBRARY".into()),
+        other => panic!("no std host kind {other}"),
+    }
+    let src = root().join("tests/hosts/win_std_host.c");
+    compile_once(
+        dir.join(format!("win_std_host_{kind}.exe")),
+        "win_std_host.c",
+        |tmp| {
+            let mut cmd = Command::new(cc());
+            cmd.args(["-O1", "-g", "-Wall", "-Werror"])
+                .arg(&src)
+                .args(&extra)
+                .arg("-o")
+                .arg(tmp);
+            cmd
+        },
+    )
+}
+
+/// What the std hosts are given: a repeated word (counted by the library's HashMap), a
+/// non-ASCII argument and one with a space.
+const STD_ARGS: [&str; 4] = ["twice", "héllo", "a b", "twice"];
+const STD_SCALE: i64 = 3;
+
+/// What the library's worker thread answers for `n`, computed here independently.
+fn worker_answer(scale: i64, n: i64) -> i64 {
+    scale * (1..=n).map(|k| k * k).sum::<i64>()
+}
+
+fn check_std_report(run: &Run, exe: &Path) {
+    assert_eq!(run.field("ready"), "1", "{run:?}");
+    let argc = STD_ARGS.len() as i64 + 1;
+    assert_eq!(run.num("argc"), argc, "{run:?}");
+    let argv0 = run.field("argv[0]");
+    assert!(
+        argv0.ends_with(exe.file_name().unwrap().to_str().unwrap()),
+        "argv[0] = {argv0}"
+    );
+    for (i, want) in STD_ARGS.iter().enumerate() {
+        assert_eq!(run.field(&format!("argv[{}]", i + 1)), *want, "{run:?}");
+    }
+    let twice = STD_ARGS.iter().filter(|a| **a == "twice").count() as i64;
+    assert_eq!(run.num("count_twice"), twice, "{run:?}");
+    // The entry ran on the loading thread (main), init on its own thread, and init's worker on
+    // a third one that still answers after init returned.
+    let main = run.num("main_tid");
+    assert_eq!(run.num("entry_tid"), main, "{run:?}");
+    let init = run.num("init_tid");
+    let worker = run.num("worker_tid");
+    assert!(init > 0 && init != main, "{run:?}");
+    assert!(worker > 0 && worker != main && worker != init, "{run:?}");
+    assert_eq!(
+        run.num("answer_during_init"),
+        worker_answer(STD_SCALE, argc),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.num("answer_after_init"),
+        worker_answer(STD_SCALE, 10),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_packaged_std_library_works_from_dll_static_and_loadlibrary_hosts() {
+    let dir = std_hosts_dir_as_documented();
+    let scale = STD_SCALE.to_string();
+    for kind in ["dll", "static", "loadlibrary"] {
+        let exe = std_host(&dir, kind);
+        let t = Instant::now();
+        let run = wine_run(&exe, &STD_ARGS, &[("WIN_STD_SCALE", &scale)]);
+        eprintln!("std library, {kind} host: {:?}", t.elapsed());
+        check_std_report(&run, &exe);
+    }
+}
+
+#[test]
+fn a_std_library_init_failing_through_question_mark_reports_the_error() {
+    let dir = std_hosts_dir_as_documented();
+    let bad = "abc";
+    let want = format!(
+        "win-std: WIN_STD_SCALE={bad}: {}",
+        bad.parse::<i64>().unwrap_err()
+    );
+    for kind in ["dll", "static", "loadlibrary"] {
+        let exe = std_host(&dir, kind);
+        let run = wine_run(&exe, &[], &[("WIN_STD_SCALE", bad)]);
+        assert_eq!(run.field("ready"), "0", "{run:?}");
+        assert_eq!(run.field("error"), want, "{run:?}");
+    }
+}
+
+/// The README's claim, both ways: without the shim a std DLL loads where the system has
+/// ProcessPrng, and under a Wine before 8.13 it does not (a linked host exits with 53, Wine's
+/// "DLL not found", and LoadLibraryW fails with ERROR_MOD_NOT_FOUND, 126); the shim fixes that
+/// (the test above).
+#[test]
+fn without_the_shim_a_std_dll_loads_only_where_process_prng_exists() {
+    let dir = std_hosts_dir(false);
+    let scale = STD_SCALE.to_string();
+    prefix_ready();
+    for kind in ["dll", "loadlibrary"] {
+        let exe = std_host(&dir, kind);
+        let what = format!("{} without the shim", exe.display());
+        let run = run_command(
+            wine_command(&exe, &STD_ARGS, &[("WIN_STD_SCALE", &scale)]),
+            &what,
+            Duration::from_secs(120),
+        );
+        if system_has_process_prng() {
+            assert_eq!(run.status, Some(0), "{what}: {run:?}");
+            check_std_report(&run, &exe);
+        } else if kind == "dll" {
+            assert_eq!(run.status, Some(53), "{what}: {run:?}");
+        } else {
+            assert_eq!(run.status, Some(2), "{what}: {run:?}");
+            assert_eq!(run.field("loadlibrary_error"), "126", "{run:?}");
+        }
+    }
+}
+
+/// rustc's native-static-libs line is what a MinGW static link needs: the static library alone
+/// leaves std's imports (WaitOnAddress, ntdll, userenv, ws2_32 ...) unresolved.
+#[test]
+fn a_static_host_needs_the_native_static_libs_line() {
+    let lib = std_user_lib();
+    let out = Command::new(cc())
+        .arg(root().join("tests/hosts/win_std_host.c"))
+        .arg(lib.dir.join("libwin_std_user.a"))
+        .arg("-o")
+        .arg(std_user_work_dir().join("unlinkable.exe"))
+        .output()
+        .expect("run the C compiler");
+    assert!(
+        !out.status.success(),
+        "linking the static library without its native libraries succeeded"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("undefined reference"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -18,19 +18,54 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// The module `lib_entry!` declares, by the name it gives it for the macros: the compiler's error
+/// when it is missing then says what to do.
+fn lib_entry_path() -> proc_macro2::TokenStream {
+    quote!(crate::rt0_lib_entry_must_be_declared_once_at_the_crate_root)
+}
+
+/// The path to `rt0::__private` from the user's crate: `lib_entry!` re-exports it in its hidden
+/// module, so this works whatever name the user's Cargo.toml gives the dependency (a procedural
+/// macro has no `$crate`).
+fn rt0_private_path() -> proc_macro2::TokenStream {
+    let lib_entry = lib_entry_path();
+    quote!(#lib_entry::rt0_private)
+}
+
+/// `#[no_mangle]`, `#[export_name = ..]`, or either wrapped in `#[unsafe(..)]`: the function
+/// already names its symbol, so the wrapper must not add `#[no_mangle]`.
+fn names_its_symbol(attr: &syn::Attribute) -> bool {
+    let names = |path: &syn::Path| path.is_ident("no_mangle") || path.is_ident("export_name");
+    match &attr.meta {
+        Meta::Path(path) => path.is_ident("no_mangle"),
+        Meta::NameValue(nv) => nv.path.is_ident("export_name"),
+        Meta::List(list) if list.path.is_ident("unsafe") => list
+            .parse_args::<Meta>()
+            .map(|inner| names(inner.path()))
+            .unwrap_or(false),
+        Meta::List(_) => false,
+    }
+}
+
 fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
     let options = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
     let mut on_error: Option<Expr> = None;
+    let mut timeout_ms: Option<Expr> = None;
     for option in options {
         match option {
-            Meta::NameValue(nv) if nv.path.is_ident("on_error") => on_error = Some(nv.value),
+            Meta::NameValue(nv) if nv.path.is_ident("on_error") && on_error.is_none() => {
+                on_error = Some(nv.value)
+            }
+            Meta::NameValue(nv) if nv.path.is_ident("timeout_ms") && timeout_ms.is_none() => {
+                timeout_ms = Some(nv.value)
+            }
             other => {
                 return Err(syn::Error::new(
                     other.span(),
-                    "rt0::export: expected `on_error = <value returned when init failed>`",
+                    "rt0::export: expected `on_error = <value returned when init failed>` and `timeout_ms = <u32 milliseconds>`, each at most once",
                 ))
             }
         }
@@ -46,6 +81,10 @@ fn expand(
             ))
         }
     };
+    let timeout_ms = match &timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    };
 
     // The parameter marked #[state] receives init's value; it is not part of the C signature.
     let mut state_binding = None;
@@ -57,6 +96,16 @@ fn expand(
                     return Err(syn::Error::new(
                         typed.span(),
                         "rt0::export: only one parameter can be #[state]",
+                    ));
+                }
+                if !matches!(&*typed.ty, syn::Type::Reference(r) if r.mutability.is_none()) {
+                    let ty = &typed.ty;
+                    return Err(syn::Error::new(
+                        ty.span(),
+                        format!(
+                            "rt0::export: a #[state] parameter borrows the library's state: write `&{}`",
+                            quote!(#ty)
+                        ),
                     ));
                 }
                 typed.attrs.retain(|a| !a.path().is_ident("state"));
@@ -76,33 +125,35 @@ fn expand(
     if function.sig.abi.is_none() {
         function.sig.abi = Some(syn::parse_quote!(extern "C"));
     }
-    let has_no_mangle = function
-        .attrs
-        .iter()
-        .any(|a| a.path().is_ident("no_mangle") || a.path().is_ident("unsafe"));
-    let no_mangle = if has_no_mangle {
+    let no_mangle = if function.attrs.iter().any(names_its_symbol) {
         quote!()
     } else {
-        quote!(#[no_mangle])
+        // The `unsafe(..)` form (Rust 1.82+) is the one an edition-2024 crate accepts.
+        quote!(#[unsafe(no_mangle)])
     };
     let state_binding = state_binding.unwrap_or_else(|| quote!(let _ = __rt0_state;));
     let body = &function.block;
     let attrs = &function.attrs;
     let vis = &function.vis;
     let sig = &function.sig;
+    let lib_entry = lib_entry_path();
+    let rt0_private = rt0_private_path();
     let span = Span::call_site();
+    // The body goes in as a statement list (`{ let ..; <body statements> }`), not as a block
+    // inside a block: a one-expression body would otherwise draw an `unused_braces` warning.
+    let statements = &body.stmts;
     let wrapped = quote::quote_spanned! {span=>
         #(#attrs)*
         #no_mangle
         #vis #sig {
-            let __rt0_state = match crate::__rt0_lib_entry::LIBRARY.wait() {
+            let __rt0_state = match #lib_entry::LIBRARY.wait_export(#timeout_ms) {
                 ::core::result::Result::Ok(state) => state,
                 ::core::result::Result::Err(_) => return #on_error,
             };
-            ::rt0::__private::catch_unwind_or(
+            #rt0_private::catch_unwind_or(
                 move || {
                     #state_binding
-                    #body
+                    #(#statements)*
                 },
                 || #on_error,
             )

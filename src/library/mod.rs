@@ -19,6 +19,9 @@
 //!    kernel wait (futex / `__ulock_wait`), never a spin, and never a wait that cannot end (see
 //!    [`InitErrorKind`] for the cases answered at once).
 
+mod fork;
+#[cfg(panic = "unwind")]
+mod init_panic;
 mod record;
 mod start;
 
@@ -89,8 +92,10 @@ pub(crate) struct Head {
     pub(crate) creator_used: AtomicU32,
     pub(crate) entry_tid: AtomicU64,
     pub(crate) init_tid: AtomicU64,
-    /// The process id at the entry: a fork child sees another one.
+    /// The process id at the entry (0: not known yet); a fork child usually sees another one.
     pub(crate) entry_pid: AtomicU32,
+    /// The fork generation at the entry (see `fork`): a fork child sees another one.
+    pub(crate) fork_generation: AtomicU32,
     /// Non-zero when `RT0_TRACE=1` was in the environment at the entry.
     pub(crate) trace: AtomicU32,
     /// How long an export waits for init unless it says otherwise, in milliseconds (0: no
@@ -167,6 +172,7 @@ impl<T: 'static> Library<T> {
                 entry_tid: AtomicU64::new(0),
                 init_tid: AtomicU64::new(0),
                 entry_pid: AtomicU32::new(0),
+                fork_generation: AtomicU32::new(0),
                 trace: AtomicU32::new(0),
                 export_timeout_ms: 0,
                 loader: crate::loader::LoaderState::new(),
@@ -386,7 +392,13 @@ impl Head {
                 "rt0: called from the library's own init, which is still running",
             ));
         }
-        if sys::process_id() != self.entry_pid.load(Ordering::Acquire) {
+        // The entry stores both marks before it publishes RUNNING, so a waiter that saw RUNNING
+        // sees them; 0 would mean "not known yet" and is never taken for a fork.
+        let entry_pid = self.entry_pid.load(Ordering::Acquire);
+        if entry_pid != 0
+            && (sys::process_id() != entry_pid
+                || fork::forked_since(self.fork_generation.load(Ordering::Acquire)))
+        {
             return Some(InitError::with(
                 InitErrorKind::Forked,
                 0,

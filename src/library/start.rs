@@ -32,6 +32,16 @@ pub(super) unsafe extern "C" fn prepare(
 ) -> usize {
     // SAFETY: the stub passes the library's own record.
     let head = unsafe { head(record) };
+    // The fork marks go first, before RUNNING is published: a waiter that sees RUNNING must
+    // see this process's marks, not zeros (every caller here is in this process, so racing
+    // callers store the same values).
+    if head.state.load(Ordering::Acquire) != PENDING {
+        return 0;
+    }
+    head.fork_generation
+        .store(super::fork::generation_at_entry(), Ordering::Release);
+    head.entry_pid
+        .store(sys::Host::process_id(), Ordering::Release);
     if head
         .state
         .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
@@ -49,8 +59,6 @@ pub(super) unsafe extern "C" fn prepare(
     head.argv.store(argv as *mut _, Ordering::Release);
     head.entry_tid
         .store(sys::Host::thread_id(), Ordering::Release);
-    head.entry_pid
-        .store(sys::Host::process_id(), Ordering::Release);
     let args = head.args();
     let tracing = args.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
     head.trace.store(tracing as u32, Ordering::Relaxed);
@@ -243,6 +251,8 @@ pub(super) unsafe extern "C" fn finish(record: *const EntryRecord, code: u32) {
     };
     let stack = (head.stack_size)(&head.args()).max(1);
     trace::creation_failed(head, what, Errno(errno), stack);
+    // Windows: the init thread's module reference goes back (elsewhere the pin is for good).
+    #[cfg(windows)]
     crate::loader::unpin(head);
     head.finish_failed(InitError::with(kind, errno, what));
 }
@@ -261,9 +271,6 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     match head.creator {
         Creator::Pthread => {
             let _ = sys::Host::thread_sigmask(SigHow::SetMask, mask);
-            // Drop the image's pin when this thread ends, after init's own thread-exit
-            // destructors, from the C library's code (never returning into this image).
-            crate::loader::release_pin_at_thread_exit(head);
         }
         Creator::Raw => {
             let _ = sys::raw::thread_sigmask(SigHow::SetMask, Some(SigSet(!SigSet::SYNCHRONOUS.0)));
@@ -289,14 +296,20 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     core::ptr::null_mut()
 }
 
-/// Windows, `DLL_PROCESS_DETACH` from `FreeLibrary`: gives the argument block back to the
-/// process heap. Nothing of the library runs any more (the init thread held a reference until
+/// Windows, `DLL_PROCESS_DETACH`: when it comes from `FreeLibrary` (not from process exit),
+/// gives the argument block back to the process heap. Nothing of the library runs any more (the init thread held a reference until
 /// it ended), and the image is about to be unmapped.
 ///
 /// # Safety
 /// `record` must be the record of the library being unloaded.
 #[cfg(windows)]
 pub(crate) unsafe fn detach(record: *const EntryRecord) {
+    // At process exit the init thread may have been killed anywhere (inside HeapAlloc, say),
+    // and later DllMain or C runtime destructors may still read `Args` strings: keep the block;
+    // the process is going away with it.
+    if crate::sys::windows::process_is_exiting() {
+        return;
+    }
     // SAFETY: the caller passes the library's own record.
     let head = unsafe { head(record) };
     let argv = head.argv.swap(core::ptr::null_mut(), Ordering::AcqRel);
@@ -308,21 +321,15 @@ pub(crate) unsafe fn detach(record: *const EntryRecord) {
 /// Runs the library's init. Built with unwinding, a panic is caught and kept as an
 /// [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a `&str`
 /// or `String` payload; other payloads give `rt0: init panicked`), leaked once so it lives as
-/// long as the process. Built with `panic = "abort"`, a panic ends the process, as any Rust
+/// long as the process; std's panic report is not printed (see `init_panic`). Built with
+/// `panic = "abort"`, a panic ends the process, as any Rust
 /// panic does there.
 #[cfg(panic = "unwind")]
 fn call_init(head: &Head) -> Result<(), InitError> {
-    use std::string::String;
     // SAFETY: run_init belongs to this head's Library<T>; called once, on the init thread.
-    match std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
-        (head.run_init)(head)
-    })) {
+    match super::init_panic::catch(head, || unsafe { (head.run_init)(head) }) {
         Ok(r) => r,
-        Err(payload) => {
-            let text = payload
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        Err(text) => {
             let message: &'static str = match text {
                 Some(t) => {
                     std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str())

@@ -89,9 +89,12 @@ pub(crate) fn lock_held_by_current_thread(_: &Head) -> bool {
         core::arch::asm!("mov {}, gs:[0x30]", out(reg) teb, options(nostack, readonly, preserves_flags))
     };
     let word = |at: usize| {
-        // SAFETY: TEB, PEB and the loader's critical section are mapped for the process's life;
-        // a plain read of a word another thread may change (only its equality to us matters).
-        unsafe { core::ptr::read_volatile(at as *const usize) }
+        // SAFETY: TEB, PEB and the loader's critical section are mapped for the process's life
+        // and pointer-aligned; other threads change these words, so they are read as atomics
+        // (Relaxed: only the owner's equality to this thread matters, which this thread wrote).
+        unsafe {
+            core::sync::atomic::AtomicUsize::from_ptr(at as *mut usize).load(Ordering::Relaxed)
+        }
     };
     if teb == 0 {
         return false;

@@ -8,6 +8,39 @@ use super::Errno;
 use core::ffi::c_void;
 use core::sync::atomic::AtomicU32;
 
+/// Whether the process is exiting (`ExitProcess` is detaching every DLL) rather than one DLL
+/// being unloaded by `FreeLibrary`: a TLS callback's `reserved` argument is NULL in both, unlike
+/// DllMain's. Asks ntdll's `RtlDllShutdownInProgress`, found at run time so that a static host
+/// needs no import library beyond what it links already; says false where it is missing.
+pub(crate) fn process_is_exiting() -> bool {
+    let ntdll: [u16; 10] = [
+        b'n' as u16,
+        b't' as u16,
+        b'd' as u16,
+        b'l' as u16,
+        b'l' as u16,
+        b'.' as u16,
+        b'd' as u16,
+        b'l' as u16,
+        b'l' as u16,
+        0,
+    ];
+    // SAFETY: a NUL-terminated module name; ntdll is mapped into every process.
+    let module = unsafe { kernel32::GetModuleHandleW(ntdll.as_ptr()) };
+    if module.is_null() {
+        return false;
+    }
+    // SAFETY: a NUL-terminated export name looked up in a loaded module.
+    let query = unsafe { kernel32::GetProcAddress(module, c"RtlDllShutdownInProgress".as_ptr()) };
+    if query.is_null() {
+        return false;
+    }
+    // SAFETY: `BOOLEAN NTAPI RtlDllShutdownInProgress(void)`, as ntdll exports it.
+    let query: unsafe extern "system" fn() -> u8 = unsafe { core::mem::transmute(query) };
+    // SAFETY: a query without arguments.
+    unsafe { query() != 0 }
+}
+
 /// The kernel32 functions rt0 uses (declared here: rt0 depends on no bindings crate).
 #[allow(non_snake_case, clippy::upper_case_acronyms)]
 pub(crate) mod kernel32 {
@@ -60,6 +93,8 @@ pub(crate) mod kernel32 {
         pub(crate) fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut HANDLE)
             -> BOOL;
         pub(crate) fn GetModuleHandleW(name: *const u16) -> HANDLE;
+        pub(crate) fn GetProcAddress(module: HANDLE, name: *const core::ffi::c_char)
+            -> *mut c_void;
         pub(crate) fn FreeLibrary(module: HANDLE) -> BOOL;
         pub(crate) fn FreeLibraryAndExitThread(module: HANDLE, code: u32) -> !;
     }

@@ -57,8 +57,7 @@ __attribute__((unused)) static int rel_settled_threads(int want) {
     return n;
 }
 
-/* Whether the demo's init thread was made by the pthread creator, whose image goes away after
- * dlclose once init's thread has ended (the raw creator's stays loaded: RTLD_NODELETE). Waits. */
+/* Whether dlclose unmaps the demo (see the definition: it never does). */
 __attribute__((unused)) static int rel_image_unloads(void);
 
 /* After rel_unload(): polls (up to 10 s) until no mapping names $RT0_DEMO_SO; 1 if it went away. */
@@ -123,7 +122,9 @@ __attribute__((unused)) static void rel_unload(void) {
 #define rt0_demo_newosproc0 (*p_rt0_demo_newosproc0)
 #define rt0_demo_try_newosproc0 (*p_rt0_demo_try_newosproc0)
 #define REL_CAN_UNLOAD 1
-__attribute__((unused)) static int rel_image_unloads(void) { return strcmp(rt0_demo_path(), "pthread") == 0; }
+/* Whether an unload unmaps the image: never, rt0 pins every image it loads for the life of the
+ * process (both creators). Kept as a function so the hosts say where a fresh load would matter. */
+__attribute__((unused)) static int rel_image_unloads(void) { return 0; }
 #else
 __attribute__((unused)) static void rel_load(void) {}
 __attribute__((unused)) static void rel_unload(void) {}

@@ -1,11 +1,10 @@
 /* Dlopen/dlclose of the demo many times (argv[1]); every 4th time it is closed at once,
- * while init is still running (init sleeps 2 ms then). dlclose never waits for init: rt0 holds its
- * own reference to the image until the init thread has ended (pthread path: the image goes away
- * after that) or for the life of the process (raw path: RTLD_NODELETE, the image stays). Every
+ * while init is still running (init sleeps 2 ms then). dlclose never waits for init: rt0 pins the
+ * image for the life of the process (RTLD_NODELETE, both creators), so it stays. Every
  * 100 cycles, once the thread count is back at the baseline (taken after warm-up cycles, which
  * let libc set up its dlopen bookkeeping and cache thread stacks), the mappings are counted:
- * all of them, and those of the demo itself. Where the image goes away (pthread path), each cycle
- * waits until it has, so every load is fresh and runs the entry again. Then fork must still work. Built with -DRT0_DLOPEN
+ * all of them, and those of the demo itself. Were the image to go away, each cycle would wait
+ * until it had, so every load would be fresh. Then fork must still work. Built with -DRT0_DLOPEN
  * only. */
 #include "rel_api.h"
 #include <sys/wait.h>

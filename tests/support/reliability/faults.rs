@@ -206,8 +206,9 @@ pub fn build_panic_host(target: Option<&str>, target_dir: &Path, cc: &str) -> Pa
 }
 
 /// panic path, `run` executing [`build_panic_host`]'s host: its init panics, rt0 catches
-/// the panic on the init thread, exports report `Panicked` with the payload kept, and the host
-/// lives on; without the knob init succeeds.
+/// the panic on the init thread, exports report `Panicked` with the payload kept, the host
+/// lives on and its stderr shows no panic report (only `RT0_TRACE=1` shows one, as a trace
+/// line); without the knob init succeeds.
 pub fn init_panic_with_std_is_caught_and_its_message_kept(run: Runner) {
     for (knob, message) in [
         ("1", "rt0: init panicked: init gave up after 3 tries"),
@@ -222,9 +223,32 @@ pub fn init_panic_with_std_is_caught_and_its_message_kept(run: Runner) {
         assert_eq!(r.field("kind"), "panicked", "{r:#?}");
         assert_eq!(r.field("error"), message, "{r:#?}");
         assert_eq!(r.field("host_alive"), "1", "{r:#?}");
+        // The panic is rt0's to report: std's hook prints nothing on the host's stderr...
         assert!(
-            r.stderr.contains("panicked at"),
-            "std's panic report is missing: {r:#?}"
+            !r.stderr.contains("panicked at"),
+            "std's panic report reached the host's stderr: {r:#?}"
+        );
+        // ... and RT0_TRACE=1 shows where init panicked, with the message.
+        let traced = run(
+            &[],
+            &[
+                ("PANIC_INIT", knob.into()),
+                ("RUST_BACKTRACE", "1".into()),
+                ("RT0_TRACE", "1".into()),
+            ],
+        );
+        assert_eq!(traced.field("error"), message, "{traced:#?}");
+        let payload = message.trim_start_matches("rt0: init panicked: ");
+        assert!(
+            traced
+                .stderr
+                .lines()
+                .any(|l| l.contains(": init panicked at ") && l.contains(payload)),
+            "no trace line for the panic: {traced:#?}"
+        );
+        assert!(
+            !traced.stderr.contains("stack backtrace"),
+            "std printed a backtrace: {traced:#?}"
         );
     }
     let r = run(&[], &[]);

@@ -109,15 +109,19 @@ pub fn host_signal_handlers_survive_and_fire(label: &str, link: super::Link, run
 }
 
 /// [`STORM`] (dlopen): a SIGUSR1 storm while the cdylib is loaded and unloaded `loads`
-/// times; every load reaches ready. On the pthread path each unload is awaited until the image is
-/// gone, so every load is a fresh one; the raw path's image stays loaded (RTLD_NODELETE).
-pub fn signal_storm_during_loads_and_unloads(label: &str, path: DemoPath, loads: i64, run: Runner) {
+/// times; every load reaches ready. The image stays loaded (rt0 pins it for the life of the
+/// process, both creators): no unload unmaps it.
+pub fn signal_storm_during_loads_and_unloads(
+    label: &str,
+    _path: DemoPath,
+    loads: i64,
+    run: Runner,
+) {
     let r = run(&[&loads.to_string()], &[]);
     let c = ctx(label, &r);
     assert_eq!(r.status, Some(0), "{c}");
     assert_eq!(r.num("ready"), loads, "{c}");
-    let unmapped = if path == DemoPath::Pthread { loads } else { 0 };
-    assert_eq!(r.num("unmapped"), unmapped, "{c}");
+    assert_eq!(r.num("unmapped"), 0, "{c}");
     assert_eq!(
         r.num("signalled"),
         loads,
@@ -137,8 +141,8 @@ pub struct ThreadRounds {
 }
 
 /// [`THREADS`]: 64 host threads call exports during a slow init; all wait and see the
-/// whole result, and at least one of them arrived while init ran. With dlopen, each round waits
-/// until the unloaded image is gone (pthread path), so every round meets a running init.
+/// whole result, and at least one of them arrived while init ran. With dlopen the image stays
+/// pinned after the first round, whose threads meet the running init; later rounds find it done.
 pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
     label: &str,
     link: super::Link,
@@ -174,11 +178,8 @@ pub fn sixty_four_threads_wait_for_slow_init_many_rounds(
 /// number); mappings counted every 100 cycles do not grow from the first 500 cycles to the last 500 (up to
 /// `maps_slack` more lines); fork
 /// still works afterwards.
-/// Pthread path: every unload really unmaps the image once init's thread has ended (the host waits
-/// for that after each cycle), so every load runs a fresh entry: 750 inits, 250 closes during
-/// init, no mapping of the demo left. Raw path: the image stays loaded for the life of the process
-/// (RTLD_NODELETE): no init after the first, its mappings unchanged, `dlopen(RTLD_NOLOAD)` still
-/// finds it.
+/// The image stays loaded for the life of the process (rt0 pins it, both creators): no init
+/// after the first, its mappings unchanged, `dlopen(RTLD_NOLOAD)` still finds it.
 pub fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(
     label: &str,
     path: DemoPath,
@@ -208,52 +209,24 @@ pub fn dlopen_dlclose_1000_times_leaves_no_thread_or_mapping(
         0,
         "an unloaded image stayed mapped: {c}"
     );
-    match path {
-        DemoPath::Pthread => {
-            assert_eq!(r.num("unloads"), 1000, "{c}");
-            // The 750 loads that wait for init (the warm-up is not counted).
-            assert_eq!(
-                r.num("inits"),
-                750,
-                "every load after an unload runs init: {c}"
-            );
-            assert!(
-                r.num("closed_while_running") > 100,
-                "too few closes raced a running init: {c}"
-            );
-            for k in [
-                "lib_maps_base",
-                "lib_maps_end",
-                "lib_maps_max",
-                "loaded_end",
-            ] {
-                assert_eq!(r.num(k), 0, "{k}: the demo is still mapped: {c}");
-            }
-        }
-        DemoPath::Raw => {
-            assert_eq!(r.num("unloads"), 0, "{c}");
-            // Counted after the warm-up: the pinned image's one init ran there.
-            assert_eq!(r.num("inits"), 0, "the pinned image ran init again: {c}");
-            assert!(
-                r.num("lib_maps_base") > 0,
-                "the raw path's image went away: {c}"
-            );
-            for k in ["lib_maps_end", "lib_maps_max", "lib_maps_min"] {
-                assert_eq!(r.num(k), r.num("lib_maps_base"), "{k}: {c}");
-            }
-            assert_eq!(r.num("loaded_end"), 1, "{c}");
-        }
+    let _ = path;
+    assert_eq!(r.num("unloads"), 0, "{c}");
+    // Counted after the warm-up: the pinned image's one init ran there.
+    assert_eq!(r.num("inits"), 0, "the pinned image ran init again: {c}");
+    assert!(r.num("lib_maps_base") > 0, "the image went away: {c}");
+    for k in ["lib_maps_end", "lib_maps_max", "lib_maps_min"] {
+        assert_eq!(r.num(k), r.num("lib_maps_base"), "{k}: {c}");
     }
+    assert_eq!(r.num("loaded_end"), 1, "{c}");
     assert_eq!(r.field("fork_after"), "1", "{c}");
 }
 
 /// [`UNLOAD`] (dlopen), run with `RT0_TRACE=1`: dlclose while init runs (`init_sleep_ms`)
 /// returns before init finished: the host's `host: dlclose returned` line reaches fd 2 before the
-/// init thread's `init done` trace line. No crash. Pthread path: the image was pinned until the
-/// init thread ends; once it has, the image is unmapped and `dlopen(RTLD_NOLOAD)` no longer finds
-/// it. Raw path: pinned for the life of the process (RTLD_NODELETE): init finishes in the still
-/// mapped image (state 2, read through a pointer resolved before dlclose), its mappings stay and
-/// `dlopen(RTLD_NOLOAD)` still finds it.
+/// init thread's `init done` trace line. No crash. The image is pinned for the life of the
+/// process (RTLD_NODELETE, both creators): init finishes in the still mapped image (state 2, read
+/// through a pointer resolved before dlclose), its mappings stay and `dlopen(RTLD_NOLOAD)` still
+/// finds it.
 pub fn dlclose_during_init_returns_before_init_finishes(
     label: &str,
     path: DemoPath,
@@ -282,31 +255,18 @@ pub fn dlclose_during_init_returns_before_init_finishes(
         at("host: dlclose returned") < at("rt0 rt0-demo: init done"),
         "dlclose returned only after init finished: {c}"
     );
-    let pin = match path {
-        DemoPath::Pthread => "rt0 rt0-demo: pin: image pinned until the init thread ends",
-        DemoPath::Raw => {
-            "rt0 rt0-demo: pin: image pinned for the life of the process (RTLD_NODELETE)"
-        }
-    };
+    let _ = path;
+    let pin = "rt0 rt0-demo: pin: image pinned for the life of the process (RTLD_NODELETE)";
     assert!(at(pin) < at("host: dlclose returned"), "{c}");
     assert_eq!(r.field("threads_end"), r.field("threads_start"), "{c}");
-    match path {
-        DemoPath::Pthread => {
-            assert_eq!(r.field("unmapped"), "1", "{c}");
-            assert_eq!(r.num("lib_maps_end"), 0, "{c}");
-            assert_eq!(r.field("loaded_end"), "0", "{c}");
-        }
-        DemoPath::Raw => {
-            assert!(r.num("lib_maps_after_close") > 0, "{c}");
-            assert_eq!(r.field("state_end"), "2", "{c}");
-            assert_eq!(
-                r.field("lib_maps_end"),
-                r.field("lib_maps_after_close"),
-                "{c}"
-            );
-            assert_eq!(r.field("loaded_end"), "1", "{c}");
-        }
-    }
+    assert!(r.num("lib_maps_after_close") > 0, "{c}");
+    assert_eq!(r.field("state_end"), "2", "{c}");
+    assert_eq!(
+        r.field("lib_maps_end"),
+        r.field("lib_maps_after_close"),
+        "{c}"
+    );
+    assert_eq!(r.field("loaded_end"), "1", "{c}");
 }
 
 /// [`FORK`]: fork while init runs. The child's exports answer at once with failure

@@ -1,5 +1,6 @@
 //! Exports with and without `#[rt0::export]` (tests/exports.rs). Init takes
-//! `EXPORTS_INIT_SLEEP_MS` milliseconds and fails when `EXPORTS_INIT_FAIL=1`.
+//! `EXPORTS_INIT_SLEEP_MS` milliseconds (`forever`: it never ends) and fails when
+//! `EXPORTS_INIT_FAIL=1`.
 
 use std::ffi::c_int;
 use std::time::Duration;
@@ -12,6 +13,14 @@ pub struct Config {
 }
 
 fn init(args: &rt0::Args) -> Result<Config, Box<dyn std::error::Error + Send + Sync>> {
+    if args
+        .env("EXPORTS_INIT_SLEEP_MS")
+        .is_some_and(|v| v.to_bytes() == b"forever")
+    {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     if let Some(ms) = args.env("EXPORTS_INIT_SLEEP_MS") {
         let ms: u64 = ms.to_str()?.parse()?; // `?` on std errors: they become the InitError
         std::thread::sleep(Duration::from_millis(ms));
@@ -37,6 +46,12 @@ pub extern "C" fn ex_plain() -> c_int {
 /// base + x, or -1 when init failed.
 #[rt0::export(on_error = -1)]
 pub extern "C" fn ex_add(#[state] config: &Config, x: c_int) -> c_int {
+    config.base + x
+}
+
+/// base + x like `ex_add`, but waits at most 100 ms for init: -3 when it is not done by then.
+#[rt0::export(on_error = -3, timeout_ms = 100)]
+pub extern "C" fn ex_add_within_100ms(#[state] config: &Config, x: c_int) -> c_int {
     config.base + x
 }
 
