@@ -118,7 +118,17 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
                     initializers.push(header + u32::from_le_bytes(c.try_into().unwrap()) as u64);
                 }
             } else if kind == S_THREAD_LOCAL_VARIABLES {
-                return Err("thread-local variables (__thread_vars) are not modeled".into());
+                // Each descriptor is {thunk, key, offset} (DYLD dyld/ThreadLocalVariables.c);
+                // running its code needs dyld's __tlv_bootstrap and per-thread copies of
+                // __thread_data/__thread_bss, which this model does not have.
+                return Err(format!(
+                    "{} thread-local variable descriptors ({},{}) are not modeled: the emulated \
+                     dyld has no __tlv_bootstrap nor per-thread storage (a std Rust library \
+                     always has them: thread_local! and std's own thread data)",
+                    sdata.len() / 24,
+                    seg.name().unwrap_or("?"),
+                    sect.name().unwrap_or("?")
+                ));
             }
         }
     }

@@ -132,7 +132,9 @@ pub fn command(a: Args) -> i32 {
     let (exe, image) = match build_and_load(&plan, cpu) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("rt0-port: {e}");
+            // Not built, not loadable or not bindable: the program never ran, which is never a
+            // pass (a run that cannot happen exits non-zero, naming what is missing).
+            eprintln!("rt0-port: cannot run: {e}");
             return STATUS_EMULATOR_STOP;
         }
     };
