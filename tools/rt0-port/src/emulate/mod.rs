@@ -158,13 +158,14 @@ pub fn command(a: Args) -> i32 {
     };
     match run::run(&image, opts) {
         Ok(status) => status,
-        Err(e) => {
+        Err(e) if e.starts_with("conformance") => {
             eprintln!("rt0-port: {e}");
-            if e.starts_with("conformance") {
-                STATUS_CONFORMANCE
-            } else {
-                STATUS_EMULATOR_STOP
-            }
+            STATUS_CONFORMANCE
+        }
+        // run::run fails only while setting up (mapping, binding), before any code ran.
+        Err(e) => {
+            eprintln!("rt0-port: cannot run: {e}");
+            STATUS_EMULATOR_STOP
         }
     }
 }
