@@ -70,6 +70,26 @@ pub fn bind_imports(
     Ok(())
 }
 
+/// dyld's setup of thread-local variables (DYLD dyld/ThreadLocalVariables.c, Loader
+/// setUpTLVs): every descriptor's thunk becomes tlv_get_addr and its key a pthread key of the
+/// image (one key: this model loads one image). Runs after binding, which wrote
+/// `__tlv_bootstrap` into the thunks.
+pub fn bind_thread_locals(
+    uc: &mut Unicorn<'_, ()>,
+    image: &Image,
+    stubs: &StubMap,
+) -> Result<(), String> {
+    const IMAGE_TLV_KEY: u64 = 1;
+    let thunk = stubs.internal("tlv_get_addr");
+    for d in &image.thread_locals.descriptors {
+        uc.mem_write(*d, &thunk.to_le_bytes())
+            .map_err(|e| e.to_string())?;
+        uc.mem_write(*d + 8, &IMAGE_TLV_KEY.to_le_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Gives every segment its own protection.
 pub fn protect(uc: &mut Unicorn<'_, ()>, image: &Image) -> Result<(), String> {
     for s in &image.segments {

@@ -29,6 +29,17 @@ pub struct Import {
     pub weak: bool,
 }
 
+/// The image's thread-local variables: where their descriptors are and what a thread's copy
+/// starts as.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadLocals {
+    /// Address of every {thunk, key, offset} descriptor (24 bytes each, in __thread_vars).
+    pub descriptors: Vec<u64>,
+    /// A new thread's block: __thread_data's bytes, then __thread_bss's zeros. A descriptor's
+    /// offset is from the block's start, the lowest of those sections' addresses.
+    pub template: Vec<u8>,
+}
+
 /// What the loader learned.
 pub struct Image {
     /// The Mach header's address (the `mh` of ProgramVars).
@@ -41,12 +52,20 @@ pub struct Image {
     pub entry: u64,
     /// Pointer slots to bind.
     pub imports: Vec<Import>,
+    /// Thread-local variables (empty when the image has none).
+    pub thread_locals: ThreadLocals,
 }
 
 // <mach-o/loader.h> section types.
 const S_MOD_INIT_FUNC_POINTERS: u32 = 0x9;
 const S_INIT_FUNC_OFFSETS: u32 = 0x16;
 const S_THREAD_LOCAL_VARIABLES: u32 = 0x13;
+/// Initial contents of thread-local variables (mach-o/loader.h S_THREAD_LOCAL_REGULAR).
+const S_THREAD_LOCAL_REGULAR: u32 = 0x11;
+/// Zero-initialised thread-local variables (S_THREAD_LOCAL_ZEROFILL).
+const S_THREAD_LOCAL_ZEROFILL: u32 = 0x12;
+/// Functions run for each thread's first use of its variables (S_THREAD_LOCAL_INIT_FUNCTION_POINTERS).
+const S_THREAD_LOCAL_INIT_FUNCTION_POINTERS: u32 = 0x15;
 const SECTION_TYPE: u32 = 0xff;
 const LC_DYLD_CHAINED_FIXUPS: u32 = 0x8000_0034;
 
@@ -81,6 +100,9 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
     let mut header = None;
     let mut segments = Vec::new();
     let mut initializers = Vec::new();
+    let mut thread_locals = ThreadLocals::default();
+    // (address, size, contents: None for zerofill) of the thread-local data sections.
+    let mut tl_sections: Vec<(u64, u64, Option<Vec<u8>>)> = Vec::new();
     for seg in macho.segments.iter() {
         let name = seg.name().unwrap_or("?").to_string();
         if seg.vmsize == 0 || (seg.initprot == 0 && name == "__PAGEZERO") {
@@ -118,7 +140,34 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
                     initializers.push(header + u32::from_le_bytes(c.try_into().unwrap()) as u64);
                 }
             } else if kind == S_THREAD_LOCAL_VARIABLES {
-                return Err("thread-local variables (__thread_vars) are not modeled".into());
+                // Each descriptor is {thunk, key, offset} (DYLD dyld/ThreadLocalVariables.c):
+                // dyld points the thunk at tlv_get_addr at load (`dyld::bind_thread_locals`).
+                for k in 0..sect.size / 24 {
+                    thread_locals.descriptors.push(sect.addr + 24 * k);
+                }
+            } else if kind == S_THREAD_LOCAL_REGULAR || kind == S_THREAD_LOCAL_ZEROFILL {
+                tl_sections.push((
+                    sect.addr,
+                    sect.size,
+                    (kind == S_THREAD_LOCAL_REGULAR).then(|| sdata.to_vec()),
+                ));
+            } else if kind == S_THREAD_LOCAL_INIT_FUNCTION_POINTERS {
+                return Err(format!(
+                    "thread-local initializer functions ({},{}) are not modeled",
+                    seg.name().unwrap_or("?"),
+                    sect.name().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    if let Some(start) = tl_sections.iter().map(|s| s.0).min() {
+        let end = tl_sections.iter().map(|s| s.0 + s.1).max().unwrap_or(start);
+        thread_locals.template = vec![0; (end - start) as usize];
+        for (addr, size, data) in &tl_sections {
+            if let Some(d) = data {
+                let at = (addr - start) as usize;
+                let n = d.len().min(*size as usize);
+                thread_locals.template[at..at + n].copy_from_slice(&d[..n]);
             }
         }
     }
@@ -137,5 +186,6 @@ pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
         initializers,
         entry: macho.entry,
         imports,
+        thread_locals,
     })
 }

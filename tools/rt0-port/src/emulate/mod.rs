@@ -132,7 +132,9 @@ pub fn command(a: Args) -> i32 {
     let (exe, image) = match build_and_load(&plan, cpu) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("rt0-port: {e}");
+            // Not built, not loadable or not bindable: the program never ran, which is never a
+            // pass (a run that cannot happen exits non-zero, naming what is missing).
+            eprintln!("rt0-port: cannot run: {e}");
             return STATUS_EMULATOR_STOP;
         }
     };
@@ -156,13 +158,14 @@ pub fn command(a: Args) -> i32 {
     };
     match run::run(&image, opts) {
         Ok(status) => status,
-        Err(e) => {
+        Err(e) if e.starts_with("conformance") => {
             eprintln!("rt0-port: {e}");
-            if e.starts_with("conformance") {
-                STATUS_CONFORMANCE
-            } else {
-                STATUS_EMULATOR_STOP
-            }
+            STATUS_CONFORMANCE
+        }
+        // run::run fails only while setting up (mapping, binding), before any code ran.
+        Err(e) => {
+            eprintln!("rt0-port: cannot run: {e}");
+            STATUS_EMULATOR_STOP
         }
     }
 }

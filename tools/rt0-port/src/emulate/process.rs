@@ -137,6 +137,9 @@ pub struct Thread {
     pub libcalls: BTreeMap<String, u64>,
     /// A pc set from inside a trap, applied when the thread next runs.
     pub redirect: Option<u64>,
+    /// This thread's copy of the image's thread-local variables, made at its first access
+    /// (DYLD tlv_allocate_and_initialize_for_key).
+    pub tlv_block: Option<u64>,
 }
 
 /// Why emu_start returned.
@@ -157,6 +160,8 @@ pub struct State {
     /// vm_page_size of the emulated machine.
     pub page: u64,
     pub opts: Options,
+    /// What a thread's thread-local block starts as (the image's, see loader::ThreadLocals).
+    pub tlv_template: Vec<u8>,
     pub threads: Vec<Thread>,
     pub cur: usize,
     pub clock: u64,
@@ -218,6 +223,7 @@ impl State {
         State {
             cpu,
             page: cpu.page_size(),
+            tlv_template: Vec::new(),
             threads: Vec::new(),
             cur: 0,
             clock: 0,
@@ -299,6 +305,7 @@ impl State {
             kport: 0,
             libcalls: BTreeMap::new(),
             redirect: None,
+            tlv_block: None,
         });
         idx
     }

@@ -38,10 +38,12 @@ pub fn run(image: &Image, opts: Options) -> Result<i32, String> {
     let lib = libsystem::install(&mut uc, cpu)?;
     let mut stubs = lib.stubs;
     dyld::bind_imports(&mut uc, image, &mut stubs, opts.lazy_imports)?;
+    dyld::bind_thread_locals(&mut uc, image, &stubs)?;
     dyld::protect(&mut uc, image)?;
     let dyld = dyld::exec(&mut uc, image, &opts, lib.program_vars)?;
     let raw = opts.raw;
     let state = Rc::new(RefCell::new(State::new(cpu, opts, stubs, dyld)));
+    state.borrow_mut().tlv_template = image.thread_locals.template.clone();
     start_main_thread(&mut state.borrow_mut(), image, raw);
     // One TSD granule per thread (State::new_thread).
     uc.mem_map(

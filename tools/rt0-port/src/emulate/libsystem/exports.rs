@@ -57,6 +57,7 @@ pub enum Function {
     NsGetArgc,
     NsGetArgv,
     NsGetEnviron,
+    TlvBootstrap,
 }
 
 /// A libSystem variable, in the emulator's data page.
@@ -137,6 +138,8 @@ pub const EXPORTS: &[(&str, Export)] = &[
     ("__NSGetArgc", F(Function::NsGetArgc)),
     ("__NSGetArgv", F(Function::NsGetArgv)),
     ("__NSGetEnviron", F(Function::NsGetEnviron)),
+    // libdyld's placeholder thunk of every thread-local descriptor, replaced at load.
+    ("__tlv_bootstrap", F(Function::TlvBootstrap)),
     ("___stack_chk_guard", V(Variable::StackChkGuard)),
     ("_mach_task_self_", V(Variable::MachTaskSelf)),
 ];

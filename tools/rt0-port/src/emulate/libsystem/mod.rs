@@ -27,6 +27,7 @@ const INTERNAL: &[&str] = &[
     "dyld_main_return",
     "pthread_return",
     "libpthread_thread_start",
+    "tlv_get_addr",
 ];
 
 /// What `install` mapped.
@@ -138,11 +139,59 @@ fn call_internal(st: &mut State, uc: &mut Unicorn<'_, ()>, name: &str) {
             );
             kill(st, uc, SIGSEGV, msg);
         }
+        "tlv_get_addr" => {
+            if let Some(addr) = tlv_get_addr(st, uc) {
+                cpu.c_return(uc, addr);
+            }
+        }
         other => {
             let msg = format!("internal entry {other} is not modeled");
             st.fatal(uc, STATUS_EMULATOR_STOP, msg);
         }
     }
+}
+
+/// DYLD threadLocalHelpers.s tlv_get_addr(descriptor): the calling thread's address of the
+/// variable, `block + descriptor->offset`, the block made (from the image's template) at the
+/// thread's first access as tlv_allocate_and_initialize_for_key does. Like the real one it
+/// changes no register but the return one: the stub traps and returns.
+fn tlv_get_addr(st: &mut State, uc: &mut Unicorn<'_, ()>) -> Option<u64> {
+    let cpu = st.cpu;
+    let desc = cpu.read(uc, cpu.c_arg_regs()[0]);
+    let Some(offset) = crate::emulate::memory::read_u64(uc, desc + 16) else {
+        fault(st, uc, desc + 16);
+        return None;
+    };
+    let block = match st.cur().tlv_block {
+        Some(b) => b,
+        None => {
+            let template = st.tlv_template.clone();
+            let len =
+                crate::emulate::memory::round_up(template.len().max(1) as u64, UNICORN_GRANULE);
+            let b = st.alloc_va(len);
+            if uc.mem_map(b, len, Prot::READ | Prot::WRITE).is_err()
+                || uc.mem_write(b, &template).is_err()
+            {
+                st.fatal(
+                    uc,
+                    STATUS_EMULATOR_STOP,
+                    "cannot map a thread-local block".into(),
+                );
+                return None;
+            }
+            st.cur().tlv_block = Some(b);
+            b
+        }
+    };
+    if offset >= st.tlv_template.len() as u64 {
+        let msg = format!(
+            "thread-local descriptor {desc:#x} has offset {offset:#x} past the {}-byte block",
+            st.tlv_template.len()
+        );
+        st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+        return None;
+    }
+    Some(block + offset)
 }
 
 /// Runs one exported function; `Some(value)` to return, `None` when the call does not return
@@ -256,6 +305,13 @@ fn run_function(
         Function::Getpid => process::PID,
         Function::NsGetArgc | Function::NsGetArgv | Function::NsGetEnviron => {
             libc::crt_extern(st, uc, f)
+        }
+        // DYLD ThreadLocalVariables.c: `_tlv_bootstrap` only aborts; dyld rewrites each
+        // descriptor's thunk to tlv_get_addr before any code runs (dyld::bind_thread_locals).
+        Function::TlvBootstrap => {
+            let msg = "__tlv_bootstrap called: a thread-local descriptor was not set up at load";
+            st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
+            return None;
         }
         Function::DyldStubBinder => {
             let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";

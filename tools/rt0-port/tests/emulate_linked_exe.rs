@@ -1,0 +1,135 @@
+//! Mach-O programs linked the way a user links for darwin (tools/darwin-sdk/bin/darwin-cc,
+//! README: `-undefined dynamic_lookup`), run with `rt0-port emulate --exe`. Thread-local
+//! variables (every std Rust library has them) run with a copy per thread. Programs the
+//! emulator cannot run must fail the command: a non-zero status and a message naming what is
+//! missing, never an exit 0 that reads as a pass (a flat-namespace import the emulated
+//! libSystem lacks, a dylib in place of an executable).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::root;
+
+/// STATUS_EMULATOR_STOP (src/emulate/process.rs): the run stopped for the emulator's reasons.
+const STATUS_EMULATOR_STOP: i32 = 125;
+
+const TRIPLES: [(&str, &str); 2] = [
+    ("x86_64-apple-darwin", "x86_64"),
+    ("aarch64-apple-darwin", "arm64"),
+];
+
+/// Links `host` (tests/hosts) with darwin-cc into a Mach-O file; `extra` adds driver flags.
+fn link(host: &str, arch: &str, extra: &[&str], out_name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("emulate-refusals");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{out_name}-{arch}"));
+    let _ = std::fs::remove_file(&out);
+    let root = root();
+    let status = Command::new(root.join("tools/darwin-sdk/bin/darwin-cc"))
+        .args(["-arch", arch, "-mmacosx-version-min=11.0", "-nostdlibinc"])
+        .arg("-isystem")
+        .arg(root.join("tools/rt0-port/sdk/include"))
+        .arg(support::host(host))
+        .args(extra)
+        .args(["-lSystem", "-o"])
+        .arg(&out)
+        .status()
+        .expect("run darwin-cc");
+    assert!(
+        status.success(),
+        "darwin-cc could not link {host} for {arch}"
+    );
+    out
+}
+
+struct Outcome {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn emulate_exe(triple: &str, exe: &Path) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_rt0-port"))
+        .current_dir(root())
+        .args(["emulate", triple, "--exe"])
+        .arg(exe)
+        .env_remove("RT0_ARCH_DIR")
+        .env_remove("RT0_WORKSPACE")
+        .output()
+        .expect("run rt0-port");
+    let o = Outcome {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "rt0-port emulate {triple} --exe {}: status {}\n--- stdout\n{}--- stderr\n{}",
+        exe.display(),
+        o.status,
+        o.stdout,
+        o.stderr
+    );
+    o
+}
+
+#[test]
+fn thread_local_variables_have_a_copy_per_thread() {
+    for (triple, arch) in TRIPLES {
+        let exe = link("thread_local.c", arch, &[], "thread-local");
+        let o = emulate_exe(triple, &exe);
+        // main changed its copies (41 -> 42, 0 -> 100) before the thread started; the thread's
+        // copies still hold the initial values.
+        assert!(
+            o.stdout.lines().any(|l| l == "main=42,100"),
+            "{triple}: {}",
+            o.stdout
+        );
+        assert!(
+            o.stdout.lines().any(|l| l == "thread=41,0"),
+            "{triple}: {}",
+            o.stdout
+        );
+        assert_eq!(o.status, 0, "{triple}: {}", o.stderr);
+    }
+}
+
+#[test]
+fn flat_namespace_import_the_model_lacks_is_named() {
+    for (triple, arch) in TRIPLES {
+        let exe = link("flat_import.c", arch, &[], "flat-import");
+        let o = emulate_exe(triple, &exe);
+        assert_eq!(o.status, STATUS_EMULATOR_STOP, "{triple}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(
+                "rt0-port: cannot run: unresolved imports (not in the emulated libSystem): _getppid"
+            ),
+            "{triple}: {}",
+            o.stderr
+        );
+    }
+}
+
+#[test]
+fn a_dylib_is_not_run_as_an_executable() {
+    for (triple, arch) in TRIPLES {
+        let dylib = link(
+            "flat_import.c",
+            arch,
+            &["-dynamiclib"],
+            "libflat-import.dylib",
+        );
+        let o = emulate_exe(triple, &dylib);
+        assert_eq!(o.status, STATUS_EMULATOR_STOP, "{triple}: {}", o.stderr);
+        assert!(
+            o.stderr.contains("rt0-port: cannot run:"),
+            "{triple}: {}",
+            o.stderr
+        );
+        assert!(
+            o.stderr.contains("not an MH_EXECUTE file"),
+            "{triple}: {}",
+            o.stderr
+        );
+    }
+}
