@@ -606,8 +606,8 @@ impl StubNames {
 const RECORD_FIELDS: &[&str] = &["prepare", "create", "thread_main", "finish"];
 
 /// The header at the top of every raw thread's stack (src/thread.rs `StackHeader`): the new
-/// thread's trampoline reads the mapping to free, the exit word, and a word of its own.
-const STACK_HEADER_FIELDS: &[&str] = &["map_base", "map_len", "exit_word", "stub_word"];
+/// thread's trampoline reads the mapping to free, and a word of its own.
+const STACK_HEADER_FIELDS: &[&str] = &["map_base", "map_len", "stub_word"];
 
 /// The layouts asm and Rust share, one word per field, in the order given.
 const SHARED_LAYOUTS: &[(&str, &str, &str, &[&str])] = &[

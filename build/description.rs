@@ -443,7 +443,6 @@ pub const CONSTANTS_COMMON: &[&str] = &[
 /// Linux additions.
 pub const CONSTANTS_LINUX: &[&str] = &[
     "futex_wait_private",
-    "futex_wait",
     "futex_wake_private",
     "o_rdonly",
     "o_cloexec",

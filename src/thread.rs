@@ -50,18 +50,14 @@ pub struct CreateError {
 }
 
 #[cfg(not(windows))]
-/// The four words at the top of a raw stack; the new thread's stack pointer starts here and the
+/// The words at the top of a raw stack; the new thread's stack pointer starts here and the
 /// trampoline reads them to free the mapping when the thread ends. The offsets the stubs use
-/// (`RT0_STACK_HEADER_*`) come from build.rs and are checked below.
+/// (`RT0_STACK_HEADER_*`) come from build.rs and are checked below. The 16-byte alignment pads
+/// the three words to 32 bytes, so the stack pointer the stubs start from stays 16-aligned.
 #[repr(C, align(16))]
 pub(crate) struct StackHeader {
     map_base: usize,
     map_len: usize,
-    /// Address of a 32-bit word outside the stack, or 0. Where the port supports it (Linux:
-    /// clone's CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID), the kernel stores the new thread's
-    /// id there before the thread runs and clears it (and wakes futex waiters) once the thread
-    /// has ended: the only sure sign that the thread no longer runs code of this image.
-    exit_word: usize,
     /// The stub's own word (darwin: the thread's Mach port, given back when the thread ends).
     stub_word: usize,
 }
@@ -71,7 +67,6 @@ const _: () = {
     use crate::abi::stack_header as layout;
     assert!(core::mem::offset_of!(StackHeader, map_base) == layout::MAP_BASE);
     assert!(core::mem::offset_of!(StackHeader, map_len) == layout::MAP_LEN);
-    assert!(core::mem::offset_of!(StackHeader, exit_word) == layout::EXIT_WORD);
     assert!(core::mem::offset_of!(StackHeader, stub_word) == layout::STUB_WORD);
 };
 
@@ -193,15 +188,12 @@ pub unsafe fn try_newosproc0(
     start: StartFn,
     arg: *mut c_void,
 ) -> Result<(), CreateError> {
-    // SAFETY: forwarded to the caller; no exit word.
-    unsafe { spawn_raw(stack_size, start, arg, None) }.map(drop)
+    // SAFETY: forwarded to the caller.
+    unsafe { spawn_raw(stack_size, start, arg) }.map(drop)
 }
 
 #[cfg(not(windows))]
-/// [`try_newosproc0`], returning the kernel's result (Linux: the new thread's id), and with an
-/// optional exit word: see [`StackHeader::exit_word`]. Before the call the word should hold a
-/// value no thread id has (`u32::MAX`); if it still does afterwards, the port does not report
-/// thread exit.
+/// [`try_newosproc0`], returning the kernel's result (Linux: the new thread's id).
 ///
 /// # Safety
 /// As for [`try_newosproc0`].
@@ -209,7 +201,6 @@ pub(crate) unsafe fn spawn_raw(
     stack_size: usize,
     start: StartFn,
     arg: *mut c_void,
-    exit_word: Option<&'static core::sync::atomic::AtomicU32>,
 ) -> Result<usize, CreateError> {
     let fail = |stage, errno| CreateError { stage, errno };
     let len = mapping_size(stack_size).ok_or(fail(CreateStage::Stack, Errno::ENOMEM))?;
@@ -233,7 +224,6 @@ pub(crate) unsafe fn spawn_raw(
         header.write(StackHeader {
             map_base: base as usize,
             map_len: len,
-            exit_word: exit_word.map_or(0, |w| w.as_ptr() as usize),
             stub_word: 0,
         })
     };

@@ -58,15 +58,11 @@ RT0_SYM_syscall6:
  * long rt0_raw_thread_create(void *(*func)(void *), void *arg, struct stack_header *stack)
  *
  * clone(flags, stack, ptid, tls, ctid) in arm64's order (CLONE_BACKWARDS) with
- * flags = RT0_THREAD_CREATE_FLAGS (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), tls = 0: the
- * child has no thread pointer (TPIDR_EL0 = 0). Returns the child's tid, or -errno. The child
- * starts on `stack`, which points at a 16-aligned {map_base, map_len, exit_word, reserved} header
- * (src/thread.rs): it calls func(arg), then unmaps its own stack and ends itself with exit (not
- * exit_group).
- * When header.exit_word is non-zero it is passed as both tid slots with CLONE_PARENT_SETTID |
- * CLONE_CHILD_CLEARTID: the kernel writes the child's tid there before the child runs and, after
- * the child's exit (when no code of this image can run on it any more), stores 0 and does a
- * FUTEX_WAKE on it. rt0's library destructor waits for that before the image is unmapped.
+ * flags = RT0_THREAD_CREATE_FLAGS (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), ptid = ctid = 0
+ * (no tid slots: nothing waits on the child's exit), tls = 0: the child has no thread pointer
+ * (TPIDR_EL0 = 0). Returns the child's tid, or -errno. The child starts on `stack`, which points
+ * at a 16-aligned {map_base, map_len, stub_word} header (src/thread.rs): it calls func(arg), then
+ * unmaps its own stack and ends itself with exit (not exit_group).
  * func and arg reach the child in x19/x20: callee-saved, so the parent saves them, and the
  * kernel copies every register into the child.
  */
@@ -85,11 +81,9 @@ RT0_SYM_raw_thread_create:
 	str	RT0_C_ARG2, [sp, #16]		/* stack, moved through memory in case it aliases */
 	ldr	RT0_THREAD_CREATE_stack, [sp, #16]	/* clone's stack argument */
 	MOVI32	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_FLAGS	/* clone flags */
-	ldr	RT0_THREAD_CREATE_ctid, [RT0_THREAD_CREATE_stack, #RT0_STACK_HEADER_exit_word]	/* header.exit_word: child tid slot, or 0 */
-	mov	RT0_THREAD_CREATE_ptid, RT0_THREAD_CREATE_ctid	/* the same word is the parent tid slot */
-	cbz	RT0_THREAD_CREATE_ctid, 2f	/* no exit word: plain flags, both slots 0 */
-	orr	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_flags, #(RT0_CLONE_PARENT_SETTID | RT0_CLONE_CHILD_CLEARTID)	/* kernel sets the tid now, clears it + wakes at exit */
-2:	mov	RT0_THREAD_CREATE_tls, xzr	/* tls = 0: no thread pointer */
+	mov	RT0_THREAD_CREATE_ptid, xzr	/* ptid = 0: no parent tid slot */
+	mov	RT0_THREAD_CREATE_ctid, xzr	/* ctid = 0: no child tid slot */
+	mov	RT0_THREAD_CREATE_tls, xzr	/* tls = 0: no thread pointer */
 	mov	RT0_SYSCALL_NR, #RT0_SYS_thread_create	/* clone */
 	RT0_SYSCALL_INSTRUCTION
 	cbz	RT0_SYSCALL_RET, 1f		/* 0: we are the child */

@@ -55,19 +55,15 @@ RT0_SYM_syscall6:
  * long rt0_raw_thread_create(void *(*func)(void *), void *arg, struct stack_header *stack)
  *
  * clone(flags, stack, ptid, tls, ctid) in riscv's order (CLONE_BACKWARDS) with
- * flags = RT0_THREAD_CREATE_FLAGS (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), tls = 0: the
- * child's tp is 0, so a stray TLS access faults at once. Returns the child's tid, or -errno.
- * The child starts on `stack`, which points at a 16-aligned {map_base, map_len, exit_word,
- * reserved} header (src/thread.rs; its offsets are RT0_STACK_HEADER_* from build.rs): it calls func(arg), then unmaps its own stack and ends
- * itself with exit (not exit_group).
- * When header.exit_word is non-zero it is passed as both tid slots with CLONE_PARENT_SETTID |
- * CLONE_CHILD_CLEARTID: the kernel writes the child's tid there before the child runs and, after
- * the child's exit (when no code of this image can run on it any more), stores 0 and does a
- * FUTEX_WAKE on it.
+ * flags = RT0_THREAD_CREATE_FLAGS (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), ptid = ctid = 0
+ * (no tid slots: nothing waits on the child's exit), tls = 0: the child's tp is 0, so a stray
+ * TLS access faults at once. Returns the child's tid, or -errno.
+ * The child starts on `stack`, which points at a 16-aligned {map_base, map_len, stub_word}
+ * header (src/thread.rs; its offsets are RT0_STACK_HEADER_* from build.rs): it calls func(arg),
+ * then unmaps its own stack and ends itself with exit (not exit_group).
  * func and arg reach the child in s1/s2: callee-saved, so the parent saves them, and the kernel
  * copies every register into the child (linux arch/riscv/kernel/process.c copy_thread), with
  * sp = stack, tp = tls and a0 = 0.
- * t0 is a scratch register of our own choosing: no description names it.
  */
 	.globl	RT0_SYM_raw_thread_create
 	.hidden	RT0_SYM_raw_thread_create
@@ -86,12 +82,9 @@ RT0_SYM_raw_thread_create:
 	sd	RT0_C_ARG2, 16(sp)		/* stack, moved through memory in case it aliases */
 	ld	RT0_THREAD_CREATE_stack, 16(sp)	/* clone's stack argument */
 	li	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_FLAGS	/* clone flags (lui + addiw) */
-	ld	RT0_THREAD_CREATE_ctid, RT0_STACK_HEADER_exit_word(RT0_THREAD_CREATE_stack)	/* header.exit_word: child tid slot, or 0 */
-	mv	RT0_THREAD_CREATE_ptid, RT0_THREAD_CREATE_ctid	/* the same word is the parent tid slot */
-	beqz	RT0_THREAD_CREATE_ctid, 2f	/* no exit word: plain flags, both slots 0 */
-	li	t0, (RT0_CLONE_PARENT_SETTID | RT0_CLONE_CHILD_CLEARTID)	/* too wide for ori's 12 bits */
-	or	RT0_THREAD_CREATE_flags, RT0_THREAD_CREATE_flags, t0	/* kernel sets the tid now, clears it + wakes at exit */
-2:	li	RT0_THREAD_CREATE_tls, 0	/* tls = 0: the child's tp is 0 */
+	li	RT0_THREAD_CREATE_ptid, 0	/* ptid = 0: no parent tid slot */
+	li	RT0_THREAD_CREATE_ctid, 0	/* ctid = 0: no child tid slot */
+	li	RT0_THREAD_CREATE_tls, 0	/* tls = 0: the child's tp is 0 */
 	li	RT0_SYSCALL_NR, RT0_SYS_thread_create	/* clone */
 	RT0_SYSCALL_INSTRUCTION
 	beqz	RT0_SYSCALL_RET, 1f		/* 0: we are the child */

@@ -46,14 +46,11 @@ RT0_SYM_syscall6:
  * long rt0_raw_thread_create(void *(*func)(void *), void *arg, struct stack_header *stack)
  *
  * clone(flags, stack, ptid, ctid, tls) with flags = RT0_THREAD_CREATE_FLAGS
- * (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), tls = 0: the child has no thread pointer.
+ * (VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS), ptid = ctid = 0 (no tid slots: nothing waits
+ * on the child's exit), tls = 0: the child has no thread pointer.
  * Returns the child's tid, or -errno. The child starts on `stack`, which points at a
- * {map_base, map_len, exit_word, reserved} header (src/thread.rs): it calls func(arg), then unmaps
+ * {map_base, map_len, stub_word} header (src/thread.rs): it calls func(arg), then unmaps
  * its own stack and ends itself with exit (not exit_group): the process lives on.
- * When header.exit_word is non-zero it is passed as both tid slots with CLONE_PARENT_SETTID |
- * CLONE_CHILD_CLEARTID: the kernel writes the child's tid there before the child runs and, after
- * the child's exit (when no code of this image can run on it any more), stores 0 and does a
- * FUTEX_WAKE on it. rt0's library destructor waits for that before the image is unmapped.
  */
 	.globl	RT0_SYM_raw_thread_create
 	.hidden	RT0_SYM_raw_thread_create
@@ -68,12 +65,9 @@ RT0_SYM_raw_thread_create:
 	push	RT0_C_ARG2			/* stack, moved through the stack in case it aliases */
 	pop	RT0_THREAD_CREATE_stack		/* clone's stack argument */
 	mov	$RT0_THREAD_CREATE_FLAGS, RT0_THREAD_CREATE_flags	/* clone flags */
-	mov	RT0_STACK_HEADER_exit_word(RT0_THREAD_CREATE_stack), RT0_THREAD_CREATE_ctid	/* header.exit_word: child tid slot, or 0 */
-	mov	RT0_THREAD_CREATE_ctid, RT0_THREAD_CREATE_ptid	/* the same word is the parent tid slot */
-	test	RT0_THREAD_CREATE_ctid, RT0_THREAD_CREATE_ctid	/* an exit word given? */
-	jz	2f				/* no: plain flags, both slots 0 */
-	or	$(RT0_CLONE_PARENT_SETTID | RT0_CLONE_CHILD_CLEARTID), RT0_THREAD_CREATE_flags	/* kernel sets the tid now, clears it + wakes at exit */
-2:	xor	RT0_THREAD_CREATE_tls, RT0_THREAD_CREATE_tls	/* tls = 0: no thread pointer */
+	xor	RT0_THREAD_CREATE_ptid, RT0_THREAD_CREATE_ptid	/* ptid = 0: no parent tid slot */
+	xor	RT0_THREAD_CREATE_ctid, RT0_THREAD_CREATE_ctid	/* ctid = 0: no child tid slot */
+	xor	RT0_THREAD_CREATE_tls, RT0_THREAD_CREATE_tls	/* tls = 0: no thread pointer */
 	mov	$RT0_SYS_thread_create, RT0_SYSCALL_NR		/* clone */
 	RT0_SYSCALL_INSTRUCTION
 	test	%rax, %rax

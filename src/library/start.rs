@@ -201,7 +201,7 @@ unsafe extern "C" fn create_windows(stack_size: usize, start: StartFn, arg: *mut
 #[cfg(not(windows))]
 unsafe extern "C" fn create_raw(stack_size: usize, start: StartFn, arg: *mut c_void) -> u32 {
     // SAFETY: thread_main on the raw path uses rt0's raw calls only (Creator::Raw's contract).
-    let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg, None) };
+    let r = unsafe { crate::thread::spawn_raw(stack_size, start, arg) };
     if let Ok(_tid) = r {
         // Linux: clone returned the thread id; known now, before any waiter may need it.
         #[cfg(target_os = "linux")]

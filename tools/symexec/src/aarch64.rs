@@ -138,7 +138,7 @@ mod tests {
     }
 
     #[test]
-    fn linux_clone_stack_slots_movk_and_orr() {
+    fn linux_clone_stack_slots_and_movk() {
         // arch/aarch64-unknown-linux-gnu's rt0_raw_thread_create as llvm-objdump prints it.
         let body = [
             "stp x19, x20, [sp, #-32]!",
@@ -148,21 +148,34 @@ mod tests {
             "ldr x1, [sp, #16]",
             "mov x0, #3840",
             "movk x0, #13, lsl #16",
-            "orr x0, x0, #0x300000",
             "mov x2, xzr",
-            "mov x3, xzr",
             "mov x4, xzr",
+            "mov x3, xzr",
             "mov x8, #220",
             "svc #0",
         ];
         let r = c_args().strict().run_to(&body, "svc #0").unwrap();
-        assert_eq!(r.get("x0"), Value::Imm(0xd0f00 | 0x300000));
+        assert_eq!(r.get("x0"), Value::Imm(0xd0f00));
         assert_eq!(r.get("x1"), Value::arg("stack"));
         assert_eq!(r.get("x2"), Value::Imm(0));
+        assert_eq!(r.get("x4"), Value::Imm(0));
         assert_eq!(r.get("x8"), Value::Imm(220));
         assert_eq!(r.get("x19"), Value::arg("func"));
         assert_eq!(r.get("w20"), Value::arg("arg"));
         assert_eq!(r.get("xzr"), Value::Imm(0));
+    }
+
+    #[test]
+    fn orr_adds_flag_bits_to_a_known_value_only() {
+        let body = [
+            "mov x0, #3840",
+            "orr x0, x0, #0x300000",
+            "orr x3, x2, #0x1",
+            "svc #0",
+        ];
+        let r = c_args().strict().run_to(&body, "svc #0").unwrap();
+        assert_eq!(r.get("x0"), Value::Imm(0xf00 | 0x300000));
+        assert_eq!(r.get("x3"), Value::Unknown);
     }
 
     #[test]

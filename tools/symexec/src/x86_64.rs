@@ -55,7 +55,7 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
         ("xorq" | "xorl" | "xor", [a, b]) if full_register(a) == full_register(b) => {
             m.set(b, Value::Imm(0));
         }
-        // Flag bits added on the fall-through path (e.g. CLONE_CHILD_CLEARTID when a tid slot is given).
+        // Flag bits a stub adds to an immediate on the straight-line path.
         ("orq" | "orl" | "or", [src, dst]) if src.starts_with('$') && !is_memory(dst) => {
             let v = or(m.get(dst), immediate(src));
             m.set(dst, v);

@@ -57,9 +57,8 @@ pub fn thread_create_layout(d: &Description, obj: &Path) -> Step {
     let Some(nr) = d.number("thread_create") else {
         return step(name, Verdict::Fail, "no numbers.thread_create");
     };
-    // What the description fixes: the number, the flags (the stub may add bits, e.g. a tid slot's
-    // CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, on the straight-line path), and where func, arg and
-    // stack travel. The other arguments (pthread; ptid, ctid, tls) are the stub's own values and
+    // What the description fixes: the number, the flags (at least its bits: a port may need more on
+    // the straight-line path), and where func, arg and stack travel. The other arguments (pthread; ptid, ctid, tls) are the stub's own values and
     // must at least not be one of the C arguments routed to the wrong place.
     let mut wrong = Vec::new();
     let get = |r: &str| regs.get(r);
