@@ -10,6 +10,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// A TOML table as the parser gives it (keys sorted).
+type Table = toml::value::Table;
+
 /// Why a description (or the registry) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescriptionError {
@@ -496,11 +499,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn table<'t>(
-        &self,
-        root: &'t toml::Table,
-        name: &str,
-    ) -> Result<&'t toml::Table, DescriptionError> {
+    fn table<'t>(&self, root: &'t Table, name: &str) -> Result<&'t Table, DescriptionError> {
         match root.get(name) {
             Some(toml::Value::Table(t)) => Ok(t),
             Some(v) => Err(self.err(name, "a table", describe(v))),
@@ -510,7 +509,7 @@ impl<'a> Reader<'a> {
 
     fn get<'t>(
         &self,
-        t: &'t toml::Table,
+        t: &'t Table,
         sect: &str,
         key: &str,
         expected: &str,
@@ -524,7 +523,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn string(&self, t: &toml::Table, sect: &str, key: &str) -> Result<String, DescriptionError> {
+    fn string(&self, t: &Table, sect: &str, key: &str) -> Result<String, DescriptionError> {
         let exp = "a non-empty string";
         match self.get(t, sect, key, exp)? {
             toml::Value::String(s) if !s.trim().is_empty() && !is_todo(s) => Ok(s.clone()),
@@ -539,7 +538,7 @@ impl<'a> Reader<'a> {
 
     fn choice(
         &self,
-        t: &toml::Table,
+        t: &Table,
         sect: &str,
         key: &str,
         options: &[&str],
@@ -551,7 +550,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn uint(&self, t: &toml::Table, sect: &str, key: &str) -> Result<u64, DescriptionError> {
+    fn uint(&self, t: &Table, sect: &str, key: &str) -> Result<u64, DescriptionError> {
         let exp = "a non-negative integer";
         match self.get(t, sect, key, exp)? {
             toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
@@ -559,7 +558,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn int(&self, t: &toml::Table, sect: &str, key: &str) -> Result<i64, DescriptionError> {
+    fn int(&self, t: &Table, sect: &str, key: &str) -> Result<i64, DescriptionError> {
         let exp = "an integer";
         match self.get(t, sect, key, exp)? {
             toml::Value::Integer(i) => Ok(*i),
@@ -567,12 +566,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn power_of_two(
-        &self,
-        t: &toml::Table,
-        sect: &str,
-        key: &str,
-    ) -> Result<u64, DescriptionError> {
+    fn power_of_two(&self, t: &Table, sect: &str, key: &str) -> Result<u64, DescriptionError> {
         let v = self.uint(t, sect, key)?;
         if v == 0 || !v.is_power_of_two() {
             return Err(self.err(&format!("{sect}.{key}"), "a power of two", v.to_string()));
@@ -580,12 +574,7 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
 
-    fn strings(
-        &self,
-        t: &toml::Table,
-        sect: &str,
-        key: &str,
-    ) -> Result<Vec<String>, DescriptionError> {
+    fn strings(&self, t: &Table, sect: &str, key: &str) -> Result<Vec<String>, DescriptionError> {
         let exp = "a list of strings";
         match self.get(t, sect, key, exp)? {
             toml::Value::Array(a) => a
@@ -619,7 +608,7 @@ impl<'a> Reader<'a> {
     fn registers(
         &self,
         arch: Arch,
-        t: &toml::Table,
+        t: &Table,
         sect: &str,
         key: &str,
     ) -> Result<Vec<String>, DescriptionError> {
@@ -640,11 +629,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `[c_abi] callee_saved_vector`: vector registers of `arch`, each once.
-    fn vector_registers(
-        &self,
-        arch: Arch,
-        c: &toml::Table,
-    ) -> Result<Vec<String>, DescriptionError> {
+    fn vector_registers(&self, arch: Arch, c: &Table) -> Result<Vec<String>, DescriptionError> {
         let regs = self.strings(c, "c_abi", "callee_saved_vector")?;
         for (i, reg) in regs.iter().enumerate() {
             if !arch.is_vector_register(reg) || regs[..i].contains(reg) {
@@ -665,7 +650,7 @@ impl<'a> Reader<'a> {
     fn register_map(
         &self,
         arch: Arch,
-        t: &toml::Table,
+        t: &Table,
         sect: &str,
         names: Option<&[&str]>,
     ) -> Result<RegisterMap, DescriptionError> {
@@ -745,7 +730,7 @@ pub fn parse_with_overlay(
     validate(overlay_file, &root)
 }
 
-fn merge(into: &mut toml::Table, from: toml::Table) {
+fn merge(into: &mut Table, from: Table) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
             (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge(mine, theirs),
@@ -756,26 +741,28 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
     }
 }
 
-fn parse_toml(file: &Path, text: &str) -> Result<toml::Table, DescriptionError> {
-    let r = Reader { file };
-    text.parse().map_err(|e: toml::de::Error| {
-        let msg = e.message().to_string();
-        let found = match e.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("a TOML syntax error at line {line}: {msg}")
-            }
-            None => format!("a TOML syntax error: {msg}"),
-        };
-        r.err("(file)", "valid TOML", found)
-    })
+fn parse_toml(file: &Path, text: &str) -> Result<Table, DescriptionError> {
+    toml::from_str::<Table>(text)
+        .map_err(|e| Reader { file }.err("(file)", "valid TOML", syntax_error(&e)))
+}
+
+/// "a TOML syntax error at line L: <what>", as the parser reports it.
+fn syntax_error(e: &toml::de::Error) -> String {
+    let text = e.to_string();
+    // toml ends its message with " at line L column C" (1-based) when it knows where.
+    match (e.line_col(), text.rfind(" at line ")) {
+        (Some((line, _)), Some(at)) => {
+            format!("a TOML syntax error at line {}: {}", line + 1, &text[..at])
+        }
+        _ => format!("a TOML syntax error: {text}"),
+    }
 }
 
 /// What `[syscall]`, `[numbers]`, `[thread_create]` and `[thread_exit]` give.
 type SyscallSections = (Syscall, Vec<(String, u64)>, ThreadCreate, Vec<String>);
 
 /// `[syscall] kind`: absent or "trap" on Linux and darwin, "none" (and nothing else) on Windows.
-fn syscall_kind(r: &Reader<'_>, os: Os, s: &toml::Table) -> Result<SyscallKind, DescriptionError> {
+fn syscall_kind(r: &Reader<'_>, os: Os, s: &Table) -> Result<SyscallKind, DescriptionError> {
     let kind = match s.get("kind") {
         None if os != Os::Windows => SyscallKind::Trap,
         _ => match r.choice(s, "syscall", "kind", &["trap", "none"])?.as_str() {
@@ -807,8 +794,8 @@ fn trap_sections(
     r: &Reader<'_>,
     arch: Arch,
     os: Os,
-    root: &toml::Table,
-    s: &toml::Table,
+    root: &Table,
+    s: &Table,
 ) -> Result<SyscallSections, DescriptionError> {
     let instruction = r.string(s, "syscall", "instruction")?;
     let number_register = r.string(s, "syscall", "number_register")?;
@@ -910,8 +897,8 @@ fn trap_sections(
 fn no_syscall_sections(
     r: &Reader<'_>,
     os: Os,
-    root: &toml::Table,
-    s: &toml::Table,
+    root: &Table,
+    s: &Table,
 ) -> Result<SyscallSections, DescriptionError> {
     if let Some(key) = s.keys().find(|k| *k != "kind") {
         return Err(r.err(
@@ -1004,7 +991,7 @@ fn check_signal_constants(
     Ok(())
 }
 
-fn validate(file: &Path, root: &toml::Table) -> Result<Description, DescriptionError> {
+fn validate(file: &Path, root: &Table) -> Result<Description, DescriptionError> {
     let r = Reader { file };
     let target = r.table(root, "target")?;
     let triple = r.string(target, "target", "triple")?;
@@ -1263,13 +1250,8 @@ fn plain_name(s: &str) -> bool {
 /// `"<triple>" = "<folder>"` or `"<triple>" = { folder = "<folder>", description = "<file>" }`.
 pub fn parse_registry(file: &Path, text: &str) -> Result<Vec<Registration>, DescriptionError> {
     let r = Reader { file };
-    let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        r.err(
-            "(file)",
-            "valid TOML",
-            format!("a syntax error: {}", e.message()),
-        )
-    })?;
+    let root: Table =
+        toml::from_str(text).map_err(|e| r.err("(file)", "valid TOML", syntax_error(&e)))?;
     let t = r.table(&root, "targets")?;
     let mut out = Vec::new();
     for (triple, v) in t {

@@ -141,7 +141,8 @@ pub fn process_can_change_credentials() -> bool {
             };
             r.ok().map(|_| id)
         };
-        let mixed = |id: Option<[u32; 3]>| id.is_none_or(|[r, e, s]| r != e || e != s);
+        // Unknown ids count as mixed: refuse rather than guess.
+        let mixed = |id: Option<[u32; 3]>| !matches!(id, Some([r, e, s]) if r == e && e == s);
         if mixed(ids(nr::GETRESUID)) || mixed(ids(nr::GETRESGID)) {
             return true;
         }

@@ -128,8 +128,7 @@ fn expand(
     let no_mangle = if function.attrs.iter().any(names_its_symbol) {
         quote!()
     } else {
-        // The `unsafe(..)` form (Rust 1.82+) is the one an edition-2024 crate accepts.
-        quote!(#[unsafe(no_mangle)])
+        no_mangle_attribute()
     };
     let state_binding = state_binding.unwrap_or_else(|| quote!(let _ = __rt0_state;));
     let body = &function.block;
@@ -160,4 +159,17 @@ fn expand(
         }
     };
     Ok(wrapped)
+}
+
+/// `#[unsafe(no_mangle)]`, the form an edition-2024 crate requires, where the compiler knows it
+/// (Rust 1.82+); before that no edition-2024 crate exists and `#[no_mangle]` is the only form.
+#[rustversion::since(1.82)]
+fn no_mangle_attribute() -> proc_macro2::TokenStream {
+    quote!(#[unsafe(no_mangle)])
+}
+
+/// `#[no_mangle]`: this compiler (before Rust 1.82) knows no other form.
+#[rustversion::before(1.82)]
+fn no_mangle_attribute() -> proc_macro2::TokenStream {
+    quote!(#[no_mangle])
 }

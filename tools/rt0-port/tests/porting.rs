@@ -452,7 +452,7 @@ fn strs(v: &Value) -> Vec<String> {
 
 fn registered_triples() -> Vec<String> {
     let reg = std::fs::read_to_string(root().join("arch/targets.toml")).unwrap();
-    let t: toml::Table = reg.parse().unwrap();
+    let t: toml::value::Table = toml::from_str(&reg).unwrap();
     t["targets"].as_table().unwrap().keys().cloned().collect()
 }
 

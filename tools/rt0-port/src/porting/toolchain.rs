@@ -52,7 +52,7 @@ pub fn find_program(root: &Path, prog: &str) -> Option<PathBuf> {
 /// The linker `.cargo/config.toml` names for `triple` (`cc` when it names none).
 pub fn linker_for(root: &Path, triple: &str) -> String {
     let text = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap_or_default();
-    let table: toml::Table = text.parse().unwrap_or_default();
+    let table: toml::value::Table = toml::from_str(&text).unwrap_or_default();
     table
         .get("target")
         .and_then(|t| t.get(triple))
