@@ -12,6 +12,8 @@ use unicorn_engine::{Context, MemType, Unicorn};
 
 use crate::description::Description;
 use crate::emulate::cpu::Cpu;
+use crate::emulate::libsystem::dispatch::Semaphores;
+use crate::emulate::libsystem::malloc::Heap;
 use crate::emulate::memory::{round_up, MMAP_BASE, TSD_BASE, UNICORN_GRANULE};
 use crate::emulate::stubs::StubMap;
 
@@ -90,13 +92,25 @@ pub enum Run {
     Exited,
 }
 
-/// How a blocked call returns.
+/// What a blocked thread waits for, and so how its call returns.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ret {
-    /// A raw trap: carry-flag convention.
+    /// __ulock_wait as a raw trap: carry-flag convention.
     Sys,
-    /// A libSystem wrapper: C return value; `no_errno` selects -errno over -1.
+    /// __ulock_wait through libSystem's wrapper: C return value; `no_errno` selects -errno
+    /// over -1.
     C { no_errno: bool },
+    /// dispatch_semaphore_wait on the semaphore at `addr`: 0 when signaled; on timeout the
+    /// wait's decrement is undone and it returns KERN_OPERATION_TIMED_OUT.
+    Semaphore,
+    /// pthread_join of the thread whose pthread_t is `addr`: 0 when it has exited.
+    Join,
+    /// pthread_mutex_lock (or a condition wait taking its mutex back) of the mutex at `addr`:
+    /// returns the thread's `after_lock` once the mutex is handed to it.
+    Mutex,
+    /// pthread_cond_wait on the condition variable at `addr`: takes its mutex back, then 0;
+    /// ETIMEDOUT after a deadline.
+    Cond,
 }
 
 /// A value to deliver when a thread next runs.
@@ -140,6 +154,27 @@ pub struct Thread {
     /// This thread's copy of the image's thread-local variables, made at its first access
     /// (DYLD tlv_allocate_and_initialize_for_key).
     pub tlv_block: Option<u64>,
+    /// Thread-local destructors `_tlv_atexit` registered, (function, object), oldest first.
+    pub tlv_dtors: Vec<(u64, u64)>,
+    /// While the thread exits: the destructor lists being run, innermost last.
+    pub tlv_finalizing: Vec<Vec<(u64, u64)>>,
+    /// The thread is exiting with this value (its destructors are running).
+    pub exiting: Option<u64>,
+    /// What the thread exited with (the start routine's return or pthread_exit's argument).
+    pub exit_value: u64,
+    /// pthread_detach was called or the thread was created detached: nobody may join it.
+    pub detached: bool,
+    /// Where a pthread_join waiting for another thread stores that thread's value (0: nowhere).
+    pub join_out: u64,
+    /// The stack as pthread_get_stackaddr_np / _stacksize_np report it: (top, size); (0, 0)
+    /// where the model does not know it.
+    pub stack: (u64, u64),
+    /// pthread_setname_np's name.
+    pub name: Option<String>,
+    /// What the thread's call returns once a mutex it waits for is handed to it.
+    pub after_lock: u64,
+    /// While in a condition wait: the mutex it gave up and the lock count it had.
+    pub cond_mutex: (u64, u64),
 }
 
 /// Why emu_start returned.
@@ -193,6 +228,10 @@ pub struct State {
     pub stack_addr_hint_sets: u32,
     /// The kernel's random() for stack_addr_hint (a fixed-seed xorshift: runs are reproducible).
     pub kernel_random: u64,
+    /// libmalloc's arena.
+    pub heap: Heap,
+    /// libdispatch's semaphores.
+    pub semaphores: Semaphores,
 }
 
 /// dyld's progress through initializers and main (DYLD dyld/dyldMain.cpp start →
@@ -246,6 +285,8 @@ impl State {
             stack_addr_hint: 0,
             stack_addr_hint_sets: 0,
             kernel_random: 0x9e37_79b9_7f4a_7c15,
+            heap: Heap::default(),
+            semaphores: Semaphores::default(),
             opts,
         }
     }
@@ -306,6 +347,16 @@ impl State {
             libcalls: BTreeMap::new(),
             redirect: None,
             tlv_block: None,
+            tlv_dtors: Vec::new(),
+            tlv_finalizing: Vec::new(),
+            exiting: None,
+            exit_value: 0,
+            detached: false,
+            join_out: 0,
+            stack: (0, 0),
+            name: None,
+            after_lock: 0,
+            cond_mutex: (0, 0),
         });
         idx
     }
@@ -349,9 +400,36 @@ pub fn kport_state(t: &Thread) -> KportState {
     }
 }
 
+/// Thread `i`'s wait passed its deadline: it runs again, and its call returns what a timeout
+/// gives (see [`Ret`]).
+pub fn time_out(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize) {
+    let Run::Blocked { addr, how, .. } = st.threads[i].run else {
+        return;
+    };
+    st.threads[i].run = Run::Runnable;
+    st.threads[i].pending = Some(match how {
+        Ret::Semaphore => {
+            crate::emulate::libsystem::dispatch::undo_wait(st, addr);
+            Pending::C(crate::emulate::libsystem::dispatch::KERN_OPERATION_TIMED_OUT)
+        }
+        Ret::Cond => {
+            st.threads[i].run = Run::Blocked {
+                addr,
+                deadline: None,
+                how,
+            };
+            crate::emulate::libsystem::sync::cond_timed_out(st, uc, i);
+            return;
+        }
+        other => wait_error(other, ETIMEDOUT),
+    });
+}
+
 /// The value a blocked call returns when it fails with `errno` (a timeout).
 pub fn wait_error(how: Ret, errno: u64) -> Pending {
     match how {
+        // No deadline is ever set for these.
+        Ret::Semaphore | Ret::Join | Ret::Mutex | Ret::Cond => Pending::C(errno),
         Ret::Sys => Pending::Sys(Err(errno)),
         // LP/libsyscall wrappers: -1 with errno, or -errno under ULF_NO_ERRNO (XNU
         // bsd/kern/sys_ulock.c ulock_wait: `if ((flags & ULF_NO_ERRNO) && (ret != 0)) *retval = -ret`).
@@ -366,7 +444,7 @@ pub fn wake(st: &mut State, addr: u64, all: bool) -> usize {
     let mut woken = Vec::new();
     for t in st.threads.iter() {
         if let Run::Blocked { addr: a, how, .. } = t.run {
-            if a == addr {
+            if a == addr && matches!(how, Ret::Sys | Ret::C { .. }) {
                 woken.push((t.idx, how));
                 if !all {
                     break;
@@ -378,7 +456,9 @@ pub fn wake(st: &mut State, addr: u64, all: bool) -> usize {
     let mut waiters_left = st
         .threads
         .iter()
-        .filter(|t| matches!(t.run, Run::Blocked { addr: a, .. } if a == addr))
+        .filter(|t| {
+            matches!(t.run, Run::Blocked { addr: a, how: Ret::Sys | Ret::C { .. }, .. } if a == addr)
+        })
         .count();
     for (i, how) in woken {
         waiters_left -= 1;
@@ -387,7 +467,7 @@ pub fn wake(st: &mut State, addr: u64, all: bool) -> usize {
         st.threads[i].run = Run::Runnable;
         st.threads[i].pending = Some(match how {
             Ret::Sys => Pending::Sys(Ok((v, 0))),
-            Ret::C { .. } => Pending::C(v),
+            _ => Pending::C(v),
         });
     }
     n

@@ -87,7 +87,12 @@ fn start_main_thread(st: &mut State, image: &Image, raw: bool) {
         (cpu.sp_name().to_string(), sp),
         (cpu.pc_name().to_string(), start),
     ];
-    st.new_thread("exec", image.entry, 0, regs);
+    let main = st.new_thread("exec", image.entry, 0, regs);
+    // XNU kern_exec.c: the main thread's stack is the exec-time one, MAXSSIZ-sized at the top.
+    st.threads[main].stack = (
+        crate::emulate::memory::MAIN_STACK_TOP,
+        crate::emulate::memory::MAIN_STACK_SIZE,
+    );
     // libSystem's initializer registers libpthread's thread_start before any image initializer
     // runs (DYLD dyld/DyldAPIs.cpp / libSystem_initializer → LP src/pthread.c __pthread_init →
     // __bsdthread_register). Skipped with --raw.

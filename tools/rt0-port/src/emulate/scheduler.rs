@@ -9,7 +9,7 @@ use unicorn_engine::{uc_error, Context, MemType, Unicorn};
 
 use crate::emulate::cpu::Cpu;
 use crate::emulate::process::{
-    signame, wait_error, Pending, Run, Shared, State, Stop, ETIMEDOUT, SIGBUS, SIGILL, SIGSEGV,
+    signame, time_out, Pending, Run, Shared, State, Stop, SIGBUS, SIGILL, SIGSEGV,
     STATUS_EMULATOR_STOP,
 };
 
@@ -32,7 +32,7 @@ pub fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i3
             if let Some(status) = deliver_signals(&mut st) {
                 return finish(&mut st, status);
             }
-            match pick(&mut st, last_ran) {
+            match pick(uc, &mut st, last_ran) {
                 Next::Thread(i) => i,
                 Next::Again => continue,
                 Next::End(status) => return finish(&mut st, status),
@@ -59,7 +59,7 @@ pub fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i3
 
 /// The next thread to run: the one that only stopped to change its pc, else the first runnable
 /// one after the last to run; when none can run, time advances or the run ends.
-fn pick(st: &mut State, last_ran: Option<usize>) -> Next {
+fn pick(uc: &mut Unicorn<'_, ()>, st: &mut State, last_ran: Option<usize>) -> Next {
     let n = st.threads.len();
     let start = last_ran.map_or(0, |l| (l + 1) % n);
     if std::mem::take(&mut st.resume_same) {
@@ -77,12 +77,12 @@ fn pick(st: &mut State, last_ran: Option<usize>) -> Next {
         // XNU: the process exits when its last thread terminates (exit status 0).
         return Next::End(0);
     }
-    advance_to_deadline(st)
+    advance_to_deadline(uc, st)
 }
 
 /// Every thread is blocked: advance the clock to the earliest deadline or signal, waking the
 /// waits that timed out; with neither, the process is deadlocked.
-fn advance_to_deadline(st: &mut State) -> Next {
+fn advance_to_deadline(uc: &mut Unicorn<'_, ()>, st: &mut State) -> Next {
     let next_signal = st.pending_signals.iter().map(|p| p.1).min();
     let deadline = st
         .threads
@@ -114,18 +114,14 @@ fn advance_to_deadline(st: &mut State) -> Next {
     };
     st.clock = st.clock.max(d);
     let now = st.clock;
-    for t in st.threads.iter_mut() {
-        if let Run::Blocked {
-            deadline: Some(d),
-            how,
-            ..
-        } = t.run
-        {
-            if d <= now {
-                t.run = Run::Runnable;
-                t.pending = Some(wait_error(how, ETIMEDOUT));
-            }
-        }
+    let due: Vec<usize> = st
+        .threads
+        .iter()
+        .filter(|t| matches!(t.run, Run::Blocked { deadline: Some(d), .. } if d <= now))
+        .map(|t| t.idx)
+        .collect();
+    for i in due {
+        time_out(st, uc, i);
     }
     Next::Again
 }

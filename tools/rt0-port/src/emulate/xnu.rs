@@ -426,7 +426,7 @@ pub fn k_ulock_wait(
     let no_errno = flags & ULF_NO_ERRNO != 0;
     let how = match how {
         Ret::C { .. } => Ret::C { no_errno },
-        Ret::Sys => Ret::Sys,
+        other => other,
     };
     let fail = |e: u64| -> Option<Result<u64, u64>> {
         if no_errno {

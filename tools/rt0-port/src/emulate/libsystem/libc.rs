@@ -1,12 +1,12 @@
 //! libSystem's C library part, as far as hosts and Rust's core need it: memory and string
-//! functions, a clock, a bump allocator, `__assert_rtn`, crt_externs.h's `_NSGetArgc`,
+//! functions, a clock, `__assert_rtn`, crt_externs.h's `_NSGetArgc`,
 //! `_NSGetArgv` and `_NSGetEnviron`, and compiler-rt's 128-bit division.
 
-use unicorn_engine::{Prot, Unicorn};
+use unicorn_engine::Unicorn;
 
 use super::exports::Function;
 use super::fault;
-use crate::emulate::memory::{read_cstr, round_up, UNICORN_GRANULE};
+use crate::emulate::memory::read_cstr;
 use crate::emulate::process::{kill, State, SIGABRT};
 
 /// SIGFPE (XNU bsd/sys/signal.h): what an x86 `div` by zero raises.
@@ -85,19 +85,6 @@ pub fn clock_gettime(st: &State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     }
 }
 
-/// A bump allocator over anonymous mappings; free is a no-op (enough for hosts and Rust's
-/// alloc in tests; libmalloc is not modeled).
-pub fn malloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let n = round_up(a[0].max(1), 16);
-    let base = st.alloc_va(n);
-    let size = round_up(n, UNICORN_GRANULE);
-    if uc.mem_map(base, size, Prot::READ | Prot::WRITE).is_err() {
-        0
-    } else {
-        base
-    }
-}
-
 /// Libc gen/assert.c __assert_rtn(func, file, line, expr): prints the failed assertion on
 /// stderr in macOS's words, then abort().
 pub fn assert_rtn(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) {
@@ -149,4 +136,29 @@ pub fn int128_division(st: &mut State, uc: &mut Unicorn<'_, ()>, f: Function, a:
         _ => (x as i128).wrapping_rem(y as i128) as u128,
     };
     st.cpu.c_return_u128(uc, r);
+}
+
+/// Libc stdlib/FreeBSD/getenv.c getenv(name): the value of the first `name=value` string in
+/// `environ` (the vector `_NSGetEnviron()` points at), or NULL. A name with `=` in it or an
+/// empty one finds nothing.
+pub fn getenv(st: &State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let Some(name) = read_cstr(uc, a[0], 4096) else {
+        return 0;
+    };
+    if name.is_empty() || name.contains(&b'=') {
+        return 0;
+    }
+    let environ_word = crt_extern(st, uc, Function::NsGetEnviron);
+    let Some(mut entry) = crate::emulate::memory::read_u64(uc, environ_word) else {
+        return 0;
+    };
+    while let Some(s) = crate::emulate::memory::read_u64(uc, entry).filter(|s| *s != 0) {
+        if let Some(text) = read_cstr(uc, s, 1 << 16) {
+            if text.len() > name.len() && text.starts_with(&name) && text[name.len()] == b'=' {
+                return s + name.len() as u64 + 1;
+            }
+        }
+        entry += 8;
+    }
+    0
 }

@@ -3,10 +3,14 @@
 //! What exists is the table in `exports`, which also writes the `.tbd` hosts link against, so
 //! the link and the emulator agree.
 
+pub mod dispatch;
 pub mod exports;
 mod libc;
 mod libdyld;
+pub mod malloc;
 mod pthread;
+pub mod sync;
+mod thread_exit;
 
 use unicorn_engine::{Prot, Unicorn};
 
@@ -14,7 +18,7 @@ use crate::emulate::cpu::Cpu;
 use crate::emulate::dyld;
 use crate::emulate::memory::{LIBSYSTEM_BASE, LIBSYSTEM_DATA, UNICORN_GRANULE};
 use crate::emulate::process::{
-    self, exit_process, exit_thread, kill, Ret, State, SIGABRT, SIGSEGV, STATUS_EMULATOR_STOP,
+    self, exit_process, kill, Ret, State, SIGABRT, SIGSEGV, STATUS_EMULATOR_STOP,
 };
 use crate::emulate::stubs::{StubMap, StubTarget};
 use crate::emulate::xnu;
@@ -28,6 +32,7 @@ const INTERNAL: &[&str] = &[
     "pthread_return",
     "libpthread_thread_start",
     "tlv_get_addr",
+    "tlv_dtor_return",
 ];
 
 /// What `install` mapped.
@@ -128,7 +133,12 @@ fn call_internal(st: &mut State, uc: &mut Unicorn<'_, ()>, name: &str) {
             exit_process(st, uc, code & 0xff);
         }
         // LP src/pthread.c _pthread_start → _pthread_exit(self, fun(arg)).
-        "pthread_return" => exit_thread(st, uc),
+        "pthread_return" => {
+            let value = cpu.read(uc, cpu.c_ret_reg());
+            thread_exit::exit(st, uc, value);
+        }
+        // A thread-local destructor returned: the exiting thread's next step.
+        "tlv_dtor_return" => thread_exit::next_step(st, uc),
         "libpthread_thread_start" => {
             // LP src/pthread.c _pthread_start validates the pthread_t it is given
             // (_pthread_validate_signature) and runs self->fun(self->arg), ignoring func/arg in
@@ -239,17 +249,29 @@ fn run_function(
         Function::PthreadSelf => st.cur().pthread,
         // LP src/pthread.c _pthread_exit: ends the calling thread.
         Function::PthreadExit => {
-            exit_thread(st, uc);
+            thread_exit::exit(st, uc, a[0]);
             return None;
         }
-        Function::PthreadJoin => {
-            st.fatal(
-                uc,
-                STATUS_EMULATOR_STOP,
-                "pthread_join is not modeled".into(),
-            );
-            return None;
-        }
+        Function::PthreadJoin => pthread::join(st, uc, a)?,
+        Function::PthreadDetach => pthread::detach(st, a),
+        Function::PthreadGetStackaddrNp => pthread::stack_info(st, a, false),
+        Function::PthreadGetStacksizeNp => pthread::stack_info(st, a, true),
+        Function::PthreadSetnameNp => pthread::setname(st, uc, a),
+        Function::TlvAtexit => thread_exit::tlv_atexit(st, a),
+        Function::PthreadMutexattrInit => sync::mutexattr_init(st, uc, a),
+        Function::PthreadMutexattrSettype => sync::mutexattr_settype(uc, a),
+        Function::PthreadMutexattrDestroy => sync::mutexattr_destroy(uc, a),
+        Function::PthreadMutexInit => sync::mutex_init(st, uc, a),
+        Function::PthreadMutexLock => sync::mutex_lock(st, uc, a)?,
+        Function::PthreadMutexTrylock => sync::mutex_trylock(st, uc, a),
+        Function::PthreadMutexUnlock => sync::mutex_unlock(st, uc, a),
+        Function::PthreadMutexDestroy => sync::mutex_destroy(st, uc, a),
+        Function::PthreadCondInit => sync::cond_init(st, uc, a),
+        Function::PthreadCondWait => sync::cond_wait(st, uc, a, None)?,
+        Function::PthreadCondTimedwaitRelativeNp => sync::cond_wait(st, uc, a, Some(a[2]))?,
+        Function::PthreadCondSignal => sync::cond_signal(st, uc, a, false),
+        Function::PthreadCondBroadcast => sync::cond_signal(st, uc, a, true),
+        Function::PthreadCondDestroy => sync::cond_destroy(st, uc, a),
         // Libc sigprocmask → syscall 48: process-wide (kern_sig.c sigprocmask).
         Function::Sigprocmask => {
             *st.syscalls.entry(xnu::SYS_SIGPROCMASK).or_insert(0) += 1;
@@ -293,13 +315,24 @@ fn run_function(
         Function::Strcmp => libc::strncmp(uc, a[0], a[1], 1 << 20),
         Function::Strncmp => libc::strncmp(uc, a[0], a[1], a[2] as usize),
         Function::ClockGettime => libc::clock_gettime(st, uc, a),
-        Function::Malloc => libc::malloc(st, uc, a),
+        Function::Malloc => malloc::malloc(st, uc, a),
+        Function::Calloc => malloc::calloc(st, uc, a),
+        Function::Realloc => malloc::realloc(st, uc, a)?,
+        Function::PosixMemalign => malloc::posix_memalign(st, uc, a)?,
+        // The block stays: see `malloc`.
         Function::Free => 0,
         Function::Udivti3 | Function::Umodti3 | Function::Divti3 | Function::Modti3 => {
             // The result is a register pair: int128_division returns it itself.
             libc::int128_division(st, uc, f, a);
             return None;
         }
+        Function::Getenv => libc::getenv(st, uc, a),
+        Function::DispatchSemaphoreCreate => dispatch::create(st, uc, a),
+        Function::DispatchSemaphoreSignal => dispatch::signal(st, uc, a)?,
+        Function::DispatchSemaphoreWait => dispatch::wait(st, uc, a)?,
+        Function::DispatchTime => dispatch::time(st, a),
+        // Objects are never freed (see `malloc`): dropping the reference is all there is.
+        Function::DispatchRelease => 0,
         Function::Dladdr => libdyld::dladdr(st, uc, a),
         Function::Dlopen => libdyld::dlopen(st, uc, a),
         Function::Getpid => process::PID,
@@ -326,12 +359,23 @@ fn run_function(
 fn c_result(st: &mut State, uc: &mut Unicorn<'_, ()>, r: Result<u64, u64>) -> u64 {
     match r {
         Ok(v) => v,
-        Err(e) => {
-            let slot = st.cur().errno_slot;
-            let _ = uc.mem_write(slot, &(e as u32).to_le_bytes());
-            u64::MAX
-        }
+        Err(e) => set_errno(st, uc, e, u64::MAX),
     }
+}
+
+/// Stores `errno` in the calling thread's errno slot (what `__error()` returns) and gives
+/// `ret`, the failure value of the function (-1, NULL, ...).
+fn set_errno(st: &mut State, uc: &mut Unicorn<'_, ()>, errno: u64, ret: u64) -> u64 {
+    let slot = st.cur().errno_slot;
+    let _ = uc.mem_write(slot, &(errno as u32).to_le_bytes());
+    ret
+}
+
+/// libSystem found a misuse it aborts on (libmalloc's "pointer being freed was not allocated"
+/// and the like): the message on stderr, then SIGABRT.
+fn abort_with(st: &mut State, uc: &mut Unicorn<'_, ()>, msg: String) {
+    eprintln!("{msg}");
+    kill(st, uc, SIGABRT, msg);
 }
 
 /// A libSystem function touched memory it may not: the thread gets SIGSEGV.

@@ -6,7 +6,7 @@ use unicorn_engine::{Prot, Unicorn};
 use super::fault;
 use crate::emulate::cpu::Cpu;
 use crate::emulate::memory::{read_u64, round_up};
-use crate::emulate::process::{State, EINVAL, ESRCH};
+use crate::emulate::process::{Ret, Run, State, EINVAL, ESRCH};
 
 /// pthread_attr_t layout of this model: {sig u64, stacksize u64, detached u64}
 /// (LP src/pthread.c: _PTHREAD_ATTR_SIG 0x54484541 'THRA', default stack 512 KiB, joinable).
@@ -129,8 +129,11 @@ pub fn create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
             regs.push(("pc".into(), func));
         }
     }
+    let detached = attr != 0 && read_u64(uc, attr + 16) == Some(2);
     let idx = st.new_thread("pthread_create", func, mask, regs);
     st.threads[idx].pthread = pthread;
+    st.threads[idx].stack = (top, round_up(size, page));
+    st.threads[idx].detached = detached;
     if out != 0 {
         let _ = uc.mem_write(out, &pthread.to_le_bytes());
     }
@@ -142,5 +145,94 @@ pub fn create(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     if !st.opts.parent_first {
         st.switch(uc);
     }
+    0
+}
+
+/// EDEADLK (XNU bsd/sys/errno.h).
+const EDEADLK: u64 = 11;
+
+/// The thread whose pthread_t is `p`, if the model made it.
+fn thread_of(st: &State, p: u64) -> Option<usize> {
+    if p == 0 {
+        return None;
+    }
+    st.threads.iter().position(|t| t.pthread == p)
+}
+
+/// LP src/pthread.c pthread_join(thread, &value): ESRCH for an unknown thread, EDEADLK for
+/// oneself, EINVAL for a detached (or already joined) one; otherwise the caller waits until the
+/// thread has exited and gets the value it exited with. `None` while blocked.
+pub fn join(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+    let (thread, out) = (a[0], a[1]);
+    let Some(i) = thread_of(st, thread) else {
+        return Some(ESRCH);
+    };
+    if i == st.cur {
+        return Some(EDEADLK);
+    }
+    if st.threads[i].detached {
+        return Some(EINVAL);
+    }
+    if st.threads[i].run == Run::Exited {
+        // Joined: the thread is reaped, a second join is EINVAL.
+        st.threads[i].detached = true;
+        let value = st.threads[i].exit_value;
+        if out != 0 && uc.mem_write(out, &value.to_le_bytes()).is_err() {
+            fault(st, uc, out);
+            return None;
+        }
+        return Some(0);
+    }
+    st.threads[i].detached = true;
+    st.cur().join_out = out;
+    st.cur().run = Run::Blocked {
+        addr: thread,
+        deadline: None,
+        how: Ret::Join,
+    };
+    st.switch(uc);
+    None
+}
+
+/// LP pthread_detach: ESRCH for an unknown thread, EINVAL when already detached or joined.
+pub fn detach(st: &mut State, a: [u64; 6]) -> u64 {
+    match thread_of(st, a[0]) {
+        None => ESRCH,
+        Some(i) if st.threads[i].detached => EINVAL,
+        Some(i) => {
+            st.threads[i].detached = true;
+            0
+        }
+    }
+}
+
+/// LP pthread_get_stackaddr_np / pthread_get_stacksize_np(thread): the top of the thread's
+/// stack (its highest address, where it starts growing down) or its size. A thread the model
+/// did not make with pthread_create or exec gives 0.
+pub fn stack_info(st: &State, a: [u64; 6], size: bool) -> u64 {
+    let i = if a[0] == st.threads[st.cur].pthread {
+        Some(st.cur)
+    } else {
+        thread_of(st, a[0])
+    };
+    let (top, len) = i.map_or((0, 0), |i| st.threads[i].stack);
+    if size {
+        len
+    } else {
+        top
+    }
+}
+
+/// LP pthread_setname_np(name): names the calling thread (at most 63 bytes, MAXTHREADNAMESIZE
+/// - 1, else ENAMETOOLONG as the kernel's proc_info call reports it).
+pub fn setname(st: &mut State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    const ENAMETOOLONG: u64 = 63;
+    let Some(name) = crate::emulate::memory::read_cstr(uc, a[0], 64) else {
+        return EINVAL;
+    };
+    if name.len() > 63 {
+        return ENAMETOOLONG;
+    }
+    st.cur().name = Some(String::from_utf8_lossy(&name).into_owned());
     0
 }

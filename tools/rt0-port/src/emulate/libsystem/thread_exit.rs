@@ -1,0 +1,90 @@
+//! How a pthread ends (LP src/pthread.c _pthread_exit): its thread-specific data destructors
+//! run first, among them dyld's for thread-local variables, then the thread terminates and a
+//! thread blocked in pthread_join on it is woken with its value.
+//!
+//! Thread-local destructors follow DYLD ThreadLocalVariables.c: `_tlv_atexit(func, obj)` appends
+//! to the calling thread's list; at exit `tlv_finalize_list` runs the list newest first, and a
+//! list that a running destructor registered (a destructor touching another thread-local) is
+//! finalized completely right after that destructor returns, before the older entries. Each
+//! destructor is a real call into the program, returning to the model's `tlv_dtor_return`
+//! entry, which takes the next step. Not modeled: the main thread's list when the process
+//! exits (Libc's exit runs it through _tlv_exit; here exit ends the process at once).
+
+use unicorn_engine::Unicorn;
+
+use crate::emulate::process::{exit_thread, Pending, Ret, Run, State};
+
+/// `_tlv_atexit(func, obj)`: `func(obj)` runs when the calling thread exits.
+pub fn tlv_atexit(st: &mut State, a: [u64; 6]) -> u64 {
+    st.cur().tlv_dtors.push((a[0], a[1]));
+    0
+}
+
+/// The calling thread exits with `value`: run its destructors (each step returns through
+/// `tlv_dtor_return` → [`next_step`]), then end it.
+pub fn exit(st: &mut State, uc: &mut Unicorn<'_, ()>, value: u64) {
+    let t = st.cur();
+    if t.exiting.is_none() {
+        t.exiting = Some(value);
+        let list = std::mem::take(&mut t.tlv_dtors);
+        t.tlv_finalizing.push(list);
+    }
+    next_step(st, uc);
+}
+
+/// Call the next destructor of the exiting thread, or end the thread when none is left.
+pub fn next_step(st: &mut State, uc: &mut Unicorn<'_, ()>) {
+    let cpu = st.cpu;
+    let t = st.cur();
+    // Registered by the destructor that just returned: finalized before the older entries.
+    if !t.tlv_dtors.is_empty() {
+        let list = std::mem::take(&mut t.tlv_dtors);
+        t.tlv_finalizing.push(list);
+    }
+    let next = loop {
+        match t.tlv_finalizing.last_mut() {
+            None => break None,
+            Some(list) => match list.pop() {
+                Some(entry) => break Some(entry),
+                None => {
+                    t.tlv_finalizing.pop();
+                }
+            },
+        }
+    };
+    match next {
+        // tlv_finalize_list skips a NULL function.
+        Some((0, _)) => next_step(st, uc),
+        Some((func, obj)) => {
+            st.trace(format!("tlv destructor {func:#x}({obj:#x})"));
+            let ret = st.stubs.internal("tlv_dtor_return");
+            // Below whatever the thread's stack holds now, 16-aligned.
+            let sp = cpu.read(uc, cpu.sp_name()).saturating_sub(256) & !15;
+            cpu.setup_call_from_hook(uc, func, &[obj], ret, sp);
+            st.cur().redirect = Some(func);
+            st.resume_same = true;
+            st.switch(uc);
+        }
+        None => end(st, uc),
+    }
+}
+
+/// The thread is gone: record its value and wake whoever joins it.
+fn end(st: &mut State, uc: &mut Unicorn<'_, ()>) {
+    let value = st.cur().exiting.unwrap_or(0);
+    st.cur().exit_value = value;
+    let pthread = st.cur().pthread;
+    for i in 0..st.threads.len() {
+        let joins = matches!(st.threads[i].run,
+            Run::Blocked { addr, how: Ret::Join, .. } if addr == pthread && pthread != 0);
+        if joins {
+            let out = std::mem::take(&mut st.threads[i].join_out);
+            if out != 0 {
+                let _ = uc.mem_write(out, &value.to_le_bytes());
+            }
+            st.threads[i].run = Run::Runnable;
+            st.threads[i].pending = Some(Pending::C(0));
+        }
+    }
+    exit_thread(st, uc);
+}
