@@ -50,10 +50,16 @@ struct Outcome {
 }
 
 fn emulate_exe(triple: &str, exe: &Path) -> Outcome {
+    emulate_exe_with(triple, exe, &[])
+}
+
+/// `rt0-port emulate TRIPLE --exe EXE OPTIONS...`.
+fn emulate_exe_with(triple: &str, exe: &Path, options: &[&str]) -> Outcome {
     let out = Command::new(env!("CARGO_BIN_EXE_rt0-port"))
         .current_dir(root())
         .args(["emulate", triple, "--exe"])
         .arg(exe)
+        .args(options)
         .env_remove("RT0_ARCH_DIR")
         .env_remove("RT0_WORKSPACE")
         .output()
@@ -91,6 +97,46 @@ fn thread_local_variables_have_a_copy_per_thread() {
             o.stdout
         );
         assert_eq!(o.status, 0, "{triple}: {}", o.stderr);
+    }
+}
+
+/// The libSystem a std Rust library uses beyond thread creation (tests/hosts/sync.c): each line
+/// is one behaviour, the same on both CPUs.
+#[test]
+fn mutexes_conditions_semaphores_joins_and_destructors_behave_as_libsystem() {
+    let want = [
+        // 3 threads x 200 increments, each yielding inside the critical section.
+        "counter=600",
+        // 40+41+42 joined; a second join EINVAL; joining oneself EDEADLK.
+        "joined=123,22,11",
+        // ERRORCHECK: relock EDEADLK, unlock 0, unlock when not owned EPERM.
+        "errorcheck=11,0,1",
+        // RECURSIVE: two locks, two unlocks, a third unlock EPERM.
+        "recursive=0,0,0,0,1",
+        // trylock of a mutex another thread holds: EBUSY; once free: 0.
+        "trylock_held=16,0",
+        // 1 ms relative wait with no signal: ETIMEDOUT, and the mutex is held again.
+        "cond_timeout=60,0",
+        "cond_signal=7",
+        // wait with a 1 ms deadline: KERN_OPERATION_TIMED_OUT; signal with no waiter 0; wait 0;
+        // a negative initial value gives NULL.
+        "semaphore=49,0,0,1",
+        // signal that wakes a waiter: non-zero; the waiter's wait returns 0.
+        "semaphore_wake=1,0",
+        // dyld's tlv_finalize_list: newest first, a list registered meanwhile right after.
+        "tlv_order=2,3,1",
+        "stack=1048576,1",
+        "getenv=1,1,1",
+        // realloc keeps the bytes; posix_memalign aligns, refuses alignment 3 with EINVAL;
+        // calloc zeroes.
+        "alloc=1,0,1,22,1",
+    ];
+    for (triple, arch) in TRIPLES {
+        let exe = link("sync.c", arch, &[], "sync");
+        let o = emulate_exe_with(triple, &exe, &["--env", "RT0_SYNC_ENV=yes"]);
+        assert_eq!(o.status, 0, "{triple}: {}", o.stderr);
+        let got: Vec<&str> = o.stdout.lines().collect();
+        assert_eq!(got, want, "{triple}");
     }
 }
 

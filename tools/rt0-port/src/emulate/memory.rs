@@ -11,6 +11,9 @@ pub const UNICORN_GRANULE: u64 = 4096;
 pub const LIBSYSTEM_BASE: u64 = 0x7fff_2000_0000;
 /// libSystem's data (exported variables, dyld's ProgramVars).
 pub const LIBSYSTEM_DATA: u64 = 0x7fff_3000_0000;
+/// The main thread's pthread_t: libpthread's static `_main_thread`, in libSystem's data (the
+/// last 4 KiB of it; the model keeps nothing in the object, only its address is used).
+pub const MAIN_PTHREAD: u64 = LIBSYSTEM_DATA + 0x3000;
 /// The top of the main thread's stack, and its size.
 pub const MAIN_STACK_TOP: u64 = 0x7ff7_c000_0000;
 pub const MAIN_STACK_SIZE: u64 = 8 << 20;

@@ -88,6 +88,7 @@ fn start_main_thread(st: &mut State, image: &Image, raw: bool) {
         (cpu.pc_name().to_string(), start),
     ];
     let main = st.new_thread("exec", image.entry, 0, regs);
+    st.threads[main].pthread = crate::emulate::memory::MAIN_PTHREAD;
     // XNU kern_exec.c: the main thread's stack is the exec-time one, MAXSSIZ-sized at the top.
     st.threads[main].stack = (
         crate::emulate::memory::MAIN_STACK_TOP,
