@@ -12,6 +12,29 @@ export RT0_ROOT
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
+# expect COMMAND STATUS LINE... [-- ARGS...]: runs COMMAND ARGS, and stops the script unless it
+# exits with STATUS and prints each LINE as a whole line of its stdout. Its stderr is kept in
+# the file $expect_stderr (set by the caller) for further checks.
+expect() {
+  local host=$1 status=$2 got rc=0
+  shift 2
+  local want=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do want+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  got=$("$host" "$@" 2>"$expect_stderr") || rc=$?
+  if [ "$rc" != "$status" ]; then
+    echo "$(basename "$host") $*: exited $rc, expected $status: $got $(cat "$expect_stderr")" >&2
+    exit 1
+  fi
+  for line in "${want[@]}"; do
+    if ! grep -qxF -- "$line" <<<"$got"; then
+      echo "$(basename "$host") $*: did not print '$line': $got $(cat "$expect_stderr")" >&2
+      exit 1
+    fi
+  done
+  echo "  $(basename "$host") $*: exit $rc, $(tr '\n' ' ' <<<"$got")"
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else "$@"; fi
 }

@@ -63,7 +63,9 @@ pub fn bind_imports(
         missing.sort();
         missing.dedup();
         return Err(format!(
-            "unresolved imports (not in the emulated libSystem): {}",
+            "unresolved imports (not in the emulated libSystem): {}\n  \
+             --lazy-imports binds them to stubs that stop the run (status 125) only if one is \
+             called: a std Rust library imports many functions it never calls",
             missing.join(", ")
         ));
     }
