@@ -179,3 +179,74 @@ fn a_dylib_is_not_run_as_an_executable() {
         );
     }
 }
+
+/// The stdio of the emulated libSystem (printf, fprintf, snprintf, puts, fputs, putchar,
+/// fflush, stdout/stderr): each formatted call passes more than eight variadic arguments, so
+/// x86_64's stack spill past the return address and arm64's one-stack-slot-per-argument rule
+/// are both what the text depends on.
+#[test]
+fn stdio_formats_variadic_arguments_on_both_cpus() {
+    let mixed =
+        "mixed -42 3000000000 beef -1234567890123 str Z 0x1000 -7 00042 ab  | FEDCBA9876543210 %\n";
+    let want_stdout = format!(
+        "{mixed}\
+         star [    42] [xy   ] [-1] [+007] [010]\n\
+         null=[(null)]\n\
+         snprintf=15 [truncat] after=X\n\
+         snprintf=20 [1,2,3,4,5,6,7,8,9,10] size0=6\n\
+         puts line\n\
+         !\n\
+         fputs to stdout\n\
+         bad stream fprintf=-1 fputs=-1 fflush=-1 errno=9\n\
+         returns printf={} puts=10 putchar=33 fputs=16 fflush=0\n",
+        mixed.len()
+    );
+    let want_stderr = ["err code=7 -8 9 q ff 10 0xff +5", "fputs to stderr"];
+    for (triple, arch) in TRIPLES {
+        let exe = link("stdio.c", arch, &[], "stdio");
+        let o = emulate_exe(triple, &exe);
+        assert_eq!(o.status, 0, "{triple}: {}", o.stderr);
+        assert_eq!(o.stdout, want_stdout, "{triple}");
+        // The emulator's own lines on fd 2 start with `rt0-port:`; the rest is the program's.
+        let program_stderr: Vec<&str> = o
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("rt0-port:"))
+            .collect();
+        assert_eq!(program_stderr, want_stderr, "{triple}: {}", o.stderr);
+    }
+}
+
+/// printf of a double stops the run naming the conversion: floating point is not modeled, and
+/// nothing is printed in its place.
+#[test]
+fn printf_of_a_float_stops_the_run_naming_the_conversion() {
+    for (triple, arch) in TRIPLES {
+        let exe = link("printf_float.c", arch, &[], "printf-float");
+        let o = emulate_exe(triple, &exe);
+        assert_eq!(o.status, STATUS_EMULATOR_STOP, "{triple}: {}", o.stderr);
+        assert!(
+            o.stderr.contains("printf: conversion %f is not modeled"),
+            "{triple}: {}",
+            o.stderr
+        );
+        assert_eq!(o.stdout, "before\n", "{triple}");
+    }
+}
+
+/// A `%s` argument nothing is mapped at kills the thread with SIGSEGV, naming the address.
+#[test]
+fn printf_of_an_unmapped_string_is_sigsegv() {
+    for (triple, arch) in TRIPLES {
+        let exe = link("printf_fault.c", arch, &[], "printf-fault");
+        let o = emulate_exe(triple, &exe);
+        assert_eq!(o.status, 128 + 11, "{triple}: {}", o.stderr);
+        assert!(
+            o.stderr
+                .contains("killed by SIGSEGV: libSystem touched bad address 0x18"),
+            "{triple}: {}",
+            o.stderr
+        );
+        assert_eq!(o.stdout, "before\n", "{triple}");
+    }
+}

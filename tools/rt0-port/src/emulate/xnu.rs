@@ -121,17 +121,23 @@ pub fn k_write(uc: &mut Unicorn<'_, ()>, fd: u64, buf: u64, len: u64) -> Result<
     if len > 0 {
         uc.mem_read(buf, &mut data).map_err(|_| EFAULT)?;
     }
+    write_real_fd(fd, &data);
+    Ok(len)
+}
+
+/// The emulated fd 1 or 2's bytes, on the real one (anything else goes to fd 2), flushed: the
+/// one place emulated output leaves the emulator (write(2) and libSystem's stdio).
+pub fn write_real_fd(fd: u64, data: &[u8]) {
     use std::io::Write;
     if fd == 1 {
         let mut o = std::io::stdout().lock();
-        let _ = o.write_all(&data);
+        let _ = o.write_all(data);
         let _ = o.flush();
     } else {
         let mut o = std::io::stderr().lock();
-        let _ = o.write_all(&data);
+        let _ = o.write_all(data);
         let _ = o.flush();
     }
-    Ok(len)
 }
 
 /// mmap(2), anonymous only (XNU bsd/kern/kern_mman.c mmap): size rounded up to pages,

@@ -86,6 +86,13 @@ pub enum Function {
     NsGetArgv,
     NsGetEnviron,
     TlvBootstrap,
+    Printf,
+    Fprintf,
+    Snprintf,
+    Puts,
+    Fputs,
+    Putchar,
+    Fflush,
 }
 
 /// A libSystem variable, in the emulator's data page.
@@ -95,6 +102,10 @@ pub enum Variable {
     StackChkGuard,
     /// `mach_task_self_`: the task's port name.
     MachTaskSelf,
+    /// `__stdoutp` (stdio.h `stdout`): the address of stdout's FILE.
+    Stdoutp,
+    /// `__stderrp` (stdio.h `stderr`): the address of stderr's FILE.
+    Stderrp,
 }
 
 /// One exported symbol.
@@ -220,8 +231,17 @@ pub const EXPORTS: &[(&str, Export)] = &[
     ("__NSGetEnviron", F(Function::NsGetEnviron)),
     // libdyld's placeholder thunk of every thread-local descriptor, replaced at load.
     ("__tlv_bootstrap", F(Function::TlvBootstrap)),
+    ("_printf", F(Function::Printf)),
+    ("_fprintf", F(Function::Fprintf)),
+    ("_snprintf", F(Function::Snprintf)),
+    ("_puts", F(Function::Puts)),
+    ("_fputs", F(Function::Fputs)),
+    ("_putchar", F(Function::Putchar)),
+    ("_fflush", F(Function::Fflush)),
     ("___stack_chk_guard", V(Variable::StackChkGuard)),
     ("_mach_task_self_", V(Variable::MachTaskSelf)),
+    ("___stdoutp", V(Variable::Stdoutp)),
+    ("___stderrp", V(Variable::Stderrp)),
 ];
 
 /// The exported functions, in stub order.

@@ -8,7 +8,9 @@ pub mod exports;
 mod libc;
 mod libdyld;
 pub mod malloc;
+mod printf;
 mod pthread;
+mod stdio;
 pub mod sync;
 mod thread_exit;
 
@@ -61,10 +63,14 @@ pub fn install(uc: &mut Unicorn<'_, ()>, cpu: Cpu) -> Result<Installed, String> 
             // The task's port name (osfmk: ipc_task_init's first send right; any non-zero name
             // will do, no Mach trap is modeled).
             Variable::MachTaskSelf => (data + 8, 0x103u32.to_le_bytes().to_vec()),
+            // Libc stdio/FreeBSD/findfp.c: `FILE *__stdoutp = &__sF[1]`, `__stderrp = &__sF[2]`.
+            Variable::Stdoutp => (data + 0x10, stdio::STDOUT_FILE.to_le_bytes().to_vec()),
+            Variable::Stderrp => (data + 0x18, stdio::STDERR_FILE.to_le_bytes().to_vec()),
         };
         uc.mem_write(addr, &bytes).map_err(|e| e.to_string())?;
         stubs.define(name, addr);
     }
+    stdio::install(uc)?;
     Ok(Installed {
         stubs,
         program_vars: data + 0x100,
@@ -346,6 +352,13 @@ fn run_function(
             st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
             return None;
         }
+        Function::Printf => stdio::printf(st, uc, a)?,
+        Function::Fprintf => stdio::fprintf(st, uc, a)?,
+        Function::Snprintf => stdio::snprintf(st, uc, a)?,
+        Function::Puts => stdio::puts(st, uc, a)?,
+        Function::Fputs => stdio::fputs(st, uc, a)?,
+        Function::Putchar => stdio::putchar(a),
+        Function::Fflush => stdio::fflush(st, uc, a),
         Function::DyldStubBinder => {
             let msg = "dyld_stub_binder entered: lazy binding is done at load in this model";
             st.fatal(uc, STATUS_EMULATOR_STOP, msg.into());
