@@ -59,18 +59,28 @@ pub fn read_u32(uc: &Unicorn<'_, ()>, a: u64) -> Option<u32> {
 }
 
 /// The NUL-terminated string at `a`, at most `max` bytes, if mapped.
-pub fn read_cstr(uc: &Unicorn<'_, ()>, mut a: u64, max: usize) -> Option<Vec<u8>> {
+pub fn read_cstr(uc: &Unicorn<'_, ()>, a: u64, max: usize) -> Option<Vec<u8>> {
+    read_cstr_or_unmapped(uc, a, max).ok()
+}
+
+/// The NUL-terminated string at `addr`, at most `max` bytes, read a granule at a time; `Err`
+/// names the first address that is not mapped (where the program would fault).
+pub fn read_cstr_or_unmapped(uc: &Unicorn<'_, ()>, addr: u64, max: usize) -> Result<Vec<u8>, u64> {
     let mut out = Vec::new();
+    let mut at = addr;
     while out.len() < max {
-        let mut b = [0u8; 1];
-        uc.mem_read(a, &mut b).ok()?;
-        if b[0] == 0 {
-            return Some(out);
+        let granule_end = (at | (UNICORN_GRANULE - 1)).wrapping_add(1);
+        let n = (granule_end.wrapping_sub(at) as usize).min(max - out.len());
+        let mut chunk = vec![0u8; n];
+        uc.mem_read(at, &mut chunk).map_err(|_| at)?;
+        if let Some(nul) = chunk.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..nul]);
+            return Ok(out);
         }
-        out.push(b[0]);
-        a += 1;
+        out.extend_from_slice(&chunk);
+        at = at.wrapping_add(n as u64);
     }
-    Some(out)
+    Ok(out)
 }
 
 /// The mapping holding `addr` as (start, end, protection), if mapped.

@@ -103,14 +103,16 @@ pub enum Ret {
     /// dispatch_semaphore_wait on the semaphore at `addr`: 0 when signaled; on timeout the
     /// wait's decrement is undone and it returns KERN_OPERATION_TIMED_OUT.
     Semaphore,
-    /// pthread_join of the thread whose pthread_t is `addr`: 0 when it has exited.
-    Join,
+    /// pthread_join of the thread whose pthread_t is `addr`: 0 when it has exited, its value
+    /// stored at `out` (when not NULL).
+    Join { out: u64 },
     /// pthread_mutex_lock (or a condition wait taking its mutex back) of the mutex at `addr`:
-    /// returns the thread's `after_lock` once the mutex is handed to it.
-    Mutex,
-    /// pthread_cond_wait on the condition variable at `addr`: takes its mutex back, then 0;
-    /// ETIMEDOUT after a deadline.
-    Cond,
+    /// once the mutex is handed over the thread holds it `count` times and its call returns
+    /// `ret`.
+    Mutex { ret: u64, count: u64 },
+    /// pthread_cond_wait on the condition variable at `addr`, having given up `mutex`, which it
+    /// held `count` times: takes it back, then 0; ETIMEDOUT after a deadline.
+    Cond { mutex: u64, count: u64 },
 }
 
 /// A value to deliver when a thread next runs.
@@ -158,23 +160,14 @@ pub struct Thread {
     pub tlv_dtors: Vec<(u64, u64)>,
     /// While the thread exits: the destructor lists being run, innermost last.
     pub tlv_finalizing: Vec<Vec<(u64, u64)>>,
-    /// The thread is exiting with this value (its destructors are running).
-    pub exiting: Option<u64>,
-    /// What the thread exited with (the start routine's return or pthread_exit's argument).
-    pub exit_value: u64,
-    /// pthread_detach was called or the thread was created detached: nobody may join it.
+    /// What the thread exits with (the start routine's return or pthread_exit's argument), set
+    /// when it starts exiting: its destructors run, then it is [`Run::Exited`].
+    pub exit_value: Option<u64>,
+    /// Created detached, detached, or joined already: nobody may join it.
     pub detached: bool,
-    /// Where a pthread_join waiting for another thread stores that thread's value (0: nowhere).
-    pub join_out: u64,
     /// The stack as pthread_get_stackaddr_np / _stacksize_np report it: (top, size); (0, 0)
     /// where the model does not know it.
     pub stack: (u64, u64),
-    /// pthread_setname_np's name.
-    pub name: Option<String>,
-    /// What the thread's call returns once a mutex it waits for is handed to it.
-    pub after_lock: u64,
-    /// While in a condition wait: the mutex it gave up and the lock count it had.
-    pub cond_mutex: (u64, u64),
 }
 
 /// Why emu_start returned.
@@ -349,14 +342,9 @@ impl State {
             tlv_block: None,
             tlv_dtors: Vec::new(),
             tlv_finalizing: Vec::new(),
-            exiting: None,
-            exit_value: 0,
+            exit_value: None,
             detached: false,
-            join_out: 0,
             stack: (0, 0),
-            name: None,
-            after_lock: 0,
-            cond_mutex: (0, 0),
         });
         idx
     }
@@ -406,30 +394,30 @@ pub fn time_out(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize) {
     let Run::Blocked { addr, how, .. } = st.threads[i].run else {
         return;
     };
-    st.threads[i].run = Run::Runnable;
-    st.threads[i].pending = Some(match how {
+    let pending = match how {
+        // The mutex first: the thread runs once it has it back.
+        Ret::Cond { mutex, count } => {
+            crate::emulate::libsystem::sync::acquire(st, uc, i, mutex, count, ETIMEDOUT);
+            return;
+        }
         Ret::Semaphore => {
             crate::emulate::libsystem::dispatch::undo_wait(st, addr);
             Pending::C(crate::emulate::libsystem::dispatch::KERN_OPERATION_TIMED_OUT)
         }
-        Ret::Cond => {
-            st.threads[i].run = Run::Blocked {
-                addr,
-                deadline: None,
-                how,
-            };
-            crate::emulate::libsystem::sync::cond_timed_out(st, uc, i);
-            return;
-        }
         other => wait_error(other, ETIMEDOUT),
-    });
+    };
+    st.threads[i].run = Run::Runnable;
+    st.threads[i].pending = Some(pending);
 }
 
 /// The value a blocked call returns when it fails with `errno` (a timeout).
 pub fn wait_error(how: Ret, errno: u64) -> Pending {
     match how {
-        // No deadline is ever set for these.
-        Ret::Semaphore | Ret::Join | Ret::Mutex | Ret::Cond => Pending::C(errno),
+        // Joins and mutex waits have no deadline; semaphores and condition variables time out
+        // in [`time_out`]. A plain errno return, should one ever get here.
+        Ret::Semaphore | Ret::Join { .. } | Ret::Mutex { .. } | Ret::Cond { .. } => {
+            Pending::C(errno)
+        }
         Ret::Sys => Pending::Sys(Err(errno)),
         // LP/libsyscall wrappers: -1 with errno, or -errno under ULF_NO_ERRNO (XNU
         // bsd/kern/sys_ulock.c ulock_wait: `if ((flags & ULF_NO_ERRNO) && (ret != 0)) *retval = -ret`).

@@ -6,7 +6,7 @@ use unicorn_engine::Unicorn;
 
 use super::exports::Function;
 use super::fault;
-use crate::emulate::memory::read_cstr;
+use crate::emulate::memory::{read_cstr, read_u64};
 use crate::emulate::process::{kill, State, SIGABRT};
 
 /// SIGFPE (XNU bsd/sys/signal.h): what an x86 `div` by zero raises.
@@ -149,10 +149,10 @@ pub fn getenv(st: &State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
         return 0;
     }
     let environ_word = crt_extern(st, uc, Function::NsGetEnviron);
-    let Some(mut entry) = crate::emulate::memory::read_u64(uc, environ_word) else {
+    let Some(mut entry) = read_u64(uc, environ_word) else {
         return 0;
     };
-    while let Some(s) = crate::emulate::memory::read_u64(uc, entry).filter(|s| *s != 0) {
+    while let Some(s) = read_u64(uc, entry).filter(|s| *s != 0) {
         if let Some(text) = read_cstr(uc, s, 1 << 16) {
             if text.len() > name.len() && text.starts_with(&name) && text[name.len()] == b'=' {
                 return s + name.len() as u64 + 1;

@@ -1,8 +1,8 @@
 //! libmalloc's part of libSystem, as far as C hosts and Rust's `System` allocator use it:
 //! `malloc`, `calloc`, `realloc`, `posix_memalign`, `free`.
 //!
-//! One arena, mapped at the first allocation, handed out in 16-byte-aligned blocks (libmalloc's
-//! quantum: every pointer malloc returns is 16-byte aligned on both CPUs). `free` keeps the
+//! One arena, mapped a step at a time as it fills, handed out in 16-byte-aligned blocks
+//! (libmalloc's quantum: every pointer malloc returns is 16-byte aligned on both CPUs). `free` keeps the
 //! block: memory is never reused, so a use after free reads stale data instead of another
 //! block's. Each block's size is recorded so `realloc` copies exactly what the block held.
 
@@ -15,7 +15,7 @@ use crate::emulate::memory::round_up;
 use crate::emulate::process::{State, EINVAL, ENOMEM};
 
 /// Where the arena is, and its size (1 GiB of address space, mapped as it fills).
-pub const HEAP_BASE: u64 = 0x0002_0000_0000;
+const HEAP_BASE: u64 = 0x0002_0000_0000;
 const HEAP_SIZE: u64 = 1 << 30;
 /// How much more of the arena is mapped when it runs out.
 const HEAP_STEP: u64 = 8 << 20;
@@ -23,14 +23,24 @@ const HEAP_STEP: u64 = 8 << 20;
 const QUANTUM: u64 = 16;
 
 /// The arena's state.
-#[derive(Default)]
 pub struct Heap {
-    /// The next free address (0 before the first allocation).
+    /// The next free address.
     next: u64,
     /// The end of what is mapped so far.
     mapped_end: u64,
     /// Every block handed out: address → size asked for.
     blocks: BTreeMap<u64, u64>,
+}
+
+impl Default for Heap {
+    /// An empty arena: nothing handed out, nothing mapped yet.
+    fn default() -> Heap {
+        Heap {
+            next: HEAP_BASE,
+            mapped_end: HEAP_BASE,
+            blocks: BTreeMap::new(),
+        }
+    }
 }
 
 impl Heap {
@@ -44,10 +54,6 @@ impl Heap {
 /// never reused); `None` when the arena is full.
 fn allocate(st: &mut State, uc: &mut Unicorn<'_, ()>, size: u64, align: u64) -> Option<u64> {
     let heap = &mut st.heap;
-    if heap.next == 0 {
-        heap.next = HEAP_BASE;
-        heap.mapped_end = HEAP_BASE;
-    }
     let start = round_up(heap.next, align.max(QUANTUM));
     let end = start.checked_add(round_up(size.max(1), QUANTUM))?;
     if end > HEAP_BASE + HEAP_SIZE {

@@ -176,7 +176,7 @@ pub fn join(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64
     if st.threads[i].run == Run::Exited {
         // Joined: the thread is reaped, a second join is EINVAL.
         st.threads[i].detached = true;
-        let value = st.threads[i].exit_value;
+        let value = st.threads[i].exit_value.unwrap_or(0);
         if out != 0 && uc.mem_write(out, &value.to_le_bytes()).is_err() {
             fault(st, uc, out);
             return None;
@@ -184,11 +184,10 @@ pub fn join(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64
         return Some(0);
     }
     st.threads[i].detached = true;
-    st.cur().join_out = out;
     st.cur().run = Run::Blocked {
         addr: thread,
         deadline: None,
-        how: Ret::Join,
+        how: Ret::Join { out },
     };
     st.switch(uc);
     None
@@ -210,12 +209,7 @@ pub fn detach(st: &mut State, a: [u64; 6]) -> u64 {
 /// stack (its highest address, where it starts growing down) or its size. A thread the model
 /// did not make with pthread_create or exec gives 0.
 pub fn stack_info(st: &State, a: [u64; 6], size: bool) -> u64 {
-    let i = if a[0] == st.threads[st.cur].pthread {
-        Some(st.cur)
-    } else {
-        thread_of(st, a[0])
-    };
-    let (top, len) = i.map_or((0, 0), |i| st.threads[i].stack);
+    let (top, len) = thread_of(st, a[0]).map_or((0, 0), |i| st.threads[i].stack);
     if size {
         len
     } else {
@@ -223,9 +217,10 @@ pub fn stack_info(st: &State, a: [u64; 6], size: bool) -> u64 {
     }
 }
 
-/// LP pthread_setname_np(name): names the calling thread (at most 63 bytes, MAXTHREADNAMESIZE
-/// - 1, else ENAMETOOLONG as the kernel's proc_info call reports it).
-pub fn setname(st: &mut State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+/// LP pthread_setname_np(name): names the calling thread. At most 63 bytes (MAXTHREADNAMESIZE
+/// less the NUL), else ENAMETOOLONG as the kernel's proc_info call reports it. Nothing in the
+/// model reads a name back, so `--trace` is where it shows.
+pub fn setname(st: &State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     const ENAMETOOLONG: u64 = 63;
     let Some(name) = crate::emulate::memory::read_cstr(uc, a[0], 64) else {
         return EINVAL;
@@ -233,6 +228,6 @@ pub fn setname(st: &mut State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     if name.len() > 63 {
         return ENAMETOOLONG;
     }
-    st.cur().name = Some(String::from_utf8_lossy(&name).into_owned());
+    st.trace(format!("thread named {:?}", String::from_utf8_lossy(&name)));
     0
 }

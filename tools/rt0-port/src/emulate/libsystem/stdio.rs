@@ -9,7 +9,7 @@ use unicorn_engine::Unicorn;
 use super::printf::{self, Source, Stop, MAX_OUTPUT};
 use super::{c_result, fault};
 use crate::emulate::cpu::Cpu;
-use crate::emulate::memory::{read_u64, LIBSYSTEM_DATA, UNICORN_GRANULE};
+use crate::emulate::memory::{read_cstr_or_unmapped, read_u64, LIBSYSTEM_DATA};
 use crate::emulate::process::{State, EBADF, STATUS_EMULATOR_STOP};
 use crate::emulate::xnu;
 
@@ -91,28 +91,8 @@ impl Source for Guest<'_, '_> {
     }
 
     fn string(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, Stop> {
-        guest_string(self.uc, addr, max).map_err(Stop::Fault)
+        read_cstr_or_unmapped(self.uc, addr, max).map_err(Stop::Fault)
     }
-}
-
-/// The C string at `addr`, at most `max` bytes, read a granule at a time; `Err` names the first
-/// address that is not mapped.
-fn guest_string(uc: &Unicorn<'_, ()>, addr: u64, max: usize) -> Result<Vec<u8>, u64> {
-    let mut out = Vec::new();
-    let mut at = addr;
-    while out.len() < max {
-        let granule_end = (at | (UNICORN_GRANULE - 1)).wrapping_add(1);
-        let n = (granule_end.wrapping_sub(at) as usize).min(max - out.len());
-        let mut chunk = vec![0u8; n];
-        uc.mem_read(at, &mut chunk).map_err(|_| at)?;
-        if let Some(nul) = chunk.iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..nul]);
-            return Ok(out);
-        }
-        out.extend_from_slice(&chunk);
-        at = at.wrapping_add(n as u64);
-    }
-    Ok(out)
 }
 
 /// The text of the format at `fmt` with the call's variadic arguments (the function takes
@@ -131,7 +111,7 @@ fn formatted(
         uc: &*uc,
         va: VarArgs::new(cpu, &a, named, sp),
     };
-    let r = guest_string(uc, fmt, MAX_OUTPUT)
+    let r = read_cstr_or_unmapped(uc, fmt, MAX_OUTPUT)
         .map_err(Stop::Fault)
         .and_then(|f| printf::format(&f, &mut guest));
     match r {
@@ -178,7 +158,7 @@ fn string_arg(st: &mut State, uc: &mut Unicorn<'_, ()>, s: u64) -> Option<Vec<u8
     if s == 0 {
         return Some(b"(null)".to_vec());
     }
-    match guest_string(uc, s, MAX_OUTPUT) {
+    match read_cstr_or_unmapped(uc, s, MAX_OUTPUT) {
         Ok(v) => Some(v),
         Err(addr) => {
             fault(st, uc, addr);

@@ -14,7 +14,7 @@ use unicorn_engine::Unicorn;
 
 use super::fault;
 use crate::emulate::memory::{read_u32, read_u64};
-use crate::emulate::process::{Pending, Ret, Run, State, EINVAL, ETIMEDOUT};
+use crate::emulate::process::{Pending, Ret, Run, State, EINVAL};
 
 /// Signatures (LP src/internal.h and pthread/pthread_impl.h).
 const MUTEX_SIG: u64 = 0x4D55_5458; // 'MUTX'
@@ -133,20 +133,15 @@ pub fn mutex_lock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Opti
     if s.owner == me && s.kind == ERRORCHECK {
         return Some(EDEADLK);
     }
+    // A static initializer is stored as the mutex it became before anyone waits on it.
     store(uc, m, &s);
-    wait_for_mutex(st, uc, m, 0);
-    None
-}
-
-/// Block the calling thread until it is handed mutex `m`; its call then returns `ret`.
-fn wait_for_mutex(st: &mut State, uc: &mut Unicorn<'_, ()>, m: u64, ret: u64) {
-    st.cur().after_lock = ret;
     st.cur().run = Run::Blocked {
         addr: m,
         deadline: None,
-        how: Ret::Mutex,
+        how: Ret::Mutex { ret: 0, count: 1 },
     };
     st.switch(uc);
+    None
 }
 
 /// pthread_mutex_trylock(m): 0 when taken (or counted again, RECURSIVE), else EBUSY.
@@ -187,23 +182,44 @@ pub fn mutex_unlock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u6
     0
 }
 
-/// Mutex `m` is free: the first thread waiting for it owns it and runs again.
+/// Mutex `m` is free: the first thread waiting for it takes it.
 fn hand_over(st: &mut State, uc: &mut Unicorn<'_, ()>, m: u64) {
-    let Some(i) = st
-        .threads
-        .iter()
-        .position(|t| matches!(t.run, Run::Blocked { addr, how: Ret::Mutex, .. } if addr == m))
-    else {
-        return;
+    let waiter = st.threads.iter().find_map(|t| match t.run {
+        Run::Blocked {
+            addr,
+            how: Ret::Mutex { ret, count },
+            ..
+        } if addr == m => Some((t.idx, ret, count)),
+        _ => None,
+    });
+    if let Some((i, ret, count)) = waiter {
+        acquire(st, uc, i, m, count, ret);
+    }
+}
+
+/// Thread `i` (not the one running) takes mutex `m`, holding it `count` times, and runs again
+/// with its call returning `ret`; while another thread owns `m` it waits for it instead.
+pub fn acquire(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize, m: u64, count: u64, ret: u64) {
+    let (run, pending) = match load(st, uc, m) {
+        Err(e) => (Run::Runnable, Some(Pending::C(e))),
+        Ok(mut s) if s.owner == 0 => {
+            s.owner = st.threads[i].tid;
+            s.count = count;
+            store(uc, m, &s);
+            (Run::Runnable, Some(Pending::C(ret)))
+        }
+        Ok(_) => {
+            let how = Ret::Mutex { ret, count };
+            let wait = Run::Blocked {
+                addr: m,
+                deadline: None,
+                how,
+            };
+            (wait, None)
+        }
     };
-    let Ok(mut s) = load(st, uc, m) else { return };
-    s.owner = st.threads[i].tid;
-    // A condition waiter gets its recursive count back.
-    s.count = std::mem::take(&mut st.threads[i].cond_mutex).1.max(1);
-    store(uc, m, &s);
-    let ret = std::mem::take(&mut st.threads[i].after_lock);
-    st.threads[i].run = Run::Runnable;
-    st.threads[i].pending = Some(Pending::C(ret));
+    st.threads[i].run = run;
+    st.threads[i].pending = pending;
 }
 
 /// pthread_mutex_destroy(m): EBUSY while locked, else the mutex is invalidated.
@@ -285,12 +301,10 @@ pub fn cond_wait(
     s.count = 0;
     store(uc, m, &s);
     hand_over(st, uc, m);
-    let t = st.cur();
-    t.cond_mutex = (m, count);
-    t.run = Run::Blocked {
+    st.cur().run = Run::Blocked {
         addr: c,
         deadline,
-        how: Ret::Cond,
+        how: Ret::Cond { mutex: m, count },
     };
     st.switch(uc);
     None
@@ -303,49 +317,23 @@ pub fn cond_signal(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6], all: b
     if let Err(e) = cond(st, uc, c) {
         return e;
     }
-    let waiters: Vec<usize> = st
+    let waiters: Vec<(usize, u64, u64)> = st
         .threads
         .iter()
-        .filter(|t| matches!(t.run, Run::Blocked { addr, how: Ret::Cond, .. } if addr == c))
-        .map(|t| t.idx)
+        .filter_map(|t| match t.run {
+            Run::Blocked {
+                addr,
+                how: Ret::Cond { mutex, count },
+                ..
+            } if addr == c => Some((t.idx, mutex, count)),
+            _ => None,
+        })
         .take(if all { usize::MAX } else { 1 })
         .collect();
-    for i in waiters {
-        relock(st, uc, i, 0);
+    for (i, mutex, count) in waiters {
+        acquire(st, uc, i, mutex, count, 0);
     }
     0
-}
-
-/// Thread `i` stopped waiting on its condition variable (signaled, or timed out: `ret` is what
-/// its call returns): it takes its mutex back, at once or after waiting for it.
-pub fn relock(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize, ret: u64) {
-    let (m, count) = st.threads[i].cond_mutex;
-    let tid = st.threads[i].tid;
-    let Ok(mut s) = load(st, uc, m) else {
-        st.threads[i].run = Run::Runnable;
-        st.threads[i].pending = Some(Pending::C(EINVAL));
-        return;
-    };
-    if s.owner == 0 {
-        s.owner = tid;
-        s.count = count.max(1);
-        store(uc, m, &s);
-        st.threads[i].cond_mutex = (0, 0);
-        st.threads[i].run = Run::Runnable;
-        st.threads[i].pending = Some(Pending::C(ret));
-    } else {
-        st.threads[i].after_lock = ret;
-        st.threads[i].run = Run::Blocked {
-            addr: m,
-            deadline: None,
-            how: Ret::Mutex,
-        };
-    }
-}
-
-/// A timed condition wait passed its deadline: ETIMEDOUT once the mutex is back.
-pub fn cond_timed_out(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize) {
-    relock(st, uc, i, ETIMEDOUT);
 }
 
 /// pthread_cond_destroy(c): EBUSY while a thread waits on it, else it is invalidated.
@@ -357,7 +345,7 @@ pub fn cond_destroy(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u6
     if st
         .threads
         .iter()
-        .any(|t| matches!(t.run, Run::Blocked { addr, how: Ret::Cond, .. } if addr == c))
+        .any(|t| matches!(t.run, Run::Blocked { addr, how: Ret::Cond { .. }, .. } if addr == c))
     {
         return EBUSY;
     }

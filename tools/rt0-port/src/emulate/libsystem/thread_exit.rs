@@ -24,8 +24,8 @@ pub fn tlv_atexit(st: &mut State, a: [u64; 6]) -> u64 {
 /// `tlv_dtor_return` → [`next_step`]), then end it.
 pub fn exit(st: &mut State, uc: &mut Unicorn<'_, ()>, value: u64) {
     let t = st.cur();
-    if t.exiting.is_none() {
-        t.exiting = Some(value);
+    if t.exit_value.is_none() {
+        t.exit_value = Some(value);
         let list = std::mem::take(&mut t.tlv_dtors);
         t.tlv_finalizing.push(list);
     }
@@ -69,16 +69,20 @@ pub fn next_step(st: &mut State, uc: &mut Unicorn<'_, ()>) {
     }
 }
 
-/// The thread is gone: record its value and wake whoever joins it.
+/// The thread is gone: wake whoever joins it, with its value.
 fn end(st: &mut State, uc: &mut Unicorn<'_, ()>) {
-    let value = st.cur().exiting.unwrap_or(0);
-    st.cur().exit_value = value;
+    let value = st.cur().exit_value.unwrap_or(0);
     let pthread = st.cur().pthread;
     for i in 0..st.threads.len() {
-        let joins = matches!(st.threads[i].run,
-            Run::Blocked { addr, how: Ret::Join, .. } if addr == pthread && pthread != 0);
-        if joins {
-            let out = std::mem::take(&mut st.threads[i].join_out);
+        let joiner = match st.threads[i].run {
+            Run::Blocked {
+                addr,
+                how: Ret::Join { out },
+                ..
+            } if addr == pthread && pthread != 0 => Some(out),
+            _ => None,
+        };
+        if let Some(out) = joiner {
             if out != 0 {
                 let _ = uc.mem_write(out, &value.to_le_bytes());
             }
