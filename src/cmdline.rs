@@ -8,8 +8,8 @@
 //! U+FFFD), into one block from the process heap (`HeapAlloc`: no Rust allocator, no C
 //! runtime, usable in a TLS callback). The vectors are NULL-terminated like the loader's on Unix;
 //! environment entries that begin with `=` (the per-drive current directories, `=C:=C:\dir`)
-//! are left out, as the C runtime's `environ` leaves them out. The block lives until the
-//! library is unloaded (`FreeLibrary`), when [`release`] gives it back.
+//! are left out, as the C runtime's `environ` leaves them out. The block is rt0's own and lives
+//! as long as the process (the library is pinned: see `loader/windows.rs`).
 //!
 //! Parsing rules (argv[0] first, then the arguments):
 //! - argv[0]: up to the first space or tab, or, when it begins with `"`, up to the next `"`
@@ -322,17 +322,6 @@ pub(crate) fn recover() -> Option<(usize, *const *const c_char, *const *const c_
         argv as *const *const c_char,
         envp as *const *const c_char,
     ))
-}
-
-/// Gives a block [`recover`] made back to the process heap (the library is being unloaded).
-///
-/// # Safety
-/// `argv` must be a block from [`recover`], used by nothing any more.
-pub(crate) unsafe fn release(argv: *const *const c_char) {
-    if !argv.is_null() {
-        // SAFETY: the caller's contract; the block came from this heap.
-        unsafe { k32::HeapFree(k32::GetProcessHeap(), 0, argv as *mut core::ffi::c_void) };
-    }
 }
 
 #[cfg(test)]

@@ -116,8 +116,14 @@ pub use library::{Creator, EntryRecord, InitState, Library};
 ///
 /// `timeout_ms = N` (a `u32` constant) bounds that wait: when init has not finished within `N`
 /// milliseconds the export returns `on_error` ([`InitErrorKind::TimedOut`]); init itself goes
-/// on, and a later call may find it done. Without `timeout_ms` the export waits as long as
-/// [`lib_entry!`]'s `export_timeout_ms = N` says, and without that, until init ends.
+/// on, and a later call may find it done. `timeout_ms = 0` never waits: the export answers
+/// `on_error` at once unless init is done (a probe that never blocks). An export's own
+/// `timeout_ms` always wins over [`lib_entry!`]'s `export_timeout_ms = N`, shorter or longer;
+/// without it the export waits as long as `export_timeout_ms` says, and without that, until
+/// init ends.
+///
+/// A panic in the body is caught and reported the way init's is (see [`lib_entry!`]): nothing
+/// on the host's stderr, one `RT0_TRACE=1` line with the location and message.
 ///
 /// ```
 /// rt0::lib_entry!(init -> u32, export_timeout_ms = 5000);
@@ -187,18 +193,22 @@ pub mod __private {
         r.map_err(IntoInitError::into_init_error)
     }
 
-    /// `body()`, or `fallback()` when it panics (built with unwinding; with `panic = "abort"` a
-    /// panic ends the process before this could see it).
+    /// An export's body: `body()`, or `fallback()` when it panics, with rt0's panic policy
+    /// (built with unwinding; with `panic = "abort"` a panic ends the process before this could
+    /// see it).
     #[inline]
-    pub fn catch_unwind_or<R>(body: impl FnOnce() -> R, fallback: impl FnOnce() -> R) -> R {
+    pub fn catch_unwind_or<T, R>(
+        library: &'static crate::Library<T>,
+        body: impl FnOnce() -> R,
+        fallback: impl FnOnce() -> R,
+    ) -> R {
         #[cfg(panic = "unwind")]
-        return match std::panic::catch_unwind(core::panic::AssertUnwindSafe(body)) {
-            Ok(v) => v,
-            Err(_) => fallback(),
-        };
+        return library
+            .catch_export_panic(body)
+            .unwrap_or_else(|()| fallback());
         #[cfg(not(panic = "unwind"))]
         {
-            let _ = fallback;
+            let _ = (library, fallback);
             body()
         }
     }
@@ -213,8 +223,9 @@ pub mod __private {
     /// Windows: the library's TLS callback (`lib_entry!` registers one per library in
     /// `.CRT$XLB`). The loader calls it as `(module, reason, reserved)` for every process and
     /// thread attach and detach; only `DLL_PROCESS_ATTACH` runs the entry stub (with the
-    /// library's record), and `DLL_PROCESS_DETACH` from `FreeLibrary` gives the argument block
-    /// back. Thread attach and detach, and process exit, do nothing.
+    /// library's record). Everything else does nothing: the library is pinned, so its
+    /// `DLL_PROCESS_DETACH` comes only at the process's exit, and what rt0 keeps goes with the
+    /// process.
     ///
     /// # Safety
     /// Called by the loader with its arguments; `record` is the calling library's record.
@@ -239,10 +250,6 @@ pub mod __private {
                     record,
                 )
             }
-        } else if reason as usize == k::DLL_PROCESS_DETACH {
-            // SAFETY: the library is being unloaded (by FreeLibrary, or by the process's exit,
-            // which `detach` tells apart: a TLS callback's `reserved` is NULL in both).
-            unsafe { crate::library::detach(record) }
         }
     }
 

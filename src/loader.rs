@@ -24,10 +24,9 @@
 //! darwin) no such check exists; neither runs `thread_local!` registration under a lock init
 //! could need, and docs/reliability.md says what remains.
 //!
-//! **Windows** (`loader/windows.rs`): the init thread holds a reference to its module and ends
-//! with `FreeLibraryAndExitThread`, which runs no code of the image after it dropped the
-//! reference (the thread-detach callbacks skip an unloaded module); the loader lock is the
-//! PEB's, whose owner is compared with the calling thread.
+//! **Windows** (`loader/windows.rs`): the module is pinned the same way
+//! (`GET_MODULE_HANDLE_EX_FLAG_PIN`); the loader lock is the PEB's, whose owner is compared
+//! with the calling thread.
 
 #[cfg(not(windows))]
 use crate::library::Head;
@@ -38,13 +37,12 @@ use core::sync::atomic::Ordering;
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub(crate) use windows::{exit_init_thread, lock_held_by_current_thread, pin, unpin};
+pub(crate) use windows::{lock_held_by_current_thread, pin};
 
-/// What this module keeps for one library (in its `Head`). Windows uses `handle` only.
+/// What this module keeps for one library (in its `Head`): nothing on Windows. The pin itself
+/// is a reference to the image that is never given back, so no handle is kept.
 #[cfg_attr(windows, allow(dead_code))]
 pub(crate) struct LoaderState {
-    /// The `dlopen` handle that pins the image (Windows: the referenced module; 0: none).
-    handle: AtomicUsize,
     /// glibc: where ld.so's `_rtld_global` is, and its size (0: unknown).
     rtld_global: AtomicUsize,
     rtld_global_size: AtomicUsize,
@@ -53,7 +51,6 @@ pub(crate) struct LoaderState {
 impl LoaderState {
     pub(crate) const fn new() -> LoaderState {
         LoaderState {
-            handle: AtomicUsize::new(0),
             rtld_global: AtomicUsize::new(0),
             rtld_global_size: AtomicUsize::new(0),
         }
@@ -137,7 +134,6 @@ mod with_libc {
             );
             return;
         }
-        head.loader.handle.store(handle as usize, Ordering::Release);
         trace::loader(
             head,
             "pin: image pinned for the life of the process (RTLD_NODELETE)",

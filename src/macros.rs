@@ -21,9 +21,27 @@
 ///   the system's thread API, `CreateThread`, and `raw` does not exist (a compile-time error).
 /// - `stack_size: fn(&rt0::Args) -> usize`: the init thread's stack (default 8 MiB).
 /// - `export_timeout_ms`: how long each `#[rt0::export]` waits for init, in milliseconds, before
-///   it returns its `on_error` value (a `u32` constant; default 0: no limit). An export's own
-///   `#[rt0::export(timeout_ms = N)]` overrides it. `library!().wait()` and the other hand-written
-///   waits are not limited by it.
+///   it returns its `on_error` value (a `u32` constant; without it: no limit; `0`: exports never
+///   wait, they answer at once unless init is done). An export's own
+///   `#[rt0::export(timeout_ms = N)]` always overrides it. `library!().wait()` and the other
+///   hand-written waits are not limited by it.
+///
+/// **Panics.** One policy covers `init`, the `stack_size` function and export bodies, with
+/// `panic = "unwind"`: a panic is caught, never unwinds into the host, and is the library's to
+/// report: init's becomes [`InitErrorKind::Panicked`](crate::InitErrorKind::Panicked) with the
+/// message (so does the `stack_size` function's, which runs on the loader's thread: init is
+/// then not started, the host goes on), an export's becomes its `on_error` value. Nothing is
+/// written on the host's stderr; `RT0_TRACE=1` shows one line with the location and message. A
+/// panic that cannot be caught (one that reaches an `extern "C"` function, or one in a `Drop`
+/// during unwinding) ends the process, and its message and location always reach fd 2 first.
+/// Threads that init starts are not rt0's: their panics go to the process's panic hook as
+/// usual. With `panic = "abort"` every panic ends the process with std's report; a `raw`
+/// library's panic handler writes `rt0: a raw-creator library panicked` and ends it.
+///
+/// **The init thread** carries the library's name as its OS thread name (Linux: the first 15
+/// bytes) and runs with every asynchronous signal blocked; threads it starts inherit that mask
+/// unless started through [`thread::with_signal_mask`](crate::thread::with_signal_mask) with
+/// [`Library::host_signal_mask`](crate::Library::host_signal_mask).
 ///
 /// The options follow `init` (or `init -> State`) in any order, each at most once.
 ///

@@ -279,6 +279,28 @@ pub unsafe fn newosproc0(stack_size: usize, start: StartFn, arg: *mut c_void) {
     }
 }
 
+/// Runs `f` with the calling thread's signal mask set to `mask` (the C library's own signals
+/// left as they are), then restores the mask it had, also when `f` panics. Threads that `f`
+/// starts inherit `mask`: this is how an init, whose own thread blocks every asynchronous
+/// signal, starts a thread that takes signals as the host's threads do (with
+/// [`Library::host_signal_mask`](crate::Library::host_signal_mask)).
+///
+/// On a thread the C library knows (not a raw-creator init thread, where the kernel's call
+/// [`crate::sys::thread_sigmask`] is the one to use).
+#[cfg(not(windows))]
+pub fn with_signal_mask<R>(mask: SigSet, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<SigSet>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(old) = self.0 {
+                let _ = crate::sys::Host::thread_sigmask(SigHow::SetMask, old);
+            }
+        }
+    }
+    let _restore = Restore(crate::sys::Host::thread_sigmask(SigHow::SetMask, mask).ok());
+    f()
+}
+
 /// Creates a detached pthread running `start(arg)` with a `stack_size`-byte stack, with every
 /// signal (but the C library's own) blocked in the creator around the call, so the thread starts
 /// with them blocked. Used by the entry of libraries made with the pthread creator.

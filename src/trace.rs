@@ -34,10 +34,16 @@ impl Line {
 
     // Written without indexing or slicing that could panic: a panic path would make rt0's
     // object reference libcore, which a C host linked without --gc-sections pulls in whole.
+    // A full buffer is written out and reused, so a long line is never cut.
     fn put(&mut self, bytes: &[u8]) {
-        for (slot, &b) in self.buf.iter_mut().skip(self.len).zip(bytes) {
-            *slot = b;
-            self.len += 1;
+        for &b in bytes {
+            if self.len == self.buf.len() {
+                self.flush();
+            }
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
         }
     }
 
@@ -56,16 +62,14 @@ impl Line {
         self.number(e.0.unsigned_abs() as u64);
     }
 
+    fn flush(&mut self) {
+        sys::write_all(2, self.buf.get(..self.len).unwrap_or(&[]));
+        self.len = 0;
+    }
+
     fn send(mut self) {
         self.put(b"\n");
-        let mut rest = self.buf.get(..self.len).unwrap_or(&[]);
-        while !rest.is_empty() {
-            match sys::write(2, rest) {
-                Ok(n) if n > 0 => rest = rest.get(n..).unwrap_or(&[]),
-                Err(e) if e == Errno::EINTR => {}
-                _ => return,
-            }
-        }
+        self.flush();
     }
 }
 
@@ -81,6 +85,16 @@ pub(crate) fn event(head: &Head, what: &[u8], detail: &str) {
         line.put(detail.as_bytes());
         line.send();
     }
+}
+
+/// `what` followed by `detail`, whether tracing is on or not: a report the host must see (a
+/// panic that ends the process).
+#[cfg(panic = "unwind")]
+pub(crate) fn report(head: &Head, what: &[u8], detail: &str) {
+    let mut line = Line::new(head);
+    line.put(what);
+    line.put(detail.as_bytes());
+    line.send();
 }
 
 /// The entry's first line: who runs it and what it will start.

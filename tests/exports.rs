@@ -131,6 +131,33 @@ fn an_export_with_a_timeout_gives_up_on_an_init_that_never_ends() {
     }
 }
 
+/// The waits of one library's exports while init takes 1.5 s: `timeout_ms = 0` answers at once
+/// (it overrides the library's `export_timeout_ms = 300`), the library's limit holds for an
+/// export without its own, and an export's longer limit overrides the library's too.
+#[test]
+fn a_zero_timeout_answers_at_once_and_an_exports_own_limit_always_wins() {
+    for link in [Link::Static, Link::Shared] {
+        let r = run(
+            &host("exports_probe.c", "gcc", link),
+            &[("EXPORTS_INIT_SLEEP_MS", "1500")],
+        );
+        let c = format!("{link:?}: {r:?}");
+        let ms = |key: &str| -> u64 { r.field(&format!("{key}_ms")).parse().expect(&c) };
+        assert_eq!(r.status, Some(0), "{c}");
+        assert_eq!(r.field("now"), "-4", "{c}");
+        assert!(ms("now") < 100, "timeout_ms = 0 waited: {c}");
+        assert_eq!(r.field("library_limit"), "-1", "{c}");
+        assert!((300..1400).contains(&ms("library_limit")), "{c}");
+        assert_eq!(
+            r.field("within_2s"),
+            "42",
+            "the export's 2 s did not win: {c}"
+        );
+        assert_eq!(r.field("now_after"), "42", "{c}");
+        assert!(ms("now_after") < 100, "{c}");
+    }
+}
+
 #[test]
 fn a_panic_in_an_export_becomes_the_failure_value_not_an_unwind_into_c() {
     let r = run(&host("exports.c", "gcc", Link::Shared), &[]);
@@ -143,9 +170,24 @@ fn a_panic_in_an_export_becomes_the_failure_value_not_an_unwind_into_c() {
         "1",
         "the host went on after the panic: {c}"
     );
+    // Caught, so rt0's to report: nothing on the host's stderr, ...
     assert!(
-        r.stderr.contains("ex_panic was given 1"),
-        "the panic was reported: {c}"
+        !r.stderr.contains("ex_panic was given 1") && !r.stderr.contains("panicked at"),
+        "std's report reached the host's stderr: {c}"
+    );
+    // ... and RT0_TRACE=1 shows where and why.
+    let r = run(
+        &host("exports.c", "gcc", Link::Shared),
+        &[("RT0_TRACE", "1")],
+    );
+    assert_eq!(r.field("panic_1"), "-2", "{r:?}");
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.contains(": an export panicked at ")
+                && l.contains("src/lib.rs:")
+                && l.contains("ex_panic was given 1")),
+        "{r:?}"
     );
 }
 

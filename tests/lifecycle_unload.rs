@@ -217,7 +217,9 @@ fn fork_during_init_in_a_pid_namespace_child_with_the_same_pid_gets_forked() {
         "lc_pidns_fork",
         &["-L", &dir, "-lstd_init", &format!("-Wl,-rpath,{dir}")],
     );
-    for same_pid in [false, true] {
+    // `_Fork()` skips the C library's fork handlers: with the same pid too, only the kernel's
+    // marks (a wipe-on-fork page, the init thread's absence) tell the child apart.
+    for (same_pid, raw_fork) in [(false, false), (true, false), (true, true)] {
         let mut cmd = Command::new("unshare");
         cmd.args(["--pid", "--fork", "--kill-child"])
             .arg(&exe)
@@ -225,8 +227,11 @@ fn fork_during_init_in_a_pid_namespace_child_with_the_same_pid_gets_forked() {
         if same_pid {
             cmd.env("LC_NEW_PIDNS", "1");
         }
+        if raw_fork {
+            cmd.env("LC_RAW_FORK", "1");
+        }
         let r = run_command(cmd, "unshare lc_pidns_fork", DEADLINE);
-        let c = format!("same_pid={same_pid}: {r:#?}");
+        let c = format!("same_pid={same_pid} raw_fork={raw_fork}: {r:#?}");
         assert_eq!(r.status, Some(0), "{c}");
         assert_eq!(r.field("pid"), "1", "{c}");
         assert_eq!(r.field("state_at_fork"), "1", "{c}");

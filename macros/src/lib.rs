@@ -150,6 +150,7 @@ fn expand(
                 ::core::result::Result::Err(_) => return #on_error,
             };
             #rt0_private::catch_unwind_or(
+                &#lib_entry::LIBRARY,
                 move || {
                     #state_binding
                     #(#statements)*

@@ -21,14 +21,12 @@
 
 mod fork;
 #[cfg(panic = "unwind")]
-mod init_panic;
+pub(crate) mod panics;
 mod record;
 mod start;
 
 pub use record::EntryRecord;
 pub use start::default_stack_size;
-#[cfg(windows)]
-pub(crate) use start::detach;
 
 use crate::args::Args;
 use crate::error::{InitError, InitErrorKind};
@@ -96,11 +94,19 @@ pub(crate) struct Head {
     pub(crate) entry_pid: AtomicU32,
     /// The fork generation at the entry (see `fork`): a fork child sees another one.
     pub(crate) fork_generation: AtomicU32,
+    /// The wipe-on-fork word at the entry (see `fork`): a fork child sees another one.
+    pub(crate) fork_wipe_word: AtomicU32,
+    /// The init thread's stack size, as the entry computed it (0 before).
+    pub(crate) stack_bytes: AtomicUsize,
+    /// The signal mask of the thread that ran the entry, when it ran (see
+    /// [`Library::host_signal_mask`]).
+    #[cfg(not(windows))]
+    pub(crate) host_sigmask: AtomicU64,
     /// Non-zero when `RT0_TRACE=1` was in the environment at the entry.
     pub(crate) trace: AtomicU32,
-    /// How long an export waits for init unless it says otherwise, in milliseconds (0: no
+    /// How long an export waits for init unless it says otherwise, in milliseconds (`None`: no
     /// limit); `lib_entry!`'s `export_timeout_ms`.
-    pub(crate) export_timeout_ms: u32,
+    pub(crate) export_timeout_ms: Option<u32>,
     /// What [`crate::loader`] keeps for this library (its pin, the loader's lock table).
     pub(crate) loader: crate::loader::LoaderState,
     /// Written once, before the state becomes `FAILED`.
@@ -173,8 +179,12 @@ impl<T: 'static> Library<T> {
                 init_tid: AtomicU64::new(0),
                 entry_pid: AtomicU32::new(0),
                 fork_generation: AtomicU32::new(0),
+                fork_wipe_word: AtomicU32::new(0),
+                stack_bytes: AtomicUsize::new(0),
+                #[cfg(not(windows))]
+                host_sigmask: AtomicU64::new(0),
                 trace: AtomicU32::new(0),
-                export_timeout_ms: 0,
+                export_timeout_ms: None,
                 loader: crate::loader::LoaderState::new(),
                 failure: UnsafeCell::new(MaybeUninit::uninit()),
             },
@@ -184,31 +194,33 @@ impl<T: 'static> Library<T> {
     }
 
     /// The same library whose exports wait at most `ms` milliseconds for init unless they say
-    /// otherwise (0: no limit). Used by [`lib_entry!`](crate::lib_entry)'s `export_timeout_ms`.
+    /// otherwise (0: they never wait; they answer at once unless init is done). Used by
+    /// [`lib_entry!`](crate::lib_entry)'s `export_timeout_ms`.
     #[doc(hidden)]
     pub const fn with_export_timeout_ms(mut self, ms: u32) -> Library<T> {
-        self.head.export_timeout_ms = ms;
+        self.head.export_timeout_ms = Some(ms);
         self
     }
 
     /// What `#[rt0::export]` calls before its body: [`wait`](Library::wait), for at most
-    /// `timeout_ms` milliseconds when given, else for the library's `export_timeout_ms`, else
-    /// without limit ([`InitErrorKind::TimedOut`] when the time is up).
+    /// `timeout_ms` milliseconds when the export gives a limit (0: no wait at all), else for the
+    /// library's `export_timeout_ms`, else without limit ([`InitErrorKind::TimedOut`] when the
+    /// time is up).
     #[doc(hidden)]
     #[inline]
     pub fn wait_export(&'static self, timeout_ms: Option<u32>) -> Result<&'static T, InitError> {
         if self.head.state.load(Ordering::Acquire) != DONE {
-            let ms = timeout_ms.unwrap_or(self.head.export_timeout_ms);
-            let timeout = (ms != 0).then(|| Duration::from_millis(u64::from(ms)));
-            self.head.wait_slow(timeout)?;
+            let limit = timeout_ms.or(self.head.export_timeout_ms);
+            self.head
+                .wait_slow(limit.map(|ms| Duration::from_millis(u64::from(ms))))?;
         }
         // SAFETY: as in `wait`.
         Ok(unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// The export wait limit the library declared (0: none).
+    /// The export wait limit the library declared (`None`: no limit).
     #[doc(hidden)]
-    pub fn export_timeout_ms(&self) -> u32 {
+    pub fn export_timeout_ms(&self) -> Option<u32> {
         self.head.export_timeout_ms
     }
 
@@ -237,7 +249,7 @@ impl<T: 'static> Library<T> {
     }
 
     /// [`wait`](Library::wait) for at most `timeout`; [`InitErrorKind::TimedOut`] when init is
-    /// still running then.
+    /// still running then. `Duration::ZERO` never waits: it answers at once.
     pub fn wait_timeout(&'static self, timeout: Duration) -> Result<&'static T, InitError> {
         if self.head.state.load(Ordering::Acquire) != DONE {
             self.head.wait_slow(Some(timeout))?;
@@ -286,9 +298,42 @@ impl<T: 'static> Library<T> {
         self.head.init_tid.load(Ordering::Acquire)
     }
 
-    /// The library's name (its Cargo package name), as traces and messages show it.
+    /// The library's name (its Cargo package name), as traces and messages show it. The init
+    /// thread carries it as its OS thread name (cut to 15 bytes on Linux), as `top`, `ps -L`
+    /// and debuggers show it.
     pub fn name(&self) -> &'static str {
         self.head.name
+    }
+
+    /// The signal mask of the host's thread that ran the library's entry, as it was then
+    /// (empty before the entry ran).
+    ///
+    /// The init thread runs with every asynchronous signal blocked (so that the host's threads
+    /// get the process's signals), and threads that init starts inherit that mask for life: a
+    /// profiler's `SIGPROF` or a runtime's own signals then never reach them. A thread that
+    /// should take signals as the host's threads do is started with this mask, through
+    /// [`crate::thread::with_signal_mask`]:
+    ///
+    /// ```no_run
+    /// # rt0::lib_entry!(init);
+    /// # fn init(_: &rt0::Args) -> Result<(), rt0::InitError> { Ok(()) }
+    /// # fn main() {
+    /// let host_mask = rt0::library!().host_signal_mask();
+    /// let worker = rt0::thread::with_signal_mask(host_mask, || {
+    ///     std::thread::spawn(|| { /* takes signals like a host thread */ })
+    /// });
+    /// # worker.join().unwrap();
+    /// # }
+    /// ```
+    #[cfg(not(windows))]
+    pub fn host_signal_mask(&self) -> crate::sys::SigSet {
+        crate::sys::SigSet(self.head.host_sigmask.load(Ordering::Acquire))
+    }
+
+    /// Runs an export's `body` under rt0's panic policy (see `panics`): `Err` when it panicked.
+    #[cfg(panic = "unwind")]
+    pub(crate) fn catch_export_panic<R>(&'static self, body: impl FnOnce() -> R) -> Result<R, ()> {
+        panics::catch(&self.head, panics::Callback::Export, body).map_err(drop)
     }
 
     /// The type-erased init the init thread calls: runs `init`, keeps its value.
@@ -392,12 +437,17 @@ impl Head {
                 "rt0: called from the library's own init, which is still running",
             ));
         }
-        // The entry stores both marks before it publishes RUNNING, so a waiter that saw RUNNING
-        // sees them; 0 would mean "not known yet" and is never taken for a fork.
+        // The entry stores the marks before it publishes RUNNING, so a waiter that saw RUNNING
+        // sees them; a pid of 0 would mean "not known yet" and is never taken for a fork.
         let entry_pid = self.entry_pid.load(Ordering::Acquire);
+        let at_entry = fork::Marks {
+            generation: self.fork_generation.load(Ordering::Acquire),
+            wipe_word: self.fork_wipe_word.load(Ordering::Acquire),
+        };
         if entry_pid != 0
             && (sys::process_id() != entry_pid
-                || fork::forked_since(self.fork_generation.load(Ordering::Acquire)))
+                || fork::forked_since(at_entry)
+                || self.init_thread_is_gone())
         {
             return Some(InitError::with(
                 InitErrorKind::Forked,
@@ -413,6 +463,22 @@ impl Head {
             ));
         }
         None
+    }
+}
+
+impl Head {
+    /// Linux: whether the init thread, known by its id, no longer exists in this process while
+    /// the state says init runs: the process is a fork child (one made by `_Fork` or a raw
+    /// `clone`, which skip the C library's fork handlers, in a new PID namespace where it kept
+    /// its parent's pid). `tgkill(pid, tid, 0)` checks without sending anything.
+    fn init_thread_is_gone(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let tid = self.init_tid.load(Ordering::Acquire);
+            tid != 0 && sys::raw::thread_exists(tid) == Some(false)
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
     }
 }
 

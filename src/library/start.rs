@@ -22,8 +22,9 @@ unsafe fn head<'a>(record: *const EntryRecord) -> &'a Head {
 }
 
 /// The record's `prepare`: claims the entry for this caller (the loader's initializer call, or
-/// an export called before it), saves the arguments, pins the image, and returns the init stack
-/// size; 0 when the entry was already claimed (nothing to start).
+/// an export called before it), keeps a copy of the arguments, pins the image, and returns the
+/// init stack size; 0 when there is nothing to start (the entry was already claimed, or init
+/// was refused before it started).
 pub(super) unsafe extern "C" fn prepare(
     record: *const EntryRecord,
     argc: usize,
@@ -38,8 +39,11 @@ pub(super) unsafe extern "C" fn prepare(
     if head.state.load(Ordering::Acquire) != PENDING {
         return 0;
     }
+    let marks = super::fork::marks_at_entry();
     head.fork_generation
-        .store(super::fork::generation_at_entry(), Ordering::Release);
+        .store(marks.generation, Ordering::Release);
+    head.fork_wipe_word
+        .store(marks.wipe_word, Ordering::Release);
     head.entry_pid
         .store(sys::Host::process_id(), Ordering::Release);
     if head
@@ -54,16 +58,23 @@ pub(super) unsafe extern "C" fn prepare(
     } else {
         (argc as u32 as usize, argv, envp)
     };
-    head.argc.store(argc, Ordering::Relaxed);
-    head.envp.store(envp as *mut _, Ordering::Relaxed);
-    head.argv.store(argv as *mut _, Ordering::Release);
+    // SAFETY: the loader's (or the recovered) vectors, valid while the entry runs.
+    let args = unsafe { keep_arguments(head, argc, argv, envp) };
     head.entry_tid
         .store(sys::Host::thread_id(), Ordering::Release);
-    let args = head.args();
-    let tracing = args.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
-    head.trace.store(tracing as u32, Ordering::Relaxed);
+    #[cfg(not(windows))]
+    head.host_sigmask
+        .store(sys::current_sigmask().0, Ordering::Release);
     head.creator_used.store(1, Ordering::Release);
-    let stack = (head.stack_size)(&args).max(1);
+    let stack = match stack_size(head, &args) {
+        Ok(stack) => stack.max(1),
+        Err(e) => {
+            trace::event(head, b"init not started: ", e.message());
+            head.finish_failed(e);
+            return 0;
+        }
+    };
+    head.stack_bytes.store(stack, Ordering::Release);
     trace::entry(head, stack);
     if let Some(why) = raw_creator_refusal(head) {
         trace::refused(head, why);
@@ -72,6 +83,56 @@ pub(super) unsafe extern "C" fn prepare(
     }
     crate::loader::pin(head);
     stack
+}
+
+/// Keeps the arguments for the life of the process: a copy into rt0's own memory (Windows: the
+/// block the entry built from the command line is rt0's already), stored in `head`, and returns
+/// them. Reads `RT0_TRACE` from them; a copy that fails leaves init no arguments, with a trace
+/// line.
+///
+/// # Safety
+/// The vectors must be valid and unchanged while this runs.
+unsafe fn keep_arguments(
+    head: &Head,
+    argc: usize,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> Args {
+    // SAFETY: the caller's contract, for as long as this call reads them.
+    let given = unsafe { Args::from_raw(argc, argv, envp) };
+    let tracing = given.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
+    head.trace.store(tracing as u32, Ordering::Relaxed);
+    #[cfg(windows)]
+    let kept = given;
+    #[cfg(not(windows))]
+    // SAFETY: the caller's contract.
+    let kept = match unsafe { crate::args::copy(argc, argv, envp) } {
+        Ok(copy) => copy,
+        Err(e) => {
+            trace::loader(
+                head,
+                "entry: the arguments and environment could not be copied; init sees none",
+                Some(e),
+            );
+            Args::empty()
+        }
+    };
+    head.argc.store(kept.argc(), Ordering::Relaxed);
+    head.envp.store(kept.envp() as *mut _, Ordering::Relaxed);
+    head.argv.store(kept.argv() as *mut _, Ordering::Release);
+    kept
+}
+
+/// The library's `stack_size(args)`, on the loader's thread: a panic in it is caught (built
+/// with unwinding) and becomes the reason init is not started, never an unwind into the loader.
+fn stack_size(head: &Head, args: &Args) -> Result<usize, InitError> {
+    #[cfg(panic = "unwind")]
+    return super::panics::catch(head, super::panics::Callback::StackSize, || {
+        (head.stack_size)(args)
+    })
+    .map_err(|text| panicked("rt0: the stack_size function panicked", text));
+    #[cfg(not(panic = "unwind"))]
+    Ok((head.stack_size)(args))
 }
 
 /// Why the raw creator must not start init in this process, if it must not (checked on the
@@ -249,11 +310,8 @@ pub(super) unsafe extern "C" fn finish(record: *const EntryRecord, code: u32) {
             "rt0: the kernel refused to create the init thread (a thread or memory limit was reached)",
         ),
     };
-    let stack = (head.stack_size)(&head.args()).max(1);
+    let stack = head.stack_bytes.load(Ordering::Acquire);
     trace::creation_failed(head, what, Errno(errno), stack);
-    // Windows: the init thread's module reference goes back (elsewhere the pin is for good).
-    #[cfg(windows)]
-    crate::loader::unpin(head);
     head.finish_failed(InitError::with(kind, errno, what));
 }
 
@@ -276,6 +334,11 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
             let _ = sys::raw::thread_sigmask(SigHow::SetMask, Some(SigSet(!SigSet::SYNCHRONOUS.0)));
         }
     }
+    // The OS thread name, for `top` and debuggers (not on darwin's raw path: libSystem's call
+    // needs a pthread).
+    if head.creator == Creator::Pthread || cfg!(target_os = "linux") {
+        sys::name_current_thread(head.name);
+    }
     trace::event(head, b"init thread started", "");
     // SAFETY: run_init belongs to this head's Library<T>; called once, here.
     match call_init(head) {
@@ -289,62 +352,37 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
             head.finish_failed(e);
         }
     }
-    // Windows: drop the module reference and end the thread in kernel32, never returning into
-    // an image that may be unmapped by then (no return when there is a reference).
-    #[cfg(windows)]
-    crate::loader::exit_init_thread(head);
     core::ptr::null_mut()
 }
 
-/// Windows, `DLL_PROCESS_DETACH`: when it comes from `FreeLibrary` (not from process exit),
-/// gives the argument block back to the process heap. Nothing of the library runs any more (the init thread held a reference until
-/// it ended), and the image is about to be unmapped.
-///
-/// # Safety
-/// `record` must be the record of the library being unloaded.
-#[cfg(windows)]
-pub(crate) unsafe fn detach(record: *const EntryRecord) {
-    // At process exit the init thread may have been killed anywhere (inside HeapAlloc, say),
-    // and later DllMain or C runtime destructors may still read `Args` strings: keep the block;
-    // the process is going away with it.
-    if crate::sys::windows::process_is_exiting() {
-        return;
-    }
-    // SAFETY: the caller passes the library's own record.
-    let head = unsafe { head(record) };
-    let argv = head.argv.swap(core::ptr::null_mut(), Ordering::AcqRel);
-    head.envp.store(core::ptr::null_mut(), Ordering::Release);
-    // SAFETY: the block prepare got from cmdline::recover; no reader is left.
-    unsafe { crate::cmdline::release(argv) };
-}
-
-/// Runs the library's init. Built with unwinding, a panic is caught and kept as an
-/// [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a `&str`
-/// or `String` payload; other payloads give `rt0: init panicked`), leaked once so it lives as
-/// long as the process; std's panic report is not printed (see `init_panic`). Built with
-/// `panic = "abort"`, a panic ends the process, as any Rust
-/// panic does there.
+/// Runs the library's init. Built with unwinding, a panic is caught (see `panics`) and kept as
+/// an [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a
+/// `&str` or `String` payload; other payloads give `rt0: init panicked`). Built with
+/// `panic = "abort"`, a panic ends the process, as any Rust panic does there.
 #[cfg(panic = "unwind")]
 fn call_init(head: &Head) -> Result<(), InitError> {
     // SAFETY: run_init belongs to this head's Library<T>; called once, on the init thread.
-    match super::init_panic::catch(head, || unsafe { (head.run_init)(head) }) {
-        Ok(r) => r,
-        Err(text) => {
-            let message: &'static str = match text {
-                Some(t) => {
-                    std::boxed::Box::leak(std::format!("rt0: init panicked: {t}").into_boxed_str())
-                }
-                None => "rt0: init panicked",
-            };
-            Err(InitError::with(InitErrorKind::Panicked, 0, message))
-        }
-    }
+    super::panics::catch(head, super::panics::Callback::Init, || unsafe {
+        (head.run_init)(head)
+    })
+    .unwrap_or_else(|text| Err(panicked("rt0: init panicked", text)))
 }
 
 #[cfg(not(panic = "unwind"))]
 fn call_init(head: &Head) -> Result<(), InitError> {
     // SAFETY: as above.
     unsafe { (head.run_init)(head) }
+}
+
+/// The error for a caught panic: `<what>: <payload>` (`<what>` alone for a payload that is not
+/// text), leaked once so that it lives as long as the process.
+#[cfg(panic = "unwind")]
+fn panicked(what: &'static str, text: Option<std::string::String>) -> InitError {
+    let message: &'static str = match text {
+        Some(t) => std::boxed::Box::leak(std::format!("{what}: {t}").into_boxed_str()),
+        None => what,
+    };
+    InitError::with(InitErrorKind::Panicked, 0, message)
 }
 
 /// The stack size rt0 gives init unless the library says otherwise: 8 MiB, as Go does.

@@ -18,7 +18,6 @@
 
 use crate::library::Head;
 use core::ffi::{c_char, c_void, CStr};
-use core::sync::atomic::Ordering;
 
 // <elf.h>
 const AT_PHDR: usize = 3;
@@ -135,7 +134,6 @@ fn pin_with_the_loaders_dlopen(head: &Head) -> Result<&'static str, &'static str
         if handle.is_null() {
             return Err("pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned");
         }
-        head.loader.handle.store(handle as usize, Ordering::Release);
     }
     Ok("pin: image pinned for the life of the process (RTLD_NODELETE, through the loader's dlopen)")
 }

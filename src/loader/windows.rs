@@ -1,12 +1,13 @@
-//! Windows: the init thread's reference to its own module, and the loader lock.
+//! Windows: pinning the library's module, and the loader lock.
 //!
-//! **The reference.** The entry (in a TLS callback, on the loading thread) takes a reference to
-//! the module that holds the library (`GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-//! &record)`, which adds one to its load count) and hands it to the init thread, which ends with
-//! `FreeLibraryAndExitThread(module, 0)`: kernel32 drops the reference and ends the thread
-//! without returning into the image it may just have unmapped. So a host's `FreeLibrary` during
-//! init returns at once, the DLL stays mapped until init has finished, and then goes. A library
-//! linked into the program itself is never unloaded: no reference, and the thread just returns.
+//! **The pin.** The entry (in a TLS callback, on the loading thread) pins the module that holds
+//! the library: `GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN |
+//! GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, &record)` keeps it loaded until the process ends,
+//! whatever `FreeLibrary` calls follow, as the entries on Linux and darwin pin theirs. A
+//! reference held only while init ran (`FreeLibraryAndExitThread` at its end) is not enough:
+//! init may leave threads behind (a timer, a runtime's workers) whose code is in the module,
+//! and a host that `FreeLibrary`s the DLL after init would unmap it under them. A library linked
+//! into the program itself is never unloaded: nothing to pin.
 //!
 //! **The loader lock.** TLS callbacks and `DllMain` run with the loader lock held, and a thread
 //! created meanwhile does not start running until the lock is free (it must call every DLL's
@@ -25,7 +26,7 @@ use core::sync::atomic::Ordering;
 // description's.
 const _: () = assert!(k::TEB_SELF_OFFSET == 0x30);
 
-/// Takes the init thread's reference to the module holding `head` (none for the program).
+/// Pins the module holding `head` for the life of the process (nothing for the program).
 pub(crate) fn pin(head: &Head) {
     let address = head as *const Head as *const u16;
     let mut module: k32::HANDLE = core::ptr::null_mut();
@@ -45,40 +46,25 @@ pub(crate) fn pin(head: &Head) {
         crate::trace::loader(head, "pin: linked into the program, never unloaded", None);
         return;
     }
-    let flags = k::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS as u32;
-    // SAFETY: as above, now adding one to the module's load count.
-    if unsafe { k32::GetModuleHandleExW(flags, address, &mut module) } == 0 {
-        crate::trace::loader(head, "pin: GetModuleHandleExW failed; not pinned", None);
+    let pin =
+        k::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS as u32 | k::GET_MODULE_HANDLE_EX_FLAG_PIN as u32;
+    // SAFETY: as above, now pinning the module.
+    if unsafe { k32::GetModuleHandleExW(pin, address, &mut module) } != 0 {
+        crate::trace::loader(head, "pin: module pinned for the life of the process", None);
         return;
     }
-    head.loader.handle.store(module as usize, Ordering::Release);
-    crate::trace::loader(
-        head,
-        "pin: module referenced until the init thread ends (FreeLibraryAndExitThread)",
-        None,
-    );
-}
-
-/// Drops the reference when no init thread was made.
-pub(crate) fn unpin(head: &Head) {
-    let module = head.loader.handle.swap(0, Ordering::AcqRel);
-    if module != 0 {
-        // SAFETY: our own reference, dropped once; the loader still holds its own (the load in
-        // progress), so nothing is unmapped here.
-        unsafe { k32::FreeLibrary(module as k32::HANDLE) };
+    // A loader that refuses the pin still counts references: take one and never give it back.
+    let reference = k::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS as u32;
+    // SAFETY: as above, adding one to the module's load count.
+    if unsafe { k32::GetModuleHandleExW(reference, address, &mut module) } != 0 {
+        crate::trace::loader(
+            head,
+            "pin: GET_MODULE_HANDLE_EX_FLAG_PIN refused; a reference that is never dropped keeps the module loaded",
+            None,
+        );
+        return;
     }
-}
-
-/// The init thread's last step: `FreeLibraryAndExitThread` with its reference, which never
-/// returns into this image; returns (and the thread returns normally) only when there is no
-/// reference (the program's own image).
-pub(crate) fn exit_init_thread(head: &Head) {
-    let module = head.loader.handle.swap(0, Ordering::AcqRel);
-    if module != 0 {
-        // SAFETY: the reference the entry took for this thread; after this call no code of the
-        // image runs on this thread.
-        unsafe { k32::FreeLibraryAndExitThread(module as k32::HANDLE, 0) }
-    }
+    crate::trace::loader(head, "pin: GetModuleHandleExW failed; not pinned", None);
 }
 
 /// Whether the calling thread holds the loader lock (it is in a TLS callback or a `DllMain`).

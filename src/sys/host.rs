@@ -30,6 +30,21 @@ impl Host {
         backend::wait_on_address(word, expected, timeout_us)
     }
 
+    /// A fresh private read/write mapping of `len` bytes (rounded up to pages), never freed by
+    /// rt0's callers (memory rt0 keeps for the life of the process).
+    pub(crate) fn map_memory(len: usize) -> Result<*mut u8, Errno> {
+        backend::map_memory(len)
+    }
+
+    /// Makes `[addr, addr + len)` of a mapping from [`Host::map_memory`] read-only.
+    ///
+    /// # Safety
+    /// The range must be such a mapping, which nobody writes afterwards.
+    pub(crate) unsafe fn protect_read_only(addr: *mut u8, len: usize) -> Result<(), Errno> {
+        // SAFETY: forwarded to the caller.
+        unsafe { backend::protect_read_only(addr, len) }
+    }
+
     /// The C library's `pthread_sigmask` where it is linked (it keeps its own bookkeeping),
     /// the kernel's call otherwise; never touches the C library's reserved signals.
     pub(crate) fn thread_sigmask(how: SigHow, set: SigSet) -> Result<SigSet, Errno> {

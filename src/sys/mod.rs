@@ -203,6 +203,21 @@ pub fn current_sigmask() -> SigSet {
     raw::thread_sigmask(SigHow::Block, None).unwrap_or(SigSet::EMPTY)
 }
 
+/// Gives the calling thread `name` as its OS thread name, where the system has one rt0 can set
+/// from any thread (Linux `PR_SET_NAME`, cut to 15 bytes; darwin with the C library
+/// `pthread_setname_np`; Windows `SetThreadDescription` where kernel32 has it). A raw thread on
+/// darwin stays unnamed.
+pub(crate) fn name_current_thread(name: &str) {
+    #[cfg(target_os = "linux")]
+    raw::name_current_thread(name);
+    #[cfg(all(rt0_libc, target_vendor = "apple"))]
+    libsystem::name_current_thread(name);
+    #[cfg(windows)]
+    windows::name_current_thread(name);
+    #[cfg(not(any(target_os = "linux", all(rt0_libc, target_vendor = "apple"), windows)))]
+    let _ = name;
+}
+
 /// Blocks while `*word == expected`; returns on a wake, a spurious wake-up, or a changed value.
 /// Callers re-check the word in a loop. (Linux `futex`, darwin `__ulock_wait`, Windows
 /// `WaitOnAddress`.)

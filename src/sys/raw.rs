@@ -115,6 +115,23 @@ pub fn mmap_anonymous(len: usize, prot: usize) -> Result<*mut u8, Errno> {
     Ok(addr as *mut u8)
 }
 
+/// A private read/write anonymous mapping of `len` bytes (see `Host::map_memory`).
+// darwin with the C library maps through libSystem instead.
+#[cfg_attr(all(rt0_libc, target_vendor = "apple"), allow(dead_code))]
+pub(crate) fn map_memory(len: usize) -> Result<*mut u8, Errno> {
+    mmap_anonymous(len, k::PROT_READ | k::PROT_WRITE)
+}
+
+/// `mprotect(addr, len, PROT_READ)`.
+///
+/// # Safety
+/// Nothing may write `[addr, addr + len)` afterwards.
+#[cfg_attr(all(rt0_libc, target_vendor = "apple"), allow(dead_code))]
+pub(crate) unsafe fn protect_read_only(addr: *mut u8, len: usize) -> Result<(), Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { mprotect(addr, len, k::PROT_READ) }
+}
+
 /// `munmap(addr, len)`.
 ///
 /// # Safety
@@ -277,4 +294,51 @@ pub fn open_readonly(path: &[u8]) -> Result<usize, Errno> {
 pub unsafe fn close(fd: usize) {
     // SAFETY: forwarded to the caller.
     let _ = unsafe { syscall3(Nr(nr::CLOSE), Arg(fd), Arg(0), Arg(0)) };
+}
+
+/// Whether thread `tid` of this process exists (Linux `tgkill(getpid(), tid, 0)`, which checks
+/// without sending anything); `None` when the kernel does not say (another error).
+#[cfg(target_os = "linux")]
+pub(crate) fn thread_exists(tid: u64) -> Option<bool> {
+    // SAFETY: signal 0 is only a check; nothing is delivered.
+    let r = unsafe {
+        syscall3(
+            Nr(nr::TGKILL),
+            Arg(process_id() as usize),
+            Arg(tid as usize),
+            Arg(0),
+        )
+    };
+    match r {
+        Ok(_) => Some(true),
+        Err(e) if e.0 as usize == k::ESRCH => Some(false),
+        Err(_) => None,
+    }
+}
+
+/// Names the calling thread (Linux `prctl(PR_SET_NAME)`: at most 15 bytes are kept, cut here at
+/// a character boundary).
+#[cfg(target_os = "linux")]
+pub(crate) fn name_current_thread(name: &str) {
+    let mut buf = [0u8; 16];
+    let mut len = 0;
+    for (at, c) in name.char_indices() {
+        let end = at + c.len_utf8();
+        if end > 15 {
+            break;
+        }
+        len = end;
+    }
+    for (slot, &b) in buf.iter_mut().zip(name.as_bytes().iter().take(len)) {
+        *slot = b;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    let _ = unsafe {
+        syscall3(
+            Nr(nr::PRCTL),
+            Arg(k::PR_SET_NAME),
+            Arg(buf.as_ptr() as usize),
+            Arg(0),
+        )
+    };
 }

@@ -8,39 +8,6 @@ use super::Errno;
 use core::ffi::c_void;
 use core::sync::atomic::AtomicU32;
 
-/// Whether the process is exiting (`ExitProcess` is detaching every DLL) rather than one DLL
-/// being unloaded by `FreeLibrary`: a TLS callback's `reserved` argument is NULL in both, unlike
-/// DllMain's. Asks ntdll's `RtlDllShutdownInProgress`, found at run time so that a static host
-/// needs no import library beyond what it links already; says false where it is missing.
-pub(crate) fn process_is_exiting() -> bool {
-    let ntdll: [u16; 10] = [
-        b'n' as u16,
-        b't' as u16,
-        b'd' as u16,
-        b'l' as u16,
-        b'l' as u16,
-        b'.' as u16,
-        b'd' as u16,
-        b'l' as u16,
-        b'l' as u16,
-        0,
-    ];
-    // SAFETY: a NUL-terminated module name; ntdll is mapped into every process.
-    let module = unsafe { kernel32::GetModuleHandleW(ntdll.as_ptr()) };
-    if module.is_null() {
-        return false;
-    }
-    // SAFETY: a NUL-terminated export name looked up in a loaded module.
-    let query = unsafe { kernel32::GetProcAddress(module, c"RtlDllShutdownInProgress".as_ptr()) };
-    if query.is_null() {
-        return false;
-    }
-    // SAFETY: `BOOLEAN NTAPI RtlDllShutdownInProgress(void)`, as ntdll exports it.
-    let query: unsafe extern "system" fn() -> u8 = unsafe { core::mem::transmute(query) };
-    // SAFETY: a query without arguments.
-    unsafe { query() != 0 }
-}
-
 /// The kernel32 functions rt0 uses (declared here: rt0 depends on no bindings crate).
 #[allow(non_snake_case, clippy::upper_case_acronyms)]
 pub(crate) mod kernel32 {
@@ -89,14 +56,12 @@ pub(crate) mod kernel32 {
         pub(crate) fn FreeEnvironmentStringsW(block: *mut u16) -> BOOL;
         pub(crate) fn GetProcessHeap() -> HANDLE;
         pub(crate) fn HeapAlloc(heap: HANDLE, flags: u32, bytes: usize) -> *mut c_void;
-        pub(crate) fn HeapFree(heap: HANDLE, flags: u32, mem: *mut c_void) -> BOOL;
         pub(crate) fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut HANDLE)
             -> BOOL;
         pub(crate) fn GetModuleHandleW(name: *const u16) -> HANDLE;
         pub(crate) fn GetProcAddress(module: HANDLE, name: *const core::ffi::c_char)
             -> *mut c_void;
-        pub(crate) fn FreeLibrary(module: HANDLE) -> BOOL;
-        pub(crate) fn FreeLibraryAndExitThread(module: HANDLE, code: u32) -> !;
+        pub(crate) fn GetCurrentThread() -> HANDLE;
     }
 
     // WaitOnAddress / WakeByAddressAll (Windows 8+; Wine has them): the API set
@@ -187,6 +152,50 @@ pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) 
             ms,
         )
     };
+}
+
+/// Names the calling thread with `SetThreadDescription` (Windows 10 1607 and later, Wine 5.0
+/// and later), found at run time so that older systems load the library too; at most 63
+/// characters, from UTF-8 (bytes that are not ASCII become `?`: crate names are ASCII).
+pub(crate) fn name_current_thread(name: &str) {
+    let kernel32: [u16; 13] = [
+        b'k' as u16,
+        b'e' as u16,
+        b'r' as u16,
+        b'n' as u16,
+        b'e' as u16,
+        b'l' as u16,
+        b'3' as u16,
+        b'2' as u16,
+        b'.' as u16,
+        b'd' as u16,
+        b'l' as u16,
+        b'l' as u16,
+        0,
+    ];
+    // SAFETY: a NUL-terminated module name; kernel32 is mapped into every process.
+    let module = unsafe { k32::GetModuleHandleW(kernel32.as_ptr()) };
+    if module.is_null() {
+        return;
+    }
+    // SAFETY: a NUL-terminated export name looked up in a loaded module.
+    let set = unsafe { k32::GetProcAddress(module, c"SetThreadDescription".as_ptr()) };
+    if set.is_null() {
+        return;
+    }
+    // SAFETY: `HRESULT WINAPI SetThreadDescription(HANDLE, PCWSTR)`, as kernel32 exports it.
+    let set: unsafe extern "system" fn(k32::HANDLE, *const u16) -> i32 =
+        unsafe { core::mem::transmute(set) };
+    let mut wide = [0u16; 64];
+    for (slot, &b) in wide.iter_mut().zip(name.as_bytes().iter().take(63)) {
+        *slot = if b.is_ascii() {
+            u16::from(b)
+        } else {
+            u16::from(b'?')
+        };
+    }
+    // SAFETY: the current-thread pseudo handle and a NUL-terminated wide string.
+    unsafe { set(k32::GetCurrentThread(), wide.as_ptr()) };
 }
 
 /// `WakeByAddressAll(word)`.

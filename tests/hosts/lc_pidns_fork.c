@@ -5,7 +5,9 @@
  * parent waits for its child at most 5 s and then kills it and says `*_hung=1`, so a child that
  * waits for an init that does not run in it shows as a line, not as a hang. With LC_NEW_PIDNS=1
  * each parent first calls unshare(CLONE_NEWPID), so its child is pid 1 of a namespace of its own:
- * the same pid as the process the entry ran in. */
+ * the same pid as the process the entry ran in. With LC_RAW_FORK=1 the forks are glibc's
+ * `_Fork()`, which runs no pthread_atfork handler (so the C library's fork count stays as it
+ * was too): only what the kernel does to the child tells it apart. */
 #define _GNU_SOURCE
 #include "lc_std_init.h"
 #include <signal.h>
@@ -15,6 +17,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static pid_t fork_child(void) {
+    return getenv("LC_RAW_FORK") ? _Fork() : fork();
+}
 
 static void new_pidns(void) {
     if (getenv("LC_NEW_PIDNS") && unshare(CLONE_NEWPID) != 0) { perror("unshare"); exit(4); }
@@ -36,14 +42,14 @@ int main(void) {
     printf("pid=%d\nstate_at_fork=%d\n", (int)getpid(), std_init_state());
     fflush(stdout);
     new_pidns();
-    pid_t child = fork();
+    pid_t child = fork_child();
     if (child == 0) {
         printf("child_pid=%d\n", (int)getpid());
         fflush(stdout);
         printf("child_kind=%s\n", std_init_kind());
         fflush(stdout);
         new_pidns();
-        pid_t grandchild = fork();
+        pid_t grandchild = fork_child();
         if (grandchild == 0) {
             printf("grandchild_pid=%d\n", (int)getpid());
             fflush(stdout);

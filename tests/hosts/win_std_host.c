@@ -3,9 +3,13 @@
  * -DWIN_STD_LOADLIBRARY, loading the DLL with LoadLibraryW at run time.
  *   win_std_host [args...]   every argument is reported back as init saw it
  * Argument "twice" is counted by the library's HashMap; the worker thread is asked for n = 10.
+ * With WIN_STD_FREE=1 (the LoadLibraryW host), the host then FreeLibrary()s the DLL while the
+ * ticker init started keeps running, and lives on for 500 ms: the DLL must still be loaded.
  * Output: key=value lines on stdout. */
 #include <windows.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef int (*int_fn)(void);
 typedef long long (*tid_fn)(void);
@@ -20,10 +24,14 @@ static argv_fn std_argv;
 static count_fn std_count;
 static tid_fn std_init_tid, std_entry_tid, std_worker_tid, std_answer_during_init;
 static ask_fn std_ask_worker;
+static tid_fn std_ticks;
+#ifdef WIN_STD_LOADLIBRARY
+static HMODULE module;
+#endif
 
 #ifdef WIN_STD_LOADLIBRARY
 static void load(void) {
-  HMODULE h = LoadLibraryW(L"win_std_user.dll");
+  HMODULE h = module = LoadLibraryW(L"win_std_user.dll");
   if (!h) { printf("loadlibrary_error=%lu\n", GetLastError()); exit(2); }
 #define GET(var, name) var = (void *)GetProcAddress(h, #name); if (!var) { printf("missing=%s\n", #name); exit(3); }
 #else
@@ -35,6 +43,7 @@ int win_std_count(const char *);
 long long win_std_init_tid(void), win_std_entry_tid(void), win_std_worker_tid(void);
 long long win_std_answer_during_init(void);
 long long win_std_ask_worker(long long);
+long long win_std_ticks(void);
 static void load(void) {
 #define GET(var, name) var = &name
 #endif
@@ -43,7 +52,7 @@ static void load(void) {
   GET(std_init_tid, win_std_init_tid); GET(std_entry_tid, win_std_entry_tid);
   GET(std_worker_tid, win_std_worker_tid);
   GET(std_answer_during_init, win_std_answer_during_init);
-  GET(std_ask_worker, win_std_ask_worker);
+  GET(std_ask_worker, win_std_ask_worker); GET(std_ticks, win_std_ticks);
 }
 
 int main(void) {
@@ -64,5 +73,19 @@ int main(void) {
   printf("count_twice=%d\n", std_count("twice"));
   printf("answer_during_init=%lld\n", std_answer_during_init());
   printf("answer_after_init=%lld\n", std_ask_worker(10));
+#ifdef WIN_STD_LOADLIBRARY
+  const char *free_it = getenv("WIN_STD_FREE");
+  if (free_it && !strcmp(free_it, "1")) {
+    fflush(stdout);
+    printf("free_result=%d\n", FreeLibrary(module) != 0);
+    fflush(stdout);
+    Sleep(500); /* the ticker wakes 50 times meanwhile: in the DLL's code */
+    HMODULE still = GetModuleHandleW(L"win_std_user.dll");
+    printf("loaded_after_free=%d\n", still != NULL);
+    tid_fn ticks = still ? (void *)GetProcAddress(still, "win_std_ticks") : NULL;
+    printf("ticks_after_free=%lld\n", ticks ? ticks() : -1);
+    printf("alive_after_free=1\n");
+  }
+#endif
   return 0;
 }

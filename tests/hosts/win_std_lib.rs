@@ -6,13 +6,21 @@
 //! keys come from `ProcessPrng`, so the DLL needs a working bcryptprimitives.dll at run time, not
 //! only at load), and starts a worker `std::thread` that lives on after init and answers
 //! requests: the sum of the squares 1..=n, times the scale. Init asks it once (n = argc) and
-//! keeps that answer; exports ask it again later.
+//! keeps that answer; exports ask it again later. Init also starts a ticker, a thread that
+//! wakes every 10 ms for the life of the process (as a timer or a runtime's worker does): its
+//! code runs from the DLL long after init, so the DLL must stay loaded whatever the host's
+//! `FreeLibrary` calls.
 
 use std::collections::HashMap;
 use std::error::Error;
 use std::ffi::{c_char, c_int, c_longlong, CStr, CString};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// How often the ticker woke up.
+static TICKS: AtomicI64 = AtomicI64::new(0);
 
 rt0::lib_entry!(init -> Service);
 
@@ -91,6 +99,12 @@ fn init(args: &rt0::Args) -> Result<Service, Box<dyn Error + Send + Sync>> {
             .or_insert(0) += 1;
     }
     let worker = Worker::start(scale)?;
+    std::thread::Builder::new()
+        .name("win-std-ticker".into())
+        .spawn(|| loop {
+            TICKS.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(10));
+        })?;
     let answer_during_init = worker
         .ask(argv.len() as i64)
         .ok_or("win-std: the worker thread did not answer")?;
@@ -178,4 +192,10 @@ pub extern "C" fn win_std_answer_during_init(#[state] service: &Service) -> c_lo
 #[rt0::export(on_error = -1)]
 pub extern "C" fn win_std_ask_worker(#[state] service: &Service, n: c_longlong) -> c_longlong {
     service.worker.ask(n).unwrap_or(-1)
+}
+
+/// How often the ticker init started has woken up (it never stops). No wait.
+#[no_mangle]
+pub extern "C" fn win_std_ticks() -> c_longlong {
+    TICKS.load(Ordering::Relaxed)
 }

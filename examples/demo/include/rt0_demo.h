@@ -7,6 +7,7 @@
  *   RT0_DEMO_STACK_BYTES=N     the init thread's stack size
  *   RT0_DEMO_INIT_OVERFLOW=1   init recurses until its stack overflows (dies on the guard page)
  *   RT0_DEMO_INIT_CALLS_EXPORT=1  init calls rt0_demo_ready() itself (must not deadlock)
+ *   RT0_DEMO_WATCH=NAME        at its end, init reads NAME (see rt0_demo_init_watched)
  */
 #ifndef RT0_DEMO_H
 #define RT0_DEMO_H
@@ -31,7 +32,10 @@ int rt0_demo_init_export_result(void);   /* init's own rt0_demo_ready(): 0 = ret
                                              (CalledFromInit), -1 = not asked; waits */
 unsigned long long rt0_demo_init_stack_addr(void); /* address of a local of init, 0 until set; no wait */
 
-char *const *rt0_demo_envp(void);         /* the envp pointer rt0 saved at load; no wait */
+char *const *rt0_demo_envp(void);         /* the envp vector rt0 keeps (its copy); no wait */
+const char *rt0_demo_init_watched(void);  /* at init's end, the value of RT0_DEMO_WATCH's NAME, or NULL; waits */
+int rt0_demo_init_env_count(void);        /* environment entries init saw at its end; waits */
+const char *rt0_demo_env(const char *name); /* name's value in rt0's copy of the environment, or NULL; no wait */
 /* Calls rt0::newosproc0(stack_bytes, ...) with a start routine that does nothing: on failure the
  * process prints rt0's exact message on fd 2 and exits 1. Returns 0 once the thread exists. */
 int rt0_demo_newosproc0(unsigned long long stack_bytes);

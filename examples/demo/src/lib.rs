@@ -9,7 +9,7 @@
 #![deny(missing_docs)]
 
 use core::ffi::{c_char, c_int, c_longlong, c_ulonglong, CStr};
-use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use rt0::{Args, InitError};
 
 #[cfg(not(feature = "raw"))]
@@ -20,6 +20,10 @@ rt0::lib_entry!(init, creator = raw, stack_size = stack_size);
 static INIT_ARGC: AtomicUsize = AtomicUsize::new(0);
 static INIT_SIGMASK: AtomicU64 = AtomicU64::new(0);
 static INIT_STACK_ADDR: AtomicUsize = AtomicUsize::new(0);
+/// At init's end: the value of the variable `RT0_DEMO_WATCH` names (null: unset), and how many
+/// environment entries init saw.
+static INIT_WATCHED: AtomicPtr<c_char> = AtomicPtr::new(core::ptr::null_mut());
+static INIT_ENV_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// What init's own call of an export gave (`RT0_DEMO_INIT_CALLS_EXPORT=1`); -1 = not asked.
 static INIT_EXPORT_RESULT: AtomicI32 = AtomicI32::new(-1);
 
@@ -73,6 +77,13 @@ fn init(args: &Args) -> Result<(), InitError> {
     if let Some(ms) = env_number(args, "RT0_DEMO_INIT_SLEEP_MS") {
         rt0::sys::sleep_ms(ms.min(u32::MAX as u64) as u32);
     }
+    // Read last, after any sleep: a host that changed its environment meanwhile must not show
+    // here (rt0 keeps the environment as it was at the entry).
+    if let Some(name) = args.env("RT0_DEMO_WATCH").and_then(|n| n.to_str().ok()) {
+        let value = args.env(name).map_or(core::ptr::null(), CStr::as_ptr);
+        INIT_WATCHED.store(value as *mut c_char, Ordering::Relaxed);
+    }
+    INIT_ENV_COUNT.store(args.env_iter().count(), Ordering::Relaxed);
     if args.env("RT0_DEMO_INIT_FAIL").map(CStr::to_bytes) == Some(b"1") {
         return Err(InitError::new(
             "rt0-demo: init failed on request (RT0_DEMO_INIT_FAIL=1)",
@@ -204,10 +215,42 @@ pub extern "C" fn rt0_demo_init_stack_addr() -> c_ulonglong {
     INIT_STACK_ADDR.load(Ordering::Relaxed) as c_ulonglong
 }
 
-/// The `envp` pointer rt0 saved at load (the loader's own vector, not a copy). No wait.
+/// The `envp` vector rt0 keeps (its own copy, made at load). No wait.
 #[no_mangle]
 pub extern "C" fn rt0_demo_envp() -> *const *const c_char {
     rt0::library!().args().envp()
+}
+
+/// At init's end, the value of the variable that `RT0_DEMO_WATCH` names, or NULL. Waits.
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_watched() -> *const c_char {
+    let _ = rt0::wait_init_done!();
+    INIT_WATCHED.load(Ordering::Relaxed)
+}
+
+/// How many environment entries init saw at its end. Waits.
+#[no_mangle]
+pub extern "C" fn rt0_demo_init_env_count() -> c_int {
+    let _ = rt0::wait_init_done!();
+    INIT_ENV_COUNT.load(Ordering::Relaxed) as c_int
+}
+
+/// The value of `name` in the environment rt0 keeps for the library (as it was at load), or
+/// NULL. No wait.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rt0_demo_env(name: *const c_char) -> *const c_char {
+    if name.is_null() {
+        return core::ptr::null();
+    }
+    // SAFETY: the caller passes a NUL-terminated string.
+    let name = unsafe { CStr::from_ptr(name) };
+    name.to_str()
+        .ok()
+        .and_then(|n| rt0::library!().args().env(n))
+        .map_or(core::ptr::null(), CStr::as_ptr)
 }
 
 /// The calling thread's OS thread id, without waiting.

@@ -1,11 +1,11 @@
 //! Exports with and without `#[rt0::export]` (tests/exports.rs). Init takes
 //! `EXPORTS_INIT_SLEEP_MS` milliseconds (`forever`: it never ends) and fails when
-//! `EXPORTS_INIT_FAIL=1`.
+//! `EXPORTS_INIT_FAIL=1`. Exports wait at most 300 ms for init unless they say otherwise.
 
 use std::ffi::c_int;
 use std::time::Duration;
 
-rt0::lib_entry!(init -> Config);
+rt0::lib_entry!(init -> Config, export_timeout_ms = 300);
 
 /// What init leaves for the exports.
 pub struct Config {
@@ -43,7 +43,7 @@ pub extern "C" fn ex_plain() -> c_int {
     }
 }
 
-/// base + x, or -1 when init failed.
+/// base + x, or -1 when init failed or did not finish within the library's 300 ms.
 #[rt0::export(on_error = -1)]
 pub extern "C" fn ex_add(#[state] config: &Config, x: c_int) -> c_int {
     config.base + x
@@ -52,6 +52,18 @@ pub extern "C" fn ex_add(#[state] config: &Config, x: c_int) -> c_int {
 /// base + x like `ex_add`, but waits at most 100 ms for init: -3 when it is not done by then.
 #[rt0::export(on_error = -3, timeout_ms = 100)]
 pub extern "C" fn ex_add_within_100ms(#[state] config: &Config, x: c_int) -> c_int {
+    config.base + x
+}
+
+/// base + x, but never waits (`timeout_ms = 0`): -4 at once while init runs.
+#[rt0::export(on_error = -4, timeout_ms = 0)]
+pub extern "C" fn ex_add_now(#[state] config: &Config, x: c_int) -> c_int {
+    config.base + x
+}
+
+/// base + x, waiting up to 2 s, longer than the library's 300 ms: -5 when init is not done.
+#[rt0::export(on_error = -5, timeout_ms = 2000)]
+pub extern "C" fn ex_add_within_2s(#[state] config: &Config, x: c_int) -> c_int {
     config.base + x
 }
 

@@ -1,15 +1,34 @@
 //! An init that panics (`PANIC_INIT=1`, a formatted message; `PANIC_INIT=static`, a
 //! literal) or succeeds; built with panic = "unwind", rt0 catches the panic on the init thread.
+//! `PANIC_INIT=abort`: init calls an `extern "C"` function that panics, a panic that cannot
+//! unwind, so the process aborts. `PANIC_STACK_SIZE=1`: the library's `stack_size` function,
+//! which runs on the loader's thread, panics.
 
 use std::ffi::{c_char, c_int, CString};
 use std::sync::OnceLock;
 
-rt0::lib_entry!(init);
+rt0::lib_entry!(init, stack_size = stack_size);
+
+fn stack_size(args: &rt0::Args) -> usize {
+    if args.env("PANIC_STACK_SIZE").is_some_and(|v| v.to_bytes() == b"1") {
+        panic!("stack_size gave up on {}", "PANIC_STACK_SIZE");
+    }
+    rt0::thread::DEFAULT_STACK_SIZE
+}
+
+/// A callback as C code would call it: a panic here cannot unwind out of it.
+extern "C" fn callback_that_panics() {
+    panic!("the callback gave up");
+}
 
 fn init(args: &rt0::Args) -> Result<(), rt0::InitError> {
     match args.env("PANIC_INIT").map(|v| v.to_bytes()) {
         Some(b"1") => panic!("init gave up after {} tries", 3),
         Some(b"static") => panic!("init gave up"),
+        Some(b"abort") => {
+            callback_that_panics();
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
