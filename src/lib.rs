@@ -64,6 +64,8 @@ pub mod abi;
 mod args;
 #[cfg(windows)]
 mod cmdline;
+#[cfg(target_os = "linux")]
+mod credentials;
 mod error;
 mod library;
 mod loader;

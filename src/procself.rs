@@ -149,7 +149,7 @@ pub(crate) fn start_stack_field(stat: &[u8]) -> Option<usize> {
 
 /// Reads up to `buf.len()` bytes of the file at `path` (NUL-terminated, absolute) with rt0's
 /// own system calls; returns how many.
-fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
+pub(crate) fn read_file(path: &[u8], buf: &mut [u8]) -> Result<usize, Errno> {
     let fd = raw::open_readonly(path)?;
     let mut filled = 0;
     let result = loop {

@@ -113,9 +113,11 @@ mod darwin_register {
 }
 
 #[cfg(not(windows))]
-/// Whether this process can change its user or group ids (Linux): it holds `CAP_SETUID` or
-/// `CAP_SETGID` in its permitted set (root does), or its real, effective and saved ids differ (a
-/// set-id program can switch between them).
+/// Whether this process can change its user or group ids (Linux): one of its threads holds
+/// `CAP_SETUID` or `CAP_SETGID` in its permitted set (root does), or has real, effective and
+/// saved ids that differ (a set-id program can switch between them). Every thread is looked at
+/// (`/proc/self/task/*/status`: credentials are per thread on Linux); without `/proc`, only
+/// the calling thread.
 ///
 /// A thread made by [`newosproc0`] (or rt0's raw creator) is one the C library does not know:
 /// glibc and musl apply `setuid`, `setgid` and `setgroups` to every thread they know, because
@@ -126,6 +128,9 @@ mod darwin_register {
 pub fn process_can_change_credentials() -> bool {
     #[cfg(target_os = "linux")]
     {
+        if let Some(answer) = crate::credentials::some_thread_can_change_ids() {
+            return answer;
+        }
         use crate::abi::nr;
         use crate::sys::{Arg, Nr};
         let ids = |call: usize| {

@@ -3,7 +3,8 @@
 //!
 //! - A host that can change its ids (root) and drops them during init: the raw creator refused
 //!   to start (a raw thread, unknown to the C library, would have kept root), so no thread of
-//!   the process keeps a uid the host dropped.
+//!   the process keeps a uid the host dropped. The same where only another thread than the
+//!   loading one can still change them (capabilities are per thread).
 //! - Host signal handlers that save and restore `errno` (a thread-local access) while a raw init
 //!   runs: a seccomp SIGSYS trap of the host's own calls and a storm of process-directed signals
 //!   never run a handler on the raw init thread, which has no thread pointer.
@@ -65,6 +66,47 @@ fn a_root_host_dropping_its_ids_during_init_keeps_no_privileged_thread() {
             "{c}"
         );
     }
+}
+
+/// Root whose loading thread dropped every capability while another thread kept them: the
+/// process can still change its ids, through that thread, so the raw creator refuses; without
+/// such a thread it starts.
+#[test]
+fn a_capability_kept_by_another_thread_keeps_the_raw_creator_refused() {
+    if !support::running_as_root() {
+        eprintln!(
+            "not root: a host thread holding CAP_SETUID cannot be shown here (CI runs as root)"
+        );
+        return;
+    }
+    let d = demo(DemoPath::Raw);
+    let exe = host(&d, "raw_caps.c", Link::Dlopen);
+    let env = [(RUN_AS, "root".to_string())];
+    let r = run_with(
+        &exe,
+        &["with-helper"],
+        &env,
+        Duration::from_secs(30),
+        Some(&d),
+    );
+    let c = format!("with a capable thread: {r:#?}");
+    assert_eq!(r.status, Some(0), "{c}");
+    assert_eq!(r.field("capset"), "0", "{c}");
+    assert_eq!(r.field("uid"), "0", "{c}");
+    assert_eq!(r.field("ready"), "0", "{c}");
+    assert!(
+        r.field("error").starts_with("rt0: the raw creator refuses"),
+        "{c}"
+    );
+    assert!(
+        r.stderr_without_ids().starts_with(CREDENTIALS_REFUSAL),
+        "{c}"
+    );
+    let r = run_with(&exe, &["alone"], &env, Duration::from_secs(30), Some(&d));
+    let c = format!("alone: {r:#?}");
+    assert_eq!(r.status, Some(0), "{c}");
+    assert_eq!(r.field("ready"), "1", "{c}");
+    assert_eq!(r.field("error"), "(none)", "{c}");
 }
 
 #[test]
