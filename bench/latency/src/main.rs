@@ -20,6 +20,13 @@
 //! - `one CREATOR`: (internal) one cold creation; prints `t1-t0 tc-t0` in TSC cycles.
 //!
 //! Output (cold/warm): one line per creator and measure, `creator mode measure median_ns p10_ns p90_ns n`.
+//!
+//! And the cost of a library's load-time entry as a host sees it: `dlopen N ENVVARS
+//! LABEL=LIB...` re-executes itself N times per library (alternating) with a clean environment
+//! of `ENVVARS` variables and times `dlopen(LIB, RTLD_NOW)` in each fresh process
+//! (`dlopen-one LIB`); one line per library, `dlopen LABEL env<ENVVARS> median_ns p10_ns p90_ns n`. The loader itself
+//! does not read the environment, so what grows with it is the entry's work: rt0 copies argv
+//! and envp.
 
 use core::arch::x86_64::_rdtsc;
 use core::ffi::c_void;
@@ -171,8 +178,62 @@ fn main() {
                 report(c, "cold", &all[i], per_ns);
             }
         }
+        "dlopen-one" => {
+            let lib = std::ffi::CString::new(args[2].as_str()).expect("library path");
+            // SAFETY: rdtsc has no preconditions; dlopen of a path given by ci/bench.
+            let (t0, handle, t1) = unsafe {
+                let t0 = _rdtsc();
+                let handle = libc::dlopen(lib.as_ptr(), libc::RTLD_NOW);
+                (t0, handle, _rdtsc())
+            };
+            assert!(!handle.is_null(), "dlopen {} failed", args[2]);
+            println!("{}", t1 - t0);
+        }
+        "dlopen" => {
+            let vars: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
+            let libs = &args[4..];
+            let per_ns = tsc_per_ns(100);
+            let exe = std::env::current_exe().expect("own path");
+            let mut all: Vec<Vec<f64>> = vec![Vec::new(); libs.len()];
+            for _ in 0..n {
+                for (i, labelled) in libs.iter().enumerate() {
+                    let (_, lib) = labelled.split_once('=').expect("LABEL=LIB");
+                    let mut cmd = std::process::Command::new(&exe);
+                    cmd.args(["dlopen-one", lib]).env_clear();
+                    cmd.env("PATH", "/usr/bin:/bin").env("LANG", "C");
+                    // Values about as long as a real environment's (PATH, XDG_*, LS_COLORS).
+                    for v in 2..vars {
+                        cmd.env(format!("RT0_BENCH_VAR_{v:03}"), "x".repeat(48));
+                    }
+                    let out = cmd.output().expect("re-exec");
+                    assert!(
+                        out.status.success(),
+                        "{lib}: child failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    let cycles: u64 = String::from_utf8(out.stdout)
+                        .unwrap()
+                        .trim()
+                        .parse()
+                        .unwrap();
+                    all[i].push(cycles as f64 / per_ns);
+                }
+            }
+            for (i, labelled) in libs.iter().enumerate() {
+                let v = &mut all[i];
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let (label, _) = labelled.split_once('=').expect("LABEL=LIB");
+                println!(
+                    "dlopen {label} env{vars} {:.0} {:.0} {:.0} {}",
+                    pct(v, 0.5),
+                    pct(v, 0.1),
+                    pct(v, 0.9),
+                    v.len()
+                );
+            }
+        }
         other => {
-            eprintln!("usage: rt0-bench-latency cold|warm [N] | one CREATOR (got {other})");
+            eprintln!("usage: rt0-bench-latency cold|warm [N] | one CREATOR | dlopen N ENVVARS LABEL=LIB... (got {other})");
             std::process::exit(2);
         }
     }

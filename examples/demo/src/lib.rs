@@ -79,8 +79,8 @@ fn init(args: &Args) -> Result<(), InitError> {
     }
     // Read last, after any sleep: a host that changed its environment meanwhile must not show
     // here (rt0 keeps the environment as it was at the entry).
-    if let Some(name) = args.env("RT0_DEMO_WATCH").and_then(|n| n.to_str().ok()) {
-        let value = args.env(name).map_or(core::ptr::null(), CStr::as_ptr);
+    if let Some(name) = args.env("RT0_DEMO_WATCH") {
+        let value = env_value(args, name.to_bytes()).map_or(core::ptr::null(), CStr::as_ptr);
         INIT_WATCHED.store(value as *mut c_char, Ordering::Relaxed);
     }
     INIT_ENV_COUNT.store(args.env_iter().count(), Ordering::Relaxed);
@@ -90,6 +90,12 @@ fn init(args: &Args) -> Result<(), InitError> {
         ));
     }
     Ok(())
+}
+
+/// The value of the variable `name` in `args` (compared as bytes: `str` conversions would make
+/// the demo reference libcore, see `rt0_demo_error`).
+fn env_value(args: &Args, name: &[u8]) -> Option<&'static CStr> {
+    args.env_iter().find(|(n, _)| *n == name).map(|(_, v)| v)
 }
 
 /// Recurses with a 256-byte frame (well under the guard page, so no frame can jump it) until
@@ -247,10 +253,7 @@ pub unsafe extern "C" fn rt0_demo_env(name: *const c_char) -> *const c_char {
     }
     // SAFETY: the caller passes a NUL-terminated string.
     let name = unsafe { CStr::from_ptr(name) };
-    name.to_str()
-        .ok()
-        .and_then(|n| rt0::library!().args().env(n))
-        .map_or(core::ptr::null(), CStr::as_ptr)
+    env_value(&rt0::library!().args(), name.to_bytes()).map_or(core::ptr::null(), CStr::as_ptr)
 }
 
 /// The calling thread's OS thread id, without waiting.
