@@ -251,7 +251,7 @@ fn assert_no_process_sigmask(r: &Run) {
         0,
         "sigprocmask (48) changes every thread's mask; rt0 must not call it: {r}"
     );
-    assert_eq!(r.libcall_count("_sigprocmask"), 0, "{r}");
+    // libSystem's sigprocmask is not in the emulated libSystem: importing it fails the link.
 }
 
 // --- init on another thread, argc/argv -------------------------------------------------------

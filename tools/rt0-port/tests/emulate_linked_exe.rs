@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::root;
 
-/// STATUS_EMULATOR_STOP (src/emulate/process.rs): the run stopped for the emulator's reasons.
+/// STATUS_EMULATOR_STOP (src/emulate/error.rs): the run stopped for the emulator's reasons.
 const STATUS_EMULATOR_STOP: i32 = 125;
 
 const TRIPLES: [(&str, &str); 2] = [

@@ -29,5 +29,4 @@ typedef unsigned int sigset_t;
 #define sigaddset(s, n) (*(s) |= 1u << ((n) - 1), 0)
 #define sigismember(s, n) ((*(s) >> ((n) - 1)) & 1)
 int pthread_sigmask(int how, const sigset_t *set, sigset_t *oset);
-int sigprocmask(int how, const sigset_t *set, sigset_t *oset);
 #endif

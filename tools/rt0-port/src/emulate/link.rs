@@ -6,8 +6,9 @@ use std::process::{Command, Stdio};
 
 use crate::arch_tree;
 use crate::description::Description;
-use crate::emulate::cpu::Cpu;
+use crate::emulate::error::Error;
 use crate::emulate::libsystem::exports;
+use crate::emulate::machine::cpu::Cpu;
 use crate::workspace;
 
 /// The names ld64.lld goes by, shared with tools/darwin-sdk/bin/darwin-cc.
@@ -28,18 +29,18 @@ pub struct Plan {
 }
 
 /// Runs a build step; its output, or why it failed.
-fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
+fn run(cmd: &mut Command, what: &str) -> Result<String, Error> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
+        .map_err(|e| Error::Build(format!("{what}: cannot run {:?}: {e}", cmd.get_program())))?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     if !out.status.success() {
-        return Err(format!("{what} failed:\n{text}"));
+        return Err(Error::Build(format!("{what} failed:\n{text}")));
     }
     Ok(text)
 }
@@ -84,12 +85,13 @@ impl Plan {
 
     /// The description build.rs compiles the stubs from (the arch tree's registry entry for the
     /// triple, with its overlay).
-    pub fn description(&self) -> Result<Description, String> {
+    pub fn description(&self) -> Result<Description, Error> {
         arch_tree::description_for(&workspace::arch_dir(&self.root), &self.triple)
+            .map_err(Error::Description)
     }
 
     /// Build everything; returns the executable.
-    pub fn build(&self) -> Result<PathBuf, String> {
+    pub fn build(&self) -> Result<PathBuf, Error> {
         if let Some(e) = &self.exe {
             return Ok(e.clone());
         }
@@ -128,16 +130,19 @@ impl Plan {
             }
             run(&mut c, "cargo build of the demo")?;
             if !lib.exists() {
-                return Err(format!("{} was not produced", lib.display()));
+                return Err(Error::Build(format!("{} was not produced", lib.display())));
             }
         }
         let work = tdir.join("emulate-link");
-        std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+        let io = |e: std::io::Error| Error::Build(format!("{}: {e}", work.display()));
+        std::fs::create_dir_all(&work).map_err(io)?;
         let tbd = work.join("libSystem.tbd");
-        std::fs::write(&tbd, exports::tbd_text()).map_err(|e| e.to_string())?;
+        std::fs::write(&tbd, exports::tbd_text()).map_err(io)?;
         let host = match &self.host {
             Some(h) => h.clone(),
-            None if self.no_demo => return Err("--no-demo needs --host FILE.c".into()),
+            None if self.no_demo => {
+                return Err(Error::Build("--no-demo needs --host FILE.c".into()))
+            }
             None => self.root.join("examples/demo/host/host.c"),
         };
         let host_dir = host
@@ -179,19 +184,20 @@ impl Plan {
             ld.arg(&lib);
         }
         ld.arg(&tbd);
-        if let Err(e) = run(&mut ld, "linking") {
-            let undefined: Vec<String> = e
-                .lines()
-                .filter_map(|l| l.split("undefined symbol: ").nth(1))
-                .map(|s| s.trim().to_string())
-                .collect();
-            if !undefined.is_empty() {
-                return Err(format!(
-                    "unresolved imports: the emulated libSystem does not provide {}\n{e}",
-                    undefined.join(", ")
-                ));
+        match run(&mut ld, "linking") {
+            Ok(_) => {}
+            Err(Error::Build(output)) => {
+                let names: Vec<String> = output
+                    .lines()
+                    .filter_map(|l| l.split("undefined symbol: ").nth(1))
+                    .map(|s| s.trim().to_string())
+                    .collect();
+                if names.is_empty() {
+                    return Err(Error::Build(output));
+                }
+                return Err(Error::LinkUnresolved { names, output });
             }
-            return Err(e);
+            Err(e) => return Err(e),
         }
         Ok(exe)
     }

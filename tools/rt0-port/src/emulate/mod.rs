@@ -2,29 +2,25 @@
 //! emulated libSystem, and runs it under an emulated XNU (docs/emulator.md). The exit status is
 //! the emulated process's.
 //!
-//! Layers, bottom up: `cpu` and `memory` (the machine); `loader` (the Mach-O file) and `stubs`
-//! (trap stubs); `process` (threads, clock, options); `conformance` (the description checked
-//! against the model); `xnu` (syscalls), `libsystem` and `dyld`; `scheduler`, `report` and
-//! `run` (one run); `link` builds what runs.
+//! Layers, bottom up, each using only those below it: `machine` (CPUs, memory, trap stubs);
+//! `kernel` (the XNU model: Mach-O loading, syscalls, threads, scheduler, conformance checks),
+//! which knows nothing of libSystem; `dyld` and `libsystem` (user space modeled in Rust, on
+//! the kernel's `Userspace` extension point); `run` and `report` (one run); `link` builds what
+//! runs. `error` is what stops the emulator, for every layer.
 
-pub mod conformance;
-pub mod cpu;
 pub mod dyld;
+pub mod error;
+pub mod kernel;
 pub mod libsystem;
 pub mod link;
-pub mod loader;
-pub mod memory;
-pub mod process;
+pub mod machine;
 pub mod report;
 pub mod run;
-pub mod scheduler;
-pub mod stubs;
-pub mod xnu;
 
 use std::path::PathBuf;
 
-use cpu::Cpu;
-use process::{STATUS_CONFORMANCE, STATUS_EMULATOR_STOP};
+use error::Error;
+use machine::cpu::Cpu;
 
 /// `rt0-port emulate`'s arguments.
 #[derive(clap::Args, Debug)]
@@ -69,6 +65,9 @@ pub struct Args {
     /// Do not check the run against the target's abi.toml.
     #[arg(long)]
     pub no_check: bool,
+    /// Build and link only: print the executable's path instead of running it.
+    #[arg(long)]
+    pub link_only: bool,
     /// With --raw: let libSystem register its thread start anyway (a raw build in a normal
     /// process).
     #[arg(long)]
@@ -111,6 +110,23 @@ pub fn command(a: Args) -> i32 {
         );
         return 2;
     };
+    match emulate(a, cpu) {
+        Ok(status) => status,
+        Err(e) => {
+            // The program never ran, which is never a pass: the run that cannot happen exits
+            // non-zero, naming what is missing.
+            if e.is_cannot_run() {
+                eprintln!("rt0-port: cannot run: {e}");
+            } else {
+                eprintln!("rt0-port: {e}");
+            }
+            e.status()
+        }
+    }
+}
+
+/// Builds (or takes) the executable and runs it; `Err` when it cannot be run at all.
+fn emulate(a: Args, cpu: Cpu) -> Result<i32, Error> {
     let mut plan = link::Plan::new(&a.triple, cpu);
     plan.raw = a.raw;
     plan.legacy_stack = a.legacy_stack;
@@ -121,60 +137,37 @@ pub fn command(a: Args) -> i32 {
     let desc = if a.no_check {
         None
     } else {
-        match plan.description() {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("rt0-port: {e}");
-                return STATUS_CONFORMANCE;
-            }
-        }
+        Some(plan.description()?)
     };
-    let (exe, image) = match build_and_load(&plan, cpu) {
-        Ok(x) => x,
-        Err(e) => {
-            // Not built, not loadable or not bindable: the program never ran, which is never a
-            // pass (a run that cannot happen exits non-zero, naming what is missing).
-            eprintln!("rt0-port: cannot run: {e}");
-            return STATUS_EMULATOR_STOP;
-        }
-    };
+    let exe = plan.build()?;
+    if a.link_only {
+        println!("{}", exe.display());
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&exe).map_err(|e| Error::Load {
+        file: exe.display().to_string(),
+        why: format!("cannot read it: {e}"),
+    })?;
+    let image = kernel::loader::load(&bytes, cpu.macho_cputype(), &exe)?;
     let mut argv = vec![exe.display().to_string()];
     argv.extend(a.args);
-    let opts = process::Options {
-        cpu,
+    let opts = run::Options {
+        kernel: kernel::Options {
+            cpu,
+            legacy_stack: plan.legacy_stack,
+            quantum: a.quantum,
+            fail_mmap_over: a.fail_mmap_over,
+            trace: a.trace,
+            desc,
+            parent_first: a.parent_first,
+            seed: a.seed,
+            signals: a.signal,
+        },
         raw: plan.raw && !a.register_libsystem,
-        legacy_stack: plan.legacy_stack,
-        quantum: a.quantum,
+        lazy_imports: a.lazy_imports,
         argv,
         envp: a.env,
-        fail_mmap_over: a.fail_mmap_over,
-        trace: a.trace,
-        lazy_imports: a.lazy_imports,
-        desc,
         report: a.report,
-        parent_first: a.parent_first,
-        seed: a.seed,
-        signals: a.signal,
     };
-    match run::run(&image, opts) {
-        Ok(status) => status,
-        Err(e) if e.starts_with("conformance") => {
-            eprintln!("rt0-port: {e}");
-            STATUS_CONFORMANCE
-        }
-        // run::run fails only while setting up (mapping, binding), before any code ran.
-        Err(e) => {
-            eprintln!("rt0-port: cannot run: {e}");
-            STATUS_EMULATOR_STOP
-        }
-    }
-}
-
-/// Builds (or takes) the executable and loads it.
-fn build_and_load(plan: &link::Plan, cpu: Cpu) -> Result<(PathBuf, loader::Image), String> {
-    let exe = plan.build()?;
-    let bytes = std::fs::read(&exe).map_err(|e| format!("reading {}: {e}", exe.display()))?;
-    let image =
-        loader::load(&bytes, cpu.macho_cputype()).map_err(|e| format!("{}: {e}", exe.display()))?;
-    Ok((exe, image))
+    run::run(&image, opts)
 }

@@ -2,13 +2,15 @@
 //! and for people: dyld's initializer calls, every thread with its creator and signal masks,
 //! syscall and libSystem call counts, the virtual time and the exit status.
 
-use crate::emulate::process::{kport_state, KportState, Run, State};
+use std::path::Path;
 
-/// Writes the report `--report FILE` asks for (nothing without it).
-pub fn write(st: &State, status: i32) {
-    let Some(path) = st.opts.report.clone() else {
-        return;
-    };
+use crate::emulate::kernel::thread::{kport_state, KportState};
+use crate::emulate::kernel::{Process, Run};
+use crate::emulate::libsystem::LibSystem;
+
+/// Writes the report to `path`.
+pub fn write(p: &Process<LibSystem>, path: &Path, status: i32) {
+    let (st, ls) = (&p.kernel, &p.user);
     let mut out = String::new();
     for l in &st.report {
         out.push_str(l);
@@ -29,11 +31,13 @@ pub fn write(st: &State, status: i32) {
                 format!("{:#x}:leaked_gave_back_{p:#x}", t.kport)
             }
         };
-        let libcalls = if t.libcalls.is_empty() {
-            "-".to_string()
-        } else {
-            let v: Vec<String> = t.libcalls.iter().map(|(n, c)| format!("{n}:{c}")).collect();
-            v.join(",")
+        let calls = ls.threads.seen(t.idx).map(|l| &l.libcalls);
+        let libcalls = match calls.filter(|c| !c.is_empty()) {
+            None => "-".to_string(),
+            Some(c) => {
+                let v: Vec<String> = c.iter().map(|(n, c)| format!("{n}:{c}")).collect();
+                v.join(",")
+            }
         };
         out.push_str(&format!(
             "thread {} tid={:#x} via={} created_by={} entry={:#x} start_mask={:#x} final_mask={:#x} state={} kport={kport} libcalls={libcalls}\n",
@@ -58,12 +62,12 @@ pub fn write(st: &State, status: i32) {
     ));
     out.push_str(&format!(
         "image_dlopen_nodelete={}\n",
-        st.dyld.nodelete as u8
+        ls.dyld.nodelete as u8
     ));
     for (n, c) in &st.syscalls {
         out.push_str(&format!("syscall {n} count={c}\n"));
     }
-    for (n, c) in &st.libcalls {
+    for (n, c) in &ls.libcalls {
         out.push_str(&format!("libcall {n} count={c}\n"));
     }
     out.push_str(&format!("virtual_ns={}\nstatus={status}\n", st.clock));

@@ -1,6 +1,15 @@
-//! What the emulated libSystem exports: the one table of its functions and variables.
+//! What the emulated libSystem exports: the one table of its functions and variables, and its
+//! scope.
 //!
-//! Three things are derived from it, so they cannot drift apart:
+//! The scope is frozen (docs/emulator.md, "What libSystem's model covers"): the table holds what
+//! the programs ci/ runs under the emulator import and nothing more — the demo (rt0 and its
+//! host) on both paths, the packaged fresh std crate's C host, and this crate's test hosts.
+//! tests/emulate_scope.rs links them all and fails when an entry here is imported by none of
+//! them, or when what a host linked without `--lazy-imports` imports is not here. A program that
+//! calls more stops with status 125 naming the function; running a std program's libSystem use
+//! is what a Mac is for.
+//!
+//! Three things are derived from the table, so they cannot drift apart:
 //! - the emulator's dispatch (`libsystem::call` matches every [`Function`] exhaustively, and a
 //!   variant missing here is never constructed, which the compiler reports);
 //! - the `libSystem.tbd` that `rt0-port emulate` links executables against ([`tbd_text`]);
@@ -8,91 +17,22 @@
 //!   compares with [`tbd_text`] (`RT0_WRITE_DARWIN_SDK=1` rewrites them from the table).
 
 /// A libSystem function the emulator runs in Rust.
+#[rustfmt::skip]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
-    Write,
-    Exit,
-    ExitNow,
-    Abort,
-    PthreadCreate,
-    PthreadAttrInit,
-    PthreadAttrSetstacksize,
-    PthreadAttrSetdetachstate,
-    PthreadAttrDestroy,
-    PthreadSigmask,
-    PthreadThreadidNp,
-    PthreadSelf,
-    PthreadExit,
-    UlockWait,
-    UlockWake,
-    Sigprocmask,
-    Mmap,
-    Munmap,
-    Mprotect,
-    Errno,
-    SchedYield,
-    Memcpy,
-    Memmove,
-    Memset,
-    Bzero,
-    Memcmp,
-    Strlen,
-    Strcmp,
-    Strncmp,
-    StackChkFail,
-    DyldStubBinder,
-    ClockGettime,
-    Malloc,
-    Free,
-    Calloc,
-    Realloc,
-    PosixMemalign,
-    Getenv,
-    DispatchSemaphoreCreate,
-    DispatchSemaphoreSignal,
-    DispatchSemaphoreWait,
-    DispatchTime,
+    Write, Errno, Getpid, Getenv, ClockGettime, SchedYield, StackChkFail, UlockWait,
+    Memcpy, Memmove, Memset, Bzero, Memcmp, Strlen, Strcmp,
+    PthreadCreate, PthreadAttrInit, PthreadAttrSetstacksize, PthreadAttrSetdetachstate,
+    PthreadAttrDestroy, PthreadSigmask, PthreadThreadidNp, PthreadSelf, PthreadJoin,
+    PthreadGetStackaddrNp, PthreadGetStacksizeNp,
+    PthreadMutexattrInit, PthreadMutexattrSettype, PthreadMutexattrDestroy, PthreadMutexInit,
+    PthreadMutexLock, PthreadMutexTrylock, PthreadMutexUnlock, PthreadMutexDestroy,
+    PthreadCondWait, PthreadCondTimedwaitRelativeNp, PthreadCondSignal,
+    Malloc, Free, Calloc, Realloc, PosixMemalign,
+    DispatchSemaphoreCreate, DispatchSemaphoreSignal, DispatchSemaphoreWait, DispatchTime,
     DispatchRelease,
-    PthreadDetach,
-    PthreadGetStackaddrNp,
-    PthreadGetStacksizeNp,
-    PthreadSetnameNp,
-    TlvAtexit,
-    PthreadMutexattrInit,
-    PthreadMutexattrSettype,
-    PthreadMutexattrDestroy,
-    PthreadMutexInit,
-    PthreadMutexLock,
-    PthreadMutexTrylock,
-    PthreadMutexUnlock,
-    PthreadMutexDestroy,
-    PthreadCondInit,
-    PthreadCondWait,
-    PthreadCondTimedwaitRelativeNp,
-    PthreadCondSignal,
-    PthreadCondBroadcast,
-    PthreadCondDestroy,
-    Memchr,
-    PthreadJoin,
-    AssertRtn,
-    Udivti3,
-    Umodti3,
-    Divti3,
-    Modti3,
-    Dladdr,
-    Dlopen,
-    Getpid,
-    NsGetArgc,
-    NsGetArgv,
-    NsGetEnviron,
-    TlvBootstrap,
-    Printf,
-    Fprintf,
-    Snprintf,
-    Puts,
-    Fputs,
-    Putchar,
-    Fflush,
+    Printf, Fprintf, Snprintf, Puts, Fputs, Putchar, Fflush,
+    Dladdr, Dlopen, NsGetArgc, NsGetArgv, NsGetEnviron, TlvAtexit, TlvBootstrap, DyldStubBinder,
 }
 
 /// A libSystem variable, in the emulator's data page.
@@ -118,130 +58,59 @@ pub enum Export {
 }
 
 use Export::{Function as F, Variable as V};
+use Function::*;
 
 /// Every symbol the emulated libSystem exports, by its Mach-O name. A function's stub address
 /// follows its position here.
+#[rustfmt::skip]
 pub const EXPORTS: &[(&str, Export)] = &[
-    ("_write", F(Function::Write)),
-    ("_exit", F(Function::Exit)),
-    ("__exit", F(Function::ExitNow)),
-    ("_abort", F(Function::Abort)),
-    ("_pthread_create", F(Function::PthreadCreate)),
-    ("_pthread_attr_init", F(Function::PthreadAttrInit)),
-    (
-        "_pthread_attr_setstacksize",
-        F(Function::PthreadAttrSetstacksize),
-    ),
-    (
-        "_pthread_attr_setdetachstate",
-        F(Function::PthreadAttrSetdetachstate),
-    ),
-    ("_pthread_attr_destroy", F(Function::PthreadAttrDestroy)),
-    ("_pthread_sigmask", F(Function::PthreadSigmask)),
-    ("_pthread_threadid_np", F(Function::PthreadThreadidNp)),
-    ("_pthread_self", F(Function::PthreadSelf)),
-    ("_pthread_exit", F(Function::PthreadExit)),
-    ("___ulock_wait", F(Function::UlockWait)),
-    ("___ulock_wake", F(Function::UlockWake)),
-    ("_sigprocmask", F(Function::Sigprocmask)),
-    ("_mmap", F(Function::Mmap)),
-    ("_munmap", F(Function::Munmap)),
-    ("_mprotect", F(Function::Mprotect)),
-    ("___error", F(Function::Errno)),
-    ("_sched_yield", F(Function::SchedYield)),
-    ("_memcpy", F(Function::Memcpy)),
-    ("_memmove", F(Function::Memmove)),
-    ("_memset", F(Function::Memset)),
-    ("_bzero", F(Function::Bzero)),
-    ("___bzero", F(Function::Bzero)),
-    ("_memcmp", F(Function::Memcmp)),
-    ("_bcmp", F(Function::Memcmp)),
-    ("_strlen", F(Function::Strlen)),
-    ("_strcmp", F(Function::Strcmp)),
-    ("_strncmp", F(Function::Strncmp)),
-    ("___stack_chk_fail", F(Function::StackChkFail)),
-    ("dyld_stub_binder", F(Function::DyldStubBinder)),
-    ("_clock_gettime", F(Function::ClockGettime)),
-    ("_malloc", F(Function::Malloc)),
-    ("_free", F(Function::Free)),
-    ("_calloc", F(Function::Calloc)),
-    ("_realloc", F(Function::Realloc)),
-    ("_posix_memalign", F(Function::PosixMemalign)),
-    ("_getenv", F(Function::Getenv)),
-    (
-        "_dispatch_semaphore_create",
-        F(Function::DispatchSemaphoreCreate),
-    ),
-    (
-        "_dispatch_semaphore_signal",
-        F(Function::DispatchSemaphoreSignal),
-    ),
-    (
-        "_dispatch_semaphore_wait",
-        F(Function::DispatchSemaphoreWait),
-    ),
-    ("_dispatch_time", F(Function::DispatchTime)),
-    ("_dispatch_release", F(Function::DispatchRelease)),
-    ("_pthread_detach", F(Function::PthreadDetach)),
-    (
-        "_pthread_get_stackaddr_np",
-        F(Function::PthreadGetStackaddrNp),
-    ),
-    (
-        "_pthread_get_stacksize_np",
-        F(Function::PthreadGetStacksizeNp),
-    ),
-    ("_pthread_setname_np", F(Function::PthreadSetnameNp)),
-    ("__tlv_atexit", F(Function::TlvAtexit)),
-    ("_pthread_mutexattr_init", F(Function::PthreadMutexattrInit)),
-    (
-        "_pthread_mutexattr_settype",
-        F(Function::PthreadMutexattrSettype),
-    ),
-    (
-        "_pthread_mutexattr_destroy",
-        F(Function::PthreadMutexattrDestroy),
-    ),
-    ("_pthread_mutex_init", F(Function::PthreadMutexInit)),
-    ("_pthread_mutex_lock", F(Function::PthreadMutexLock)),
-    ("_pthread_mutex_trylock", F(Function::PthreadMutexTrylock)),
-    ("_pthread_mutex_unlock", F(Function::PthreadMutexUnlock)),
-    ("_pthread_mutex_destroy", F(Function::PthreadMutexDestroy)),
-    ("_pthread_cond_init", F(Function::PthreadCondInit)),
-    ("_pthread_cond_wait", F(Function::PthreadCondWait)),
-    (
-        "_pthread_cond_timedwait_relative_np",
-        F(Function::PthreadCondTimedwaitRelativeNp),
-    ),
-    ("_pthread_cond_signal", F(Function::PthreadCondSignal)),
-    ("_pthread_cond_broadcast", F(Function::PthreadCondBroadcast)),
-    ("_pthread_cond_destroy", F(Function::PthreadCondDestroy)),
-    ("_memchr", F(Function::Memchr)),
-    ("_pthread_join", F(Function::PthreadJoin)),
-    ("___assert_rtn", F(Function::AssertRtn)),
-    ("___udivti3", F(Function::Udivti3)),
-    ("___umodti3", F(Function::Umodti3)),
-    ("___divti3", F(Function::Divti3)),
-    ("___modti3", F(Function::Modti3)),
-    ("_dladdr", F(Function::Dladdr)),
-    ("_dlopen", F(Function::Dlopen)),
-    ("_getpid", F(Function::Getpid)),
-    ("__NSGetArgc", F(Function::NsGetArgc)),
-    ("__NSGetArgv", F(Function::NsGetArgv)),
-    ("__NSGetEnviron", F(Function::NsGetEnviron)),
-    // libdyld's placeholder thunk of every thread-local descriptor, replaced at load.
-    ("__tlv_bootstrap", F(Function::TlvBootstrap)),
-    ("_printf", F(Function::Printf)),
-    ("_fprintf", F(Function::Fprintf)),
-    ("_snprintf", F(Function::Snprintf)),
-    ("_puts", F(Function::Puts)),
-    ("_fputs", F(Function::Fputs)),
-    ("_putchar", F(Function::Putchar)),
-    ("_fflush", F(Function::Fflush)),
+    // Libc and libsyscall.
+    ("_write", F(Write)), ("___error", F(Errno)), ("_getpid", F(Getpid)),
+    ("_getenv", F(Getenv)), ("_clock_gettime", F(ClockGettime)),
+    ("_sched_yield", F(SchedYield)), ("___stack_chk_fail", F(StackChkFail)),
+    ("___ulock_wait", F(UlockWait)),
+    ("_memcpy", F(Memcpy)), ("_memmove", F(Memmove)), ("_memset", F(Memset)),
+    ("_bzero", F(Bzero)), ("___bzero", F(Bzero)), ("_memcmp", F(Memcmp)),
+    ("_strlen", F(Strlen)), ("_strcmp", F(Strcmp)),
+    // libpthread.
+    ("_pthread_create", F(PthreadCreate)), ("_pthread_attr_init", F(PthreadAttrInit)),
+    ("_pthread_attr_setstacksize", F(PthreadAttrSetstacksize)),
+    ("_pthread_attr_setdetachstate", F(PthreadAttrSetdetachstate)),
+    ("_pthread_attr_destroy", F(PthreadAttrDestroy)), ("_pthread_sigmask", F(PthreadSigmask)),
+    ("_pthread_threadid_np", F(PthreadThreadidNp)), ("_pthread_self", F(PthreadSelf)),
+    ("_pthread_join", F(PthreadJoin)),
+    ("_pthread_get_stackaddr_np", F(PthreadGetStackaddrNp)),
+    ("_pthread_get_stacksize_np", F(PthreadGetStacksizeNp)),
+    ("_pthread_mutexattr_init", F(PthreadMutexattrInit)),
+    ("_pthread_mutexattr_settype", F(PthreadMutexattrSettype)),
+    ("_pthread_mutexattr_destroy", F(PthreadMutexattrDestroy)),
+    ("_pthread_mutex_init", F(PthreadMutexInit)), ("_pthread_mutex_lock", F(PthreadMutexLock)),
+    ("_pthread_mutex_trylock", F(PthreadMutexTrylock)),
+    ("_pthread_mutex_unlock", F(PthreadMutexUnlock)),
+    ("_pthread_mutex_destroy", F(PthreadMutexDestroy)),
+    ("_pthread_cond_wait", F(PthreadCondWait)),
+    ("_pthread_cond_timedwait_relative_np", F(PthreadCondTimedwaitRelativeNp)),
+    ("_pthread_cond_signal", F(PthreadCondSignal)),
+    // libmalloc and libdispatch.
+    ("_malloc", F(Malloc)), ("_free", F(Free)), ("_calloc", F(Calloc)),
+    ("_realloc", F(Realloc)), ("_posix_memalign", F(PosixMemalign)),
+    ("_dispatch_semaphore_create", F(DispatchSemaphoreCreate)),
+    ("_dispatch_semaphore_signal", F(DispatchSemaphoreSignal)),
+    ("_dispatch_semaphore_wait", F(DispatchSemaphoreWait)),
+    ("_dispatch_time", F(DispatchTime)), ("_dispatch_release", F(DispatchRelease)),
+    // stdio.
+    ("_printf", F(Printf)), ("_fprintf", F(Fprintf)), ("_snprintf", F(Snprintf)),
+    ("_puts", F(Puts)), ("_fputs", F(Fputs)), ("_putchar", F(Putchar)), ("_fflush", F(Fflush)),
+    // libdyld. `__tlv_bootstrap` is the placeholder thunk of every thread-local descriptor,
+    // replaced at load.
+    ("_dladdr", F(Dladdr)), ("_dlopen", F(Dlopen)), ("__NSGetArgc", F(NsGetArgc)),
+    ("__NSGetArgv", F(NsGetArgv)), ("__NSGetEnviron", F(NsGetEnviron)),
+    ("__tlv_atexit", F(TlvAtexit)), ("__tlv_bootstrap", F(TlvBootstrap)),
+    ("dyld_stub_binder", F(DyldStubBinder)),
+    // Variables.
     ("___stack_chk_guard", V(Variable::StackChkGuard)),
     ("_mach_task_self_", V(Variable::MachTaskSelf)),
-    ("___stdoutp", V(Variable::Stdoutp)),
-    ("___stderrp", V(Variable::Stderrp)),
+    ("___stdoutp", V(Variable::Stdoutp)), ("___stderrp", V(Variable::Stderrp)),
 ];
 
 /// The exported functions, in stub order.
@@ -305,7 +174,7 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(names.len(), before, "a name is listed twice");
-        assert_eq!(function("_bcmp"), Some(Function::Memcmp));
+        assert_eq!(function("___bzero"), Some(Function::Bzero));
         assert_eq!(function("___stack_chk_guard"), None);
     }
 

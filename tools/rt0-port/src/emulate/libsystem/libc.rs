@@ -1,26 +1,24 @@
 //! libSystem's C library part, as far as hosts and Rust's core need it: memory and string
-//! functions, a clock, `__assert_rtn`, crt_externs.h's `_NSGetArgc`,
-//! `_NSGetArgv` and `_NSGetEnviron`, and compiler-rt's 128-bit division.
+//! functions, a clock, `getenv`, and crt_externs.h's `_NSGetArgc`, `_NSGetArgv` and
+//! `_NSGetEnviron`.
 
 use unicorn_engine::Unicorn;
 
 use super::exports::Function;
-use super::fault;
-use crate::emulate::memory::{read_cstr, read_u64};
-use crate::emulate::process::{kill, State, SIGABRT};
-
-/// SIGFPE (XNU bsd/sys/signal.h): what an x86 `div` by zero raises.
-const SIGFPE: i32 = 8;
+use super::failure::fault;
+use crate::emulate::dyld::Dyld;
+use crate::emulate::kernel::Kernel;
+use crate::emulate::machine::memory::{read_cstr, read_u64};
 
 /// memcpy / memmove(dst, src, n) -> dst; `None` after a fault.
-pub fn memmove(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn memmove(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
     if a[2] > 0 {
         let Ok(v) = uc.mem_read_as_vec(a[1], a[2] as usize) else {
-            fault(st, uc, a[1]);
+            fault(k, uc, a[1]);
             return None;
         };
         if uc.mem_write(a[0], &v).is_err() {
-            fault(st, uc, a[0]);
+            fault(k, uc, a[0]);
             return None;
         }
     }
@@ -28,15 +26,15 @@ pub fn memmove(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<
 }
 
 /// memset(dst, val, n) / bzero(dst, n) -> dst; `None` after a fault.
-pub fn fill(st: &mut State, uc: &mut Unicorn<'_, ()>, dst: u64, val: u8, n: u64) -> Option<u64> {
+pub fn fill(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, dst: u64, val: u8, n: u64) -> Option<u64> {
     if n > 0 && uc.mem_write(dst, &vec![val; n as usize]).is_err() {
-        fault(st, uc, dst);
+        fault(k, uc, dst);
         return None;
     }
     Some(dst)
 }
 
-/// memcmp / bcmp(x, y, n): the difference of the first differing bytes.
+/// memcmp(x, y, n): the difference of the first differing bytes.
 pub fn memcmp(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let x = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
     let y = uc.mem_read_as_vec(a[1], a[2] as usize).unwrap_or_default();
@@ -46,23 +44,16 @@ pub fn memcmp(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
         .map_or(0, |(p, q)| (*p as i64 - *q as i64) as u64)
 }
 
-/// memchr(s, c, n): the address of the first `c`, or 0.
-pub fn memchr(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let v = uc.mem_read_as_vec(a[0], a[2] as usize).unwrap_or_default();
-    v.iter()
-        .position(|b| *b == a[1] as u8)
-        .map_or(0, |i| a[0] + i as u64)
-}
-
 /// strlen(s).
 pub fn strlen(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     read_cstr(uc, a[0], 1 << 20).map_or(0, |s| s.len() as u64)
 }
 
-/// strncmp(x, y, max) (strcmp with a large `max`).
-pub fn strncmp(uc: &Unicorn<'_, ()>, x: u64, y: u64, max: usize) -> u64 {
-    let x = read_cstr(uc, x, max).unwrap_or_default();
-    let y = read_cstr(uc, y, max).unwrap_or_default();
+/// strcmp(x, y), over at most 1 MiB of each.
+pub fn strcmp(uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let max = 1 << 20;
+    let x = read_cstr(uc, a[0], max).unwrap_or_default();
+    let y = read_cstr(uc, a[1], max).unwrap_or_default();
     for i in 0..max {
         let p = *x.get(i).unwrap_or(&0) as i64;
         let q = *y.get(i).unwrap_or(&0) as i64;
@@ -74,8 +65,8 @@ pub fn strncmp(uc: &Unicorn<'_, ()>, x: u64, y: u64, max: usize) -> u64 {
 }
 
 /// Libc clock_gettime: the model's virtual clock (ns since start) for every clock id.
-pub fn clock_gettime(st: &State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let ns = st.clock;
+pub fn clock_gettime(k: &Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let ns = k.clock;
     let ts = [ns / 1_000_000_000, ns % 1_000_000_000];
     let b: Vec<u8> = ts.iter().flat_map(|x| x.to_le_bytes()).collect();
     if uc.mem_write(a[1], &b).is_err() {
@@ -85,33 +76,20 @@ pub fn clock_gettime(st: &State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     }
 }
 
-/// Libc gen/assert.c __assert_rtn(func, file, line, expr): prints the failed assertion on
-/// stderr in macOS's words, then abort().
-pub fn assert_rtn(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) {
-    let text = |p: u64| {
-        read_cstr(uc, p, 4096)
-            .map_or_else(|| "?".to_string(), |s| String::from_utf8_lossy(&s).into())
-    };
-    let (func, file, expr) = (text(a[0]), text(a[1]), text(a[3]));
-    let line = a[2] as i32;
-    eprintln!("Assertion failed: ({expr}), function {func}, file {file}, line {line}.");
-    kill(st, uc, SIGABRT, format!("assertion `{expr}` failed"));
-}
-
 /// crt_externs.h `_NSGetArgc()`, `_NSGetArgv()`, `_NSGetEnviron()`: the address of the word
 /// holding argc, argv or environ, which is ProgramVars' `NXArgcPtr`, `NXArgvPtr` or `environPtr`
 /// (libSystem records the ProgramVars dyld passes its initializer; DYLD's test
 /// crt-vars-libSystem checks `_NSGetArgc() == &NXArgc`, and so on). Here ProgramVars is the
 /// block `dyld::exec` wrote (its pointees are in libSystem's data page, readable and writable by
 /// the process), so these return the very vectors dyld passes to initializers and main.
-pub fn crt_extern(st: &State, uc: &Unicorn<'_, ()>, f: Function) -> u64 {
+pub fn crt_extern(d: &Dyld, uc: &Unicorn<'_, ()>, f: Function) -> u64 {
     let field = match f {
         Function::NsGetArgc => 1,
         Function::NsGetArgv => 2,
         _ => 3,
     };
     // dyld::exec: the initializers' fifth argument is &ProgramVars.
-    let pv = st.dyld.args[4];
+    let pv = d.args[4];
     let mut word = [0u8; 8];
     match uc.mem_read(pv + 8 * field, &mut word) {
         Ok(()) => u64::from_le_bytes(word),
@@ -119,36 +97,17 @@ pub fn crt_extern(st: &State, uc: &Unicorn<'_, ()>, f: Function) -> u64 {
     }
 }
 
-/// compiler-rt's __udivti3, __umodti3, __divti3, __modti3: (a, b) arrive as two register pairs
-/// (low half first), the result leaves in the return pair. Division by zero raises SIGFPE, as
-/// x86's `div` does.
-pub fn int128_division(st: &mut State, uc: &mut Unicorn<'_, ()>, f: Function, a: [u64; 6]) {
-    let x = (a[1] as u128) << 64 | a[0] as u128;
-    let y = (a[3] as u128) << 64 | a[2] as u128;
-    if y == 0 {
-        kill(st, uc, SIGFPE, "128-bit division by zero".into());
-        return;
-    }
-    let r = match f {
-        Function::Udivti3 => x / y,
-        Function::Umodti3 => x % y,
-        Function::Divti3 => (x as i128).wrapping_div(y as i128) as u128,
-        _ => (x as i128).wrapping_rem(y as i128) as u128,
-    };
-    st.cpu.c_return_u128(uc, r);
-}
-
 /// Libc stdlib/FreeBSD/getenv.c getenv(name): the value of the first `name=value` string in
 /// `environ` (the vector `_NSGetEnviron()` points at), or NULL. A name with `=` in it or an
 /// empty one finds nothing.
-pub fn getenv(st: &State, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn getenv(d: &Dyld, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let Some(name) = read_cstr(uc, a[0], 4096) else {
         return 0;
     };
     if name.is_empty() || name.contains(&b'=') {
         return 0;
     }
-    let environ_word = crt_extern(st, uc, Function::NsGetEnviron);
+    let environ_word = crt_extern(d, uc, Function::NsGetEnviron);
     let Some(mut entry) = read_u64(uc, environ_word) else {
         return 0;
     };

@@ -4,9 +4,10 @@
 
 use unicorn_engine::Unicorn;
 
-use super::fault;
-use crate::emulate::memory::{read_cstr, LIBSYSTEM_DATA};
-use crate::emulate::process::State;
+use super::failure::fault;
+use crate::emulate::dyld::Dyld;
+use crate::emulate::kernel::Kernel;
+use crate::emulate::machine::memory::{read_cstr, LIBSYSTEM_DATA};
 
 /// The handle `dlopen` returns for the executable: an address in libSystem's data, so it is
 /// non-null and never a valid image pointer of the program's own.
@@ -45,24 +46,22 @@ fn mode_names(mode: u64) -> String {
 /// dladdr(addr, info) (DYLD dyld/DyldAPIs.cpp dladdr): for an address in the executable, fills
 /// Dl_info {dli_fname, dli_fbase, dli_sname, dli_saddr} (no symbol names: sname and saddr are
 /// NULL) and returns non-zero; otherwise 0. The report gets one `dladdr` line per call.
-pub fn dladdr(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let d = &st.dyld;
+pub fn dladdr(k: &mut Kernel, d: &Dyld, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let found = a[0] >= d.image_header && a[0] < d.image_end;
     let line = format!(
         "dladdr thread={} addr={:#x} found={}",
-        st.cur + 1,
+        k.cur + 1,
         a[0],
         found as u8
     );
-    st.report.push(line);
+    k.report.push(line);
     if !found {
         return 0;
     }
-    let d = &st.dyld;
     let info = [d.image_path, d.image_header, 0, 0];
     let bytes: Vec<u8> = info.iter().flat_map(|w| w.to_le_bytes()).collect();
     if uc.mem_write(a[1], &bytes).is_err() {
-        fault(st, uc, a[1]);
+        fault(k, uc, a[1]);
         return 0;
     }
     1
@@ -74,12 +73,12 @@ pub fn dladdr(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
 /// is not cited here). Any other path gives NULL (loading is not modeled).
 /// Every call is a report line: `dlopen thread=T path=self|null|other mode=0x.. (NAMES)
 /// handle=0x..`.
-pub fn dlopen(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn dlopen(k: &mut Kernel, d: &mut Dyld, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let (path, mode) = (a[0], a[1]);
     let which = if path == 0 {
         "null"
     } else {
-        let own = read_cstr(uc, st.dyld.image_path, 4096);
+        let own = read_cstr(uc, d.image_path, 4096);
         let asked = read_cstr(uc, path, 4096);
         if asked.is_some() && asked == own {
             "self"
@@ -88,20 +87,20 @@ pub fn dlopen(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
         }
     };
     let handle = if which == "other" {
-        st.trace("dlopen of another image: loading is not modeled");
+        k.trace("dlopen of another image: loading is not modeled");
         0
     } else {
-        st.dyld.dlopen_refs += 1;
+        d.dlopen_refs += 1;
         if mode & RTLD_NODELETE != 0 && which == "self" {
-            st.dyld.nodelete = true;
+            d.nodelete = true;
         }
         MAIN_HANDLE
     };
     let line = format!(
         "dlopen thread={} path={which} mode={mode:#x} ({}) handle={handle:#x}",
-        st.cur + 1,
+        k.cur + 1,
         mode_names(mode)
     );
-    st.report.push(line);
+    k.report.push(line);
     handle
 }

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use unicorn_engine::{Prot, Unicorn};
 
-use super::set_errno;
-use crate::emulate::memory::round_up;
-use crate::emulate::process::{State, EINVAL, ENOMEM};
+use super::failure::{abort_with, fault, set_errno};
+use crate::emulate::kernel::{Kernel, EINVAL, ENOMEM};
+use crate::emulate::machine::memory::round_up;
 
 /// Where the arena is, and its size (1 GiB of address space, mapped as it fills).
 const HEAP_BASE: u64 = 0x0002_0000_0000;
@@ -52,8 +52,7 @@ impl Heap {
 
 /// A block of `size` bytes aligned to `align` (a power of two), zero-filled (fresh memory is
 /// never reused); `None` when the arena is full.
-fn allocate(st: &mut State, uc: &mut Unicorn<'_, ()>, size: u64, align: u64) -> Option<u64> {
-    let heap = &mut st.heap;
+fn allocate(heap: &mut Heap, uc: &mut Unicorn<'_, ()>, size: u64, align: u64) -> Option<u64> {
     let start = round_up(heap.next, align.max(QUANTUM));
     let end = start.checked_add(round_up(size.max(1), QUANTUM))?;
     if end > HEAP_BASE + HEAP_SIZE {
@@ -71,22 +70,22 @@ fn allocate(st: &mut State, uc: &mut Unicorn<'_, ()>, size: u64, align: u64) -> 
 }
 
 /// malloc(size): a block, or NULL with errno ENOMEM.
-pub fn malloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    match allocate(st, uc, a[0], QUANTUM) {
+pub fn malloc(k: &mut Kernel, heap: &mut Heap, uc: &mut Unicorn<'_, ()>, size: u64) -> u64 {
+    match allocate(heap, uc, size, QUANTUM) {
         Some(p) => p,
-        None => set_errno(st, uc, ENOMEM, 0),
+        None => set_errno(k, uc, ENOMEM, 0),
     }
 }
 
 /// calloc(count, size): a zeroed block (arena memory is never reused, so it is zero), or NULL
 /// with errno ENOMEM when `count * size` overflows or does not fit.
-pub fn calloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn calloc(k: &mut Kernel, heap: &mut Heap, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     match a[0]
         .checked_mul(a[1])
-        .and_then(|n| allocate(st, uc, n, QUANTUM))
+        .and_then(|n| allocate(heap, uc, n, QUANTUM))
     {
         Some(p) => p,
-        None => set_errno(st, uc, ENOMEM, 0),
+        None => set_errno(k, uc, ENOMEM, 0),
     }
 }
 
@@ -94,18 +93,23 @@ pub fn calloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
 /// to the smaller size), the old one freed. NULL with errno ENOMEM, the old block untouched,
 /// when the new one does not fit. A `p` malloc never returned stops the run: libmalloc would
 /// abort ("pointer being realloc'd was not allocated").
-pub fn realloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn realloc(
+    k: &mut Kernel,
+    heap: &mut Heap,
+    uc: &mut Unicorn<'_, ()>,
+    a: [u64; 6],
+) -> Option<u64> {
     let (old, size) = (a[0], a[1]);
     if old == 0 {
-        return Some(malloc(st, uc, [size, 0, 0, 0, 0, 0]));
+        return Some(malloc(k, heap, uc, size));
     }
-    let Some(old_size) = st.heap.size_of(old) else {
+    let Some(old_size) = heap.size_of(old) else {
         let msg = format!("realloc({old:#x}): pointer being realloc'd was not allocated");
-        super::abort_with(st, uc, msg);
+        abort_with(k, uc, msg);
         return None;
     };
-    let Some(new) = allocate(st, uc, size, QUANTUM) else {
-        return Some(set_errno(st, uc, ENOMEM, 0));
+    let Some(new) = allocate(heap, uc, size, QUANTUM) else {
+        return Some(set_errno(k, uc, ENOMEM, 0));
     };
     let n = old_size.min(size) as usize;
     if n > 0 {
@@ -118,16 +122,21 @@ pub fn realloc(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<
 /// posix_memalign(&p, alignment, size): 0 and `*p` = a block aligned to `alignment`; EINVAL
 /// unless `alignment` is a power of two and a multiple of sizeof(void *); ENOMEM when it does
 /// not fit (returned, not stored in errno, as POSIX says).
-pub fn posix_memalign(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn posix_memalign(
+    k: &mut Kernel,
+    heap: &mut Heap,
+    uc: &mut Unicorn<'_, ()>,
+    a: [u64; 6],
+) -> Option<u64> {
     let (out, align, size) = (a[0], a[1], a[2]);
     if !align.is_power_of_two() || align % 8 != 0 {
         return Some(EINVAL);
     }
-    let Some(p) = allocate(st, uc, size, align) else {
+    let Some(p) = allocate(heap, uc, size, align) else {
         return Some(ENOMEM);
     };
     if uc.mem_write(out, &p.to_le_bytes()).is_err() {
-        super::fault(st, uc, out);
+        fault(k, uc, out);
         return None;
     }
     Some(0)

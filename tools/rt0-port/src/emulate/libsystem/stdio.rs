@@ -6,12 +6,12 @@
 
 use unicorn_engine::Unicorn;
 
+use super::failure::{c_result, fault};
 use super::printf::{self, Source, Stop, MAX_OUTPUT};
-use super::{c_result, fault};
-use crate::emulate::cpu::Cpu;
-use crate::emulate::memory::{read_cstr_or_unmapped, read_u64, LIBSYSTEM_DATA};
-use crate::emulate::process::{State, EBADF, STATUS_EMULATOR_STOP};
-use crate::emulate::xnu;
+use crate::emulate::error::Error;
+use crate::emulate::kernel::{syscalls, Kernel, EBADF};
+use crate::emulate::machine::cpu::Cpu;
+use crate::emulate::machine::memory::{read_cstr_or_unmapped, read_u64, LIBSYSTEM_DATA};
 
 /// stdout's FILE object, in libSystem's data page (`__stdoutp` holds its address).
 pub const STDOUT_FILE: u64 = LIBSYSTEM_DATA + 0x400;
@@ -22,11 +22,10 @@ pub const STDERR_FILE: u64 = LIBSYSTEM_DATA + 0x500;
 /// `struct __sFILE` (stdio.h), `short _flags` is at offset 16 and `short _file` at 18. Both
 /// are __SWR|__SNBF (0x8|0x2), write-only and unbuffered, which is what the model does. The
 /// model goes by the address, not by these fields; they are there for code that reads them.
-pub fn install(uc: &mut Unicorn<'_, ()>) -> Result<(), String> {
+pub fn install(uc: &mut Unicorn<'_, ()>) -> Result<(), Error> {
     for (file, fd) in [(STDOUT_FILE, 1u16), (STDERR_FILE, 2)] {
         let fields = [0x000au16.to_le_bytes(), fd.to_le_bytes()].concat();
-        uc.mem_write(file + 16, &fields)
-            .map_err(|e| e.to_string())?;
+        uc.mem_write(file + 16, &fields)?;
     }
     Ok(())
 }
@@ -98,13 +97,13 @@ impl Source for Guest<'_, '_> {
 /// The text of the format at `fmt` with the call's variadic arguments (the function takes
 /// `named` arguments before them); `None` when the thread faulted or the run stopped.
 fn formatted(
-    st: &mut State,
+    k: &mut Kernel,
     uc: &mut Unicorn<'_, ()>,
     func: &str,
     a: [u64; 6],
     named: usize,
 ) -> Option<Vec<u8>> {
-    let cpu = st.cpu;
+    let cpu = k.cpu;
     let sp = cpu.read(uc, cpu.sp_name());
     let fmt = a[named - 1];
     let mut guest = Guest {
@@ -117,13 +116,13 @@ fn formatted(
     match r {
         Ok(text) => Some(text),
         Err(Stop::Fault(addr)) => {
-            fault(st, uc, addr);
+            fault(k, uc, addr);
             None
         }
         Err(Stop::Unmodeled(what)) => {
             let from = cpu.return_address(uc);
             let msg = format!("{func}: {what} (called from {from:#x})");
-            st.fatal(uc, STATUS_EMULATOR_STOP, msg);
+            k.fatal(uc, Error::Unmodeled(msg));
             None
         }
     }
@@ -140,60 +139,60 @@ fn fd_of(file: u64) -> Option<u64> {
 
 /// One unbuffered write of `text` to the real fd; returns its length.
 fn emit(fd: u64, text: &[u8]) -> u64 {
-    xnu::write_real_fd(fd, text);
+    syscalls::write_real_fd(fd, text);
     text.len() as u64
 }
 
 /// A stream the model has no FILE for: EOF (-1) with errno EBADF, as Libc's stdio reports a
 /// stream it cannot write (prepwrite/cantwrite).
-fn bad_stream(st: &mut State, uc: &mut Unicorn<'_, ()>, file: u64) -> u64 {
-    st.trace(format!(
+fn bad_stream(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, file: u64) -> u64 {
+    k.trace(format!(
         "  FILE {file:#x} is neither stdout nor stderr: EBADF"
     ));
-    c_result(st, uc, Err(EBADF))
+    c_result(k, uc, Err(EBADF))
 }
 
 /// The C string argument of puts/fputs; NULL is "(null)" as Libc's puts.c `__puts_null__` is.
-fn string_arg(st: &mut State, uc: &mut Unicorn<'_, ()>, s: u64) -> Option<Vec<u8>> {
+fn string_arg(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, s: u64) -> Option<Vec<u8>> {
     if s == 0 {
         return Some(b"(null)".to_vec());
     }
     match read_cstr_or_unmapped(uc, s, MAX_OUTPUT) {
         Ok(v) => Some(v),
         Err(addr) => {
-            fault(st, uc, addr);
+            fault(k, uc, addr);
             None
         }
     }
 }
 
 /// printf(fmt, ...): the number of bytes written.
-pub fn printf(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
-    let text = formatted(st, uc, "printf", a, 1)?;
+pub fn printf(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+    let text = formatted(k, uc, "printf", a, 1)?;
     Some(emit(1, &text))
 }
 
 /// fprintf(stream, fmt, ...).
-pub fn fprintf(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn fprintf(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
     let Some(fd) = fd_of(a[0]) else {
-        return Some(bad_stream(st, uc, a[0]));
+        return Some(bad_stream(k, uc, a[0]));
     };
-    let text = formatted(st, uc, "fprintf", a, 2)?;
+    let text = formatted(k, uc, "fprintf", a, 2)?;
     Some(emit(fd, &text))
 }
 
 /// snprintf(buf, size, fmt, ...): at most size-1 bytes and a NUL (nothing for size 0); returns
 /// the whole text's length (Libc vsnprintf.c; sizes over INT_MAX are INT_MAX there, and the
 /// model's texts are shorter than that).
-pub fn snprintf(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn snprintf(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
     let (buf, size) = (a[0], a[1]);
-    let text = formatted(st, uc, "snprintf", a, 3)?;
+    let text = formatted(k, uc, "snprintf", a, 3)?;
     if size > 0 {
         let n = text.len().min((size - 1).min(i32::MAX as u64) as usize);
         let mut bytes = text[..n].to_vec();
         bytes.push(0);
         if uc.mem_write(buf, &bytes).is_err() {
-            fault(st, uc, buf);
+            fault(k, uc, buf);
             return None;
         }
     }
@@ -201,19 +200,19 @@ pub fn snprintf(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option
 }
 
 /// puts(s): s and a newline on stdout; returns '\n' (Libc puts.c).
-pub fn puts(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
-    let mut text = string_arg(st, uc, a[0])?;
+pub fn puts(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+    let mut text = string_arg(k, uc, a[0])?;
     text.push(b'\n');
     emit(1, &text);
     Some(b'\n' as u64)
 }
 
 /// fputs(s, stream): returns the length written (Libc fputs.c, __DARWIN_UNIX03).
-pub fn fputs(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn fputs(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
     let Some(fd) = fd_of(a[1]) else {
-        return Some(bad_stream(st, uc, a[1]));
+        return Some(bad_stream(k, uc, a[1]));
     };
-    let text = string_arg(st, uc, a[0])?;
+    let text = string_arg(k, uc, a[0])?;
     Some(emit(fd, &text))
 }
 
@@ -225,11 +224,11 @@ pub fn putchar(a: [u64; 6]) -> u64 {
 }
 
 /// fflush(stream): nothing is buffered, so 0 for NULL (every stream), stdout and stderr.
-pub fn fflush(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn fflush(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     if a[0] == 0 || fd_of(a[0]).is_some() {
         0
     } else {
-        bad_stream(st, uc, a[0])
+        bad_stream(k, uc, a[0])
     }
 }
 

@@ -12,9 +12,10 @@
 
 use unicorn_engine::Unicorn;
 
-use super::fault;
-use crate::emulate::memory::{read_u32, read_u64};
-use crate::emulate::process::{Pending, Ret, Run, State, EINVAL};
+use super::failure::fault;
+use super::waits::{Waiting, Waits};
+use crate::emulate::kernel::{Kernel, EINVAL};
+use crate::emulate::machine::memory::{read_u32, read_u64};
 
 /// Signatures (LP src/internal.h and pthread/pthread_impl.h).
 const MUTEX_SIG: u64 = 0x4D55_5458; // 'MUTX'
@@ -44,10 +45,10 @@ fn write_words(uc: &mut Unicorn<'_, ()>, addr: u64, words: &[u64]) -> bool {
 }
 
 /// The mutex at `m` (a static initializer becomes a NORMAL mutex); Err(errno) if `m` is not one.
-fn load(st: &mut State, uc: &mut Unicorn<'_, ()>, m: u64) -> Result<Mutex, u64> {
+fn load(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, m: u64) -> Result<Mutex, u64> {
     match read_u64(uc, m) {
         None => {
-            fault(st, uc, m);
+            fault(k, uc, m);
             Err(EINVAL)
         }
         Some(MUTEX_SIG_INIT) => Ok(Mutex {
@@ -69,9 +70,9 @@ fn store(uc: &mut Unicorn<'_, ()>, m: u64, s: &Mutex) {
 }
 
 /// pthread_mutexattr_init: a NORMAL (PTHREAD_MUTEX_DEFAULT) attribute.
-pub fn mutexattr_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn mutexattr_init(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     if !write_words(uc, a[0], &[MUTEXATTR_SIG, NORMAL as u64]) {
-        fault(st, uc, a[0]);
+        fault(k, uc, a[0]);
     }
     0
 }
@@ -95,7 +96,7 @@ pub fn mutexattr_destroy(uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
 }
 
 /// pthread_mutex_init(m, attr): an unlocked mutex of the attribute's type (NORMAL without one).
-pub fn mutex_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+pub fn mutex_init(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let kind = if a[1] == 0 {
         NORMAL
     } else if read_u64(uc, a[1]) == Some(MUTEXATTR_SIG) {
@@ -104,7 +105,7 @@ pub fn mutex_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
         return EINVAL;
     };
     if !write_words(uc, a[0], &[MUTEX_SIG, kind as u64, 0, 0]) {
-        fault(st, uc, a[0]);
+        fault(k, uc, a[0]);
     }
     0
 }
@@ -112,10 +113,15 @@ pub fn mutex_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 
 /// pthread_mutex_lock(m): 0 once the caller owns it. A RECURSIVE mutex the caller owns counts
 /// once more; an ERRORCHECK one is EDEADLK; a NORMAL one deadlocks, as libpthread's does.
 /// `None` while the caller waits.
-pub fn mutex_lock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Option<u64> {
+pub fn mutex_lock(
+    k: &mut Kernel,
+    w: &mut Waits,
+    uc: &mut Unicorn<'_, ()>,
+    a: [u64; 6],
+) -> Option<u64> {
     let m = a[0];
-    let me = st.cur().tid;
-    let mut s = match load(st, uc, m) {
+    let me = k.cur().tid;
+    let mut s = match load(k, uc, m) {
         Ok(s) => s,
         Err(e) => return Some(e),
     };
@@ -135,19 +141,19 @@ pub fn mutex_lock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> Opti
     }
     // A static initializer is stored as the mutex it became before anyone waits on it.
     store(uc, m, &s);
-    st.cur().run = Run::Blocked {
-        addr: m,
-        deadline: None,
-        how: Ret::Mutex { ret: 0, count: 1 },
+    let wait = Waiting::Mutex {
+        mutex: m,
+        ret: 0,
+        count: 1,
     };
-    st.switch(uc);
+    w.block(k, uc, wait, None);
     None
 }
 
 /// pthread_mutex_trylock(m): 0 when taken (or counted again, RECURSIVE), else EBUSY.
-pub fn mutex_trylock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let me = st.cur().tid;
-    let mut s = match load(st, uc, a[0]) {
+pub fn mutex_trylock(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let me = k.cur().tid;
+    let mut s = match load(k, uc, a[0]) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -162,9 +168,9 @@ pub fn mutex_trylock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u
 
 /// pthread_mutex_unlock(m): EPERM when an ERRORCHECK or RECURSIVE mutex is not the caller's;
 /// otherwise one count less, and at zero the mutex goes to the first thread waiting for it.
-pub fn mutex_unlock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let me = st.cur().tid;
-    let mut s = match load(st, uc, a[0]) {
+pub fn mutex_unlock(k: &mut Kernel, w: &mut Waits, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    let me = k.cur().tid;
+    let mut s = match load(k, uc, a[0]) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -177,54 +183,52 @@ pub fn mutex_unlock(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u6
     }
     store(uc, a[0], &s);
     if s.count == 0 {
-        hand_over(st, uc, a[0]);
+        hand_over(k, w, uc, a[0]);
     }
     0
 }
 
 /// Mutex `m` is free: the first thread waiting for it takes it.
-fn hand_over(st: &mut State, uc: &mut Unicorn<'_, ()>, m: u64) {
-    let waiter = st.threads.iter().find_map(|t| match t.run {
-        Run::Blocked {
-            addr,
-            how: Ret::Mutex { ret, count },
-            ..
-        } if addr == m => Some((t.idx, ret, count)),
-        _ => None,
-    });
-    if let Some((i, ret, count)) = waiter {
-        acquire(st, uc, i, m, count, ret);
+fn hand_over(k: &mut Kernel, w: &mut Waits, uc: &mut Unicorn<'_, ()>, m: u64) {
+    let waiters = w.find(|x| matches!(x, Waiting::Mutex { mutex, .. } if mutex == m));
+    if let Some(&(i, Waiting::Mutex { ret, count, .. })) = waiters.first() {
+        acquire(k, w, uc, i, m, count, ret);
     }
 }
 
 /// Thread `i` (not the one running) takes mutex `m`, holding it `count` times, and runs again
 /// with its call returning `ret`; while another thread owns `m` it waits for it instead.
-pub fn acquire(st: &mut State, uc: &mut Unicorn<'_, ()>, i: usize, m: u64, count: u64, ret: u64) {
-    let (run, pending) = match load(st, uc, m) {
-        Err(e) => (Run::Runnable, Some(Pending::C(e))),
+pub fn acquire(
+    k: &mut Kernel,
+    w: &mut Waits,
+    uc: &mut Unicorn<'_, ()>,
+    i: usize,
+    m: u64,
+    count: u64,
+    ret: u64,
+) {
+    match load(k, uc, m) {
+        Err(e) => w.wake(k, i, e),
         Ok(mut s) if s.owner == 0 => {
-            s.owner = st.threads[i].tid;
+            s.owner = k.threads[i].tid;
             s.count = count;
             store(uc, m, &s);
-            (Run::Runnable, Some(Pending::C(ret)))
+            w.wake(k, i, ret);
         }
         Ok(_) => {
-            let how = Ret::Mutex { ret, count };
-            let wait = Run::Blocked {
-                addr: m,
-                deadline: None,
-                how,
+            let wait = Waiting::Mutex {
+                mutex: m,
+                ret,
+                count,
             };
-            (wait, None)
+            w.block_thread(k, i, wait);
         }
-    };
-    st.threads[i].run = run;
-    st.threads[i].pending = pending;
+    }
 }
 
 /// pthread_mutex_destroy(m): EBUSY while locked, else the mutex is invalidated.
-pub fn mutex_destroy(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    match load(st, uc, a[0]) {
+pub fn mutex_destroy(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    match load(k, uc, a[0]) {
         Err(e) => e,
         Ok(s) if s.owner != 0 => EBUSY,
         Ok(_) => {
@@ -235,10 +239,10 @@ pub fn mutex_destroy(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u
 }
 
 /// Checks the condition variable at `c` (initialising a static one): Err(errno) if not one.
-fn cond(st: &mut State, uc: &mut Unicorn<'_, ()>, c: u64) -> Result<(), u64> {
+fn cond(k: &mut Kernel, uc: &mut Unicorn<'_, ()>, c: u64) -> Result<(), u64> {
     match read_u64(uc, c) {
         None => {
-            fault(st, uc, c);
+            fault(k, uc, c);
             Err(EINVAL)
         }
         Some(COND_SIG) => Ok(()),
@@ -250,45 +254,38 @@ fn cond(st: &mut State, uc: &mut Unicorn<'_, ()>, c: u64) -> Result<(), u64> {
     }
 }
 
-/// pthread_cond_init(c, attr): a condition variable.
-pub fn cond_init(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    if !write_words(uc, a[0], &[COND_SIG]) {
-        fault(st, uc, a[0]);
-    }
-    0
-}
-
 /// pthread_cond_wait(c, m) and pthread_cond_timedwait_relative_np(c, m, &timespec): the caller
 /// must own `m` (EPERM otherwise, for the types that track an owner); it gives `m` up, waits for
 /// a signal or the relative timeout, takes `m` back, and returns 0 or ETIMEDOUT.
 pub fn cond_wait(
-    st: &mut State,
+    k: &mut Kernel,
+    w: &mut Waits,
     uc: &mut Unicorn<'_, ()>,
     a: [u64; 6],
     relative: Option<u64>,
 ) -> Option<u64> {
     let (c, m) = (a[0], a[1]);
-    if let Err(e) = cond(st, uc, c) {
+    if let Err(e) = cond(k, uc, c) {
         return Some(e);
     }
     let deadline = match relative {
         None => None,
         Some(ts) => {
             let (Some(sec), Some(nsec)) = (read_u64(uc, ts), read_u64(uc, ts + 8)) else {
-                fault(st, uc, ts);
+                fault(k, uc, ts);
                 return None;
             };
             if nsec >= 1_000_000_000 {
                 return Some(EINVAL);
             }
             Some(
-                st.clock
+                k.clock
                     .saturating_add(sec.saturating_mul(1_000_000_000) + nsec),
             )
         }
     };
-    let me = st.cur().tid;
-    let mut s = match load(st, uc, m) {
+    let me = k.cur().tid;
+    let mut s = match load(k, uc, m) {
         Ok(s) => s,
         Err(e) => return Some(e),
     };
@@ -300,55 +297,26 @@ pub fn cond_wait(
     s.owner = 0;
     s.count = 0;
     store(uc, m, &s);
-    hand_over(st, uc, m);
-    st.cur().run = Run::Blocked {
-        addr: c,
-        deadline,
-        how: Ret::Cond { mutex: m, count },
+    hand_over(k, w, uc, m);
+    let wait = Waiting::Cond {
+        cond: c,
+        mutex: m,
+        count,
     };
-    st.switch(uc);
+    w.block(k, uc, wait, deadline);
     None
 }
 
-/// pthread_cond_signal / pthread_cond_broadcast(c): one waiter (the first in thread order) or
-/// all of them stop waiting and queue for their mutex.
-pub fn cond_signal(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6], all: bool) -> u64 {
+/// pthread_cond_signal(c): the first waiter in thread order stops waiting and queues for its
+/// mutex.
+pub fn cond_signal(k: &mut Kernel, w: &mut Waits, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
     let c = a[0];
-    if let Err(e) = cond(st, uc, c) {
+    if let Err(e) = cond(k, uc, c) {
         return e;
     }
-    let waiters: Vec<(usize, u64, u64)> = st
-        .threads
-        .iter()
-        .filter_map(|t| match t.run {
-            Run::Blocked {
-                addr,
-                how: Ret::Cond { mutex, count },
-                ..
-            } if addr == c => Some((t.idx, mutex, count)),
-            _ => None,
-        })
-        .take(if all { usize::MAX } else { 1 })
-        .collect();
-    for (i, mutex, count) in waiters {
-        acquire(st, uc, i, mutex, count, 0);
+    let waiters = w.find(|x| matches!(x, Waiting::Cond { cond, .. } if cond == c));
+    if let Some(&(i, Waiting::Cond { mutex, count, .. })) = waiters.first() {
+        acquire(k, w, uc, i, mutex, count, 0);
     }
-    0
-}
-
-/// pthread_cond_destroy(c): EBUSY while a thread waits on it, else it is invalidated.
-pub fn cond_destroy(st: &mut State, uc: &mut Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
-    let c = a[0];
-    if let Err(e) = cond(st, uc, c) {
-        return e;
-    }
-    if st
-        .threads
-        .iter()
-        .any(|t| matches!(t.run, Run::Blocked { addr, how: Ret::Cond { .. }, .. } if addr == c))
-    {
-        return EBUSY;
-    }
-    let _ = uc.mem_write(c, &0u64.to_le_bytes());
     0
 }

@@ -12,30 +12,46 @@
 
 use unicorn_engine::Unicorn;
 
-use crate::emulate::process::{exit_thread, Pending, Ret, Run, State};
+use super::threads::Threads;
+use super::waits::{Waiting, Waits};
+use crate::emulate::kernel::Kernel;
+use crate::emulate::machine::stubs::StubMap;
 
 /// `_tlv_atexit(func, obj)`: `func(obj)` runs when the calling thread exits.
-pub fn tlv_atexit(st: &mut State, a: [u64; 6]) -> u64 {
-    st.cur().tlv_dtors.push((a[0], a[1]));
+pub fn tlv_atexit(k: &Kernel, t: &mut Threads, a: [u64; 6]) -> u64 {
+    t.get(k.cur).tlv_dtors.push((a[0], a[1]));
     0
 }
 
 /// The calling thread exits with `value`: run its destructors (each step returns through
 /// `tlv_dtor_return` → [`next_step`]), then end it.
-pub fn exit(st: &mut State, uc: &mut Unicorn<'_, ()>, value: u64) {
-    let t = st.cur();
+pub fn exit(
+    k: &mut Kernel,
+    threads: &mut Threads,
+    w: &mut Waits,
+    stubs: &StubMap,
+    uc: &mut Unicorn<'_, ()>,
+    value: u64,
+) {
+    let t = threads.get(k.cur);
     if t.exit_value.is_none() {
         t.exit_value = Some(value);
         let list = std::mem::take(&mut t.tlv_dtors);
         t.tlv_finalizing.push(list);
     }
-    next_step(st, uc);
+    next_step(k, threads, w, stubs, uc);
 }
 
 /// Call the next destructor of the exiting thread, or end the thread when none is left.
-pub fn next_step(st: &mut State, uc: &mut Unicorn<'_, ()>) {
-    let cpu = st.cpu;
-    let t = st.cur();
+pub fn next_step(
+    k: &mut Kernel,
+    threads: &mut Threads,
+    w: &mut Waits,
+    stubs: &StubMap,
+    uc: &mut Unicorn<'_, ()>,
+) {
+    let cpu = k.cpu;
+    let t = threads.get(k.cur);
     // Registered by the destructor that just returned: finalized before the older entries.
     if !t.tlv_dtors.is_empty() {
         let list = std::mem::take(&mut t.tlv_dtors);
@@ -54,41 +70,33 @@ pub fn next_step(st: &mut State, uc: &mut Unicorn<'_, ()>) {
     };
     match next {
         // tlv_finalize_list skips a NULL function.
-        Some((0, _)) => next_step(st, uc),
+        Some((0, _)) => next_step(k, threads, w, stubs, uc),
         Some((func, obj)) => {
-            st.trace(format!("tlv destructor {func:#x}({obj:#x})"));
-            let ret = st.stubs.internal("tlv_dtor_return");
+            k.trace(format!("tlv destructor {func:#x}({obj:#x})"));
+            let ret = stubs.internal("tlv_dtor_return");
             // Below whatever the thread's stack holds now, 16-aligned.
             let sp = cpu.read(uc, cpu.sp_name()).saturating_sub(256) & !15;
             cpu.setup_call_from_hook(uc, func, &[obj], ret, sp);
-            st.cur().redirect = Some(func);
-            st.resume_same = true;
-            st.switch(uc);
+            k.cur().redirect = Some(func);
+            k.resume_same = true;
+            k.switch(uc);
         }
-        None => end(st, uc),
+        None => end(k, threads, w, uc),
     }
 }
 
 /// The thread is gone: wake whoever joins it, with its value.
-fn end(st: &mut State, uc: &mut Unicorn<'_, ()>) {
-    let value = st.cur().exit_value.unwrap_or(0);
-    let pthread = st.cur().pthread;
-    for i in 0..st.threads.len() {
-        let joiner = match st.threads[i].run {
-            Run::Blocked {
-                addr,
-                how: Ret::Join { out },
-                ..
-            } if addr == pthread && pthread != 0 => Some(out),
-            _ => None,
-        };
-        if let Some(out) = joiner {
+fn end(k: &mut Kernel, threads: &mut Threads, w: &mut Waits, uc: &mut Unicorn<'_, ()>) {
+    let value = threads.get(k.cur).exit_value.unwrap_or(0);
+    let pthread = k.cur().pthread;
+    let joins = |w| matches!(w, Waiting::Join { pthread: p, .. } if p == pthread && p != 0);
+    for (i, wait) in w.find(joins) {
+        if let Waiting::Join { out, .. } = wait {
             if out != 0 {
                 let _ = uc.mem_write(out, &value.to_le_bytes());
             }
-            st.threads[i].run = Run::Runnable;
-            st.threads[i].pending = Some(Pending::C(0));
         }
+        w.wake(k, i, 0);
     }
-    exit_thread(st, uc);
+    k.exit_thread(uc);
 }

@@ -7,11 +7,10 @@ use std::io::Write;
 
 use unicorn_engine::{uc_error, Context, MemType, Unicorn};
 
-use crate::emulate::cpu::Cpu;
-use crate::emulate::process::{
-    signame, time_out, Pending, Run, Shared, State, Stop, SIGBUS, SIGILL, SIGSEGV,
-    STATUS_EMULATOR_STOP,
-};
+use super::{syscalls, Kernel, Pending, Process, Run, Shared, Stop, Userspace, Wait};
+use super::{SIGBUS, SIGILL, SIGSEGV};
+use crate::emulate::error::Error;
+use crate::emulate::machine::cpu::Cpu;
 
 /// What the scheduler does next.
 enum Next {
@@ -24,26 +23,26 @@ enum Next {
 }
 
 /// Runs the process until it ends; returns its exit status.
-pub fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i32 {
+pub fn schedule<U: Userspace>(uc: &mut Unicorn<'_, ()>, state: &Shared<U>, blank: &Context) -> i32 {
     let mut last_ran: Option<usize> = None;
     loop {
         let pick = {
-            let mut st = state.borrow_mut();
-            if let Some(status) = deliver_signals(&mut st) {
-                return finish(&mut st, status);
+            let mut p = state.borrow_mut();
+            if let Some(status) = deliver_signals(&mut p.kernel) {
+                return finish(&mut p.kernel, status);
             }
-            match pick(uc, &mut st, last_ran) {
+            match pick(uc, &mut p, last_ran) {
                 Next::Thread(i) => i,
                 Next::Again => continue,
-                Next::End(status) => return finish(&mut st, status),
+                Next::End(status) => return finish(&mut p.kernel, status),
             }
         };
-        switch_in(uc, &mut state.borrow_mut(), pick, blank);
-        let pc = uc.reg_read(state.borrow().cpu.pc_reg()).unwrap_or(0);
-        let quantum = next_slice(&mut state.borrow_mut());
+        switch_in(uc, &mut state.borrow_mut().kernel, pick, blank);
+        let pc = uc.reg_read(state.borrow().kernel.cpu.pc_reg()).unwrap_or(0);
+        let quantum = next_slice(&mut state.borrow_mut().kernel);
         let res = uc.emu_start(pc, 0, 0, quantum as usize);
         last_ran = Some(pick);
-        let mut st = state.borrow_mut();
+        let st = &mut state.borrow_mut().kernel;
         st.clock += quantum;
         let mut ctx = match st.threads[pick].ctx.take() {
             Some(c) => c,
@@ -51,15 +50,20 @@ pub fn schedule(uc: &mut Unicorn<'_, ()>, state: &Shared, blank: &Context) -> i3
         };
         let _ = uc.context_save(&mut ctx);
         st.threads[pick].ctx = Some(ctx);
-        if let Some(status) = after_slice(uc, &mut st, pick, res) {
-            return finish(&mut st, status);
+        if let Some(status) = after_slice(uc, st, pick, res) {
+            return finish(st, status);
         }
     }
 }
 
 /// The next thread to run: the one that only stopped to change its pc, else the first runnable
 /// one after the last to run; when none can run, time advances or the run ends.
-fn pick(uc: &mut Unicorn<'_, ()>, st: &mut State, last_ran: Option<usize>) -> Next {
+fn pick<U: Userspace>(
+    uc: &mut Unicorn<'_, ()>,
+    p: &mut Process<U>,
+    last_ran: Option<usize>,
+) -> Next {
+    let st = &mut p.kernel;
     let n = st.threads.len();
     let start = last_ran.map_or(0, |l| (l + 1) % n);
     if std::mem::take(&mut st.resume_same) {
@@ -77,12 +81,13 @@ fn pick(uc: &mut Unicorn<'_, ()>, st: &mut State, last_ran: Option<usize>) -> Ne
         // XNU: the process exits when its last thread terminates (exit status 0).
         return Next::End(0);
     }
-    advance_to_deadline(uc, st)
+    advance_to_deadline(uc, p)
 }
 
 /// Every thread is blocked: advance the clock to the earliest deadline or signal, waking the
 /// waits that timed out; with neither, the process is deadlocked.
-fn advance_to_deadline(uc: &mut Unicorn<'_, ()>, st: &mut State) -> Next {
+fn advance_to_deadline<U: Userspace>(uc: &mut Unicorn<'_, ()>, p: &mut Process<U>) -> Next {
+    let Process { kernel: st, user } = p;
     let next_signal = st.pending_signals.iter().map(|p| p.1).min();
     let deadline = st
         .threads
@@ -100,35 +105,39 @@ fn advance_to_deadline(uc: &mut Unicorn<'_, ()>, st: &mut State) -> Next {
             .threads
             .iter()
             .filter_map(|t| match t.run {
-                Run::Blocked { addr, .. } => {
-                    Some(format!("thread {} waits on {addr:#x}", t.idx + 1))
+                Run::Blocked { on, .. } => {
+                    Some(format!("thread {} waits on {:#x}", t.idx + 1, on.addr()))
                 }
                 _ => None,
             })
             .collect();
-        eprintln!(
-            "rt0-port: deadlock: every thread is blocked with no timeout ({})",
-            waits.join("; ")
-        );
-        return Next::End(STATUS_EMULATOR_STOP);
+        return Next::End(stopped(Error::Deadlock(waits)));
     };
     st.clock = st.clock.max(d);
     let now = st.clock;
-    let due: Vec<usize> = st
+    let due: Vec<(usize, Wait)> = st
         .threads
         .iter()
-        .filter(|t| matches!(t.run, Run::Blocked { deadline: Some(d), .. } if d <= now))
-        .map(|t| t.idx)
+        .filter_map(|t| match t.run {
+            Run::Blocked {
+                on,
+                deadline: Some(d),
+            } if d <= now => Some((t.idx, on)),
+            _ => None,
+        })
         .collect();
-    for i in due {
-        time_out(st, uc, i);
+    for (i, on) in due {
+        match on {
+            Wait::Ulock { returns, .. } => syscalls::ulock_timed_out(st, i, returns),
+            Wait::Userspace { .. } => user.timed_out(st, uc, i),
+        }
     }
     Next::Again
 }
 
 /// Loads thread `pick` into the CPU: its saved context (or its first registers), a pc set from
 /// inside a trap, and the value a call that blocked it returns.
-fn switch_in(uc: &mut Unicorn<'_, ()>, st: &mut State, pick: usize, blank: &Context) {
+fn switch_in(uc: &mut Unicorn<'_, ()>, st: &mut Kernel, pick: usize, blank: &Context) {
     let cpu = st.cpu;
     st.cur = pick;
     let t = &mut st.threads[pick];
@@ -165,7 +174,7 @@ fn switch_in(uc: &mut Unicorn<'_, ()>, st: &mut State, pick: usize, blank: &Cont
 
 /// Instructions in the next slice: the quantum, or with `--seed` a pseudo-random 1..=quantum
 /// (xorshift64*), so seeds interleave threads differently, reproducibly.
-fn next_slice(st: &mut State) -> u64 {
+fn next_slice(st: &mut Kernel) -> u64 {
     let q = st.opts.quantum;
     match st.rng.as_mut() {
         Some(x) => {
@@ -181,16 +190,13 @@ fn next_slice(st: &mut State) -> u64 {
 /// Why the slice ended: `Some(status)` when the process is over.
 fn after_slice(
     uc: &Unicorn<'_, ()>,
-    st: &mut State,
+    st: &mut Kernel,
     pick: usize,
     res: Result<(), uc_error>,
 ) -> Option<i32> {
     match st.stop.take() {
         Some(Stop::Exit(code)) => return Some(code),
-        Some(Stop::Fatal(code, msg)) => {
-            eprintln!("rt0-port: {msg}");
-            return Some(code);
-        }
+        Some(Stop::Fatal(e)) => return Some(stopped(e)),
         Some(Stop::Signal(sig, msg)) => {
             eprintln!(
                 "rt0-port: thread {} killed by {}: {msg}",
@@ -218,7 +224,7 @@ fn after_slice(
 /// model, so the default action applies (bsd/sys/signalvar.h sigprop): SA_KILL signals end the
 /// process with 128+signal, SA_IGNORE ones are dropped; stop signals are not modeled (dropped,
 /// reported). Returns the exit status when the process dies.
-fn deliver_signals(st: &mut State) -> Option<i32> {
+fn deliver_signals(st: &mut Kernel) -> Option<i32> {
     let now = st.clock;
     let due: Vec<(u32, u64)> = st
         .pending_signals
@@ -283,9 +289,29 @@ fn fault_signal(e: uc_error, fault: Option<(MemType, u64)>) -> (i32, String) {
 }
 
 /// Ends the run with `status`, flushing what the program wrote.
-fn finish(st: &mut State, status: i32) -> i32 {
+fn finish(st: &mut Kernel, status: i32) -> i32 {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     st.report.push(format!("exit_status={status}"));
     status
+}
+
+/// The emulator stopped the run: its message, and the status it ends with.
+fn stopped(e: Error) -> i32 {
+    eprintln!("rt0-port: {e}");
+    e.status()
+}
+
+/// A signal's name, for messages.
+fn signame(sig: i32) -> &'static str {
+    match sig {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        8 => "SIGFPE",
+        10 => "SIGBUS",
+        11 => "SIGSEGV",
+        12 => "SIGSYS",
+        _ => "a signal",
+    }
 }

@@ -1,7 +1,11 @@
 //! The dyld model's loading half: parse the Mach-O executable, map its segments with their
 //! protections, find the initializers and the entry point, and list the imports to bind.
 
+use std::path::Path;
+
 use goblin::mach::{Mach, MachO};
+
+use crate::emulate::error::Error;
 
 /// One segment to map.
 pub struct Segment {
@@ -69,8 +73,16 @@ const S_THREAD_LOCAL_INIT_FUNCTION_POINTERS: u32 = 0x15;
 const SECTION_TYPE: u32 = 0xff;
 const LC_DYLD_CHAINED_FIXUPS: u32 = 0x8000_0034;
 
-/// Parse `bytes` as a Mach-O executable for `cputype`.
-pub fn load(bytes: &[u8], cputype: u32) -> Result<Image, String> {
+/// Parse `bytes`, the contents of `file`, as a Mach-O executable for `cputype`.
+pub fn load(bytes: &[u8], cputype: u32, file: &Path) -> Result<Image, Error> {
+    parse(bytes, cputype).map_err(|why| Error::Load {
+        file: file.display().to_string(),
+        why,
+    })
+}
+
+/// [`load`]; `Err` says why the file is not one the model loads.
+fn parse(bytes: &[u8], cputype: u32) -> Result<Image, String> {
     let macho: MachO = match Mach::parse(bytes).map_err(|e| format!("not a Mach-O file: {e}"))? {
         Mach::Binary(m) => m,
         Mach::Fat(_) => {

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use unicorn_engine::{Prot, Unicorn};
 
-use crate::emulate::cpu::Cpu;
-use crate::emulate::memory::{round_up, UNICORN_GRANULE};
+use super::cpu::Cpu;
+use super::memory::{round_up, UNICORN_GRANULE};
+use crate::emulate::error::Error;
 
 /// Bytes per stub.
 const STUB_SIZE: u64 = 16;
@@ -41,15 +42,13 @@ impl StubMap {
         cpu: Cpu,
         base: u64,
         names: Vec<String>,
-    ) -> Result<StubMap, String> {
+    ) -> Result<StubMap, Error> {
         let slots = UNRESOLVED_FIRST + UNRESOLVED_MAX as u64;
         let size = round_up(STUB_SIZE * slots, UNICORN_GRANULE);
-        uc.mem_map(base, size, Prot::ALL)
-            .map_err(|e| e.to_string())?;
+        uc.mem_map(base, size, Prot::ALL)?;
         let code: Vec<u8> = (0..slots).flat_map(|_| cpu.stub_bytes()).collect();
-        uc.mem_write(base, &code).map_err(|e| e.to_string())?;
-        uc.mem_protect(base, size, Prot::READ | Prot::EXEC)
-            .map_err(|e| e.to_string())?;
+        uc.mem_write(base, &code)?;
+        uc.mem_protect(base, size, Prot::READ | Prot::EXEC)?;
         let by_name = names
             .iter()
             .enumerate()

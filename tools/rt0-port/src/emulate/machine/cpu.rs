@@ -359,21 +359,10 @@ impl Cpu {
         self.write(uc, self.c_ret_reg(), v);
     }
 
-    /// Return a 128-bit value from an emulated function: low half in the C return register,
-    /// high half in the next (x86-64 psABI rax:rdx; AAPCS64 x0:x1).
-    pub fn c_return_u128(self, uc: &mut Unicorn<'_, ()>, v: u128) {
-        let high = match self {
-            Cpu::X86_64 => "rdx",
-            Cpu::Aarch64 => "x1",
-        };
-        self.write(uc, self.c_ret_reg(), v as u64);
-        self.write(uc, high, (v >> 64) as u64);
-    }
-
     /// The return address of a function just entered (x86_64: on the stack; arm64: in lr).
     pub fn return_address(self, uc: &Unicorn<'_, ()>) -> u64 {
         match self {
-            Cpu::X86_64 => crate::emulate::memory::read_u64(uc, self.read(uc, "rsp")).unwrap_or(0),
+            Cpu::X86_64 => super::memory::read_u64(uc, self.read(uc, "rsp")).unwrap_or(0),
             Cpu::Aarch64 => self.read(uc, "lr"),
         }
     }

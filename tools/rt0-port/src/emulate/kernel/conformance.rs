@@ -5,8 +5,9 @@
 use unicorn_engine::{Prot, Unicorn};
 
 use crate::description::{Description, ErrorConvention};
-use crate::emulate::cpu::Cpu;
-use crate::emulate::memory::{mapping_of, read_u64};
+use crate::emulate::error::Error;
+use crate::emulate::machine::cpu::Cpu;
+use crate::emulate::machine::memory::{mapping_of, read_u64};
 
 fn file(d: &Description) -> String {
     d.file.display().to_string()
@@ -153,23 +154,23 @@ pub fn check_trap(
     uc: &Unicorn<'_, ()>,
     pc: u64,
     num: u64,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let f = file(d);
     let mut insn = [0u8; 4];
     let _ = uc.mem_read(pc, &mut insn);
     if !cpu.is_trap_insn(&insn, &d.syscall.instruction) {
-        return Err(format!(
-            "conformance: trap at {pc:#x} is not the `{}` instruction {f} names",
+        return Err(Error::Conformance(format!(
+            "trap at {pc:#x} is not the `{}` instruction {f} names",
             d.syscall.instruction
-        ));
+        )));
     }
     let prefix = d.syscall.number_prefix;
     if prefix != 0 && num & prefix != prefix && (num >> 24) == 0 {
-        return Err(format!(
-            "conformance: syscall at {pc:#x}: {} = {num:#x} lacks the class prefix {prefix:#x} that {f} \
+        return Err(Error::Conformance(format!(
+            "syscall at {pc:#x}: {} = {num:#x} lacks the class prefix {prefix:#x} that {f} \
              (syscall.number_prefix) adds to every number",
             d.syscall.number_register
-        ));
+        )));
     }
     Ok(())
 }
@@ -183,7 +184,7 @@ pub fn check_thread_create(
     cpu: Cpu,
     uc: &Unicorn<'_, ()>,
     pc: u64,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let f = file(d);
     let map = &d.thread_create.map;
     let reg = |n: &str| map.register_of(n).unwrap_or("?").to_string();
@@ -213,12 +214,12 @@ pub fn check_thread_create(
     let flags = val("flags");
     if flags as u32 as u64 != d.thread_create.flags {
         let r = reg("flags");
-        return Err(format!(
-            "conformance: bsdthread_create at {pc:#x}: {f} ([thread_create]) says register {r} carries `flags` = {:#x}, \
+        return Err(Error::Conformance(format!(
+            "bsdthread_create at {pc:#x}: {f} ([thread_create]) says register {r} carries `flags` = {:#x}, \
              but {r} = {flags:#x}; {} — the stub and the description disagree about {r}",
             d.thread_create.flags,
             whose(d.thread_create.flags, &r)
-        ));
+        )));
     }
     let stack = val("stack");
     let ok_stack = mapping_of(uc, stack.wrapping_sub(1))
@@ -227,10 +228,10 @@ pub fn check_thread_create(
         && read_u64(uc, stack).is_some();
     if !ok_stack {
         let r = reg("stack");
-        return Err(format!(
-            "conformance: bsdthread_create at {pc:#x}: {f} says register {r} carries `stack`, but {r} = {stack:#x} \
+        return Err(Error::Conformance(format!(
+            "bsdthread_create at {pc:#x}: {f} says register {r} carries `stack`, but {r} = {stack:#x} \
              is not the top of a writable mapping with a readable header"
-        ));
+        )));
     }
     let func = val("func");
     let ok_func = mapping_of(uc, func)
@@ -238,18 +239,18 @@ pub fn check_thread_create(
         .unwrap_or(false);
     if !ok_func {
         let r = reg("func");
-        return Err(format!(
-            "conformance: bsdthread_create at {pc:#x}: {f} says register {r} carries `func`, but {r} = {func:#x} is not code"
-        ));
+        return Err(Error::Conformance(format!(
+            "bsdthread_create at {pc:#x}: {f} says register {r} carries `func`, but {r} = {func:#x} is not code"
+        )));
     }
     let pthread = val("pthread");
     if pthread != 0 && mapping_of(uc, pthread).is_none() {
         let r = reg("pthread");
-        return Err(format!(
-            "conformance: bsdthread_create at {pc:#x}: {f} says register {r} carries `pthread`, but {r} = {pthread:#x} \
+        return Err(Error::Conformance(format!(
+            "bsdthread_create at {pc:#x}: {f} says register {r} carries `pthread`, but {r} = {pthread:#x} \
              is neither 0 nor mapped; {}",
             whose(0, &r)
-        ));
+        )));
     }
     Ok(())
 }
@@ -284,7 +285,7 @@ pub fn check_args(
     uc: &Unicorn<'_, ()>,
     num: u64,
     pc: u64,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let f = file(d);
     let regs = &d.syscall.arg_registers;
     let val = |i: usize| {
@@ -310,13 +311,13 @@ pub fn check_args(
             hits.join(", ")
         }
     };
-    let bad = |call: &str, i: usize, name: &str, what: &str, found: String| -> String {
+    let bad = |call: &str, i: usize, name: &str, what: &str, found: String| -> Error {
         let r = regs.get(i).map(String::as_str).unwrap_or("?");
-        format!(
-            "conformance: {call} at {pc:#x}: {f} ([syscall] arg_registers) says argument {i} (`{name}`) travels in {r}, \
+        Error::Conformance(format!(
+            "{call} at {pc:#x}: {f} ([syscall] arg_registers) says argument {i} (`{name}`) travels in {r}, \
              but {r} = {:#x} is not {what}; {found} — the stub and the description disagree about {r}",
             val(i)
-        )
+        ))
     };
     match num {
         // mmap(addr, len, prot, flags, fd, pos) (XNU bsd/kern/syscalls.master 197)
