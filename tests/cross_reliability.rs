@@ -196,9 +196,9 @@ fn init_panic_with_std_is_caught_and_its_message_kept() {
 
 /// on aarch64: no text relocations (the cdylib; a PIE host linked with `-z text` against
 /// the archive); the init stack is read/write with an inaccessible guard right below (qemu's
-/// emulated `/proc/self/maps` shows the guest's protections); argv/envp are the loader's pointers.
+/// emulated `/proc/self/maps` shows the guest's protections); argv/envp are rt0's read-only copy.
 #[test]
-fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
+fn no_text_relocations_rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments() {
     for path in DemoPath::ALL {
         rel::no_text_relocations(
             &format!("{A64:?}/{path:?}"),
@@ -212,7 +212,7 @@ fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
     // a page.
     each(&[A64], &LINKS, rel::SECURITY, &[], |l, p, _, r| {
         let min_guard = if p == DemoPath::Raw { 65536 } else { 4096 };
-        rel::rw_stacks_with_guard_and_no_environment_copy(l, 800, min_guard, r)
+        rel::rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments(l, 800, min_guard, r)
     });
 }
 

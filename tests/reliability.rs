@@ -187,15 +187,15 @@ fn init_error_is_reported_by_every_export_with_its_message() {
 
 /// No text relocations anywhere (the cdylib, and a PIE host linked with -z text against
 /// the static archive); the init stack is read/write only with an inaccessible guard right below;
-/// rt0 keeps the loader's argv and envp pointers.
+/// rt0 keeps a read-only copy of argv and envp of its own.
 #[test]
-fn no_text_relocations_rw_stacks_with_guard_and_no_environment_copy() {
+fn no_text_relocations_rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments() {
     for path in DemoPath::ALL {
         rel::no_text_relocations(&format!("{path:?}"), &demo(path), "gcc", "rel-pie-ztext");
     }
     // x86_64's guard, on both paths, is a page (arch/x86_64-unknown-linux-gnu/abi.toml).
     each(rel::SECURITY, &LINKS, DEADLINE, |l, _, _, r| {
-        rel::rw_stacks_with_guard_and_no_environment_copy(l, 500, 4096, r)
+        rel::rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments(l, 500, 4096, r)
     });
 }
 

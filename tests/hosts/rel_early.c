@@ -4,6 +4,7 @@
  * init saw the process's real arguments. With RT0_DEMO_INIT_CALLS_EXPORT=1, init itself calls an
  * export: that must not deadlock either. */
 #include "rel_api.h"
+#include <string.h>
 
 static int early_state = -1, early_ready = -1, early_state_after = -1, early_argc = -1;
 static const char *early_argv0;
@@ -22,7 +23,8 @@ int main(int argc, char **argv) {
     rel_load();
     int ready = rt0_demo_ready();
     printf("early_state=%d\nearly_ready=%d\nearly_state_after=%d\n", early_state, early_ready, early_state_after);
-    printf("argc=%d\nearly_argc=%d\nearly_argv0_same_pointer=%d\n", argc, early_argc, early_argv0 == argv[0]);
+    printf("argc=%d\nearly_argc=%d\nearly_argv0_same_text=%d\n", argc, early_argc,
+           early_argv0 && !strcmp(early_argv0, argv[0]));
     printf("ready=%d\nstate=%d\ninit_export_result=%d\n", ready, rt0_demo_state(), rt0_demo_init_export_result());
     return 0;
 }

@@ -1,7 +1,8 @@
 /* While init runs (the demo's init sleeps), its stack is a read/write, never executable,
- * mapping with an inaccessible guard mapping right below it; rt0 keeps the loader's argv/envp
- * pointers (no copy). */
+ * mapping with an inaccessible guard mapping right below it. rt0 keeps its own copy of argv and
+ * envp: other pointers than the host's, the same text, in a mapping nobody can write. */
 #include "rel_api.h"
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,7 +38,21 @@ int main(int argc, char **argv) {
     int ready = rt0_demo_ready();
     printf("ready=%d\nstate_while_reading=%d\nstack_perms=%s\nstack_size=%llu\nbelow_perms=%s\nbelow_size=%llu\n",
            ready, state_while_reading, perms, found_hi - found_lo, below_perms, below_size);
-    printf("argv0_same_pointer=%d\nenvp_same_pointer=%d\n", rt0_demo_argv(0) == argv[0],
-           (char **)rt0_demo_envp() == env_at_start);
+    const char *kept_argv0 = rt0_demo_argv(0);
+    char *const *kept_envp = rt0_demo_envp();
+    printf("argv0_same_pointer=%d\nargv0_same_text=%d\n", kept_argv0 == argv[0],
+           kept_argv0 && !strcmp(kept_argv0, argv[0]));
+    printf("envp_same_pointer=%d\nenvp0_same_text=%d\n", (char **)kept_envp == env_at_start,
+           kept_envp && kept_envp[0] && env_at_start[0] && !strcmp(kept_envp[0], env_at_start[0]));
+    /* The permissions of the mapping that holds rt0's copy of envp. */
+    char copy_perms[8] = "(none)";
+    unsigned long long at = (unsigned long long)(uintptr_t)kept_envp;
+    f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char p[8];
+        if (sscanf(line, "%llx-%llx %7s", &lo, &hi, p) == 3 && at >= lo && at < hi) strcpy(copy_perms, p);
+    }
+    if (f) fclose(f);
+    printf("args_copy_perms=%s\n", copy_perms);
     return 0;
 }

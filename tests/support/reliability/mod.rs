@@ -299,7 +299,7 @@ pub fn fork_during_init_child_answers_and_exits_parent_unaffected(label: &str, r
 
 /// [`EARLY`], static link: an export called from a host constructor that runs before
 /// rt0's entry starts the entry itself and waits: it returns ready, init saw the process's real
-/// argc and the very argv vector main gets (recovered from the initial stack).
+/// argc and the arguments main gets (recovered from the initial stack, then copied).
 pub fn early_call_starts_the_entry_and_waits(label: &str, run: Runner) {
     let r = run(&["one", "two"], &[("RT0_DEMO_INIT_SLEEP_MS", "100".into())]);
     let c = ctx(label, &r);
@@ -313,7 +313,7 @@ pub fn early_call_starts_the_entry_and_waits(label: &str, run: Runner) {
     assert_eq!(r.field("early_state_after"), "2", "{c}");
     assert_eq!(r.field("argc"), "3", "{c}");
     assert_eq!(r.field("early_argc"), "3", "{c}");
-    assert_eq!(r.field("early_argv0_same_pointer"), "1", "{c}");
+    assert_eq!(r.field("early_argv0_same_text"), "1", "{c}");
     assert_eq!(r.field("ready"), "1", "{c}");
     assert_eq!(r.field("state"), "2", "{c}");
     assert!(r.stderr.is_empty(), "{c}");
@@ -336,9 +336,10 @@ pub use faults::*;
 
 /// [`SECURITY`]: the init stack is read/write only with an inaccessible guard right
 /// below (at least `min_guard` bytes: the raw path's guard is the port's abi.toml
-/// `[stack] guard_size`, glibc's a page); rt0 keeps the loader's argv and envp pointers. Init
-/// sleeps `init_sleep_ms` so the host reads the maps while it runs.
-pub fn rw_stacks_with_guard_and_no_environment_copy(
+/// `[stack] guard_size`, glibc's a page); rt0 keeps its own copy of argv and envp (other
+/// pointers, the same text) in a read-only mapping. Init sleeps `init_sleep_ms` so the host
+/// reads the maps while it runs.
+pub fn rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments(
     label: &str,
     init_sleep_ms: u64,
     min_guard: i64,
@@ -359,8 +360,11 @@ pub fn rw_stacks_with_guard_and_no_environment_copy(
         "no guard right under the init stack: {c}"
     );
     assert!(r.num("below_size") >= min_guard, "{c}");
-    assert_eq!(r.field("argv0_same_pointer"), "1", "{c}");
-    assert_eq!(r.field("envp_same_pointer"), "1", "{c}");
+    assert_eq!(r.field("argv0_same_pointer"), "0", "{c}");
+    assert_eq!(r.field("argv0_same_text"), "1", "{c}");
+    assert_eq!(r.field("envp_same_pointer"), "0", "{c}");
+    assert_eq!(r.field("envp0_same_text"), "1", "{c}");
+    assert_eq!(r.field("args_copy_perms"), "r--p", "{c}");
 }
 
 /// [`EXIT`]: the host ends while init still runs, and init would run for weeks
