@@ -305,6 +305,7 @@ fn run_function(
         Function::PthreadJoin => pthread::join(k, &mut ls.threads, &mut ls.waits, uc, a)?,
         Function::PthreadGetStackaddrNp => pthread::stack_info(k, &mut ls.threads, a, false),
         Function::PthreadGetStacksizeNp => pthread::stack_info(k, &mut ls.threads, a, true),
+        Function::PthreadSetnameNp => pthread::setname(k, uc, a),
         Function::TlvAtexit => thread_exit::tlv_atexit(k, &mut ls.threads, a),
         Function::PthreadMutexattrInit => sync::mutexattr_init(k, uc, a),
         Function::PthreadMutexattrSettype => sync::mutexattr_settype(uc, a),
@@ -323,6 +324,14 @@ fn run_function(
         Function::UlockWait => {
             let how = Returns::Libsyscall { no_errno: false };
             let r = syscalls::k_ulock_wait(k, uc, a[0], a[1], a[2] as u32, a[3] as u32, how)?;
+            c_result(k, uc, r)
+        }
+        // The libsyscall wrappers of syscalls 197 and 74 (-1 + errno).
+        Function::Mmap | Function::Mprotect => {
+            let r = match f {
+                Function::Mmap => syscalls::k_mmap(k, uc, a),
+                _ => syscalls::k_mprotect(uc, k.page, a[0], a[1], a[2]).map(|_| 0),
+            };
             c_result(k, uc, r)
         }
         Function::Errno => k.cur().errno_slot,

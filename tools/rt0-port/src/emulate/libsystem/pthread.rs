@@ -236,3 +236,17 @@ pub fn stack_info(k: &Kernel, t: &mut Threads, a: [u64; 6], size: bool) -> u64 {
         top
     }
 }
+
+/// LP pthread_setname_np(name): names the calling thread; at most 63 bytes (MAXTHREADNAMESIZE
+/// less the NUL), else ENAMETOOLONG. Nothing reads a name back: `--trace` shows it.
+pub fn setname(k: &Kernel, uc: &Unicorn<'_, ()>, a: [u64; 6]) -> u64 {
+    const ENAMETOOLONG: u64 = 63;
+    let Some(name) = crate::emulate::machine::memory::read_cstr(uc, a[0], 64) else {
+        return EINVAL;
+    };
+    if name.len() > 63 {
+        return ENAMETOOLONG;
+    }
+    k.trace(format!("thread named {:?}", String::from_utf8_lossy(&name)));
+    0
+}
