@@ -110,7 +110,7 @@ fn main() {
         ));
     }
 
-    let rust = rust_constants::rust_constants(
+    let rust = rust_constants::generate(
         &desc,
         &target,
         &format!("{}/{desc_name}", registration.folder),
@@ -130,14 +130,14 @@ fn main() {
     let tag = stub_tag(&folder, &desc_name, &text, stub_files);
     let stubs = StubNames::new(&tag, desc.object_format == "macho", stub_files.len() > 1);
     let mut rust = rust;
-    rust.push_str(&layouts::shared_layouts(pointer_bytes));
+    rust.push_str(&layouts::rust_modules(pointer_bytes));
     fs::write(out.join("abi.rs"), &rust)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
     fs::write(out.join("stubs.rs"), stubs.rust_externs())
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/stubs.rs: {e}")));
-    let mut header = asm_include::asm_include(&desc);
+    let mut header = asm_include::generate(&desc);
     header.push_str(&stubs.asm_defines());
-    header.push_str(&layouts::layout_defines(pointer_bytes));
+    header.push_str(&layouts::asm_defines(pointer_bytes));
     header.push_str("#endif\n");
     fs::write(out.join("rt0_abi.h"), header)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));

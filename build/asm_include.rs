@@ -6,7 +6,7 @@ use rt0_description::{Arch, Constant, Description, SyscallKind};
 use std::fmt::Write as _;
 
 /// `OUT_DIR/rt0_abi.h`: the same facts for the C preprocessor that runs over the `.S` stubs.
-pub fn asm_include(d: &Description) -> String {
+pub fn generate(d: &Description) -> String {
     let mut s = String::new();
     let reg = |r: &str| d.arch.asm_register(r);
     let _ = writeln!(

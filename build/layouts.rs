@@ -30,7 +30,7 @@ const SHARED_LAYOUTS: &[(&str, &str, &str, &[&str])] = &[
 
 /// The shared layouts' field offsets for Rust (`abi::record`, `abi::stack_header`), which the Rust
 /// side checks against its structs with `offset_of!`.
-pub fn shared_layouts(pointer_bytes: usize) -> String {
+pub fn rust_modules(pointer_bytes: usize) -> String {
     let mut s = String::new();
     for (module, prefix, what, fields) in SHARED_LAYOUTS {
         let _ = writeln!(
@@ -51,7 +51,7 @@ pub fn shared_layouts(pointer_bytes: usize) -> String {
 }
 
 /// The same offsets for the `.S` files.
-pub fn layout_defines(pointer_bytes: usize) -> String {
+pub fn asm_defines(pointer_bytes: usize) -> String {
     let mut s = String::new();
     for (_, prefix, what, fields) in SHARED_LAYOUTS {
         let _ = writeln!(s, "/* The layout of {what}. */");

@@ -11,7 +11,7 @@ fn str_list(items: &[String]) -> String {
 }
 
 /// `OUT_DIR/abi.rs`: the description as Rust constants (documented: the crate denies missing docs).
-pub fn rust_constants(d: &Description, target: &str, source: &str) -> String {
+pub fn generate(d: &Description, target: &str, source: &str) -> String {
     let mut s = String::new();
     let src = format!("arch/{source}");
     let _ = writeln!(
