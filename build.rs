@@ -5,10 +5,15 @@
 //! Nothing about a target is written here: every number and register comes from
 //! `arch/<folder>/abi.toml`, and which folder serves a triple from `arch/targets.toml`.
 
-#[path = "build/description.rs"]
-mod description;
+// A build script's modules live in build/ (a crate root's `mod` would look next to build.rs).
+#[path = "build/asm_include.rs"]
+mod asm_include;
+#[path = "build/layouts.rs"]
+mod layouts;
+#[path = "build/rust_constants.rs"]
+mod rust_constants;
 
-use description::{Arch, Constant, Description, ErrorConvention, Os, SyscallKind};
+use rt0_description::{Arch, Description, Os, SyscallKind};
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
@@ -27,7 +32,6 @@ fn main() {
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let host = env::var("HOST").unwrap_or_default();
     println!("cargo:rerun-if-changed=arch");
-    println!("cargo:rerun-if-changed=build/description.rs");
     println!("cargo:rerun-if-env-changed=RT0_ARCH_DIR");
     // `rt0_libc`: the C library is linked (feature `libc`): the pthread creator, pinning and
     // the loader-lock check exist. Code a raw-creator init thread runs never calls into it.
@@ -58,7 +62,7 @@ fn main() {
             registry_file.display()
         ))
     });
-    let registry = description::parse_registry(&registry_file, &registry_text)
+    let registry = rt0_description::parse_registry(&registry_file, &registry_text)
         .unwrap_or_else(|e| fail(&e.to_string()));
     let Some(registration) = registry.iter().find(|r| r.triple == target) else {
         let supported: Vec<&str> = registry.iter().map(|r| r.triple.as_str()).collect();
@@ -84,14 +88,14 @@ fn main() {
     // stubs; only its [initializer] differs).
     let (desc, desc_name) = match &registration.description {
         None => (
-            description::parse(&desc_file, &text),
+            rt0_description::parse(&desc_file, &text),
             "abi.toml".to_string(),
         ),
         Some(name) => {
             let overlay_file = folder.join(name);
             let overlay = read(&overlay_file);
             (
-                description::parse_with_overlay(&desc_file, &text, &overlay_file, &overlay),
+                rt0_description::parse_with_overlay(&desc_file, &text, &overlay_file, &overlay),
                 format!("{name} over abi.toml"),
             )
         }
@@ -106,7 +110,7 @@ fn main() {
         ));
     }
 
-    let rust = rust_constants(
+    let rust = rust_constants::generate(
         &desc,
         &target,
         &format!("{}/{desc_name}", registration.folder),
@@ -119,21 +123,22 @@ fn main() {
     };
     // The stubs a port provides: every port has the entry; only an OS rt0 makes system calls
     // on has the trampoline (`[syscall] kind = "none"`: Windows, where rt0 calls kernel32).
-    let stub_files: &[&str] = match desc.syscall_kind {
+    let stub_files: &[&str] = match desc.syscall.kind {
         SyscallKind::Trap => &["entry.S", "syscall.S"],
         SyscallKind::None => &["entry.S"],
     };
     let tag = stub_tag(&folder, &desc_name, &text, stub_files);
     let stubs = StubNames::new(&tag, desc.object_format == "macho", stub_files.len() > 1);
     let mut rust = rust;
-    rust.push_str(&shared_layouts(pointer_bytes));
+    rust.push_str(&layouts::rust_modules(pointer_bytes));
     fs::write(out.join("abi.rs"), &rust)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
     fs::write(out.join("stubs.rs"), stubs.rust_externs())
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/stubs.rs: {e}")));
-    let mut header = asm_include(&desc);
+    let mut header = asm_include::generate(&desc);
     header.push_str(&stubs.asm_defines());
-    header.push_str(&layout_defines(pointer_bytes));
+    header.push_str(&layouts::asm_defines(pointer_bytes));
+    header.push_str("#endif\n");
     fs::write(out.join("rt0_abi.h"), header)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));
     // Tools (rt0-port) find the generated files through the `links = "rt0"` metadata.
@@ -152,7 +157,7 @@ fn main() {
         }
         build.file(path);
     }
-    if desc.syscall_kind == SyscallKind::None && folder.join("syscall.S").exists() {
+    if desc.syscall.kind == SyscallKind::None && folder.join("syscall.S").exists() {
         fail(&format!(
             "{}: a port whose description says `[syscall] kind = \"none\"` has no syscall trampoline; remove the file",
             folder.join("syscall.S").display()
@@ -208,292 +213,6 @@ fn check_against_triple(desc: &Description, triple: &target_lexicon::Triple) {
             desc.os.as_str()
         ));
     }
-}
-
-fn upper(name: &str) -> String {
-    name.to_ascii_uppercase()
-}
-
-fn str_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-    format!("&[{}]", quoted.join(", "))
-}
-
-/// `OUT_DIR/abi.rs`: the description as Rust constants (documented: the crate denies missing docs).
-fn rust_constants(d: &Description, target: &str, source: &str) -> String {
-    let mut s = String::new();
-    let src = format!("arch/{source}");
-    let _ = writeln!(
-        s,
-        "// @generated by rt0's build.rs from {src}; edit the description, not this file.\n"
-    );
-    let _ = writeln!(
-        s,
-        "/// The Rust target triple this build is for.\npub const TARGET: &str = {target:?};"
-    );
-    let _ = writeln!(
-        s,
-        "/// The description these constants come from.\npub const DESCRIPTION: &str = {src:?};"
-    );
-    let _ = writeln!(s, "/// How this port is verified (`native`, `qemu-user`, `emulated-xnu`).\npub const VERIFIED_BY: &str = {:?};", d.verified_by);
-
-    let _ = writeln!(
-        s,
-        "\n/// `[syscall]`: how a system call is made.\npub mod syscall {{"
-    );
-    let _ = writeln!(
-        s,
-        "    /// `trap`, or `none` where rt0 makes no system calls (Windows: it calls kernel32).\n    pub const KIND: &str = {:?};",
-        d.syscall_kind.as_str()
-    );
-    if d.syscall_kind == SyscallKind::None {
-        let _ = writeln!(s, "}}");
-    } else {
-        let _ = writeln!(
-            s,
-            "    /// The trapping instruction.\n    pub const INSTRUCTION: &str = {:?};",
-            d.syscall.instruction
-        );
-        let _ = writeln!(s, "    /// The register holding the call number.\n    pub const NUMBER_REGISTER: &str = {:?};", d.syscall.number_register);
-        let _ = writeln!(s, "    /// Added to every call number (0 where none).\n    pub const NUMBER_PREFIX: usize = {:#x};", d.syscall.number_prefix);
-        let _ = writeln!(s, "    /// Argument registers, first argument first.\n    pub const ARG_REGISTERS: &[&str] = {};", str_list(&d.syscall.arg_registers));
-        let _ = writeln!(
-        s,
-        "    /// True when failure is the carry flag with a positive errno; false when it is a return in -4095..=-1.\n    pub const ERROR_CARRY: bool = {};",
-        d.syscall.error == ErrorConvention::Carry
-    );
-        let _ = writeln!(s, "}}");
-    }
-
-    let _ = writeln!(
-        s,
-        "\n/// `[numbers]`: system call numbers, class prefix applied.\npub mod nr {{"
-    );
-    for (name, n) in &d.numbers {
-        let _ = writeln!(
-            s,
-            "    /// `{name}` ({n}).\n    pub const {}: usize = {:#x};",
-            upper(name),
-            n + d.syscall.number_prefix
-        );
-    }
-    let _ = writeln!(s, "}}");
-
-    if d.syscall_kind == SyscallKind::Trap {
-        let _ = writeln!(
-            s,
-            "\n/// `[thread_create]`: the raw thread-create call.\npub mod thread_create {{"
-        );
-        let _ = writeln!(
-            s,
-            "    /// Argument names in the kernel's order.\n    pub const ARGS: &[&str] = {};",
-            str_list(&d.thread_create.map.args)
-        );
-        let _ = writeln!(
-            s,
-            "    /// The register carrying each argument.\n    pub const REGISTERS: &[&str] = {};",
-            str_list(&d.thread_create.map.registers)
-        );
-        let _ = writeln!(
-            s,
-            "    /// The flags word rt0 passes.\n    pub const FLAGS: usize = {:#x};",
-            d.thread_create.flags
-        );
-        let _ = writeln!(s, "}}");
-    }
-
-    if let Some(ts) = &d.thread_start {
-        let _ = writeln!(s, "\n/// `[thread_start]`: the registers a new thread starts with.\npub mod thread_start {{");
-        let _ = writeln!(
-            s,
-            "    /// Argument names.\n    pub const ARGS: &[&str] = {};",
-            str_list(&ts.map.args)
-        );
-        let _ = writeln!(
-            s,
-            "    /// The register carrying each.\n    pub const REGISTERS: &[&str] = {};",
-            str_list(&ts.map.registers)
-        );
-        let _ = writeln!(s, "    /// Where older kernels left the stack pointer, relative to the stack argument.\n    pub const LEGACY_STACK_OFFSET: isize = {};", ts.legacy_stack_offset);
-        let _ = writeln!(s, "}}");
-    }
-
-    let _ = writeln!(
-        s,
-        "\n/// `[initializer]`: how the loader calls rt0's entry.\npub mod initializer {{"
-    );
-    let _ = writeln!(
-        s,
-        "    /// The section the entry is registered in.\n    pub const SECTION: &str = {:?};",
-        d.initializer.section
-    );
-    let _ = writeln!(
-        s,
-        "    /// The arguments the loader passes.\n    pub const ARGS: &[&str] = {};",
-        str_list(&d.initializer.map.args)
-    );
-    let _ = writeln!(
-        s,
-        "    /// True when the loader passes no argv and the entry recovers it from `/proc/self`.\n    pub const ARGS_FROM_PROC_SELF: bool = {};",
-        d.initializer.args_fallback.as_deref() == Some("proc-self")
-    );
-    let _ = writeln!(
-        s,
-        "    /// True when the entry builds argv from the process's command line (Windows: `GetCommandLineW`).\n    pub const ARGS_FROM_COMMAND_LINE: bool = {};",
-        d.initializer.args_fallback.as_deref() == Some("command-line")
-    );
-    let _ = writeln!(s, "}}");
-
-    let _ = writeln!(
-        s,
-        "\n/// `[c_abi]`: the C calling convention.\npub mod c_abi {{"
-    );
-    let _ = writeln!(s, "    /// Bytes the caller reserves above the return address for the register arguments (Windows x64: 32).\n    pub const SHADOW_SPACE: usize = {};", d.c_abi.shadow_space);
-    let _ = writeln!(
-        s,
-        "    /// Vector registers a callee preserves.\n    pub const CALLEE_SAVED_VECTOR: &[&str] = {};",
-        str_list(&d.c_abi.callee_saved_vector)
-    );
-    let _ = writeln!(s, "}}");
-
-    let _ = writeln!(s, "\n/// `[stack]`: stack facts.\npub mod stack {{");
-    let _ = writeln!(
-        s,
-        "    /// Alignment required at a call.\n    pub const ALIGNMENT: usize = {};",
-        d.stack.alignment
-    );
-    let _ = writeln!(s, "    /// Bytes below the stack pointer a leaf may use.\n    pub const RED_ZONE: usize = {};", d.stack.red_zone);
-    let _ = writeln!(
-        s,
-        "    /// Page size stacks are rounded to.\n    pub const PAGE_SIZE: usize = {};",
-        d.stack.page_size
-    );
-    let _ = writeln!(s, "    /// The inaccessible guard under every raw stack.\n    pub const GUARD_SIZE: usize = {};", d.stack.guard_size);
-    let _ = writeln!(s, "}}");
-
-    let _ = writeln!(s, "\n/// `[constants]`: the operating system's flag values and error numbers.\npub mod constants {{");
-    for (name, v) in &d.constants {
-        match v {
-            Constant::Int(i) => {
-                let _ = writeln!(
-                    s,
-                    "    /// `{name}`.\n    pub const {}: usize = {:#x};",
-                    upper(name),
-                    i
-                );
-            }
-            Constant::List(l) => {
-                let items: Vec<String> = l.iter().map(|x| x.to_string()).collect();
-                let _ = writeln!(
-                    s,
-                    "    /// `{name}`.\n    pub const {}: &[u32] = &[{}];",
-                    upper(name),
-                    items.join(", ")
-                );
-                let mask = l.iter().fold(0u64, |m, sig| m | (1u64 << (sig - 1)));
-                let _ = writeln!(s, "    /// `{name}` as a signal mask (bit N-1 = signal N).\n    pub const {}_MASK: u64 = {:#x};", upper(name), mask);
-            }
-        }
-    }
-    let _ = writeln!(s, "}}");
-    s
-}
-
-/// `OUT_DIR/rt0_abi.h`: the same facts for the C preprocessor that runs over the `.S` stubs.
-fn asm_include(d: &Description) -> String {
-    let mut s = String::new();
-    let reg = |r: &str| d.arch.asm_register(r);
-    let _ = writeln!(
-        s,
-        "/* @generated by rt0's build.rs from {}; edit the description, not this file. */",
-        d.file.display()
-    );
-    let _ = writeln!(s, "#ifndef RT0_ABI_H\n#define RT0_ABI_H");
-    if d.syscall_kind == SyscallKind::None {
-        let _ = writeln!(s, "#define RT0_NO_SYSCALLS 1");
-    } else {
-        let _ = writeln!(
-            s,
-            "#define RT0_SYSCALL_INSTRUCTION {}",
-            d.syscall.instruction
-        );
-        let _ = writeln!(
-            s,
-            "#define RT0_SYSCALL_NR {}",
-            reg(&d.syscall.number_register)
-        );
-        for (i, r) in d.syscall.arg_registers.iter().enumerate() {
-            let _ = writeln!(s, "#define RT0_SYSCALL_ARG{i} {}", reg(r));
-        }
-    }
-    for (name, n) in &d.numbers {
-        let _ = writeln!(
-            s,
-            "#define RT0_SYS_{name} {:#x}",
-            n + d.syscall.number_prefix
-        );
-    }
-    for (a, r) in d
-        .thread_create
-        .map
-        .args
-        .iter()
-        .zip(&d.thread_create.map.registers)
-    {
-        let _ = writeln!(s, "#define RT0_THREAD_CREATE_{a} {}", reg(r));
-    }
-    let _ = writeln!(
-        s,
-        "#define RT0_THREAD_CREATE_FLAGS {:#x}",
-        d.thread_create.flags
-    );
-    if let Some(ts) = &d.thread_start {
-        for (a, r) in ts.map.args.iter().zip(&ts.map.registers) {
-            let _ = writeln!(s, "#define RT0_THREAD_START_{a} {}", reg(r));
-        }
-    }
-    for (a, r) in d
-        .initializer
-        .map
-        .args
-        .iter()
-        .zip(&d.initializer.map.registers)
-    {
-        let _ = writeln!(s, "#define RT0_INIT_{a} {}", reg(r));
-    }
-    for (i, r) in d.c_abi.arg_registers.iter().enumerate() {
-        let _ = writeln!(s, "#define RT0_C_ARG{i} {}", reg(r));
-        if let Some(r32) = d.arch.asm_register32(r) {
-            let _ = writeln!(s, "#define RT0_C_ARG{i}_32 {r32}");
-        }
-    }
-    // Arguments past the registers, as offsets from the stack pointer at a function's first
-    // instruction (x86_64: the return address, then the shadow space, then one slot each).
-    if d.arch == Arch::X86_64 {
-        let nregs = d.c_abi.arg_registers.len();
-        for i in nregs..6 {
-            let _ = writeln!(
-                s,
-                "#define RT0_C_ARG{i}_AT_ENTRY {}",
-                8 + d.c_abi.shadow_space as usize + 8 * (i - nregs)
-            );
-        }
-    }
-    let _ = writeln!(s, "#define RT0_C_SHADOW_SPACE {}", d.c_abi.shadow_space);
-    let _ = writeln!(s, "#define RT0_C_RET {}", reg(&d.c_abi.return_register));
-    if let Some(r32) = d.arch.asm_register32(&d.c_abi.return_register) {
-        let _ = writeln!(s, "#define RT0_C_RET_32 {r32}");
-    }
-    if let Some(ret) = d.syscall.return_registers.first() {
-        let _ = writeln!(s, "#define RT0_SYSCALL_RET {}", reg(ret));
-    }
-    let _ = writeln!(s, "#define RT0_STACK_ALIGNMENT {}", d.stack.alignment);
-    for (name, v) in &d.constants {
-        if let Constant::Int(i) = v {
-            let _ = writeln!(s, "#define RT0_{} {:#x}", upper(name), i);
-        }
-    }
-    s
 }
 
 /// The asm symbols every port defines, and the C signatures Rust calls them with.
@@ -599,63 +318,4 @@ impl StubNames {
         s.push_str("}\n");
         s
     }
-}
-
-/// The entry record, the one structure asm and Rust share: the entry stub reads four function
-/// pointers from it (src/library/record.rs asserts these offsets with `offset_of!`).
-const RECORD_FIELDS: &[&str] = &["prepare", "create", "thread_main", "finish"];
-
-/// The header at the top of every raw thread's stack (src/thread.rs `StackHeader`): the new
-/// thread's trampoline reads the mapping to free, and a word of its own.
-const STACK_HEADER_FIELDS: &[&str] = &["map_base", "map_len", "stub_word"];
-
-/// The layouts asm and Rust share, one word per field, in the order given.
-const SHARED_LAYOUTS: &[(&str, &str, &str, &[&str])] = &[
-    (
-        "record",
-        "RT0_RECORD_",
-        "the entry record (src/library/record.rs)",
-        RECORD_FIELDS,
-    ),
-    (
-        "stack_header",
-        "RT0_STACK_HEADER_",
-        "a raw thread's stack header (src/thread.rs)",
-        STACK_HEADER_FIELDS,
-    ),
-];
-
-/// The shared layouts' field offsets for Rust (`abi::record`, `abi::stack_header`), which the Rust
-/// side checks against its structs with `offset_of!`.
-fn shared_layouts(pointer_bytes: usize) -> String {
-    let mut s = String::new();
-    for (module, prefix, what, fields) in SHARED_LAYOUTS {
-        let _ = writeln!(
-            s,
-            "\n/// The layout of {what}, shared with the stubs (`{prefix}*` in rt0_abi.h).\n#[doc(hidden)]\npub mod {module} {{"
-        );
-        for (i, field) in fields.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "    /// Offset of `{field}`.\n    pub const {}: usize = {};",
-                upper(field),
-                i * pointer_bytes
-            );
-        }
-        s.push_str("}\n");
-    }
-    s
-}
-
-/// The same offsets for the `.S` files.
-fn layout_defines(pointer_bytes: usize) -> String {
-    let mut s = String::new();
-    for (_, prefix, what, fields) in SHARED_LAYOUTS {
-        let _ = writeln!(s, "/* The layout of {what}. */");
-        for (i, field) in fields.iter().enumerate() {
-            let _ = writeln!(s, "#define {prefix}{field} {}", i * pointer_bytes);
-        }
-    }
-    s.push_str("#endif\n");
-    s
 }

@@ -1,14 +1,10 @@
-//! Bad description input. A property test of the `abi.toml` parser
-//! (`build/description.rs`, the very file build.rs and rt0-port use): the real descriptions under
-//! `arch/`, mutated (keys deleted, values of the wrong type, bad registers, bad numbers,
+//! Bad description input. A property test of the `abi.toml` reader (the rt0-description crate,
+//! which build.rs and rt0-port both use): the real descriptions under `arch/`, mutated (keys deleted, values of the wrong type, bad registers, bad numbers,
 //! truncations, random bytes), must each give a `DescriptionError` that names the file, the field
 //! and what was expected, and never make the parser panic. Also: building rt0 for a triple with
 //! no port fails with the message naming the supported triples and docs/porting.md.
 
-#[path = "../build/description.rs"]
-mod description;
-
-use description::{
+use rt0_description::{
     DescriptionError, CONSTANTS_COMMON, CONSTANTS_DARWIN, CONSTANTS_LINUX, NUMBERS_COMMON,
     NUMBERS_DARWIN, NUMBERS_LINUX,
 };
@@ -34,10 +30,12 @@ impl Subject {
     fn text(&self) -> &str {
         self.overlay.as_ref().map_or(&self.base_text, |(_, t)| t)
     }
-    fn parse(&self, text: &str) -> Result<description::Description, DescriptionError> {
+    fn parse(&self, text: &str) -> Result<rt0_description::Description, DescriptionError> {
         match &self.overlay {
-            None => description::parse(&self.base, text),
-            Some((p, _)) => description::parse_with_overlay(&self.base, &self.base_text, p, text),
+            None => rt0_description::parse(&self.base, text),
+            Some((p, _)) => {
+                rt0_description::parse_with_overlay(&self.base, &self.base_text, p, text)
+            }
         }
     }
 }
@@ -46,7 +44,7 @@ impl Subject {
 /// and each overlay laid over it. (Unregistered folders may be someone's work in progress.)
 fn subjects() -> Vec<Subject> {
     let registry_file = root().join("arch/targets.toml");
-    let registry = description::parse_registry(
+    let registry = rt0_description::parse_registry(
         &registry_file,
         &std::fs::read_to_string(&registry_file).unwrap(),
     )
@@ -454,7 +452,7 @@ fn random_byte_changes_never_panic() {
 fn the_registry_never_panics_and_names_its_errors() {
     let file = root().join("arch/targets.toml");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(description::parse_registry(&file, &text).is_ok());
+    assert!(rt0_description::parse_registry(&file, &text).is_ok());
     let mut rng = Rng(0x0dd_ba11);
     let mut inputs: Vec<String> = (0..text.len())
         .step_by(5)
@@ -473,7 +471,7 @@ fn the_registry_never_panics_and_names_its_errors() {
     ));
     inputs.push(text.replace("folder = \"x86_64-unknown-linux-gnu\"", "folder = 7"));
     for input in inputs {
-        let r = std::panic::catch_unwind(|| description::parse_registry(&file, &input));
+        let r = std::panic::catch_unwind(|| rt0_description::parse_registry(&file, &input));
         let r = r.unwrap_or_else(|_| panic!("the registry parser panicked on:\n{input}"));
         if let Err(e) = r {
             assert_eq!(e.file, file);

@@ -9,16 +9,14 @@
 //! argument definitions below and in each command's module.
 
 mod arch_tree;
-// The description parser build.rs uses, shared so both read abi.toml the same way. It is linted
-// where it is owned (rt0's build script), not here.
-#[path = "../../../build/description.rs"]
-#[allow(clippy::all)]
-mod description;
 mod emulate;
 mod porting;
 mod workspace;
 
 use clap::{Parser, Subcommand};
+// The description reader rt0's build script uses, so both read abi.toml the same way; the
+// modules name it `crate::description`.
+use rt0_description as description;
 
 /// Porting tools for rt0: emulate, list, describe, new, check.
 #[derive(Parser, Debug)]

@@ -1,19 +1,23 @@
 //! `rt0-port describe <triple> [--json]`: a port's conventions without reading its assembly.
 //!
-//! The JSON (stable for scripts and the tool's tests) carries: `target`, `folder`, `files`, `arch`,
-//! `os`, `object_format`, `verified_by`; `syscall` {`instruction`, `number_register`,
-//! `number_prefix`, `arg_registers`, `error`, `return_registers`, `clobbers`}; `numbers` (every
-//! `[numbers]` entry, without the prefix); `thread_create` (argument name -> register) and
-//! `thread_create_flags`; `thread_start` (darwin: argument name -> register) with
-//! `thread_start_stack_pointer`; `initializer_args`, `initializer_registers`,
-//! `initializer_section`; `stack`. Register names are lower case without `%`.
+//! The JSON (stable for scripts and the tool's tests) carries: `target`, `arch`, `os`,
+//! `object_format`, `verified_by`; `syscall` {`kind`, `instruction`, `number_register`,
+//! `number_prefix`, `arg_registers`, `error`, `return_registers`, `clobbers`}; `c_abi`
+//! {`arg_registers`, `return_register`, `callee_saved`, `shadow_space`, `callee_saved_vector`};
+//! `numbers` (every `[numbers]` entry, without the prefix); `thread_create` (argument name ->
+//! register) and `thread_create_flags`; `thread_start` (darwin: argument name -> register) with
+//! `thread_start_stack_pointer` and `thread_start_legacy_stack_offset`; `thread_exit_args`;
+//! `initializer_section`, `initializer_registers`, `initializer_args_fallback`; `stack`;
+//! `constants`; and, from this command, `folder`, `files`, `thread_create_args` and
+//! `initializer_args` (the kernel's and the loader's argument orders). Register names are lower
+//! case without `%`. The description's part is rt0-description's model as it serializes itself.
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::ctx::Ctx;
 use super::ports::port;
 use super::ArchDir;
-use crate::description::{Constant, Description, RegisterMap};
+use crate::description::{Description, RegisterMap, SyscallKind};
 
 /// `rt0-port describe`'s arguments.
 #[derive(clap::Args, Debug)]
@@ -27,132 +31,27 @@ pub struct Args {
     pub arch: ArchDir,
 }
 
-/// A JSON object whose keys keep the description's order.
-struct Ordered<V>(Vec<(String, V)>);
-
-impl<V: Serialize> Serialize for Ordered<V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-fn registers(m: &RegisterMap) -> Ordered<String> {
-    Ordered(
-        m.args
-            .iter()
-            .cloned()
-            .zip(m.registers.iter().cloned())
-            .collect(),
-    )
-}
-
-/// `describe --json`, field by field (see the module docs).
+/// `describe --json`: the description as the model serializes it (rt0-description's `serde`
+/// feature), with where the port lives and the argument orders, which a JSON object's keys do not
+/// keep.
 #[derive(Serialize)]
-struct DescriptionJson<'a> {
-    target: &'a str,
+struct DescribeJson<'a> {
+    #[serde(flatten)]
+    description: &'a Description,
     folder: &'a str,
     files: &'a [String],
-    arch: &'a str,
-    os: &'a str,
-    object_format: &'a str,
-    verified_by: &'a str,
-    syscall: SyscallJson<'a>,
-    numbers: Ordered<u64>,
-    thread_create: Ordered<String>,
     thread_create_args: &'a [String],
-    thread_create_flags: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thread_start: Option<Ordered<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thread_start_stack_pointer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    thread_start_legacy_stack_offset: Option<i64>,
     initializer_args: &'a [String],
-    initializer_registers: Ordered<String>,
-    initializer_section: &'a str,
-    initializer_args_fallback: Option<&'a str>,
-    stack: StackJson,
-    constants: Ordered<ConstantJson>,
-}
-
-#[derive(Serialize)]
-struct SyscallJson<'a> {
-    /// `trap`, or `none` where rt0 makes no system calls (Windows): the other fields are empty.
-    kind: &'a str,
-    instruction: &'a str,
-    number_register: &'a str,
-    number_prefix: u64,
-    arg_registers: &'a [String],
-    error: &'a str,
-    return_registers: &'a [String],
-    clobbers: &'a [String],
-}
-
-#[derive(Serialize)]
-struct StackJson {
-    alignment: u64,
-    red_zone: u64,
-    page_size: u64,
-    guard_size: u64,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ConstantJson {
-    Int(u64),
-    List(Vec<u64>),
 }
 
 /// The description as pretty-printed JSON (see the module docs for the fields).
 pub fn to_json(d: &Description, folder: &str, files: &[String]) -> String {
-    let ts = d.thread_start.as_ref();
-    let j = DescriptionJson {
-        target: &d.triple,
+    let j = DescribeJson {
+        description: d,
         folder,
         files,
-        arch: d.arch.as_str(),
-        os: d.os.as_str(),
-        object_format: &d.object_format,
-        verified_by: &d.verified_by,
-        syscall: SyscallJson {
-            kind: d.syscall_kind.as_str(),
-            instruction: &d.syscall.instruction,
-            number_register: &d.syscall.number_register,
-            number_prefix: d.syscall.number_prefix,
-            arg_registers: &d.syscall.arg_registers,
-            error: d.syscall.error.as_str(),
-            return_registers: &d.syscall.return_registers,
-            clobbers: &d.syscall.clobbers,
-        },
-        numbers: Ordered(d.numbers.clone()),
-        thread_create: registers(&d.thread_create.map),
         thread_create_args: &d.thread_create.map.args,
-        thread_create_flags: d.thread_create.flags,
-        thread_start: ts.map(|t| registers(&t.map)),
-        thread_start_stack_pointer: ts.map(|t| t.stack_pointer.as_str()),
-        thread_start_legacy_stack_offset: ts.map(|t| t.legacy_stack_offset),
         initializer_args: &d.initializer.map.args,
-        initializer_registers: registers(&d.initializer.map),
-        initializer_section: &d.initializer.section,
-        initializer_args_fallback: d.initializer.args_fallback.as_deref(),
-        stack: StackJson {
-            alignment: d.stack.alignment,
-            red_zone: d.stack.red_zone,
-            page_size: d.stack.page_size,
-            guard_size: d.stack.guard_size,
-        },
-        constants: Ordered(
-            d.constants
-                .iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Constant::Int(i) => ConstantJson::Int(*i),
-                        Constant::List(l) => ConstantJson::List(l.clone()),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
     };
     serde_json::to_string_pretty(&j).expect("a description serializes")
 }
@@ -178,7 +77,7 @@ fn text(d: &Description, folder: &str, files: &[String]) -> String {
         files.join(",")
     );
     let _ = writeln!(s, "verified by:    {}", d.verified_by);
-    if d.syscall_kind == crate::description::SyscallKind::None {
+    if d.syscall.kind == SyscallKind::None {
         let _ = writeln!(
             s,
             "syscall:        none ({} has no stable system-call interface: rt0 calls its system library; no numbers, no raw thread create)",

@@ -54,7 +54,7 @@ pub fn check_port(
     // and Mach-O stubs, do not apply to its COFF objects (its scenarios check it end to end).
     let no_syscalls = desc
         .as_ref()
-        .is_ok_and(|d| d.syscall_kind == crate::description::SyscallKind::None);
+        .is_ok_and(|d| d.syscall.kind == crate::description::SyscallKind::None);
     let built = build_steps(ctx, p, &mut steps, no_syscalls);
     let Ok(d) = desc else { return steps };
     if no_syscalls {

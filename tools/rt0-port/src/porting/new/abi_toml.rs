@@ -71,7 +71,7 @@ impl Scaffold<'_> {
         if !known_arch {
             let _ = writeln!(
                 s,
-                "# TODO: build/description.rs knows the architectures x86_64, aarch64 and riscv64: give `Arch` a `{}` variant\n\
+                "# TODO: rt0-description (description/src/arch.rs) knows the architectures x86_64, aarch64 and riscv64: give `Arch` a `{}` variant\n\
                  # (its register names for `is_register`, `asm_register`, `asm_register32`) and map it in build.rs\n\
                  # `check_against_triple`; rt0-port's checks and tools/symexec learn it too (docs/porting.md, \"A new architecture\").",
                 parts.arch

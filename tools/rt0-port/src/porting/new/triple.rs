@@ -35,7 +35,7 @@ pub fn parse_triple(triple: &str) -> Result<TripleParts, String> {
         OperatingSystem::Linux => Os::Linux,
         other => {
             return Err(format!(
-                "`{triple}`: rt0's descriptions know the operating systems linux and darwin; a port to `{other}` first needs an `Os` for it in build/description.rs (its required numbers and constants) and in build.rs"
+                "`{triple}`: rt0's descriptions know the operating systems linux and darwin; a port to `{other}` first needs an `Os` for it in rt0-description (description/src/model.rs, its required numbers and constants in required.rs) and in build.rs"
             ))
         }
     };
