@@ -43,7 +43,7 @@ use crate::library::Head;
 use crate::sys::Errno;
 use core::ffi::{c_char, c_void};
 use core::sync::atomic::Ordering;
-use elf::{Addresses, Headers, Object};
+use elf::{Addresses, Dynamic, Headers, Object};
 use probe::Probe;
 
 // The records read here are the 64-bit ELF and link_map layouts.
@@ -222,6 +222,53 @@ fn find_dlopen(probe: &Probe, loader: Option<Loader>, r_debug: usize, own: usize
             k::STT_FUNC,
         )
     })
+}
+
+/// Whether the image holding `head` binds its calls lazily: it has a PLT (`DT_JMPREL`) but
+/// neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, `LD_BIND_NOW` is not set to a
+/// non-empty value (glibc's rule, elf/rtld.c), and a loader runs it: a static program
+/// (no dynamic section, or a static-pie: the program is this image and names no interpreter)
+/// binds everything before its first instruction.
+pub(crate) fn binds_lazily(head: &Head) -> bool {
+    let own = own_dynamic();
+    if own == 0 {
+        return false;
+    }
+    let (mut plt, mut now) = (false, false);
+    let mut entry = own as *const Dynamic;
+    for _ in 0..1024 {
+        // SAFETY: this image's own dynamic section, mapped with its code for as long as it
+        // runs, a DT_NULL-terminated array (bounded here all the same).
+        let d = unsafe { entry.read() };
+        match d.tag as usize {
+            k::DT_NULL => break,
+            k::DT_JMPREL => plt = true,
+            k::DT_BIND_NOW => now = true,
+            k::DT_FLAGS => now |= d.value as usize & k::DF_BIND_NOW != 0,
+            k::DT_FLAGS_1 => now |= d.value as usize & k::DF_1_NOW != 0,
+            _ => {}
+        }
+        // SAFETY: not past DT_NULL yet.
+        entry = unsafe { entry.add(1) };
+    }
+    let bind_now = head.args().env("LD_BIND_NOW");
+    plt && !now && !bind_now.is_some_and(|v| !v.to_bytes().is_empty()) && !without_loader(own)
+}
+
+/// Whether this image (dynamic section `own`) is a program no loader runs: a static-pie.
+/// False where that cannot be told (no `/proc`).
+fn without_loader(own: usize) -> bool {
+    let Ok(aux) = Auxv::read() else {
+        return false;
+    };
+    if aux.base != 0 {
+        return false;
+    }
+    let Ok(probe) = Probe::new() else {
+        return false;
+    };
+    aux.program(&probe)
+        .is_ok_and(|p| p.dynamic == own && !p.has_interpreter)
 }
 
 /// What the auxiliary vector says about the program and its loader.
