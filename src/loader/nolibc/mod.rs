@@ -32,6 +32,9 @@
 //! (`elf.rs`). Where a step finds nothing (no `/proc`, no descriptors left, a loader rt0 does
 //! not know), the trace says which step and why, and the image is not pinned; init still runs,
 //! as in the `libc` build when its `dlopen` fails (docs/reliability.md says what that risks).
+//!
+//! Also here, for the raw creator's refusal: whether the image binds its calls lazily, read from
+//! its own dynamic section ([`binds_lazily`]).
 
 mod elf;
 mod link_map;
@@ -118,7 +121,8 @@ fn walk(head: &Head, own: usize) -> Result<&'static str, Failure> {
     if found.is_program {
         return Ok(IN_PROGRAM);
     }
-    if found.name == 0 {
+    // The name is the loader's string, which its dlopen reads: it must be readable, and not "".
+    if probe.read::<u8>(found.name).unwrap_or(0) == 0 {
         return Err("pin: the loader lists this image without a name; not pinned".into());
     }
     let dlopen = find_dlopen(&probe, loader, record, own)
@@ -129,7 +133,8 @@ fn walk(head: &Head, own: usize) -> Result<&'static str, Failure> {
     let dlopen: Dlopen = unsafe { core::mem::transmute::<usize, Dlopen>(dlopen) };
     let flags = (k::RTLD_LAZY | k::RTLD_NOLOAD | k::RTLD_NODELETE) as i32;
     // SAFETY: `found.name` is the loader's own name for this loaded image (a NUL-terminated
-    // string it keeps for the object's life); RTLD_NOLOAD never loads anything.
+    // string it keeps for the object's life, its first byte read above); RTLD_NOLOAD never
+    // loads anything.
     let handle = unsafe { dlopen(found.name as *const c_char, flags) };
     if handle.is_null() {
         return Err("pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned".into());
