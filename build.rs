@@ -283,6 +283,7 @@ impl StubNames {
             "syscall6",
             "raw_thread_create",
             "raw_thread_start",
+            "own_dynamic",
         ] {
             let _ = writeln!(
                 s,
@@ -313,6 +314,15 @@ impl StubNames {
                 s,
                 "    #[link_name = \"{}\"]\n    pub(crate) fn raw_thread_start();",
                 self.c_name("raw_thread_start")
+            );
+        }
+        // ELF syscall.S (Linux) also holds a data word: the image's own `_DYNAMIC`, 0 where the
+        // program has no dynamic section.
+        if self.syscalls && !self.macho {
+            let _ = writeln!(
+                s,
+                "    /// This image's dynamic section (`_DYNAMIC`), 0 where it has none (read without `libc`).\n    #[allow(dead_code)]\n    #[link_name = \"{}\"]\n    pub(crate) static OWN_DYNAMIC: usize;",
+                self.c_name("own_dynamic")
             );
         }
         s.push_str("}\n");

@@ -14,7 +14,7 @@
 //! returns at once, during init or after, and the library stays mapped (its memory is the
 //! price: about the image's size, once). A library linked into the program itself is never
 //! unloaded: nothing to pin. Built without the `libc` feature, rt0 finds the C library's
-//! `dlopen` itself (see `loader/nolibc.rs`).
+//! `dlopen` itself (see `loader/nolibc/`).
 //!
 //! **The loader's lock.** A thread that runs a library constructor (or destructor) holds
 //! glibc's loader lock; if it waits for an init that needs that lock, the process hangs. On
@@ -240,12 +240,15 @@ pub(crate) use with_libc::pin;
 /// Whether the image holding `head` binds its calls lazily (glibc): it has a PLT
 /// (`DT_JMPREL`) but neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, and `LD_BIND_NOW` is
 /// not set. A call through an unresolved slot enters glibc's lazy resolver, which reads the
-/// thread pointer: fatal on a raw thread. False where it cannot be told (no C library).
+/// thread pointer: fatal on a raw thread. Without the C library, rt0 reads its own dynamic
+/// section (`loader/nolibc/`); with musl's, false (musl binds everything at load).
 #[cfg(target_os = "linux")]
 pub(crate) fn image_binds_lazily(head: &Head) -> bool {
-    #[cfg(all(rt0_libc, target_os = "linux", target_env = "gnu"))]
+    #[cfg(all(rt0_libc, target_env = "gnu"))]
     return with_libc::binds_lazily(head);
-    #[cfg(not(all(rt0_libc, target_os = "linux", target_env = "gnu")))]
+    #[cfg(not(rt0_libc))]
+    return nolibc::binds_lazily(head);
+    #[cfg(all(rt0_libc, not(target_env = "gnu")))]
     {
         let _ = head;
         false

@@ -111,4 +111,26 @@ RT0_SYM_raw_thread_create:
 	.cfi_endproc
 	.size	RT0_SYM_raw_thread_create, . - RT0_SYM_raw_thread_create
 
+/*
+ * const void *rt0_own_dynamic: the address of this image's dynamic section (`_DYNAMIC`), or 0
+ * in a program that has none (a static, non-PIE program).
+ *
+ * Contract: a data word, not code. The linker defines `_DYNAMIC` in every image that has a
+ * dynamic section (a shared library, a PIE, a static-pie) and leaves an undefined weak
+ * reference at 0 elsewhere; the word's relocation (RELATIVE in a position-independent image) is
+ * applied before any initializer runs, and the section is read-only after relocation (RELRO).
+ * rt0 finds its own object in the loader's list by this address (a link_map's `l_ld`), reads its
+ * own dynamic section through it, and compares it with the program's (src/loader/nolibc/).
+ */
+	.weak	_DYNAMIC
+	.hidden	_DYNAMIC
+	.section .data.rel.ro, "aw"
+	.globl	RT0_SYM_own_dynamic
+	.hidden	RT0_SYM_own_dynamic
+	.type	RT0_SYM_own_dynamic, @object
+	.p2align 3
+RT0_SYM_own_dynamic:
+	.quad	_DYNAMIC
+	.size	RT0_SYM_own_dynamic, 8
+
 	.section .note.GNU-stack, "", @progbits

@@ -16,7 +16,10 @@ pub const NUMBERS_COMMON: &[&str] = &[
     "getpid",
 ];
 /// Linux additions.
-/// (`openat`, `read`, `close`: musl's argument recovery reads `/proc/self`, src/procself.rs.)
+/// (`openat`, `read`, `close`: musl's argument recovery reads `/proc/self`, src/procself.rs;
+/// `getdents64`: the raw creator's credential check reads every thread's status there; `tgkill`,
+/// `madvise`: fork detection; `prctl`: the init thread's name; `pipe2`: the no-libc pin's
+/// memory probe.)
 pub const NUMBERS_LINUX: &[&str] = &[
     "exit_group",
     "futex",
@@ -28,6 +31,11 @@ pub const NUMBERS_LINUX: &[&str] = &[
     "getresuid",
     "getresgid",
     "capget",
+    "getdents64",
+    "tgkill",
+    "madvise",
+    "prctl",
+    "pipe2",
 ];
 /// darwin additions.
 pub const NUMBERS_DARWIN: &[&str] = &[
@@ -65,6 +73,47 @@ pub const CONSTANTS_LINUX: &[&str] = &[
     "cap_setgid",
     "cap_setuid",
     "lazy_binding_hazard",
+    "esrch",
+    "efault",
+    "o_nonblock",
+    "pr_set_name",
+    "madv_wipeonfork",
+    // The no-libc pin (src/loader/nolibc/): the auxiliary vector, ELF and <dlfcn.h> values.
+    "at_phdr",
+    "at_phnum",
+    "at_pagesz",
+    "at_base",
+    "elf_class64",
+    "elf_data_lsb",
+    "elf_machine",
+    "pt_load",
+    "pt_dynamic",
+    "pt_interp",
+    "pt_phdr",
+    "pf_x",
+    "pf_w",
+    "pf_r",
+    "dt_null",
+    "dt_hash",
+    "dt_strtab",
+    "dt_symtab",
+    "dt_strsz",
+    "dt_debug",
+    "dt_jmprel",
+    "dt_bind_now",
+    "dt_flags",
+    "dt_gnu_hash",
+    "dt_flags_1",
+    "df_bind_now",
+    "df_1_now",
+    "stt_object",
+    "stt_func",
+    "st_type_mask",
+    "shn_undef",
+    "rtld_lazy",
+    "rtld_noload",
+    "rtld_nodelete",
+    "glibc_relocates_dynamic",
 ];
 /// darwin additions.
 pub const CONSTANTS_DARWIN: &[&str] =
@@ -83,6 +132,7 @@ pub const CONSTANTS_WINDOWS: &[&str] = &[
     "dll_process_attach",
     "get_module_handle_ex_flag_from_address",
     "get_module_handle_ex_flag_unchanged_refcount",
+    "get_module_handle_ex_flag_pin",
     "teb_self_offset",
     "teb_peb_offset",
     "peb_loader_lock_offset",
