@@ -127,17 +127,22 @@ fn main() {
         SyscallKind::Trap => &["entry.S", "syscall.S"],
         SyscallKind::None => &["entry.S"],
     };
-    let tag = stub_tag(&folder, &desc_name, &text, stub_files);
-    let stubs = StubNames::new(&tag, desc.object_format == "macho", stub_files.len() > 1);
     let mut rust = rust;
     rust.push_str(&layouts::rust_modules(pointer_bytes));
+    // What the stubs are assembled with: every fact of the description and every layout they
+    // share with Rust. The stubs' names are versioned by it (with the stub sources), not by
+    // the inputs that produced it.
+    let facts = asm_include::generate(&desc);
+    let shared_layouts = layouts::asm_defines(pointer_bytes);
+    let tag = stub_tag(&folder, stub_files, &[&facts, &shared_layouts, &rust]);
+    let stubs = StubNames::new(&tag, desc.object_format == "macho", stub_files.len() > 1);
     fs::write(out.join("abi.rs"), &rust)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/abi.rs: {e}")));
     fs::write(out.join("stubs.rs"), stubs.rust_externs())
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/stubs.rs: {e}")));
-    let mut header = asm_include::generate(&desc);
+    let mut header = facts;
     header.push_str(&stubs.asm_defines());
-    header.push_str(&layouts::asm_defines(pointer_bytes));
+    header.push_str(&shared_layouts);
     header.push_str("#endif\n");
     fs::write(out.join("rt0_abi.h"), header)
         .unwrap_or_else(|e| fail(&format!("cannot write OUT_DIR/rt0_abi.h: {e}")));
@@ -231,11 +236,14 @@ const STUB_FUNCTIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// A short hash of everything that decides what the stubs do: rt0's version, the description
-/// and the stub sources. It is part of every stub's symbol name, so two copies of rt0 in one
-/// program (two rt0-based static libraries) share a stub only when it is the very same code, and
+/// A short hash of everything that decides what the stubs do and how Rust calls them: rt0's
+/// version, the stub sources, and what build.rs generated for them (`generated`: the
+/// description's facts as the assembler sees them, the layouts shared with Rust, the Rust
+/// constants). It is part of every stub's symbol name, so two copies of rt0 in one program (two
+/// rt0-based static libraries) share a stub only when it is the very same code over the same
+/// layouts, even where a changed build script made other layouts from the same inputs, and
 /// never call a stub of another version by mistake.
-fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str, stubs: &[&str]) -> String {
+fn stub_tag(folder: &std::path::Path, stubs: &[&str], generated: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a
     let mut eat = |bytes: &[u8]| {
         for &b in bytes {
@@ -244,10 +252,11 @@ fn stub_tag(folder: &std::path::Path, desc_name: &str, desc_text: &str, stubs: &
         }
     };
     eat(env::var("CARGO_PKG_VERSION").unwrap_or_default().as_bytes());
-    eat(desc_name.as_bytes());
-    eat(desc_text.as_bytes());
     for stub in stubs {
         eat(&fs::read(folder.join(stub)).unwrap_or_default());
+    }
+    for text in generated {
+        eat(text.as_bytes());
     }
     format!("{:08x}", hash as u32)
 }
