@@ -137,13 +137,13 @@ macro_rules! lib_entry {
         #[doc(hidden)]
         pub(crate) mod __rt0_lib_entry {
             /// This library's entry, init state and init value.
-            pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> = $crate::Library::new(
-                ::core::env!("CARGO_PKG_NAME"),
-                $crate::lib_entry!(@creator [$($creator)?]),
-                super::__rt0_init,
-                super::__rt0_stack_size,
-            )
-            .with_export_timeout_ms($crate::lib_entry!(@timeout [$($ms)?]));
+            pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> =
+                $crate::lib_entry!(@timeout [$($ms)?] $crate::Library::new(
+                    ::core::env!("CARGO_PKG_NAME"),
+                    $crate::lib_entry!(@creator [$($creator)?]),
+                    super::__rt0_init,
+                    super::__rt0_stack_size,
+                ));
 
             /// What `#[rt0::export]` expands to, reached from here whatever name this library's
             /// Cargo.toml gives rt0 (a procedural macro has no `$crate`; and `use $crate as ..`
@@ -209,8 +209,9 @@ macro_rules! lib_entry {
 
         $crate::lib_entry!(@guard [$($creator)?]);
     };
-    (@timeout []) => { 0 };
-    (@timeout [$ms:expr]) => { $ms };
+    // Without `export_timeout_ms` the library sets no limit (0 would mean "never wait").
+    (@timeout [] $library:expr) => { $library };
+    (@timeout [$ms:expr] $library:expr) => { $library.with_export_timeout_ms($ms) };
     (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
     (@stack [$stack:path] $args:ident) => { $stack($args) };
     (@creator []) => { $crate::Creator::Pthread };
