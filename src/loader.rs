@@ -28,8 +28,10 @@
 //! (`GET_MODULE_HANDLE_EX_FLAG_PIN`); the loader lock is the PEB's, whose owner is compared
 //! with the calling thread.
 
-#[cfg(not(windows))]
-use crate::library::Head;
+#[cfg(target_os = "linux")]
+use crate::args::Args;
+#[cfg(any(rt0_libc, all(not(target_os = "linux"), not(windows))))]
+use crate::trace::Tracer;
 use core::sync::atomic::AtomicUsize;
 #[cfg(not(windows))]
 use core::sync::atomic::Ordering;
@@ -104,23 +106,23 @@ mod with_libc {
         }
     }
 
-    pub(crate) fn pin(head: &Head) {
+    pub(crate) fn pin(state: &LoaderState, tracer: &Tracer) {
         // SAFETY: a plain C struct, for which all zeroes is a valid value.
         let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
-        // SAFETY: the head is in this image's data; dladdr only reads.
-        if unsafe { libc::dladdr(head as *const Head as *const c_void, &mut info) } == 0
+        // SAFETY: `state` is in this image's data (its library's static); dladdr only reads.
+        if unsafe { libc::dladdr(state as *const LoaderState as *const c_void, &mut info) } == 0
             || info.dli_fname.is_null()
         {
             trace::loader(
-                head,
+                tracer,
                 "pin: the loader does not know this image; not pinned",
                 None,
             );
             return;
         }
-        locate_rtld_global(head);
+        locate_rtld_global(state);
         if is_program(info.dli_fbase) {
-            trace::loader(head, "pin: linked into the program, never unloaded", None);
+            trace::loader(tracer, "pin: linked into the program, never unloaded", None);
             return;
         }
         let flags = libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE;
@@ -128,22 +130,22 @@ mod with_libc {
         let handle = unsafe { libc::dlopen(info.dli_fname, flags) };
         if handle.is_null() {
             trace::loader(
-                head,
+                tracer,
                 "pin: dlopen(RTLD_NOLOAD) of this image failed; not pinned",
                 None,
             );
             return;
         }
         trace::loader(
-            head,
+            tracer,
             "pin: image pinned for the life of the process (RTLD_NODELETE)",
             None,
         );
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    pub(crate) fn binds_lazily(head: &Head) -> bool {
-        let bind_now = head.args().env("LD_BIND_NOW");
+    pub(crate) fn binds_lazily(state: &LoaderState, env: &Args) -> bool {
+        let bind_now = env.env("LD_BIND_NOW");
         if bind_now.is_some_and(|v| !v.to_bytes().is_empty()) {
             return false;
         }
@@ -200,7 +202,7 @@ mod with_libc {
             1
         }
         let mut search = Search {
-            addr: head as *const Head as usize,
+            addr: state as *const LoaderState as usize,
             lazy: None,
         };
         // SAFETY: the callback only reads the program headers glibc hands it.
@@ -209,7 +211,7 @@ mod with_libc {
     }
 
     /// glibc: finds ld.so's `_rtld_global` once, on the loading thread.
-    fn locate_rtld_global(head: &Head) {
+    fn locate_rtld_global(state: &LoaderState) {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
             let addr = symbol(c"_rtld_global");
@@ -226,31 +228,31 @@ mod with_libc {
             }
             // SAFETY: the symbol table entry the loader gave us.
             let size = unsafe { (*(sym as *const libc::Elf64_Sym)).st_size } as usize;
-            head.loader.rtld_global_size.store(size, Ordering::Relaxed);
-            head.loader.rtld_global.store(addr, Ordering::Release);
+            state.rtld_global_size.store(size, Ordering::Relaxed);
+            state.rtld_global.store(addr, Ordering::Release);
         }
         #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-        let _ = head;
+        let _ = state;
     }
 }
 
 #[cfg(rt0_libc)]
 pub(crate) use with_libc::pin;
 
-/// Whether the image holding `head` binds its calls lazily (glibc): it has a PLT
+/// Whether the image holding `state` binds its calls lazily (glibc): it has a PLT
 /// (`DT_JMPREL`) but neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, and `LD_BIND_NOW` is
-/// not set. A call through an unresolved slot enters glibc's lazy resolver, which reads the
+/// not set in `env`. A call through an unresolved slot enters glibc's lazy resolver, which reads the
 /// thread pointer: fatal on a raw thread. Without the C library, rt0 reads its own dynamic
 /// section (`loader/nolibc/`); with musl's, false (musl binds everything at load).
 #[cfg(target_os = "linux")]
-pub(crate) fn image_binds_lazily(head: &Head) -> bool {
+pub(crate) fn image_binds_lazily(state: &LoaderState, env: &Args) -> bool {
     #[cfg(all(rt0_libc, target_env = "gnu"))]
-    return with_libc::binds_lazily(head);
+    return with_libc::binds_lazily(state, env);
     #[cfg(not(rt0_libc))]
-    return nolibc::binds_lazily(head);
+    return nolibc::binds_lazily(state, env);
     #[cfg(all(rt0_libc, not(target_env = "gnu")))]
     {
-        let _ = head;
+        let _ = (state, env);
         false
     }
 }
@@ -263,9 +265,9 @@ pub(crate) use nolibc::pin;
 /// darwin without the C library: no loader to ask (libSystem is the only way to dyld), so the
 /// image is not pinned; docs/reliability.md says what that means for a dlopened raw library.
 #[cfg(all(not(rt0_libc), not(target_os = "linux"), not(windows)))]
-pub(crate) fn pin(head: &Head) {
+pub(crate) fn pin(_: &LoaderState, tracer: &Tracer) {
     crate::trace::loader(
-        head,
+        tracer,
         "pin: built without libc on darwin; the image is not pinned",
         None,
     );
@@ -281,9 +283,9 @@ pub(crate) fn pin(head: &Head) {
 /// this thread holds such a lock. Elsewhere (and if `_rtld_global` cannot be found) this says
 /// false.
 #[cfg(not(windows))]
-pub(crate) fn lock_held_by_current_thread(head: &Head) -> bool {
-    let base = head.loader.rtld_global.load(Ordering::Acquire);
-    let size = head.loader.rtld_global_size.load(Ordering::Relaxed);
+pub(crate) fn lock_held_by_current_thread(state: &LoaderState) -> bool {
+    let base = state.rtld_global.load(Ordering::Acquire);
+    let size = state.rtld_global_size.load(Ordering::Relaxed);
     if base == 0 || size < 20 || cfg!(not(target_pointer_width = "64")) {
         return false;
     }

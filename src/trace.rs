@@ -6,9 +6,34 @@
 //! written with one raw `write`: no allocation, no libc, no thread-local storage, so the raw
 //! path's init thread may trace too.
 
-use crate::library::Head;
 use crate::sys::{self, Errno};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Whom trace lines are about, and whether tracing is on for it: one per library (in its
+/// `Head`). The name goes into every line; the switch is set by the entry (`RT0_TRACE=1`).
+pub(crate) struct Tracer {
+    name: &'static str,
+    on: AtomicU32,
+}
+
+impl Tracer {
+    pub(crate) const fn new(name: &'static str) -> Tracer {
+        Tracer {
+            name,
+            on: AtomicU32::new(0),
+        }
+    }
+
+    /// The library's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Turns tracing on or off.
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.on.store(on as u32, Ordering::Relaxed);
+    }
+}
 
 /// A line being built; what does not fit is cut.
 struct Line {
@@ -17,13 +42,13 @@ struct Line {
 }
 
 impl Line {
-    fn new(head: &Head) -> Line {
+    fn new(tracer: &Tracer) -> Line {
         let mut line = Line {
             buf: [0; 512],
             len: 0,
         };
         line.put(b"rt0 ");
-        line.put(head.name.as_bytes());
+        line.put(tracer.name.as_bytes());
         line.put(b" [pid ");
         line.number(sys::process_id() as u64);
         line.put(b" tid ");
@@ -73,14 +98,14 @@ impl Line {
     }
 }
 
-fn enabled(head: &Head) -> bool {
-    head.trace.load(Ordering::Relaxed) != 0
+fn enabled(tracer: &Tracer) -> bool {
+    tracer.on.load(Ordering::Relaxed) != 0
 }
 
 /// `what` followed by `detail`, when tracing is on.
-pub(crate) fn event(head: &Head, what: &[u8], detail: &str) {
-    if enabled(head) {
-        let mut line = Line::new(head);
+pub(crate) fn event(tracer: &Tracer, what: &[u8], detail: &str) {
+    if enabled(tracer) {
+        let mut line = Line::new(tracer);
         line.put(what);
         line.put(detail.as_bytes());
         line.send();
@@ -90,34 +115,31 @@ pub(crate) fn event(head: &Head, what: &[u8], detail: &str) {
 /// `what` followed by `detail`, whether tracing is on or not: a report the host must see (a
 /// panic that ends the process).
 #[cfg(panic = "unwind")]
-pub(crate) fn report(head: &Head, what: &[u8], detail: &str) {
-    let mut line = Line::new(head);
+pub(crate) fn report(tracer: &Tracer, what: &[u8], detail: &str) {
+    let mut line = Line::new(tracer);
     line.put(what);
     line.put(detail.as_bytes());
     line.send();
 }
 
 /// The entry's first line: who runs it and what it will start.
-pub(crate) fn entry(head: &Head, stack: usize) {
-    if enabled(head) {
-        let mut line = Line::new(head);
+pub(crate) fn entry(tracer: &Tracer, creator: &str, stack: usize, argc: usize) {
+    if enabled(tracer) {
+        let mut line = Line::new(tracer);
         line.put(b"entry: starting init with the ");
-        line.put(match head.creator {
-            crate::Creator::Pthread => b"pthread" as &[u8],
-            crate::Creator::Raw => b"raw",
-        });
+        line.put(creator.as_bytes());
         line.put(b" creator, ");
         line.number(stack as u64);
         line.put(b"-byte stack, argc ");
-        line.number(head.args().argc() as u64);
+        line.number(argc as u64);
         line.send();
     }
 }
 
 /// A loader step (`pin`), with an optional error number.
-pub(crate) fn loader(head: &Head, what: &str, errno: Option<Errno>) {
-    if enabled(head) {
-        let mut line = Line::new(head);
+pub(crate) fn loader(tracer: &Tracer, what: &str, errno: Option<Errno>) {
+    if enabled(tracer) {
+        let mut line = Line::new(tracer);
         line.put(what.as_bytes());
         if let Some(e) = errno {
             line.put(b" (");
@@ -130,8 +152,8 @@ pub(crate) fn loader(head: &Head, what: &str, errno: Option<Errno>) {
 
 /// The creation-failure report, written whether tracing is on or not:
 /// `<what>: <ERRNO>, errno N, for a N-byte stack; exports will report failure`.
-pub(crate) fn creation_failed(head: &Head, what: &str, errno: Errno, stack: usize) {
-    let mut line = Line::new(head);
+pub(crate) fn creation_failed(tracer: &Tracer, what: &str, errno: Errno, stack: usize) {
+    let mut line = Line::new(tracer);
     line.put(what.strip_prefix("rt0: ").unwrap_or(what).as_bytes());
     line.put(b": ");
     line.errno(errno);
@@ -143,8 +165,8 @@ pub(crate) fn creation_failed(head: &Head, what: &str, errno: Errno, stack: usiz
 
 /// A creator's refusal, written whether tracing is on or not: `<why>; exports will report
 /// failure`.
-pub(crate) fn refused(head: &Head, why: &str) {
-    let mut line = Line::new(head);
+pub(crate) fn refused(tracer: &Tracer, why: &str) {
+    let mut line = Line::new(tracer);
     line.put(why.strip_prefix("rt0: ").unwrap_or(why).as_bytes());
     line.put(b"; exports will report failure");
     line.send();

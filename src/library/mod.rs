@@ -77,7 +77,8 @@ pub enum Creator {
 #[repr(C)]
 pub(crate) struct Head {
     pub(crate) record: EntryRecord,
-    pub(crate) name: &'static str,
+    /// The library's name and its trace switch.
+    pub(crate) tracer: crate::trace::Tracer,
     pub(crate) creator: Creator,
     pub(crate) stack_size: fn(&Args) -> usize,
     /// Runs the library's typed init and stores its value (see `Library::run_init`).
@@ -102,8 +103,6 @@ pub(crate) struct Head {
     /// [`Library::host_signal_mask`]).
     #[cfg(not(windows))]
     pub(crate) host_sigmask: AtomicU64,
-    /// Non-zero when `RT0_TRACE=1` was in the environment at the entry.
-    pub(crate) trace: AtomicU32,
     /// How long an export waits for init unless it says otherwise, in milliseconds (`None`: no
     /// limit); `lib_entry!`'s `export_timeout_ms`.
     pub(crate) export_timeout_ms: Option<u32>,
@@ -166,7 +165,7 @@ impl<T: 'static> Library<T> {
                     thread_main: start::thread_main,
                     finish: start::finish,
                 },
-                name,
+                tracer: crate::trace::Tracer::new(name),
                 creator,
                 stack_size,
                 run_init: Self::run_init,
@@ -183,7 +182,6 @@ impl<T: 'static> Library<T> {
                 stack_bytes: AtomicUsize::new(0),
                 #[cfg(not(windows))]
                 host_sigmask: AtomicU64::new(0),
-                trace: AtomicU32::new(0),
                 export_timeout_ms: None,
                 loader: crate::loader::LoaderState::new(),
                 failure: UnsafeCell::new(MaybeUninit::uninit()),
@@ -302,7 +300,7 @@ impl<T: 'static> Library<T> {
     /// thread carries it as its OS thread name (cut to 15 bytes on Linux), as `top`, `ps -L`
     /// and debuggers show it.
     pub fn name(&self) -> &'static str {
-        self.head.name
+        self.head.tracer.name()
     }
 
     /// The signal mask of the host's thread that ran the library's entry, as it was then
@@ -399,12 +397,12 @@ impl Head {
                 }
                 _running => {
                     if let Some(e) = self.cannot_wait() {
-                        crate::trace::event(self, b"a wait returns at once: ", e.message());
+                        crate::trace::event(&self.tracer, b"a wait returns at once: ", e.message());
                         return Err(e);
                     }
                     if !announced {
                         announced = true;
-                        crate::trace::event(self, b"waiting for init", "");
+                        crate::trace::event(&self.tracer, b"waiting for init", "");
                     }
                     let slice_us = match &deadline {
                         None => 0,
@@ -455,7 +453,7 @@ impl Head {
                 "rt0: this process was forked while init was running; init does not run in the child",
             ));
         }
-        if crate::loader::lock_held_by_current_thread(self) {
+        if crate::loader::lock_held_by_current_thread(&self.loader) {
             return Some(InitError::with(
                 InitErrorKind::WouldDeadlock,
                 0,

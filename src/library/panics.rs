@@ -93,7 +93,7 @@ fn install_hook_once() {
             // "panicked at src/lib.rs:3:5:\nmessage", made one line, "panicked at " dropped.
             let text = std::format!("{info}").replace('\n', " ");
             let text = text.trim_start_matches("panicked at ");
-            crate::trace::event(head, callback.panicked(), text);
+            crate::trace::event(&head.tracer, callback.panicked(), text);
             let can_unwind = std::format!("{info:?}").contains("can_unwind: true");
             let mut held = HELD.take().unwrap_or_default();
             if can_unwind {
@@ -103,10 +103,10 @@ fn install_hook_once() {
             }
             // The process aborts after this hook: everything held, and this, reach fd 2.
             for line in held.lines() {
-                crate::trace::report(head, line.as_bytes(), "");
+                crate::trace::report(&head.tracer, line.as_bytes(), "");
             }
             crate::trace::report(
-                head,
+                &head.tracer,
                 callback.panicked(),
                 &std::format!("{text} (this panic cannot unwind: the process aborts)"),
             );

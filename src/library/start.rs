@@ -69,19 +69,23 @@ pub(super) unsafe extern "C" fn prepare(
     let stack = match stack_size(head, &args) {
         Ok(stack) => stack.max(1),
         Err(e) => {
-            trace::event(head, b"init not started: ", e.message());
+            trace::event(&head.tracer, b"init not started: ", e.message());
             head.finish_failed(e);
             return 0;
         }
     };
     head.stack_bytes.store(stack, Ordering::Release);
-    trace::entry(head, stack);
+    let creator = match head.creator {
+        Creator::Pthread => "pthread",
+        Creator::Raw => "raw",
+    };
+    trace::entry(&head.tracer, creator, stack, args.argc());
     if let Some(why) = raw_creator_refusal(head) {
-        trace::refused(head, why);
+        trace::refused(&head.tracer, why);
         head.finish_failed(InitError::with(InitErrorKind::Refused, 0, why));
         return 0;
     }
-    crate::loader::pin(head);
+    crate::loader::pin(&head.loader, &head.tracer);
     stack
 }
 
@@ -101,7 +105,7 @@ unsafe fn keep_arguments(
     // SAFETY: the caller's contract, for as long as this call reads them.
     let given = unsafe { Args::from_raw(argc, argv, envp) };
     let tracing = given.env("RT0_TRACE").is_some_and(|v| v.to_bytes() == b"1");
-    head.trace.store(tracing as u32, Ordering::Relaxed);
+    head.tracer.set_enabled(tracing);
     #[cfg(windows)]
     let kept = given;
     #[cfg(not(windows))]
@@ -110,7 +114,7 @@ unsafe fn keep_arguments(
         Ok(copy) => copy,
         Err(e) => {
             trace::loader(
-                head,
+                &head.tracer,
                 "entry: the arguments and environment could not be copied; init sees none",
                 Some(e),
             );
@@ -155,7 +159,9 @@ fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
         );
     }
     #[cfg(target_os = "linux")]
-    if crate::abi::constants::LAZY_BINDING_HAZARD != 0 && crate::loader::image_binds_lazily(head) {
+    if crate::abi::constants::LAZY_BINDING_HAZARD != 0
+        && crate::loader::image_binds_lazily(&head.loader, &head.args())
+    {
         return Some(
             "rt0: the raw creator refuses to start init in an image whose calls are bound lazily: the C library's lazy resolver needs a thread pointer, which the raw init thread does not have; link the program with -z now (or run it with LD_BIND_NOW=1), or use the pthread creator",
         );
@@ -195,7 +201,7 @@ pub(super) fn start_from_export(head: &Head) -> bool {
     #[cfg(not(windows))]
     let (argc, argv, envp) = recovered_args().unwrap_or((0, core::ptr::null(), core::ptr::null()));
     trace::event(
-        head,
+        &head.tracer,
         b"an export was called before the entry ran: starting it",
         "",
     );
@@ -311,7 +317,7 @@ pub(super) unsafe extern "C" fn finish(record: *const EntryRecord, code: u32) {
         ),
     };
     let stack = head.stack_bytes.load(Ordering::Acquire);
-    trace::creation_failed(head, what, Errno(errno), stack);
+    trace::creation_failed(&head.tracer, what, Errno(errno), stack);
     head.finish_failed(InitError::with(kind, errno, what));
 }
 
@@ -337,18 +343,18 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     // The OS thread name, for `top` and debuggers (not on darwin's raw path: libSystem's call
     // needs a pthread).
     if head.creator == Creator::Pthread || cfg!(target_os = "linux") {
-        sys::name_current_thread(head.name);
+        sys::name_current_thread(head.tracer.name());
     }
-    trace::event(head, b"init thread started", "");
+    trace::event(&head.tracer, b"init thread started", "");
     // SAFETY: run_init belongs to this head's Library<T>; called once, here.
     match call_init(head) {
         Ok(()) => {
             head.state.store(DONE, Ordering::Release);
             sys::wake_all(&head.state);
-            trace::event(head, b"init done", "");
+            trace::event(&head.tracer, b"init done", "");
         }
         Err(e) => {
-            trace::event(head, b"init failed: ", e.message());
+            trace::event(&head.tracer, b"init failed: ", e.message());
             head.finish_failed(e);
         }
     }

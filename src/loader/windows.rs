@@ -17,25 +17,27 @@
 //! `teb_self_offset`, `teb_peb_offset`, `peb_loader_lock_offset`,
 //! `critical_section_owning_thread_offset`, with their sources in `abi.toml`).
 
+use super::LoaderState;
 use crate::abi::constants as k;
-use crate::library::Head;
 use crate::sys::windows::kernel32 as k32;
+use crate::trace::Tracer;
 use core::sync::atomic::Ordering;
 
 // The TEB's address is read at gs:[0x30] below, a literal the assembler needs: it must be the
 // description's.
 const _: () = assert!(k::TEB_SELF_OFFSET == 0x30);
 
-/// Pins the module holding `head` for the life of the process (nothing for the program).
-pub(crate) fn pin(head: &Head) {
-    let address = head as *const Head as *const u16;
+/// Pins the module holding `state` (its library's static) for the life of the process
+/// (nothing for the program).
+pub(crate) fn pin(state: &LoaderState, tracer: &Tracer) {
+    let address = state as *const LoaderState as *const u16;
     let mut module: k32::HANDLE = core::ptr::null_mut();
     let found = k::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS as u32
         | k::GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT as u32;
     // SAFETY: an address inside this image; `module` is writable; no reference is taken.
     if unsafe { k32::GetModuleHandleExW(found, address, &mut module) } == 0 {
         crate::trace::loader(
-            head,
+            tracer,
             "pin: the loader does not know this image; not pinned",
             None,
         );
@@ -43,14 +45,18 @@ pub(crate) fn pin(head: &Head) {
     }
     // SAFETY: a NULL name asks for the program's own module.
     if module == unsafe { k32::GetModuleHandleW(core::ptr::null()) } {
-        crate::trace::loader(head, "pin: linked into the program, never unloaded", None);
+        crate::trace::loader(tracer, "pin: linked into the program, never unloaded", None);
         return;
     }
     let pin =
         k::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS as u32 | k::GET_MODULE_HANDLE_EX_FLAG_PIN as u32;
     // SAFETY: as above, now pinning the module.
     if unsafe { k32::GetModuleHandleExW(pin, address, &mut module) } != 0 {
-        crate::trace::loader(head, "pin: module pinned for the life of the process", None);
+        crate::trace::loader(
+            tracer,
+            "pin: module pinned for the life of the process",
+            None,
+        );
         return;
     }
     // A loader that refuses the pin still counts references: take one and never give it back.
@@ -58,17 +64,17 @@ pub(crate) fn pin(head: &Head) {
     // SAFETY: as above, adding one to the module's load count.
     if unsafe { k32::GetModuleHandleExW(reference, address, &mut module) } != 0 {
         crate::trace::loader(
-            head,
+            tracer,
             "pin: GET_MODULE_HANDLE_EX_FLAG_PIN refused; a reference that is never dropped keeps the module loaded",
             None,
         );
         return;
     }
-    crate::trace::loader(head, "pin: GetModuleHandleExW failed; not pinned", None);
+    crate::trace::loader(tracer, "pin: GetModuleHandleExW failed; not pinned", None);
 }
 
 /// Whether the calling thread holds the loader lock (it is in a TLS callback or a `DllMain`).
-pub(crate) fn lock_held_by_current_thread(_: &Head) -> bool {
+pub(crate) fn lock_held_by_current_thread(_: &LoaderState) -> bool {
     let teb: usize;
     // SAFETY: gs:[0x30] is the calling thread's TEB (NT_TIB.Self) on every x64 Windows thread.
     unsafe {

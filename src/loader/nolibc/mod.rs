@@ -41,9 +41,11 @@ mod link_map;
 mod probe;
 mod symbols;
 
+use super::LoaderState;
 use crate::abi::constants as k;
-use crate::library::Head;
+use crate::args::Args;
 use crate::sys::Errno;
+use crate::trace::Tracer;
 use core::ffi::{c_char, c_void};
 use elf::{Addresses, Dynamic, Headers, Object};
 use probe::Probe;
@@ -80,21 +82,21 @@ fn own_dynamic() -> usize {
     unsafe { crate::stubs::OWN_DYNAMIC }
 }
 
-/// Pins the image holding `head`, and traces what was done, or which step failed and why.
-pub(crate) fn pin(head: &Head) {
+/// Pins this image, and traces what was done, or which step failed and why.
+pub(crate) fn pin(_: &LoaderState, tracer: &Tracer) {
     let own = own_dynamic();
     let mut line = Text::new();
     line.put("pin: this image's dynamic section (_DYNAMIC) is at ");
     line.hex(own);
-    crate::trace::loader(head, line.as_str(), None);
-    match walk(head, own) {
-        Ok(done) => crate::trace::loader(head, done, None),
-        Err(failure) => crate::trace::loader(head, failure.why, failure.errno),
+    crate::trace::loader(tracer, line.as_str(), None);
+    match walk(tracer, own) {
+        Ok(done) => crate::trace::loader(tracer, done, None),
+        Err(failure) => crate::trace::loader(tracer, failure.why, failure.errno),
     }
 }
 
 /// Steps 2 to 5 of the module docs; the trace line of the outcome.
-fn walk(head: &Head, own: usize) -> Result<&'static str, Failure> {
+fn walk(tracer: &Tracer, own: usize) -> Result<&'static str, Failure> {
     if own == 0 {
         return Ok(STATIC);
     }
@@ -116,7 +118,7 @@ fn walk(head: &Head, own: usize) -> Result<&'static str, Failure> {
     line.put(" of the loader's lists (r_debug from ");
     line.put(source);
     line.put(")");
-    crate::trace::loader(head, line.as_str(), None);
+    crate::trace::loader(tracer, line.as_str(), None);
     if found.is_program {
         return Ok(IN_PROGRAM);
     }
@@ -227,12 +229,12 @@ fn find_dlopen(probe: &Probe, loader: Option<Loader>, r_debug: usize, own: usize
     })
 }
 
-/// Whether the image holding `head` binds its calls lazily: it has a PLT (`DT_JMPREL`) but
+/// Whether this image binds its calls lazily: it has a PLT (`DT_JMPREL`) but
 /// neither `DT_BIND_NOW`, `DF_BIND_NOW` nor `DF_1_NOW`, `LD_BIND_NOW` is not set to a
 /// non-empty value (glibc's rule, elf/rtld.c), and a loader runs it: a static program
 /// (no dynamic section, or a static-pie: the program is this image and names no interpreter)
 /// binds everything before its first instruction.
-pub(crate) fn binds_lazily(head: &Head) -> bool {
+pub(crate) fn binds_lazily(_: &LoaderState, env: &Args) -> bool {
     let own = own_dynamic();
     if own == 0 {
         return false;
@@ -254,7 +256,7 @@ pub(crate) fn binds_lazily(head: &Head) -> bool {
         // SAFETY: not past DT_NULL yet.
         entry = unsafe { entry.add(1) };
     }
-    let bind_now = head.args().env("LD_BIND_NOW");
+    let bind_now = env.env("LD_BIND_NOW");
     plt && !now && !bind_now.is_some_and(|v| !v.to_bytes().is_empty()) && !without_loader(own)
 }
 
