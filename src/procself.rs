@@ -44,7 +44,67 @@ pub(crate) fn recover() -> Option<(usize, *const *const c_char, *const *const c_
     // stops at its bounds.
     let (argc, argv, envp, auxv) = unsafe { walk(start as *const usize) }?;
     // SAFETY: `auxv` points into the same block (just past envp's NULL).
-    unsafe { auxv_matches(auxv) }.then_some((argc, argv, envp))
+    let strings = unsafe { auxv_matches(auxv) }?;
+    // SAFETY: the vectors were walked above, within the block.
+    let (argc, argv) = unsafe { strings.arguments(argc, argv) }?;
+    // Every environment entry, up to the NULL `walk` found.
+    let mut at = envp;
+    loop {
+        // SAFETY: within envp, which ends at the NULL `walk` found.
+        let entry = unsafe { *at };
+        if entry.is_null() {
+            return Some((argc, argv, envp));
+        }
+        if !strings.holds(entry) {
+            return None;
+        }
+        // SAFETY: not past the NULL yet.
+        at = unsafe { at.add(1) };
+    }
+}
+
+/// Where the kernel wrote the argument and environment strings: above the auxiliary vector and
+/// below the program's file name (`AT_EXECFN`, the first string it copied, at the top). A
+/// pointer elsewhere is not one of them.
+struct Strings {
+    low: usize,
+    /// `AT_EXECFN` (0: the kernel gave none, older than 2.6.26: no upper bound).
+    execfn: usize,
+}
+
+impl Strings {
+    fn holds(&self, p: *const c_char) -> bool {
+        let p = p as usize;
+        p >= self.low && (self.execfn == 0 || p <= self.execfn)
+    }
+
+    /// The program's arguments. A loader run as a command (`ld-musl-x86_64.so.1 ./prog args`)
+    /// skips its own name (and options) in place: musl's `__dls3` writes the program's argc over
+    /// the last skipped argv slot and starts the program there, so `argv[k - 1]` holds `argc - k`
+    /// instead of a string, and the program's arguments are `argv[k..argc]`.
+    ///
+    /// # Safety
+    /// `argv` must hold `argc` non-null entries (checked by `walk`).
+    unsafe fn arguments(
+        &self,
+        argc: usize,
+        argv: *const *const c_char,
+    ) -> Option<(usize, *const *const c_char)> {
+        // SAFETY: the caller's contract.
+        let entry = |i: usize| unsafe { *argv.add(i) };
+        let skipped = (0..argc)
+            .find(|&i| !self.holds(entry(i)))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        if skipped != 0 && entry(skipped - 1) as usize != argc - skipped {
+            return None;
+        }
+        if (skipped..argc).any(|i| !self.holds(entry(i))) {
+            return None;
+        }
+        // SAFETY: within the vector.
+        Some((argc - skipped, unsafe { argv.add(skipped) }))
+    }
 }
 
 /// Reads `argc, argv.., NULL, envp.., NULL` at `sp`; returns them and the address after envp's NULL.
@@ -78,29 +138,39 @@ unsafe fn walk(
     }
 }
 
-/// Whether the words at `auxv` are the auxiliary vector `/proc/self/auxv` shows, up to AT_NULL.
+/// Whether the words at `auxv` are the auxiliary vector `/proc/self/auxv` shows, up to AT_NULL;
+/// if they are, where the strings lie (see [`Strings`]).
 ///
 /// # Safety
 /// `auxv` must point into the initial-stack block, past envp's NULL.
-unsafe fn auxv_matches(auxv: *const usize) -> bool {
+unsafe fn auxv_matches(auxv: *const usize) -> Option<Strings> {
+    /// `AT_EXECFN` (<elf.h>): the address of the program's file name.
+    const AT_EXECFN: usize = 31;
     let mut buf = [0usize; AUXV_BYTES / core::mem::size_of::<usize>()];
     // SAFETY: `buf` is writable for its whole size in bytes.
     let bytes =
         unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), AUXV_BYTES) };
-    let Ok(n) = read_file(b"/proc/self/auxv\0", bytes) else {
-        return false;
-    };
+    let n = read_file(b"/proc/self/auxv\0", bytes).ok()?;
     let words = n / core::mem::size_of::<usize>();
     // At least one (type, value) pair plus AT_NULL, and the file must end with AT_NULL (type 0).
     if words < 4 || words % 2 != 0 || buf.get(words - 2) != Some(&0) {
-        return false;
+        return None;
     }
     // SAFETY: the vector on the stack runs at least as long as the one the kernel reports: we
     // compare entry by entry and stop at the first difference or at AT_NULL.
-    buf.iter()
+    let same = buf
+        .iter()
         .take(words)
         .enumerate()
-        .all(|(i, want)| unsafe { auxv.add(i).read() } == *want)
+        .all(|(i, want)| unsafe { auxv.add(i).read() } == *want);
+    let execfn = buf
+        .get(..words)?
+        .chunks_exact(2)
+        .find(|pair| pair[0] == AT_EXECFN)
+        .map_or(0, |pair| pair[1]);
+    // SAFETY: one past the vector's last word, in the same block.
+    let low = unsafe { auxv.add(words) } as usize;
+    same.then_some(Strings { low, execfn })
 }
 
 /// The value of entry `tag` of the auxiliary vector, as `/proc/self/auxv` shows it (`None`

@@ -13,6 +13,7 @@ mod cross;
 mod support;
 
 use cross::Host;
+use std::path::Path;
 use std::time::Duration;
 use support::scenarios::{self as s, Runner};
 use support::{DemoPath, Link};
@@ -102,6 +103,28 @@ fn musl_recovery_survives_a_command_name_with_parentheses_and_spaces() {
             assert!(r.field("argv[0]").ends_with("/a) b (c"), "{ctx}");
             assert_eq!(r.field("argv[1]"), "x", "{ctx}");
         }
+    }
+}
+
+/// A dynamic musl program started by naming its loader (`ld-musl-x86_64.so.1 ./host x y`):
+/// musl's loader skips its own name in place, writing the program's argc over the first argv
+/// slot. Init sees the program's own arguments (`./host x y`), never that number as a string.
+#[test]
+fn musl_program_started_through_its_loader_sees_its_own_arguments() {
+    let ld_musl = Path::new("/lib/ld-musl-x86_64.so.1");
+    for path in DemoPath::ALL {
+        let d = cross::demo(Host::MuslDynamic, path);
+        let exe = cross::build_host(Host::MuslDynamic, &d, "report.c", Link::Static);
+        let mut cmd = support::command_for(ld_musl, Some(&d), &[]);
+        cmd.arg(&exe).args(["x", "y"]);
+        let r = support::run_command(cmd, "ld-musl report", DEADLINE);
+        let ctx = format!("{path:?}: {r:?}");
+        assert_eq!(r.signal, None, "{ctx}");
+        assert_eq!(r.status, Some(0), "{ctx}");
+        assert_eq!(r.num("argc"), 3, "{ctx}");
+        assert_eq!(r.field("argv[0]"), exe.display().to_string(), "{ctx}");
+        assert_eq!(r.field("argv[1]"), "x", "{ctx}");
+        assert_eq!(r.field("argv[2]"), "y", "{ctx}");
     }
 }
 
