@@ -59,8 +59,9 @@ extern crate alloc;
 #[cfg(panic = "unwind")]
 extern crate std;
 
-#[doc(hidden)]
-pub mod abi;
+// The whole description, generated: not every fact is used on every target.
+#[allow(dead_code)]
+mod abi;
 mod args;
 #[cfg(windows)]
 mod cmdline;
@@ -79,7 +80,7 @@ mod trace;
 
 pub use args::Args;
 pub use error::{InitError, InitErrorKind, IntoInitError};
-pub use library::{Creator, EntryRecord, InitState, Library};
+pub use library::{Creator, InitState, Library};
 
 /// `#[rt0::export(on_error = VALUE, timeout_ms = N)]`: makes a function a C export that waits
 /// for the library's init first.
@@ -159,6 +160,42 @@ pub mod __private {
     pub use crate::library::default_stack_size;
     use crate::{InitError, IntoInitError};
 
+    use crate::library::EntryRecord;
+    use crate::{Args, Creator, Library};
+
+    /// A library whose `init` runs on a thread made by `creator` with a stack of
+    /// `stack_size(args)` bytes (the `LIBRARY` static `lib_entry!` declares).
+    pub const fn library<T: 'static>(
+        name: &'static str,
+        creator: Creator,
+        init: fn(&Args) -> Result<T, InitError>,
+        stack_size: fn(&Args) -> usize,
+    ) -> Library<T> {
+        Library::new(name, creator, init, stack_size)
+    }
+
+    /// `library` whose exports wait at most `ms` milliseconds for init unless they say
+    /// otherwise (0: they never wait); `lib_entry!`'s `export_timeout_ms`.
+    pub const fn with_export_timeout_ms<T: 'static>(library: Library<T>, ms: u32) -> Library<T> {
+        library.with_export_timeout_ms(ms)
+    }
+
+    /// What `#[rt0::export]` calls before its body: `library.wait()` for at most `timeout_ms`
+    /// milliseconds when the export gives a limit (0: no wait at all), else for the library's
+    /// `export_timeout_ms`, else without limit.
+    #[inline]
+    pub fn wait_export<T: 'static>(
+        library: &'static Library<T>,
+        timeout_ms: Option<u32>,
+    ) -> Result<&'static T, InitError> {
+        library.wait_export(timeout_ms)
+    }
+
+    /// The record `library`'s initializer passes to the entry stub.
+    pub fn entry_record<T: 'static>(library: &'static Library<T>) -> *const EntryRecord {
+        library.entry_record()
+    }
+
     /// The entry stub (`arch/<triple>/entry.S`).
     ///
     /// # Safety
@@ -171,7 +208,7 @@ pub mod __private {
         i2: usize,
         i3: usize,
         i4: usize,
-        record: *const crate::EntryRecord,
+        record: *const EntryRecord,
     ) {
         // SAFETY: forwarded to the caller.
         unsafe { crate::stubs::lib_entry(i0, i1, i2, i3, i4, record) }
@@ -237,7 +274,7 @@ pub mod __private {
         module: *mut core::ffi::c_void,
         reason: u32,
         reserved: *mut core::ffi::c_void,
-        record: *const crate::EntryRecord,
+        record: *const EntryRecord,
     ) {
         use crate::abi::constants as k;
         if reason as usize == k::DLL_PROCESS_ATTACH {

@@ -138,7 +138,7 @@ macro_rules! lib_entry {
         pub(crate) mod __rt0_lib_entry {
             /// This library's entry, init state and init value.
             pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> =
-                $crate::lib_entry!(@timeout [$($ms)?] $crate::Library::new(
+                $crate::lib_entry!(@timeout [$($ms)?] $crate::__private::library(
                     ::core::env!("CARGO_PKG_NAME"),
                     $crate::lib_entry!(@creator [$($creator)?]),
                     super::__rt0_init,
@@ -158,7 +158,11 @@ macro_rules! lib_entry {
             #[cfg(not(windows))]
             unsafe extern "C" fn entry(i0: usize, i1: usize, i2: usize, i3: usize, i4: usize) {
                 // SAFETY: the stub's contract: the initializer's arguments and a record.
-                unsafe { $crate::__private::lib_entry(i0, i1, i2, i3, i4, LIBRARY.entry_record()) }
+                unsafe {
+                    $crate::__private::lib_entry(
+                        i0, i1, i2, i3, i4, $crate::__private::entry_record(&LIBRARY),
+                    )
+                }
             }
 
             // The section is the description's `[initializer] section` (src/macros.rs checks
@@ -180,7 +184,9 @@ macro_rules! lib_entry {
             ) {
                 // SAFETY: the loader's arguments and this library's record.
                 unsafe {
-                    $crate::__private::tls_callback(module, reason, reserved, LIBRARY.entry_record())
+                    $crate::__private::tls_callback(
+                        module, reason, reserved, $crate::__private::entry_record(&LIBRARY),
+                    )
                 }
             }
 
@@ -211,7 +217,9 @@ macro_rules! lib_entry {
     };
     // Without `export_timeout_ms` the library sets no limit (0 would mean "never wait").
     (@timeout [] $library:expr) => { $library };
-    (@timeout [$ms:expr] $library:expr) => { $library.with_export_timeout_ms($ms) };
+    (@timeout [$ms:expr] $library:expr) => {
+        $crate::__private::with_export_timeout_ms($library, $ms)
+    };
     (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
     (@stack [$stack:path] $args:ident) => { $stack($args) };
     (@creator []) => { $crate::Creator::Pthread };

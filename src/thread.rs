@@ -259,16 +259,17 @@ pub(crate) unsafe fn spawn_raw(
 }
 
 #[cfg(not(windows))]
-/// The message [`newosproc0`] writes to fd 2 when the stack cannot be mapped.
-pub const FAIL_ALLOCATE_STACK: &str = "rt0: failed to allocate stack for the new OS thread\n";
+/// What [`newosproc0`] writes to fd 2 when the stack cannot be mapped.
+const FAIL_ALLOCATE_STACK: &str = "rt0: failed to allocate stack for the new OS thread\n";
 #[cfg(not(windows))]
-/// The message [`newosproc0`] writes to fd 2 when the thread cannot be created.
-pub const FAIL_CREATE_THREAD: &str = "rt0: failed to create new OS thread\n";
+/// What [`newosproc0`] writes to fd 2 when the thread cannot be created.
+const FAIL_CREATE_THREAD: &str = "rt0: failed to create new OS thread\n";
 
 #[cfg(not(windows))]
 /// [`try_newosproc0`], or, as Go's `newosproc0` does, on failure write
-/// [`FAIL_ALLOCATE_STACK`] or [`FAIL_CREATE_THREAD`] to fd 2 and end the process with exit
-/// status 1.
+/// `rt0: failed to allocate stack for the new OS thread` (the stack could not be mapped) or
+/// `rt0: failed to create new OS thread` (the kernel refused) and a newline to fd 2 and end the
+/// process with exit status 1.
 ///
 /// # Safety
 /// As for [`try_newosproc0`].
@@ -308,11 +309,13 @@ pub fn with_signal_mask<R>(mask: SigSet, f: impl FnOnce() -> R) -> R {
 
 /// Creates a detached pthread running `start(arg)` with a `stack_size`-byte stack, with every
 /// signal (but the C library's own) blocked in the creator around the call, so the thread starts
-/// with them blocked. Used by the entry of libraries made with the pthread creator.
+/// with them blocked. Used by the entry of libraries made with the pthread creator; public only
+/// so that ci/bench can time exactly what the entry does.
 ///
 /// # Safety
 /// `arg` must stay valid for as long as `start` uses it.
 #[cfg(rt0_libc)]
+#[doc(hidden)]
 #[allow(clippy::unnecessary_cast)] // PTHREAD_STACK_MIN is usize on Linux, not on every libc
 pub unsafe fn pthread_create_detached(
     stack_size: usize,

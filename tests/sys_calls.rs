@@ -64,12 +64,12 @@ fn sleep_ms_sleeps_its_whole_time_through_interrupting_signals() {
 fn wait_on_address_timeout_gives_up_when_nobody_wakes() {
     let word = AtomicU32::new(7);
     let start = Instant::now();
-    rt0::sys::wait_on_address_timeout(&word, 7, 50_000);
+    rt0::sys::wait_on_address_timeout(&word, 7, Duration::from_millis(50));
     assert!(
         start.elapsed() >= Duration::from_millis(45),
         "{:?}",
         start.elapsed()
     );
     // A word that already changed does not block at all.
-    rt0::sys::wait_on_address_timeout(&word, 8, 0);
+    rt0::sys::wait_on_address_timeout(&word, 8, Duration::from_secs(3600));
 }

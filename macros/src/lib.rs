@@ -145,7 +145,7 @@ fn expand(
         #(#attrs)*
         #no_mangle
         #vis #sig {
-            let __rt0_state = match #lib_entry::LIBRARY.wait_export(#timeout_ms) {
+            let __rt0_state = match #rt0_private::wait_export(&#lib_entry::LIBRARY, #timeout_ms) {
                 ::core::result::Result::Ok(state) => state,
                 ::core::result::Result::Err(_) => return #on_error,
             };

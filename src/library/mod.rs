@@ -149,9 +149,9 @@ unsafe impl<T: Sync> Sync for Library<T> {}
 
 impl<T: 'static> Library<T> {
     /// A library whose `init` runs on a thread made by `creator` with a stack of
-    /// `stack_size(args)` bytes. Used by [`lib_entry!`](crate::lib_entry).
-    #[doc(hidden)]
-    pub const fn new(
+    /// `stack_size(args)` bytes. Used by [`lib_entry!`](crate::lib_entry), through
+    /// `__private::library`.
+    pub(crate) const fn new(
         name: &'static str,
         creator: Creator,
         init: fn(&Args) -> Result<T, InitError>,
@@ -194,8 +194,7 @@ impl<T: 'static> Library<T> {
     /// The same library whose exports wait at most `ms` milliseconds for init unless they say
     /// otherwise (0: they never wait; they answer at once unless init is done). Used by
     /// [`lib_entry!`](crate::lib_entry)'s `export_timeout_ms`.
-    #[doc(hidden)]
-    pub const fn with_export_timeout_ms(mut self, ms: u32) -> Library<T> {
+    pub(crate) const fn with_export_timeout_ms(mut self, ms: u32) -> Library<T> {
         self.head.export_timeout_ms = Some(ms);
         self
     }
@@ -204,9 +203,11 @@ impl<T: 'static> Library<T> {
     /// `timeout_ms` milliseconds when the export gives a limit (0: no wait at all), else for the
     /// library's `export_timeout_ms`, else without limit ([`InitErrorKind::TimedOut`] when the
     /// time is up).
-    #[doc(hidden)]
     #[inline]
-    pub fn wait_export(&'static self, timeout_ms: Option<u32>) -> Result<&'static T, InitError> {
+    pub(crate) fn wait_export(
+        &'static self,
+        timeout_ms: Option<u32>,
+    ) -> Result<&'static T, InitError> {
         if self.head.state.load(Ordering::Acquire) != DONE {
             let limit = timeout_ms.or(self.head.export_timeout_ms);
             self.head
@@ -216,15 +217,8 @@ impl<T: 'static> Library<T> {
         Ok(unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// The export wait limit the library declared (`None`: no limit).
-    #[doc(hidden)]
-    pub fn export_timeout_ms(&self) -> Option<u32> {
-        self.head.export_timeout_ms
-    }
-
     /// The record the library's initializer passes to the entry stub.
-    #[doc(hidden)]
-    pub fn entry_record(&'static self) -> *const EntryRecord {
+    pub(crate) fn entry_record(&'static self) -> *const EntryRecord {
         &self.head.record
     }
 
@@ -405,7 +399,7 @@ impl Head {
                         crate::trace::event(&self.tracer, b"waiting for init", "");
                     }
                     let slice_us = match &deadline {
-                        None => 0,
+                        None => None,
                         Some(d) => match d.remaining_us() {
                             0 => {
                                 return Err(InitError::with(
@@ -414,7 +408,7 @@ impl Head {
                                     "rt0: timed out waiting for the library's init",
                                 ))
                             }
-                            us => us,
+                            us => Some(us),
                         },
                     };
                     sys::Host::wait_on_address(&self.state, RUNNING, slice_us);

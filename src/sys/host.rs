@@ -26,7 +26,7 @@ impl Host {
         backend::process_id()
     }
 
-    pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: Option<u32>) {
         backend::wait_on_address(word, expected, timeout_us)
     }
 

@@ -25,14 +25,15 @@ pub(super) fn process_id() -> u32 {
     unsafe { libc::getpid() as u32 }
 }
 
-pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+pub(super) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: Option<u32>) {
     // SAFETY: the kernel only reads the word.
     unsafe {
         __ulock_wait(
             UL_COMPARE_AND_WAIT | ULF_NO_ERRNO,
             word.as_ptr().cast(),
             expected as u64,
-            timeout_us,
+            // __ulock_wait's 0 means no limit.
+            timeout_us.unwrap_or(0),
         )
     };
 }

@@ -12,6 +12,7 @@
 //! kernel32, and the Unix-only parts (signal masks, [`syscall6`]) do not exist.
 
 use core::sync::atomic::AtomicU32;
+use core::time::Duration;
 
 #[cfg(not(windows))]
 mod host;
@@ -64,8 +65,9 @@ impl Errno {
     }
 
     /// Interprets a trampoline result: `-4095..=-1` is `-errno`, anything else is a value.
+    #[cfg(not(windows))]
     #[inline]
-    pub fn result(ret: isize) -> Result<usize, Errno> {
+    pub(crate) fn result(ret: isize) -> Result<usize, Errno> {
         if (-4095..0).contains(&ret) {
             Err(Errno(-ret as i32))
         } else {
@@ -150,7 +152,8 @@ impl SigHow {
 pub struct Arg<const N: usize>(pub usize);
 
 #[cfg(not(windows))]
-/// A system call number with the class prefix already applied (see [`crate::abi::nr`]).
+/// A system call number as the trampoline passes it to the kernel: with the class prefix
+/// already applied where the kernel has one (x86_64 darwin: `0x2000000 | n` for a BSD call).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct Nr(pub usize);
@@ -222,12 +225,22 @@ pub(crate) fn name_current_thread(name: &str) {
 /// Callers re-check the word in a loop. (Linux `futex`, darwin `__ulock_wait`, Windows
 /// `WaitOnAddress`.)
 pub fn wait_on_address(word: &AtomicU32, expected: u32) {
-    raw::wait_on_address(word, expected, 0)
+    raw::wait_on_address(word, expected, None)
 }
 
-/// [`wait_on_address`] for at most `timeout_us` microseconds (0 = no limit).
-pub fn wait_on_address_timeout(word: &AtomicU32, expected: u32, timeout_us: u32) {
-    raw::wait_on_address(word, expected, timeout_us)
+/// [`wait_on_address`] for at most `timeout` (rt0's one convention for waits, as in
+/// [`Library::wait_timeout`](crate::Library::wait_timeout)): `Duration::ZERO` does not block
+/// at all, and no wait is without limit unless it says so by having no timeout. A timeout
+/// below a microsecond counts as one; one beyond the kernel's reach (about 71 minutes) may end
+/// early, which callers that re-check the word in a loop do not notice.
+pub fn wait_on_address_timeout(word: &AtomicU32, expected: u32, timeout: Duration) {
+    if timeout.is_zero() {
+        return;
+    }
+    let us = u32::try_from(timeout.as_micros())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    raw::wait_on_address(word, expected, Some(us))
 }
 
 /// Wakes every thread blocked in [`wait_on_address`] on `word`.
@@ -259,7 +272,7 @@ pub fn sleep_ms(ms: u32) {
         let mut left = ms as u64 * 1000;
         while left > 0 {
             let step = left.min(1_000_000) as u32;
-            raw::wait_on_address(&never, 0, step);
+            raw::wait_on_address(&never, 0, Some(step));
             left -= step as u64;
         }
     }

@@ -150,19 +150,20 @@ pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: usize) -> Result<(), Err
     unsafe { syscall3(Nr(nr::MPROTECT), Arg(addr as usize), Arg(len), Arg(prot)) }.map(drop)
 }
 
-/// Blocks while `*word == expected`, for at most `timeout_us` microseconds (0 = no limit).
-pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+/// Blocks while `*word == expected`, for at most `timeout_us` microseconds (`None`: no limit;
+/// callers never pass `Some(0)`, see `sys::wait_on_address_timeout`).
+pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: Option<u32>) {
     let addr = word.as_ptr() as usize;
     #[cfg(target_os = "linux")]
     {
+        let us = timeout_us.unwrap_or(0);
         let ts = [
-            (timeout_us / 1_000_000) as usize,
-            ((timeout_us % 1_000_000) * 1000) as usize,
+            (us / 1_000_000) as usize,
+            ((us % 1_000_000) * 1000) as usize,
         ];
-        let tsp = if timeout_us == 0 {
-            0
-        } else {
-            ts.as_ptr() as usize
+        let tsp = match timeout_us {
+            None => 0,
+            Some(_) => ts.as_ptr() as usize,
         };
         // SAFETY: futex(FUTEX_WAIT_PRIVATE) reads the word and the timespec; both are valid.
         let _ = unsafe {
@@ -187,7 +188,8 @@ pub fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
                 Arg(k::ULOCK_COMPARE_AND_WAIT | k::ULOCK_NO_ERRNO),
                 Arg(addr),
                 Arg(expected as usize),
-                Arg(timeout_us as usize),
+                // __ulock_wait's 0 means no limit.
+                Arg(timeout_us.unwrap_or(0) as usize),
                 Arg(0),
                 Arg(0),
             )

@@ -136,12 +136,12 @@ pub(crate) fn process_id() -> u32 {
     unsafe { k32::GetCurrentProcessId() }
 }
 
-/// `WaitOnAddress(word, expected, timeout)`: 0 = no limit; microseconds round up to whole
-/// milliseconds (its unit).
-pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+/// `WaitOnAddress(word, expected, timeout)`: `None` = no limit; microseconds round up to
+/// whole milliseconds (its unit).
+pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: Option<u32>) {
     let ms = match timeout_us {
-        0 => k32::INFINITE,
-        us => us.div_ceil(1000),
+        None => k32::INFINITE,
+        Some(us) => us.div_ceil(1000),
     };
     // SAFETY: both addresses are valid 4-byte words for the call's duration.
     unsafe {
@@ -236,7 +236,7 @@ impl Host {
         process_id()
     }
 
-    pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: u32) {
+    pub(crate) fn wait_on_address(word: &AtomicU32, expected: u32, timeout_us: Option<u32>) {
         wait_on_address(word, expected, timeout_us)
     }
 }
