@@ -73,7 +73,7 @@ apt_choice() {
   IFS='|' read -r -a alt <<<"$1"
   for p in "${alt[@]}"; do apt_installed "$p" && { echo "$p"; return 0; }; done
   for p in "${alt[@]}"; do
-    apt-cache policy "$p" 2>/dev/null | grep -q "Candidate: [^(]" && { echo "$p"; return 0; }
+    grep -q "Candidate: [^(]" <<<"$(apt-cache policy "$p" 2>/dev/null)" && { echo "$p"; return 0; }
   done
   echo "${alt[0]}"
 }
