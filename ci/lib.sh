@@ -1,10 +1,18 @@
 # shellcheck shell=bash
-# Shared by ci/test, ci/demo and ci/bench: installs what is missing, idempotently.
+# Shared by ci/test, ci/demo and the other ci/ scripts: installs what is missing, idempotently.
+# Runs under macOS's bash 3.2 too (the macOS runners): no mapfile, no associative arrays, no
+# expansion of a possibly empty array under `set -u`.
 #
 # Needs are listed in ci/needs/*.txt, one per line: `apt: <package>`, `brew: <formula>`,
-# `rustup: <target>`, `toolchain: <rust version>`, `pip: <package>`. On Linux, apt packages are installed with apt-get
-# (apt-get update runs once, and only when something is missing) and brew lines are skipped; on
-# macOS it is the other way round (the runner image has clang and cmake; Homebrew brings lld).
+# `rustup: <target>`, `toolchain: <rust version>`, `pip: <package>`. An apt line may name
+# alternatives, `apt: a | b`: the first one installed counts, else the first one the package
+# lists offer is installed (a package renamed between releases). A file with an
+# `only: <platform>...` line applies only on those platforms, named as `uname -s`-`uname -m`
+# prints them (Linux-x86_64, Linux-aarch64, Darwin-arm64, Darwin-x86_64).
+# On Linux, apt packages are installed with apt-get (apt-get update runs once, and only when
+# something is missing) and brew lines are skipped; on macOS it is the other way round. No file
+# lists a brew formula: Homebrew builds no Intel bottles any more, so on an Intel Mac every
+# formula would compile from source (LLVM's lld for hours), and a Mac needs none of the tools.
 # Set RT0_NO_INSTALL=1 to only report what is missing.
 
 RT0_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,16 +47,53 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else "$@"; fi
 }
 
-needs_of() { # kind -> the listed items of that kind
-  cat "$RT0_ROOT"/ci/needs/*.txt 2>/dev/null | sed -n "s/^$1:[[:space:]]*//p" | sed 's/[[:space:]]*#.*//' | awk 'NF' | sort -u
+# This machine's platform, as `only:` lines name it.
+rt0_platform() { echo "$(uname -s)-$(uname -m)"; }
+
+needs_files() { # the ci/needs files that apply on this platform
+  local f only
+  for f in "$RT0_ROOT"/ci/needs/*.txt; do
+    only=$(sed -n 's/^only:[[:space:]]*//p' "$f" | sed 's/[[:space:]]*#.*//')
+    if [ -z "$only" ] || grep -qwF -- "$(rt0_platform)" <<<"$only"; then echo "$f"; fi
+  done
+}
+
+needs_of() { # kind -> the listed items of that kind (alternatives stay one item: "a|b")
+  local f
+  needs_files | while read -r f; do cat "$f"; done | sed -n "s/^$1:[[:space:]]*//p" |
+    sed 's/[[:space:]]*#.*//' | sed 's/[[:space:]]*|[[:space:]]*/|/g' | awk 'NF' | sort -u
+}
+
+apt_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# The package to install for an item "a|b|...": the first one that is installed, else the first
+# one apt can install (a candidate version), else the first named (apt-get then says why not).
+apt_choice() {
+  local alt p
+  IFS='|' read -r -a alt <<<"$1"
+  for p in "${alt[@]}"; do apt_installed "$p" && { echo "$p"; return 0; }; done
+  for p in "${alt[@]}"; do
+    grep -q "Candidate: [^(]" <<<"$(apt-cache policy "$p" 2>/dev/null)" && { echo "$p"; return 0; }
+  done
+  echo "${alt[0]}"
 }
 
 ensure_apt() {
   [ "$(uname -s)" = Linux ] || return 0
   command -v dpkg-query >/dev/null || return 0
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  local missing=() item p
+  for item in "$@"; do
+    p=$item
+    if [[ $item == *"|"* ]]; then
+      p=$(apt_choice "$item")
+      # A fresh machine's package lists may not know the candidates yet: read them once.
+      if ! apt_installed "$p" && [ -z "${RT0_APT_UPDATED:-}" ] && [ -z "${RT0_NO_INSTALL:-}" ]; then
+        as_root apt-get update -qq
+        export RT0_APT_UPDATED=1
+        p=$(apt_choice "$item")
+      fi
+    fi
+    apt_installed "$p" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ -n "${RT0_NO_INSTALL:-}" ]; then echo "missing apt packages: ${missing[*]}"; return 0; fi

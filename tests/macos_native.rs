@@ -113,13 +113,17 @@ fn raw_thread_create_is_refused_at_register_with_einval_and_nothing_breaks() {
         core::ptr::null_mut()
     }
     // SAFETY: `never` uses nothing; it is not expected to run at all.
-    let r = unsafe { rt0::try_newosproc0(1 << 20, never, core::ptr::null_mut()) };
+    let r = unsafe { rt0::thread::try_newosproc0(1 << 20, never, core::ptr::null_mut()) };
     let e = r.expect_err("bsdthread_register must be refused in a process that links libSystem");
-    assert_eq!(e.stage, rt0::CreateStage::Register, "{e:?}");
+    assert_eq!(e.stage, rt0::thread::CreateStage::Register, "{e:?}");
     assert_eq!(e.errno, rt0::sys::Errno::EINVAL, "{e:?}");
     // A second try is refused the same way (no state left half-changed).
-    let r = unsafe { rt0::try_newosproc0(1 << 20, never, core::ptr::null_mut()) };
-    assert_eq!(r.map_err(|e| e.stage), Err(rt0::CreateStage::Register));
+    // SAFETY: as above.
+    let r = unsafe { rt0::thread::try_newosproc0(1 << 20, never, core::ptr::null_mut()) };
+    assert_eq!(
+        r.map_err(|e| e.stage),
+        Err(rt0::thread::CreateStage::Register)
+    );
     // The process is intact: threads are still created (through libpthread) and joined.
     let t = std::thread::spawn(|| 41 + 1);
     assert_eq!(t.join().unwrap(), 42);

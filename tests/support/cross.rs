@@ -15,7 +15,8 @@ use std::time::Duration;
 /// How the C host is built and run for one platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Host {
-    /// aarch64 glibc: `aarch64-linux-gnu-gcc`, run by `qemu-aarch64-static -L /usr/aarch64-linux-gnu`.
+    /// aarch64 glibc: `aarch64-linux-gnu-gcc`, run by qemu-aarch64 (`ci/qemu-user`) with
+    /// `-L /usr/aarch64-linux-gnu`.
     Aarch64Gnu,
     /// x86_64 musl, dynamically linked against musl's libc.so: `musl-gcc`, run natively.
     MuslDynamic,
@@ -23,9 +24,9 @@ pub enum Host {
     MuslStatic,
     /// aarch64 musl, fully static: compiled by `aarch64-linux-gnu-gcc`, linked against the musl
     /// crt objects and libc.a that rustup ships for aarch64-unknown-linux-musl (Debian has no
-    /// aarch64 musl-gcc), run by `qemu-aarch64-static`.
+    /// aarch64 musl-gcc), run by qemu-aarch64.
     Aarch64MuslStatic,
-    /// riscv64 glibc: `riscv64-linux-gnu-gcc`, run by `qemu-riscv64-static -L /usr/riscv64-linux-gnu`.
+    /// riscv64 glibc: `riscv64-linux-gnu-gcc`, run by qemu-riscv64 with `-L /usr/riscv64-linux-gnu`.
     Riscv64Gnu,
 }
 
@@ -48,14 +49,22 @@ impl Host {
         }
     }
 
-    /// The emulator prefix, empty for native runs.
-    pub fn runner(self) -> &'static [&'static str] {
-        match self {
-            Host::Aarch64Gnu => &["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
-            Host::Aarch64MuslStatic => &["qemu-aarch64-static"],
-            Host::Riscv64Gnu => &["qemu-riscv64-static", "-L", "/usr/riscv64-linux-gnu"],
-            Host::MuslDynamic | Host::MuslStatic => &[],
-        }
+    /// The emulator prefix, empty for native runs: `ci/qemu-user ARCH`, which runs qemu-user
+    /// under the name this system gives it (`qemu-aarch64-static` on Debian 12 and Ubuntu
+    /// 24.04, `qemu-aarch64` on Debian 13 and Ubuntu 26.04), then qemu's own options.
+    pub fn runner(self) -> Vec<String> {
+        let (arch, options): (&str, &[&str]) = match self {
+            Host::Aarch64Gnu => ("aarch64", &["-L", "/usr/aarch64-linux-gnu"]),
+            Host::Aarch64MuslStatic => ("aarch64", &[]),
+            Host::Riscv64Gnu => ("riscv64", &["-L", "/usr/riscv64-linux-gnu"]),
+            Host::MuslDynamic | Host::MuslStatic => return Vec::new(),
+        };
+        let qemu_user = root().join("ci/qemu-user").display().to_string();
+        [qemu_user.as_str(), arch]
+            .iter()
+            .chain(options)
+            .map(|s| s.to_string())
+            .collect()
     }
 
     fn cc(self) -> &'static str {
@@ -196,7 +205,6 @@ pub fn run(
     let runner = host.runner();
     let mut cmd = match runner.split_first() {
         Some((emu, rest)) => {
-            require(emu);
             let mut c = crate::support::command_for(Path::new(emu), Some(demo), env);
             c.args(rest).arg(exe);
             c

@@ -27,10 +27,7 @@ pub fn run_wrapped(
     deadline: Duration,
 ) -> Run {
     let mut argv: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
-    for tool in host.runner().iter().take(1) {
-        cross::require(tool);
-    }
-    argv.extend(host.runner().iter().map(|s| s.to_string()));
+    argv.extend(host.runner());
     argv.push(exe.to_string_lossy().into_owned());
     argv.extend(args.iter().map(|s| s.to_string()));
     let (program, rest) = argv.split_first().expect("a program");
