@@ -467,7 +467,11 @@ impl Head {
         #[cfg(target_os = "linux")]
         {
             let tid = self.init_tid.load(Ordering::Acquire);
-            tid != 0 && sys::raw::thread_exists(tid) == Some(false)
+            // The init thread stores DONE or FAILED before it ends: gone while the state still
+            // says running means it never ran here. A thread that just finished is not a fork.
+            tid != 0
+                && sys::raw::thread_exists(tid) == Some(false)
+                && self.state.load(Ordering::Acquire) == RUNNING
         }
         #[cfg(not(target_os = "linux"))]
         false
