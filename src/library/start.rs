@@ -349,9 +349,11 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
     // SAFETY: run_init belongs to this head's Library<T>; called once, here.
     match call_init(head) {
         Ok(()) => {
+            // Traced before it is published: a waiter that returns (and a host that then exits)
+            // comes after the line.
+            trace::event(&head.tracer, b"init done", "");
             head.state.store(DONE, Ordering::Release);
             sys::wake_all(&head.state);
-            trace::event(&head.tracer, b"init done", "");
         }
         Err(e) => {
             trace::event(&head.tracer, b"init failed: ", e.message());
