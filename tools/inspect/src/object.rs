@@ -137,8 +137,8 @@ pub struct Relocation {
     pub section: usize,
     /// Where in that section.
     pub offset: u64,
-    /// The relocation type as the format's headers name it (`R_X86_64_PLT32`,
-    /// `ARM64_RELOC_BRANCH26`).
+    /// The relocation type as the psABI or Mach-O's headers name it (`R_X86_64_PLT32`,
+    /// `R_AARCH64_ABS64`, `ARM64_RELOC_BRANCH26`).
     pub kind: String,
     /// The symbol it refers to, or the section's name when it refers to a section.
     pub target: String,
@@ -352,7 +352,7 @@ fn from_elf(elf: &Elf, bytes: &[u8]) -> Object {
             relocations.push(Relocation {
                 section: patched,
                 offset: r.r_offset,
-                kind: goblin::elf::reloc::r_to_str(r.r_type, elf.header.e_machine).to_string(),
+                kind: elf_relocation_name(r.r_type, elf.header.e_machine),
                 target,
                 addend: r.r_addend.unwrap_or(0),
             });
@@ -461,6 +461,16 @@ fn from_macho(m: &MachO, bytes: &[u8]) -> Result<Object, Error> {
         relocations,
         bytes: bytes.to_vec(),
     })
+}
+
+/// An ELF relocation type by its name in the psABIs (`R_X86_64_64`; goblin leaves off `R_`).
+fn elf_relocation_name(kind: u32, machine: u16) -> String {
+    let name = goblin::elf::reloc::r_to_str(kind, machine);
+    if name.starts_with("R_") {
+        name.to_string()
+    } else {
+        format!("R_{name}")
+    }
 }
 
 /// Whether a Mach-O relocation type is arm64's addend record.
