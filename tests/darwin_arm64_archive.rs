@@ -1,17 +1,16 @@
 //! Inspects the aarch64-apple-darwin build (cross-compiled here) without running it, as
-//! tests/darwin_archive.rs does for x86_64: the initializer record, the bsdthread_create register
-//! layout and the raw start routine (traced instruction by instruction from the disassembly), the
-//! per-thread mask syscall, x18 left alone, and a dylib link with ld64.lld that needs no text
-//! relocations.
+//! tests/darwin_archive.rs does for x86_64 (what `rt0-port check` states for every port is not
+//! repeated: tests/support/macho.rs lists it): the entry stub's hand-over to `prepare`, the
+//! syscall trampoline, the raw start routine from XNU's registers to bsdthread_terminate (traced
+//! instruction by instruction), the per-thread mask syscall, x18 left alone, and a host dylib
+//! linked with ld64.lld that needs no text relocations.
 
 #![cfg(not(target_os = "macos"))]
 
 mod support;
 
-use support::macho::{
-    check_per_library_entry, disassembly, function_body, link_host_dylib_and_check_entry, members,
-    object_with, stub_symbol, tool,
-};
+use rt0_inspect::Arch;
+use support::macho::{all_code, archive, link_host_dylib_and_check_entry, stub};
 use support::{demo_for, DemoPath};
 use symexec::{immediate, split_instruction, Isa, Tracer, Value};
 
@@ -28,17 +27,21 @@ fn trace(body: &[String], start: &[(&str, &str)], trap: &str) -> symexec::Regist
         .unwrap_or_else(|e| panic!("{e}: {body:#?}"))
 }
 
+/// Whether an instruction names x18 (or w18), the platform's register.
+fn uses_x18(ins: &str) -> bool {
+    split_instruction(ins).1.iter().any(|o| {
+        o.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "x18" || w == "w18")
+    })
+}
+
 #[test]
-fn initializer_record_points_at_the_per_library_shim_which_calls_the_stub() {
+fn entry_stub_moves_dyld_arguments_up_for_prepare_and_calls_it_through_the_record() {
     for path in DemoPath::ALL {
         let demo = demo_for(Some(TARGET), path);
-        let ms = members(&demo);
-        check_per_library_entry(&ms, &format!("{path:?}"));
-        // The stub: dyld's argc, argv, envp (x0, x1, x2) move one argument slot up for
+        // dyld's argc, argv, envp (x0, x1, x2) move one argument slot up for
         // prepare(record, argc, argv, envp); the record arrives in the sixth C argument (x5).
-        let stub = object_with(&ms, "_rt0_lib_entry");
-        let dis = disassembly(&stub);
-        let body = function_body(&dis, &stub_symbol(&dis, "_rt0_lib_entry"));
+        let (_, body) = stub(&archive(&demo), "_rt0_lib_entry");
         let at = Tracer::new(Isa::Aarch64)
             .args([
                 ("x0", "argc"),
@@ -64,8 +67,7 @@ fn initializer_record_points_at_the_per_library_shim_which_calls_the_stub() {
         }
         assert_eq!(at.get("x19"), Value::arg("record"), "{body:#?}");
         assert!(
-            body.iter()
-                .all(|i| !split_instruction(i).1.iter().any(|o| o.contains("x18"))),
+            !body.iter().any(|i| uses_x18(i)),
             "x18 is the platform's: {body:#?}"
         );
     }
@@ -74,10 +76,7 @@ fn initializer_record_points_at_the_per_library_shim_which_calls_the_stub() {
 #[test]
 fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
-    let ms = members(&demo);
-    let obj = object_with(&ms, "_rt0_syscall6");
-    let dis = disassembly(&obj);
-    let body = function_body(&dis, &stub_symbol(&dis, "_rt0_syscall6"));
+    let (_, body) = stub(&archive(&demo), "_rt0_syscall6");
     let c = [
         ("x0", "nr"),
         ("x1", "a0"),
@@ -113,61 +112,21 @@ fn syscall_trampoline_moves_nr_to_x16_and_arguments_to_x0_x5() {
     assert_eq!(body[at_svc + 2], "neg x0, x0", "{body:#?}");
 }
 
-#[test]
-fn bsdthread_create_gets_func_arg_stack_pthread_flags_in_x0_to_x4() {
-    for path in DemoPath::ALL {
-        let demo = demo_for(Some(TARGET), path);
-        let ms = members(&demo);
-        let obj = object_with(&ms, "_rt0_raw_thread_create");
-        let dis = disassembly(&obj);
-        let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_create"));
-        let regs = trace(
-            &body,
-            &[("x0", "func"), ("x1", "arg"), ("x2", "stack")],
-            "svc #0x80",
-        );
-        let want = [
-            ("x16", Value::Imm(360)), // bsdthread_create, no class prefix on arm64
-            ("x0", Value::arg("func")),
-            ("x1", Value::arg("arg")),
-            ("x2", Value::arg("stack")),
-            ("x3", Value::Imm(0)),           // pthread: none, the stack is ours
-            ("x4", Value::Imm(0x0100_0000)), // PTHREAD_START_CUSTOM
-            ("x5", Value::Imm(0)),
-        ];
-        for (reg, val) in want {
-            assert_eq!(
-                regs.get(reg),
-                val,
-                "{path:?}: {reg} at the bsdthread_create trap; body: {body:#?}"
-            );
-        }
-    }
+/// Whether `ins` aligns `sp` down to 16 bytes (`and` with a mask whose low four bits are clear).
+fn aligns_stack_to_16(ins: &str) -> bool {
+    let (op, ops) = split_instruction(ins);
+    let mask = ops.iter().find_map(|o| immediate(o));
+    op == "and"
+        && ops.first().is_some_and(|d| d == "sp")
+        && mask.is_some_and(|m| m & 0xf == 0 && m >> 63 == 1)
 }
 
 #[test]
-fn raw_start_routine_takes_its_stack_from_x4_calls_func_and_gives_back_its_port() {
+fn raw_start_routine_runs_func_on_the_given_stack_and_gives_back_its_port() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
-    let ms = members(&demo);
-    let obj = object_with(&ms, "_rt0_raw_thread_start");
-    let dis = disassembly(&obj);
-    let body = function_body(&dis, &stub_symbol(&dis, "_rt0_raw_thread_start"));
-    assert_eq!(
-        body[0], "mov sp, x4",
-        "the stack must come from x4, never the kernel's sp: {body:#?}"
-    );
-    for want in [
-        "mov x29, xzr",
-        "mov x30, xzr",
-        "ldp x20, x21, [sp]",
-        "and sp, x9, #0xfffffffffffffff0",
-    ] {
-        assert!(
-            body.iter().any(|i| i == want),
-            "`{want}` missing: {body:#?}"
-        );
-    }
-    // XNU enters with pthread, kport, func, arg, stack, flags in x0..x5.
+    let (_, body) = stub(&archive(&demo), "_rt0_raw_thread_start");
+    // XNU enters with pthread, kport, func, arg, stack, flags in x0..x5; the stack rt0 made
+    // starts with its header {map_base, map_len}.
     let start = [
         ("x0", "pthread"),
         ("x1", "kport"),
@@ -180,28 +139,49 @@ fn raw_start_routine_takes_its_stack_from_x4_calls_func_and_gives_back_its_port(
         .iter()
         .position(|i| i.starts_with("blr "))
         .expect("func called");
+    // Up to the call: func(arg) on the given stack (the header is read from the stack x4 names,
+    // never from the kernel's sp), the frame chain ended, and the stack aligned.
     let at_call = Tracer::new(Isa::Aarch64)
         .args(start)
+        .points_to("stack", &["map_base", "map_len"])
+        .strict()
         .run_to(&body, &body[call])
         .unwrap_or_else(|e| panic!("{e}: {body:#?}"));
     let target = split_instruction(&body[call]).1[0].clone();
     assert_eq!(at_call.get(&target), Value::arg("func"), "{body:#?}");
     assert_eq!(at_call.get("x0"), Value::arg("arg"), "{body:#?}");
-    let callee_saved: Vec<String> = (19..=28).map(|n| format!("x{n}")).collect();
-    let kept = callee_saved
-        .iter()
-        .find(|r| at_call.get(r) == Value::arg("kport"))
-        .unwrap_or_else(|| {
-            panic!("kport is not kept in a callee-saved register across func: {body:#?}")
-        });
+    assert_eq!(
+        at_call.get("fp"),
+        Value::Imm(0),
+        "outermost frame: {body:#?}"
+    );
+    assert_eq!(
+        at_call.get("lr"),
+        Value::Imm(0),
+        "no return address: {body:#?}"
+    );
+    assert!(
+        body[..call].iter().any(|i| aligns_stack_to_16(i)),
+        "the stack is not 16-aligned before the call: {body:#?}"
+    );
+    // map_base, map_len and the thread's port survive func in callee-saved registers.
+    let kept = |v: &str| {
+        (19..=28)
+            .map(|n| format!("x{n}"))
+            .find(|r| at_call.get(r) == Value::arg(v))
+            .unwrap_or_else(|| {
+                panic!("{v} is not kept in a callee-saved register across func: {body:#?}")
+            })
+    };
+    let kept = [kept("map_base"), kept("map_len"), kept("kport")];
     // After func returns only callee-saved registers are known: bsdthread_terminate(map_base,
-    // map_len, kport, 0) frees the stack and gives the thread's port back (issue 11).
+    // map_len, kport, 0) frees the stack and gives the thread's port back.
     let regs = trace(
         &body[call + 1..],
         &[
-            ("x20", "map_base"),
-            ("x21", "map_len"),
-            (kept.as_str(), "kport"),
+            (kept[0].as_str(), "map_base"),
+            (kept[1].as_str(), "map_len"),
+            (kept[2].as_str(), "kport"),
         ],
         "svc #0x80",
     );
@@ -219,21 +199,17 @@ fn raw_start_routine_takes_its_stack_from_x4_calls_func_and_gives_back_its_port(
 #[test]
 fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
     let demo = demo_for(Some(TARGET), DemoPath::Raw);
-    let ms = members(&demo);
     let mut found = 0;
-    for m in ms.iter().filter(|m| {
-        !m.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .contains("compiler_builtins")
-    }) {
-        let dis = disassembly(m);
+    for (name, obj) in archive(&demo).objects() {
+        if name.contains("compiler_builtins") {
+            continue;
+        }
         // rt0::sys::raw::thread_sigmask: the only place rt0 changes a signal mask on this path.
-        for name in dis
-            .lines()
-            .filter(|l| l.contains("3raw14thread_sigmask") && l.ends_with(':'))
+        for f in obj
+            .defined_symbols()
+            .filter(|s| s.name.contains("3raw14thread_sigmask"))
         {
-            let body = function_body(&dis, name.trim().trim_end_matches(':'));
+            let body = rt0_inspect::disasm::function_text(&obj, f).unwrap();
             let loads: Vec<u64> = body
                 .iter()
                 .filter_map(|i| {
@@ -245,11 +221,13 @@ fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
                 .collect();
             assert!(
                 loads.contains(&329),
-                "__pthread_sigmask (329) not loaded in {name}: {body:#?}"
+                "__pthread_sigmask (329) not loaded in {}: {body:#?}",
+                f.name
             );
             assert!(
                 !loads.contains(&48),
-                "sigprocmask (48) changes every thread's mask: {name}: {body:#?}"
+                "sigprocmask (48) changes every thread's mask: {}: {body:#?}",
+                f.name
             );
             found += 1;
         }
@@ -264,22 +242,12 @@ fn signal_mask_uses_the_per_thread_syscall_329_never_48() {
 fn archive_links_into_a_dylib_with_ld64_lld_without_text_relocations_or_x18() {
     for path in DemoPath::ALL {
         let demo = demo_for(Some(TARGET), path);
-        let out = link_host_dylib_and_check_entry(&demo, "arm64", &format!("{path:?}"));
-        let o = out.to_str().unwrap();
-        let headers = tool("llvm-objdump", &["--macho", "--private-headers", o]);
-        assert!(
-            headers.contains("ARM64"),
-            "{path:?}: not an arm64 image:\n{headers}"
-        );
+        let image = link_host_dylib_and_check_entry(&demo, "arm64", &format!("{path:?}"));
+        assert_eq!(image.arch, Arch::Aarch64, "{path:?}: not an arm64 image");
         // x18 belongs to the platform: nothing in the image may read or write it.
-        let dis = tool("llvm-objdump", &["--macho", "-d", "--no-show-raw-insn", o]);
-        let uses: Vec<&str> = dis
-            .lines()
-            .filter(|l| {
-                let ins = l.split_once('\t').map_or("", |(_, i)| i);
-                ins.split(|c: char| !c.is_ascii_alphanumeric())
-                    .any(|w| w == "x18" || w == "w18")
-            })
+        let uses: Vec<String> = all_code(&image)
+            .into_iter()
+            .filter(|i| uses_x18(i))
             .collect();
         assert!(uses.is_empty(), "{path:?}: x18 used: {uses:#?}");
     }

@@ -11,9 +11,8 @@ use rt0_description::{
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 /// One description to mutate: a folder's `abi.toml`, or an overlay laid over it.
 struct Subject {

@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 /// Builds the demo (pthread or raw path) into its own target dir; returns the products' folder.
 fn demo(raw: bool) -> PathBuf {
@@ -67,11 +66,8 @@ fn run(exe: &Path, args: &[&str]) -> Output {
     Command::new(exe).args(args).output().expect("run the host")
 }
 
-fn value(stdout: &str, key: &str) -> Option<String> {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-}
+// The value of the first `key=` line of a host's stdout.
+use rt0_inspect::report::first as value;
 
 #[test]
 fn pthread_path_runs_init_on_its_own_thread_with_the_hosts_argv() {

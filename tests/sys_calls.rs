@@ -1,5 +1,6 @@
 //! rt0's system calls as a user of `rt0::sys` sees them: `sleep_ms` sleeps its whole time even
-//! when signal handlers interrupt it (EINTR), and `wait_on_address_timeout` gives up.
+//! when signal handlers interrupt it (EINTR), and `wait_on_address_timeout` gives up, or does
+//! not wait at all when the word already changed.
 
 #![cfg(target_os = "linux")]
 
@@ -70,6 +71,35 @@ fn wait_on_address_timeout_gives_up_when_nobody_wakes() {
         "{:?}",
         start.elapsed()
     );
-    // A word that already changed does not block at all.
-    rt0::sys::wait_on_address_timeout(&word, 8, Duration::from_secs(3600));
+}
+
+#[test]
+fn wait_on_address_returns_at_once_when_the_word_already_changed() {
+    // The word holds 7, the caller expects 8: the wait must not block, even with a limit of
+    // ten seconds. It runs on its own thread so that a regression fails here, after a bounded
+    // wait, instead of hanging the test.
+    let (done, returned) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let word = AtomicU32::new(7);
+        rt0::sys::wait_on_address_timeout(&word, 8, Duration::from_secs(10));
+        let _ = done.send(());
+    });
+    returned.recv_timeout(Duration::from_secs(5)).expect(
+        "wait_on_address_timeout blocked on a word that no longer holds the expected value",
+    );
+}
+
+#[test]
+fn a_zero_timeout_never_blocks() {
+    // Duration::ZERO means "do not wait", never "no limit": the word still holds what the
+    // caller expects, and nobody wakes it.
+    let (done, returned) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let word = AtomicU32::new(7);
+        rt0::sys::wait_on_address_timeout(&word, 7, Duration::ZERO);
+        let _ = done.send(());
+    });
+    returned
+        .recv_timeout(Duration::from_secs(5))
+        .expect("wait_on_address_timeout(ZERO) blocked");
 }

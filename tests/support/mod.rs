@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+// The darwin archive tests (never run on macOS) read stubs with the disassembler.
+#[cfg(not(target_os = "macos"))]
 pub mod macho;
 pub mod reliability;
 pub mod scenarios;
@@ -45,6 +47,7 @@ pub enum Link {
     Dlopen,
 }
 
+/// The workspace root: rt0's own folder, where arch/, examples/ and tests/ are.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -213,14 +216,9 @@ impl Run {
         out
     }
 
-    /// `key=value` lines of stdout.
+    /// `key=value` lines of stdout (the last wins where a key repeats).
     pub fn fields(&self) -> BTreeMap<String, String> {
-        self.stdout
-            .lines()
-            // (A Windows host under Wine ends its lines with \r\n.)
-            .filter_map(|l| l.trim_end_matches('\r').split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        rt0_inspect::report::fields(&self.stdout)
     }
 
     pub fn field(&self, key: &str) -> String {

@@ -33,9 +33,7 @@ struct Run {
 
 impl Run {
     fn get(&self, key: &str) -> Option<String> {
-        self.stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+        rt0_inspect::report::first(&self.stdout, key)
     }
     fn must(&self, key: &str) -> String {
         self.get(key)

@@ -1,7 +1,7 @@
 //! AArch64: register and immediate moves (`mov`, `movz`, `movk`), `orr #imm`, and spills through
 //! `sp`-relative `str`/`ldr`/`stp`/`ldp` (offset, pre-indexed and post-indexed forms).
 
-use crate::listing::{immediate, split_instruction};
+use crate::syntax::{immediate, split_instruction};
 use crate::{or, Machine, Value};
 
 /// The name the tracer gives the zero register (`xzr`, `wzr`).
@@ -64,15 +64,15 @@ fn load_store(m: &mut Machine, op: &str, ops: &[String]) -> bool {
         }
         return false;
     };
-    let at = m.sp + if post.is_some() { 0 } else { off };
+    let at = if post.is_some() { 0 } else { off };
     for (k, r) in ops[..n].iter().enumerate() {
         let slot = at + 8 * k as i64;
         if loads {
-            let v = m.slots.get(&slot).cloned().unwrap_or(Value::Unknown);
+            let v = m.load(slot);
             m.set(r, v);
         } else {
             let v = m.get(r);
-            m.slots.insert(slot, v);
+            m.store(slot, v);
         }
     }
     if pre {
@@ -97,8 +97,7 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
             };
             if full_register(dst) == "sp" {
                 // A new stack: what was stored on the old one is out of reach.
-                m.sp = 0;
-                m.slots.clear();
+                m.new_stack(v);
             } else {
                 m.set(dst, v);
             }
@@ -110,6 +109,10 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
                 _ => Value::Unknown,
             };
             m.set(dst, v);
+        }
+        // Aligning the stack pointer moves it by an amount not known here.
+        ("and", [dst, _, imm]) if full_register(dst) == "sp" && imm.starts_with('#') => {
+            m.lose_stack()
         }
         ("orr", [dst, src, imm]) if imm.starts_with('#') => {
             let v = or(m.get(src), immediate(imm));
@@ -139,7 +142,7 @@ mod tests {
 
     #[test]
     fn linux_clone_stack_slots_and_movk() {
-        // arch/aarch64-unknown-linux-gnu's rt0_raw_thread_create as llvm-objdump prints it.
+        // arch/aarch64-unknown-linux-gnu's rt0_raw_thread_create, disassembled.
         let body = [
             "stp x19, x20, [sp, #-32]!",
             "mov x19, x0",

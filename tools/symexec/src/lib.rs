@@ -1,4 +1,5 @@
-//! A register-move tracer for short assembly listings, as `llvm-objdump -d` prints them.
+//! A register-move tracer for short instruction sequences, in the spelling of rt0-inspect's
+//! disassembler (capstone: AT&T syntax on x86_64, hexadecimal immediates).
 //!
 //! rt0's stubs move the C arguments of a function into the registers a syscall expects (for
 //! example `rt0_raw_thread_create(func, arg, stack)` into `bsdthread_create`'s or `clone`'s
@@ -9,11 +10,13 @@
 //! trace stops at the first trap instruction and returns the register file there.
 //!
 //! It models only what such stubs do on their straight-line path (moves, immediates, `or` of
-//! flag bits, stack spills); branches are not followed.
+//! flag bits, stack spills); branches are not followed. Memory a named value points at can be
+//! described ([`Tracer::points_to`]): a stub that takes a new stack from that value then reads
+//! those words from it.
 //!
 //! ```
 //! use symexec::{Isa, Tracer, Value};
-//! let body = ["pushq %rdx", "popq %rsi", "movq $360, %rax", "syscall"];
+//! let body = ["pushq %rdx", "popq %rsi", "movq $0x168, %rax", "syscall"];
 //! let regs = Tracer::new(Isa::X86_64)
 //!     .arg("rdx", "stack")
 //!     .run_to(&body, "syscall")
@@ -23,19 +26,19 @@
 //! ```
 
 mod aarch64;
-mod listing;
 mod riscv64;
+mod syntax;
 mod x86_64;
 
 use std::collections::HashMap;
 use std::fmt;
 
-pub use listing::{function_body, immediate, split_instruction};
+pub use syntax::{immediate, split_instruction};
 
 /// The instruction sets the tracer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
-    /// x86_64 in AT&T syntax (`movq %rdi, %rax`), llvm-objdump's default.
+    /// x86_64 in AT&T syntax (`movq %rdi, %rax`).
     X86_64,
     /// AArch64 (`mov x0, x1`).
     Aarch64,
@@ -143,6 +146,7 @@ impl Registers {
 pub struct Tracer {
     isa: Isa,
     start: Vec<(String, String)>,
+    memory: HashMap<String, Vec<String>>,
     strict: bool,
 }
 
@@ -152,6 +156,7 @@ impl Tracer {
         Tracer {
             isa,
             start: Vec::new(),
+            memory: HashMap::new(),
             strict: false,
         }
     }
@@ -170,6 +175,14 @@ impl Tracer {
         self
     }
 
+    /// The value called `name` is the address of memory holding the values `words` (8 bytes
+    /// each, the first at offset 0): a stack pointer set to it finds them there.
+    pub fn points_to(mut self, name: &str, words: &[&str]) -> Tracer {
+        let words = words.iter().map(|w| w.to_string()).collect();
+        self.memory.insert(name.to_string(), words);
+        self
+    }
+
     /// Fail on an instruction the tracer does not model, instead of treating its destination as
     /// unknown: for tests that must notice when a stub grows an instruction nobody checked.
     pub fn strict(mut self) -> Tracer {
@@ -181,7 +194,7 @@ impl Tracer {
     /// equal to `trap` (compared without whitespace: `svc #0x80` matches `svc\t#0x80`) and
     /// returns the registers there.
     pub fn run_to<S: AsRef<str>>(&self, body: &[S], trap: &str) -> Result<Registers, TraceError> {
-        let mut m = Machine::new(self.isa);
+        let mut m = Machine::new(self.isa, self.memory.clone());
         for (reg, name) in &self.start {
             let r = m.full(reg);
             m.regs.set(r, Value::Arg(name.clone()));
@@ -214,25 +227,25 @@ impl Tracer {
 struct Machine {
     isa: Isa,
     regs: Registers,
-    /// x86_64: the values pushed, last on top.
-    pushed: Vec<Value>,
-    /// aarch64, riscv64: where `sp` is, relative to its value at the start.
+    /// Where the stack pointer is, relative to where the current stack started.
     sp: i64,
-    /// aarch64, riscv64: stack slots by offset from the starting `sp`.
+    /// Stack slots by offset from where the current stack started.
     slots: HashMap<i64, Value>,
+    /// The words that named values point at ([`Tracer::points_to`]).
+    memory: HashMap<String, Vec<String>>,
 }
 
 impl Machine {
-    fn new(isa: Isa) -> Machine {
+    fn new(isa: Isa, memory: HashMap<String, Vec<String>>) -> Machine {
         Machine {
             isa,
             regs: Registers {
                 isa: Some(isa),
                 values: HashMap::new(),
             },
-            pushed: Vec::new(),
             sp: 0,
             slots: HashMap::new(),
+            memory,
         }
     }
 
@@ -251,6 +264,38 @@ impl Machine {
     fn set(&mut self, reg: &str, v: Value) {
         let r = self.full(reg);
         self.regs.set(r, v);
+    }
+
+    /// The stack pointer now holds `base`: what was stored on the old stack is out of reach,
+    /// and the new one holds what `base` is known to point at.
+    fn new_stack(&mut self, base: Value) {
+        self.sp = 0;
+        self.slots.clear();
+        if let Value::Arg(name) = base {
+            if let Some(words) = self.memory.get(&name) {
+                for (i, w) in words.iter().enumerate() {
+                    self.slots.insert(8 * i as i64, Value::Arg(w.clone()));
+                }
+            }
+        }
+    }
+
+    /// The stack pointer moved by an amount not known here (an alignment): every slot is out
+    /// of reach.
+    fn lose_stack(&mut self) {
+        self.new_stack(Value::Unknown);
+    }
+
+    /// The slot `offset` bytes above the stack pointer.
+    fn load(&self, offset: i64) -> Value {
+        self.slots
+            .get(&(self.sp + offset))
+            .cloned()
+            .unwrap_or(Value::Unknown)
+    }
+
+    fn store(&mut self, offset: i64, v: Value) {
+        self.slots.insert(self.sp + offset, v);
     }
 }
 

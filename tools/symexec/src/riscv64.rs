@@ -1,11 +1,12 @@
-//! RISC-V 64 (`llvm-objdump` spelling, ABI register names): `li`, `lui`, `mv`, `addi`/`addiw`,
-//! `or`/`ori`, spills through `sp`-relative `sd`/`ld`, `addi sp, sp, imm` frames; branches and
+//! RISC-V 64 (ABI register names): `li`, `lui`, `mv`, `addi`/`addiw`, `or`/`ori`, spills
+//! through `sp`-relative `sd`/`ld`, `addi sp, sp, imm` frames, `andi sp` alignment; branches and
 //! jumps are stepped over (the tracer follows the straight-line path only).
 //!
-//! llvm-objdump prints compressed instructions (`c.li`, `c.mv`, `c.sdsp`) as their full forms
-//! and `lui` immediates in decimal (`lui a0, 209` is 209 << 12).
+//! Compressed instructions (`c.li a2, 0`, `c.sdsp s1, 0(sp)`, `c.addi16sp sp, 0x20`), as
+//! capstone prints them, are read as the full instructions they expand to; `lui` immediates are
+//! the upper 20 bits (`lui a0, 0xd1` is 0xd1 << 12).
 
-use crate::listing::{immediate, split_instruction};
+use crate::syntax::{immediate, split_instruction};
 use crate::{or, Machine, Value};
 
 /// The name every spelling of the zero register maps to (shared with the aarch64 `xzr`).
@@ -69,11 +70,34 @@ fn add(a: Value, imm: Option<u64>, word: bool) -> Value {
     }
 }
 
+/// A compressed instruction as the full instruction it expands to (the RVC expansions of the
+/// RISC-V manual): `c.addi rd, imm` is `addi rd, rd, imm`, `c.sdsp rs, off(sp)` is
+/// `sd rs, off(sp)`; others keep their operands and lose the `c.` prefix.
+fn expand_compressed(op: &str, ops: Vec<String>) -> (String, Vec<String>) {
+    let Some(base) = op.strip_prefix("c.") else {
+        return (op.to_string(), ops);
+    };
+    let base = match base {
+        "addi16sp" => "addi",
+        "addi4spn" => return ("addi".to_string(), ops),
+        "sdsp" => "sd",
+        "ldsp" => "ld",
+        other => other,
+    };
+    match (base, ops.as_slice()) {
+        // Two-operand forms whose destination is also the first source.
+        ("addi" | "addiw" | "add" | "addw" | "or" | "and" | "andi" | "sub", [rd, rest]) => {
+            (base.to_string(), vec![rd.clone(), rd.clone(), rest.clone()])
+        }
+        _ => (base.to_string(), ops),
+    }
+}
+
 /// Steps one instruction; `false` when it is not modeled (its first operand, if any, then
 /// holds an unknown value).
 pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
     let (op, ops) = split_instruction(ins);
-    // llvm-objdump may annotate a branch target as `0x50 <.L21>`: operands stay as printed.
+    let (op, ops) = expand_compressed(&op, ops);
     match (op.as_str(), ops.as_slice()) {
         ("li", [dst, imm]) => {
             let v = immediate(imm).map_or(Value::Unknown, Value::Imm);
@@ -86,8 +110,8 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
         ("mv", [dst, src]) => {
             if full_register(dst) == "sp" {
                 // A new stack: what was stored on the old one is out of reach.
-                m.sp = 0;
-                m.slots.clear();
+                let v = m.get(src);
+                m.new_stack(v);
             } else {
                 let v = m.get(src);
                 m.set(dst, v);
@@ -97,15 +121,16 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
             let (d, s) = (full_register(dst), full_register(src));
             match immediate(imm) {
                 Some(i) if d == "sp" && s == "sp" => m.sp += i as i64,
-                _ if d == "sp" => {
-                    m.sp = 0;
-                    m.slots.clear();
-                }
+                _ if d == "sp" => m.lose_stack(),
                 i => {
                     let v = add(m.get(src), i, op == "addiw");
                     m.set(dst, v);
                 }
             }
+        }
+        // Aligning the stack pointer moves it by an amount not known here.
+        ("andi", [dst, src, _]) if full_register(dst) == "sp" && full_register(src) == "sp" => {
+            m.lose_stack()
         }
         ("or" | "ori", [dst, a, b]) => {
             let v = match value(m, b) {
@@ -121,13 +146,12 @@ pub(crate) fn step(m: &mut Machine, ins: &str) -> bool {
                 }
                 return false;
             };
-            let slot = m.sp + off;
             if op == "ld" {
-                let v = m.slots.get(&slot).cloned().unwrap_or(Value::Unknown);
+                let v = m.load(off);
                 m.set(reg, v);
             } else {
                 let v = m.get(reg);
-                m.slots.insert(slot, v);
+                m.store(off, v);
             }
         }
         // Branches and jumps change no register on the straight-line path (`jal`/`jalr` would:
@@ -156,21 +180,22 @@ mod tests {
 
     #[test]
     fn linux_clone_stack_slots_lui_and_addiw() {
-        // arch/riscv64gc-unknown-linux-gnu's rt0_raw_thread_create as llvm-objdump prints it.
+        // arch/riscv64gc-unknown-linux-gnu's rt0_raw_thread_create, disassembled (compressed
+        // instructions included).
         let body = [
-            "addi sp, sp, -32",
-            "sd s1, 0(sp)",
-            "sd s2, 8(sp)",
-            "mv s1, a0",
-            "mv s2, a1",
-            "sd a2, 16(sp)",
-            "ld a1, 16(sp)",
-            "lui a0, 209",
-            "addiw a0, a0, -256",
-            "li a2, 0",
-            "li a4, 0",
-            "li a3, 0",
-            "li a7, 220",
+            "c.addi sp, -0x20",
+            "c.sdsp s1, 0(sp)",
+            "c.sdsp s2, 8(sp)",
+            "c.mv s1, a0",
+            "c.mv s2, a1",
+            "c.sdsp a2, 0x10(sp)",
+            "c.ldsp a1, 0x10(sp)",
+            "lui a0, 0xd1",
+            "addiw a0, a0, -0x100",
+            "c.li a2, 0",
+            "c.li a4, 0",
+            "c.li a3, 0",
+            "addi a7, zero, 0xdc",
             "ecall",
         ];
         let r = c_args().strict().run_to(&body, "ecall").unwrap();
@@ -193,7 +218,7 @@ mod tests {
             "lui a0, 209",
             "addiw a0, a0, -256",
             "ld a4, 16(a1)",
-            "beqz a4, 0x50 <.L21>",
+            "c.beqz a4, 0xc",
             "lui t0, 768",
             "or a0, a0, t0",
             "li a7, 220",
@@ -244,6 +269,18 @@ mod tests {
         let r = c_args().strict().run_to(&body, "ecall").unwrap();
         assert_eq!(r.get("a0"), Value::Imm(0xffff_ffff_8000_0000));
         assert_eq!(r.get("a2"), Value::Unknown);
+        let body = [
+            "c.addi16sp sp, 0x20",
+            "andi sp, sp, -0x10",
+            "ld a2, 0(sp)",
+            "ecall",
+        ];
+        let r = c_args().strict().run_to(&body, "ecall").unwrap();
+        assert_eq!(
+            r.get("a2"),
+            Value::Unknown,
+            "the alignment moved sp by an unknown amount"
+        );
         let body = ["auipc a0, 0", "ecall"];
         assert_eq!(
             c_args().run_to(&body, "ecall").unwrap().get("a0"),

@@ -8,13 +8,16 @@
 //! 3. **build**: `cargo build -p rt0-demo --target T` for the pthread and the raw path, into
 //!    `target/port-check` (one target dir for every port, so host build dependencies are shared;
 //!    the products are copied to `target/port-check/artifacts/T/{pthread,raw}`);
-//! 4. **static checks**, from the description, on the built archive: the object format and
-//!    architecture; the initializer record in `[initializer].section` pointing at the entry, in
-//!    the object that defines `rt0_entry_state` (so any export links it); the registers at
-//!    `rt0_raw_thread_create`'s trap, executed symbolically, against `[thread_create]` and the
-//!    call number; on darwin, the start routine taking its stack from `[thread_start]`'s stack
-//!    register; only PC-relative relocations in the stubs' code; no text relocations in the shared
-//!    library (when the target builds one);
+//! 4. **static checks**, from the description, on the built archive (read with rt0-inspect:
+//!    goblin for the objects, capstone for the stubs' code): the object format and
+//!    architecture; the entry stub global, hidden and stateless; exactly one initializer record
+//!    in `[initializer].section`, pointing at the library's shim that calls the entry stub, in
+//!    the object that defines the library's state `__rt0_lib_entry::LIBRARY` (so any export
+//!    links it); the registers at `rt0_raw_thread_create`'s trap, executed symbolically (strict),
+//!    against `[thread_create]` and the call number; on darwin, the start routine taking its
+//!    stack from `[thread_start]`'s stack register; only PC-relative relocations in the stubs'
+//!    code; no text relocations in the shared library (when the target builds one). These are
+//!    the one place each of these facts is checked, for every port;
 //! 5. **scenarios**, as `verified_by` says and where they can run here: `native` runs
 //!    `cargo test --test linux_scenarios` (Linux host) or `--test macos_native` (macOS host);
 //!    `qemu-user` runs `cargo test --test cross_scenarios` (once per invocation); `emulated-xnu`

@@ -13,9 +13,8 @@ use super::step::{shorten, step, Step, Verdict};
 use crate::description::Description;
 use crate::porting::ctx::Ctx;
 use crate::porting::ports::Port;
-use crate::porting::toolchain::{
-    build_demo, build_error_summary, cargo, find_program, run_cmd, toolchain_ready,
-};
+use crate::porting::toolchain::{build_demo, build_error_summary, cargo, run_cmd, toolchain_ready};
+use rt0_inspect::Archive;
 
 /// Checks one port; returns its steps.
 pub fn check_port(
@@ -66,7 +65,7 @@ pub fn check_port(
             Verdict::Skip,
             "[syscall] kind = \"none\": no raw path and no trampoline; COFF objects are checked by the scenarios",
         ));
-    } else if !static_steps(ctx, p, &d, &built, &mut steps) {
+    } else if !static_steps(&d, &built, &mut steps) {
         return steps;
     }
     if with_scenarios {
@@ -164,55 +163,34 @@ fn build_steps(
 
 /// The static checks on the raw build's archive and on both builds' shared libraries; `false`
 /// when they could not run.
-fn static_steps(
-    ctx: &Ctx,
-    p: &Port,
-    d: &Description,
-    built: &BTreeMap<bool, PathBuf>,
-    steps: &mut Vec<Step>,
-) -> bool {
+fn static_steps(d: &Description, built: &BTreeMap<bool, PathBuf>, steps: &mut Vec<Step>) -> bool {
     let Some(raw_dir) = built.get(&true) else {
         return false;
     };
-    let missing_tools: Vec<&str> = ["llvm-nm", "llvm-ar", "llvm-objdump", "llvm-readelf"]
-        .into_iter()
-        .filter(|t| find_program(&ctx.root, t).is_none())
-        .collect();
-    if !missing_tools.is_empty() {
-        steps.push(step(
-            "static checks",
-            Verdict::Fail,
-            format!(
-                "{} not found: the static checks read objects with LLVM's tools (apt: llvm)",
-                missing_tools.join(", ")
-            ),
-        ));
-        return false;
-    }
-    let work = ctx.root.join("target/port-check/objects").join(&p.triple);
-    let _ = std::fs::remove_dir_all(&work);
-    let archive = raw_dir.join("librt0_demo.a");
+    let archive = match Archive::read(&raw_dir.join("librt0_demo.a")) {
+        Ok(a) => a,
+        Err(e) => {
+            steps.push(step("static checks", Verdict::Fail, e.to_string()));
+            return false;
+        }
+    };
     let mut stub_objects = Vec::new();
-    match member_defining(&archive, &sym(d, ENTRY_SYMBOL), &work.join("entry")) {
-        Ok(obj) => {
-            steps.push(object_format(d, &obj));
-            steps.push(entry_object::stub_object(d, &obj));
-            stub_objects.push(obj);
+    match member_defining(&archive, &sym(d, ENTRY_SYMBOL)) {
+        Ok((member, obj)) => {
+            steps.push(object_format(d, &member, &obj));
+            steps.push(entry_object::stub_object(d, &member, &obj));
+            stub_objects.push((member, obj));
         }
         Err(e) => steps.push(step("entry stub", Verdict::Fail, e)),
     }
-    steps.push(entry_object::initializer(d, &archive, &work));
-    match member_defining(
-        &archive,
-        &sym(d, "rt0_raw_thread_create"),
-        &work.join("syscall"),
-    ) {
-        Ok(obj) => {
+    steps.push(entry_object::initializer(d, &archive));
+    match member_defining(&archive, &sym(d, "rt0_raw_thread_create")) {
+        Ok((member, obj)) => {
             steps.push(thread_create_layout(d, &obj));
             if let Some(s) = thread_start_stack(d, &obj) {
                 steps.push(s);
             }
-            stub_objects.push(obj);
+            stub_objects.push((member, obj));
         }
         Err(e) => steps.push(step("thread_create registers", Verdict::Fail, e)),
     }

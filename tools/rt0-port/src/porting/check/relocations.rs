@@ -1,12 +1,19 @@
 //! Position independence: the stubs' code carries only PC-relative relocations, and the shared
 //! library needs no text relocations (a loader patching code pages).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+use rt0_inspect::{image, Object};
 
 use super::step::{step, Step, Verdict};
 use crate::description::{Description, Os};
-use crate::porting::toolchain::run_cmd;
+
+/// The load-time patches of code in the image at `path` ([`image::text_relocations`]).
+fn code_patches(path: &Path) -> Result<Vec<String>, String> {
+    let obj = Object::read(path)?;
+    let fixups = image::text_relocations(&obj).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(fixups.iter().map(ToString::to_string).collect())
+}
 
 /// The shared library the target builds (if any) has no text relocations.
 pub fn text_relocations(d: &Description, dir: &Path) -> Step {
@@ -23,11 +30,11 @@ pub fn text_relocations(d: &Description, dir: &Path) -> Step {
                     "the target builds no cdylib (musl: static only)",
                 );
             }
-            match run_cmd(Command::new("llvm-readelf").arg("-d").arg(&so)) {
-                Ok(out) if out.contains("TEXTREL") => step(
+            match code_patches(&so) {
+                Ok(found) if !found.is_empty() => step(
                     name,
                     Verdict::Fail,
-                    format!("{}: DT_TEXTREL / DF_TEXTREL present", so.display()),
+                    format!("{}: {} present", so.display(), found.join(", ")),
                 ),
                 Ok(_) => step(name, Verdict::Pass, "librt0_demo.so: no DT_TEXTREL"),
                 Err(e) => step(name, Verdict::Fail, e),
@@ -38,19 +45,17 @@ pub fn text_relocations(d: &Description, dir: &Path) -> Step {
             if !dylib.is_file() {
                 return step(name, Verdict::Skip, "no librt0_demo.dylib was linked");
             }
-            match run_cmd(
-                Command::new("llvm-objdump")
-                    .args(["--macho", "--rebase"])
-                    .arg(&dylib),
-            ) {
-                Ok(out) => match out.lines().find(|l| l.starts_with("__TEXT")) {
-                    Some(l) => step(name, Verdict::Fail, format!("rebase in __TEXT: {l}")),
-                    None => step(
-                        name,
-                        Verdict::Pass,
-                        "librt0_demo.dylib: every rebase is in a data segment",
-                    ),
-                },
+            match code_patches(&dylib) {
+                Ok(found) if !found.is_empty() => step(
+                    name,
+                    Verdict::Fail,
+                    format!("rebase in __TEXT: {}", found.join(", ")),
+                ),
+                Ok(_) => step(
+                    name,
+                    Verdict::Pass,
+                    "librt0_demo.dylib: every rebase is in a data segment",
+                ),
                 Err(e) => step(name, Verdict::Fail, e),
             }
         }
@@ -82,27 +87,17 @@ pub fn absolute_relocation(kind: &str) -> bool {
 
 /// The stubs' own code needs no text relocation: every relocation in their code sections is
 /// PC-relative (checked on the objects, so it holds for targets that build no shared library too).
-pub fn stub_relocations(objects: &[PathBuf]) -> Step {
+pub fn stub_relocations(objects: &[(String, Object)]) -> Step {
     let name = "stubs position-independent";
     let mut bad = Vec::new();
-    for obj in objects {
-        let relocs = match run_cmd(Command::new("llvm-objdump").arg("-r").arg(obj)) {
-            Ok(o) | Err(o) => o,
-        };
-        for block in relocs.split("RELOCATION RECORDS FOR [").skip(1) {
-            let section = block.split(']').next().unwrap_or("");
-            if section != ".text" && !section.starts_with(".text.") && section != "__text" {
-                continue;
-            }
-            for line in block.lines().skip(2) {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                if words.len() >= 3 && absolute_relocation(words[1]) {
-                    let file = obj
-                        .file_name()
-                        .map(|f| f.to_string_lossy().to_string())
-                        .unwrap_or_default();
-                    bad.push(format!("{file} {section}: {} {}", words[1], words[2]));
-                }
+    for (member, obj) in objects {
+        for r in &obj.relocations {
+            let section = &obj.sections[r.section];
+            if section.is_code() && absolute_relocation(&r.kind) {
+                bad.push(format!(
+                    "{member} {}: {} {}",
+                    section.name, r.kind, r.target
+                ));
             }
         }
     }
