@@ -30,7 +30,10 @@ pub enum InitErrorKind {
     StackAllocation,
     /// The init thread could not be created.
     ThreadCreate,
-    /// This process is a child forked while init was running: init never finishes here.
+    /// This process is a fork child in which the library's state cannot be used: it was forked
+    /// while init was running and the library's [`ForkPolicy`](crate::ForkPolicy) is `inherit`
+    /// (init never finishes here), or the policy is `fail`. (With `reinit`, the default, init
+    /// runs anew in the child instead.)
     Forked,
     /// The library's creator refused to start init in this process, where its thread could not
     /// be made safe (the raw creator in a process that can change its user or group ids, or in

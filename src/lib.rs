@@ -80,7 +80,7 @@ mod trace;
 
 pub use args::Args;
 pub use error::{InitError, InitErrorKind, IntoInitError};
-pub use library::{Creator, InitState, Library};
+pub use library::{Creator, ForkPolicy, InitState, Library};
 
 /// `#[rt0::export(on_error = VALUE, timeout_ms = N)]`: makes a function a C export that waits
 /// for the library's init first.
@@ -172,6 +172,14 @@ pub mod __private {
         stack_size: fn(&Args) -> usize,
     ) -> Library<T> {
         Library::new(name, creator, init, stack_size)
+    }
+
+    /// `library` with `policy` for fork children; `lib_entry!`'s `on_fork`.
+    pub const fn with_fork_policy<T: 'static>(
+        library: Library<T>,
+        policy: crate::ForkPolicy,
+    ) -> Library<T> {
+        library.with_fork_policy(policy)
     }
 
     /// `library` whose exports wait at most `ms` milliseconds for init unless they say

@@ -10,6 +10,7 @@
 /// rt0::lib_entry!(init -> State, stack_size = my_stack_size);
 /// rt0::lib_entry!(init, creator = pthread, stack_size = my_stack_size);
 /// rt0::lib_entry!(init -> State, export_timeout_ms = 5000);
+/// rt0::lib_entry!(init -> State, on_fork = fail);
 /// ```
 ///
 /// - `init: fn(&rt0::Args) -> Result<State, E>`, where `E` is [`InitError`](crate::InitError)
@@ -25,6 +26,25 @@
 ///   wait, they answer at once unless init is done). An export's own
 ///   `#[rt0::export(timeout_ms = N)]` always overrides it. `library!().wait()` and the other
 ///   hand-written waits are not limited by it.
+/// - `on_fork`: what the library does in a child of the host's `fork` (a prefork server's
+///   workers, Python's `multiprocessing` with the `fork` start method), where the init thread and
+///   every thread init started do not exist ([`ForkPolicy`](crate::ForkPolicy)):
+///   - `reinit` (the default): the child's first export (or wait) starts init anew there, on a
+///     new init thread, with the arguments and environment of the load and the child's own pid,
+///     and waits for it as at load; every depth of fork alike (a child of a child), whether the
+///     fork came during init or after it. The parent's state in the child is never handed out
+///     and never dropped. The default because it is the one that never leaves a child waiting
+///     on, or using, a state whose threads are not there: a child always gets a working
+///     library, at the price of a second init.
+///   - `fail`: every export in a child answers `on_error` at once
+///     ([`InitErrorKind::Forked`](crate::InitErrorKind::Forked)).
+///   - `inherit`: a child forked after init uses the parent's state (for a state that is plain
+///     data, with no thread behind it); one forked during init answers `Forked`.
+///
+///   `vfork` and `posix_spawn` children only `exec`, and are not affected. An init that itself
+///   forks gets, in its child, an ordinary fork child: the forking code goes on there, and the
+///   child's exports follow the policy. Windows has no fork: the option compiles and does
+///   nothing there.
 ///
 /// **Panics.** One policy covers `init`, the `stack_size` function and export bodies, with
 /// `panic = "unwind"`: a panic is caught, never unwinds into the host, and is the library's to
@@ -77,36 +97,43 @@
 #[macro_export]
 macro_rules! lib_entry {
     // The options, in any order, are collected one at a time into
-    // [creator] [stack_size] [export_timeout_ms]; an option given twice matches no rule.
+    // [creator] [stack_size] [export_timeout_ms] [on_fork]; an option given twice matches no rule.
     ($($init:ident)::+ -> $state:ty $(, $($option:tt)*)?) => {
-        $crate::lib_entry!(@options [$($init)::+] [$state] [] [] [] $($($option)*)?);
+        $crate::lib_entry!(@options [$($init)::+] [$state] [] [] [] [] $($($option)*)?);
     };
     ($($init:ident)::+ $(, $($option:tt)*)?) => {
-        $crate::lib_entry!(@options [$($init)::+] [()] [] [] [] $($($option)*)?);
+        $crate::lib_entry!(@options [$($init)::+] [()] [] [] [] [] $($($option)*)?);
     };
-    (@options $init:tt $state:tt [] $stack:tt $timeout:tt
+    (@options $init:tt $state:tt [] $stack:tt $timeout:tt $fork:tt
         creator = $creator:ident $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state [$creator] $stack $timeout $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state [$creator] $stack $timeout $fork $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt [] $timeout:tt
+    (@options $init:tt $state:tt $creator:tt [] $timeout:tt $fork:tt
         stack_size = $stack:path $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state $creator [$stack] $timeout $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state $creator [$stack] $timeout $fork $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt $stack:tt []
+    (@options $init:tt $state:tt $creator:tt $stack:tt [] $fork:tt
         export_timeout_ms = $ms:expr $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state $creator $stack [$ms] $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state $creator $stack [$ms] $fork $($($rest)*)?);
     };
-    (@options [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]) => {
-        $crate::lib_entry!(@expand [$($init)*] [$state] [$($creator)?] [$($stack)?] [$($ms)?]);
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt []
+        on_fork = $fork:ident $(, $($rest:tt)*)?) => {
+        $crate::lib_entry!(@options $init $state $creator $stack $timeout [$fork] $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $($other:tt)+) => {
+    (@options [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]
+        [$($fork:ident)?]) => {
+        $crate::lib_entry!(@expand [$($init)*] [$state] [$($creator)?] [$($stack)?] [$($ms)?]
+            [$($fork)?]);
+    };
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $fork:tt $($other:tt)+) => {
         ::core::compile_error!(::core::concat!(
             "rt0::lib_entry!: unknown or repeated option at `", ::core::stringify!($($other)+),
-            "`: the options are `creator = pthread|raw`, `stack_size = path::to::fn` and ",
-            "`export_timeout_ms = N`, each at most once"
+            "`: the options are `creator = pthread|raw`, `stack_size = path::to::fn`, ",
+            "`export_timeout_ms = N` and `on_fork = reinit|fail|inherit`, each at most once"
         ));
     };
-    (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]) => {
+    (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]
+        [$($fork:ident)?]) => {
         /// The hidden module's name as the macros that need it write it: when `lib_entry!` is
         /// missing, the compiler's ``could not find `..` in the crate root`` error shows this name,
         /// and when it is repeated, the ``defined multiple times`` error does.
@@ -138,11 +165,14 @@ macro_rules! lib_entry {
         pub(crate) mod __rt0_lib_entry {
             /// This library's entry, init state and init value.
             pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> =
-                $crate::lib_entry!(@timeout [$($ms)?] $crate::__private::library(
-                    ::core::env!("CARGO_PKG_NAME"),
-                    $crate::lib_entry!(@creator [$($creator)?]),
-                    super::__rt0_init,
-                    super::__rt0_stack_size,
+                $crate::lib_entry!(@timeout [$($ms)?] $crate::__private::with_fork_policy(
+                    $crate::__private::library(
+                        ::core::env!("CARGO_PKG_NAME"),
+                        $crate::lib_entry!(@creator [$($creator)?]),
+                        super::__rt0_init,
+                        super::__rt0_stack_size,
+                    ),
+                    $crate::lib_entry!(@fork [$($fork)?]),
                 ));
 
             /// What `#[rt0::export]` expands to, reached from here whatever name this library's
@@ -222,6 +252,16 @@ macro_rules! lib_entry {
     };
     (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
     (@stack [$stack:path] $args:ident) => { $stack($args) };
+    (@fork []) => { $crate::ForkPolicy::Reinit };
+    (@fork [reinit]) => { $crate::ForkPolicy::Reinit };
+    (@fork [fail]) => { $crate::ForkPolicy::Fail };
+    (@fork [inherit]) => { $crate::ForkPolicy::Inherit };
+    (@fork [$other:ident]) => {
+        ::core::compile_error!(::core::concat!(
+            "rt0::lib_entry!: `on_fork = ", ::core::stringify!($other),
+            "`: expected `reinit`, `fail` or `inherit`"
+        ))
+    };
     (@creator []) => { $crate::Creator::Pthread };
     (@creator [pthread]) => { $crate::Creator::Pthread };
     (@creator [raw]) => { $crate::Creator::Raw };

@@ -113,8 +113,9 @@ fn dlclose_during_init_returns_before_init_finishes() {
     });
 }
 
-/// Fork while init runs: the child's exports answer at once with `Forked`, its `exit`
-/// does not hang, the parent is unaffected. aarch64 (S Sh D) and musl (S).
+/// Fork while init runs: the child runs init anew (the demo's `on_fork` is rt0's default,
+/// reinit) and its exports answer ready from it, its `exit` does not hang, the parent is
+/// unaffected. aarch64 (S Sh D) and musl (S).
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     each(&ALL, &LINKS, rel::FORK, &[], |l, _, _, r| {

@@ -98,8 +98,8 @@ fn dlclose_during_init_returns_before_init_finishes() {
     });
 }
 
-/// Fork while init runs. The child's exports answer at once with failure ("forked while
-/// init was running", seen by pid), its exit does not hang; the parent is fine.
+/// Fork while init runs. The child runs init anew (rt0's default `on_fork = reinit`) and its
+/// exports answer from the child's own init; its exit does not hang; the parent is fine.
 #[test]
 fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     each(rel::FORK, &LINKS, DEADLINE, |l, _, _, r| {

@@ -1,90 +1,104 @@
-//! Recognising a fork child: a process whose memory says init is running, but which has no
-//! init thread (fork copies only the calling thread).
+//! Fork children: recognising one, and what a library's `on_fork` policy makes of the state it
+//! inherited.
 //!
-//! Several marks, because each alone can be fooled:
-//! - the process id saved at the entry: a child has another one, except in a new PID
-//!   namespace, where a child or grandchild may get the very number (container entrypoints
-//!   run as pid 1, and `unshare --pid --fork` makes a pid-1 parent too);
-//! - with the C library (Linux), a fork generation: a `pthread_atfork` child handler, registered
-//!   once by the first entry of this copy of rt0, counts the forks the process descends from;
-//!   the entry saves the count, and a different count means the caller is in a child. It does
-//!   not see a fork that bypasses the C library's handlers (glibc's `_Fork`, a raw `clone`);
-//! - Linux: a page mapped by this copy of rt0 with `MADV_WIPEONFORK`, holding a non-zero word:
-//!   the kernel gives every child (however it was forked) that page zeroed. Linux 4.14 and
-//!   later; an older kernel (or qemu-user, which ignores the advice) leaves the word as it was,
-//!   and the other marks remain;
-//! - Linux: the init thread itself, once its id is known: `tgkill(pid, init_tid, 0)` answers
-//!   ESRCH in a child, where that thread does not exist (see `Head::cannot_wait`).
+//! A child of `fork` has a copy of the parent's memory (this library's state included: init
+//! done, running or failed) but only the forking thread: the init thread, and every thread init
+//! started (a runtime's workers), stayed in the parent. So a child must never wait for an init
+//! that runs nowhere, nor use a state whose threads are gone, unless the library says its state
+//! is plain data.
 //!
-//! darwin has no PID namespaces, so there the process id alone is exact: a descendant cannot
-//! take the number of a process that is still alive.
+//! **Recognising a child.** Each copy of rt0 keeps one *epoch word*, which every fork child
+//! sees as 0:
+//! - Linux: the word lives in a page mapped with `MADV_WIPEONFORK`, which the kernel hands
+//!   every child zeroed, however it was forked (`fork`, glibc's `_Fork`, a raw `clone`): Linux
+//!   4.14 and later;
+//! - with the C library (Linux, darwin), a `pthread_atfork` child handler also zeroes it: that
+//!   covers kernels without the advice, qemu-user (which ignores it) and darwin (where the word
+//!   is a plain static);
+//! - an entry that finds the word 0 re-arms it with a new value (a library first loaded in a
+//!   child, or a reinit), so grandchildren are recognised too.
+//!
+//! Each library saves the epoch its init started in; a wait compares it with the word now (two
+//! loads on the fast path, nothing else). The slow path adds the process id saved at the entry
+//! (darwin has no PID namespaces, so there a descendant can never have it) and, while init
+//! runs, the init thread's existence (`tgkill(pid, init_tid, 0)`, see `Head::init_thread_is_gone`):
+//! that one is weak evidence (a thread can end without finishing init, through `pthread_exit`),
+//! so it only ever answers `Forked`, never starts init again.
+//!
+//! Where neither the page nor the handler exists (a library built without the C library on
+//! darwin, or under qemu-user), only the process id tells, on the slow path: a child forked
+//! after init then keeps the parent's state, as `inherit` would.
+//!
+//! Windows has no fork: the policy compiles and does nothing.
 
+use super::{Head, DONE, FAILED, PENDING, RUNNING};
+use crate::error::{InitError, InitErrorKind};
+use crate::sys;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-/// How many forks this process descends from since the first entry registered the handler.
-static GENERATION: AtomicU32 = AtomicU32::new(0);
-
-/// The word in the wipe-on-fork page (null: no such page, or the kernel refused the advice).
-static WIPE_WORD: AtomicPtr<AtomicU32> = AtomicPtr::new(core::ptr::null_mut());
-
-/// The last value this process wrote into the wipe-on-fork word: 1 in the process that mapped
-/// the page, one more in each child that re-armed it (see [`marks_at_entry`]).
-static WIPE_TOKEN: AtomicU32 = AtomicU32::new(0);
-
-/// What an entry saw, to compare with later (see [`forked_since`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Marks {
-    /// The fork generation.
-    pub(super) generation: u32,
-    /// The wipe-on-fork word (0: there is no such page).
-    pub(super) wipe_word: u32,
+/// What a library does in a fork child: `lib_entry!(.., on_fork = reinit | fail | inherit)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkPolicy {
+    /// Init runs again in the child (the default), on a new init thread made as at load, with
+    /// the arguments and environment of the load (rt0's copy) and the child's own pid; the
+    /// child's first export (or wait) starts it and waits for it as an export waits at load.
+    /// The parent's state in the child is never handed out and never dropped (its threads are
+    /// not there). For a library whose state owns threads (a runtime, a worker), and for every
+    /// library that does not know better: a child gets a working library, at the price of a
+    /// second init.
+    Reinit,
+    /// Every export in a child answers [`InitErrorKind::Forked`] at once, whether the fork came
+    /// during init or after it.
+    Fail,
+    /// A child forked after init uses the parent's state (for a state that is plain data, with
+    /// no thread behind it); one forked during init answers [`InitErrorKind::Forked`].
+    Inherit,
 }
 
-/// The fork marks now, registering the child handler and mapping the wipe-on-fork page on the
-/// first call. Called by the entry on the loading thread.
-///
-/// An entry that runs in a fork child (a library first loaded there) finds the word zeroed:
-/// it re-arms it with a value of its own, so that its own children are recognised, while a
-/// library whose entry ran in the parent still sees a value other than the one it saved.
-pub(super) fn marks_at_entry() -> Marks {
-    #[cfg(all(rt0_libc, target_os = "linux"))]
-    register_once();
+/// Where the epoch word lives until the page exists (and for good where it cannot): a plain
+/// static, which only the `pthread_atfork` handler zeroes in a child.
+static FALLBACK_WORD: AtomicU32 = AtomicU32::new(0);
+/// The epoch word: [`FALLBACK_WORD`], or a word of the wipe-on-fork page once it is mapped.
+static EPOCH_WORD: AtomicPtr<AtomicU32> =
+    AtomicPtr::new(core::ptr::addr_of!(FALLBACK_WORD) as *mut AtomicU32);
+/// The last value this process armed the word with (copied into a child with the rest of
+/// memory, so a child arms a value its parent never had).
+static LAST_ARMED: AtomicU32 = AtomicU32::new(0);
+
+fn word() -> &'static AtomicU32 {
+    // SAFETY: the static fallback, or a word of a page mapped for the life of the process.
+    unsafe { &*EPOCH_WORD.load(Ordering::Acquire) }
+}
+
+/// The epoch now: 0 in a fork child until an entry there re-arms it. Raw calls only (loads):
+/// safe on a raw init thread.
+#[inline]
+pub(super) fn epoch() -> u32 {
+    word().load(Ordering::Relaxed)
+}
+
+/// The epoch an entry starts init in: registers the child handler and maps the wipe-on-fork
+/// page on the first call, and arms the word where it is 0 (the first entry of this copy of rt0,
+/// or the first one in a fork child). Called by the entry on the loading thread; racing entries
+/// all get the same value.
+pub(super) fn arm() -> u32 {
+    #[cfg(all(rt0_libc, not(windows)))]
+    register_child_handler_once();
     #[cfg(target_os = "linux")]
     map_wipe_page_once();
-    let word = WIPE_WORD.load(Ordering::Acquire);
-    if !word.is_null() {
-        // SAFETY: a word of a page mapped for the life of the process (never unmapped).
-        let word = unsafe { &*word };
-        let token = WIPE_TOKEN.load(Ordering::Acquire).wrapping_add(1).max(1);
-        if word
-            .compare_exchange(0, token, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
-            WIPE_TOKEN.store(token, Ordering::Release);
-        }
+    let word = word();
+    let token = LAST_ARMED.load(Ordering::Acquire).wrapping_add(1).max(1);
+    if word
+        .compare_exchange(0, token, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
+        LAST_ARMED.store(token, Ordering::Release);
     }
-    Marks {
-        generation: GENERATION.load(Ordering::Acquire),
-        wipe_word: wipe_word(),
-    }
+    word.load(Ordering::Acquire)
 }
 
-/// Whether the caller is in a process forked since the entry that saw `at_entry`.
-/// Raw calls only (atomic loads): safe on a raw init thread.
-pub(super) fn forked_since(at_entry: Marks) -> bool {
-    GENERATION.load(Ordering::Acquire) != at_entry.generation || wipe_word() != at_entry.wipe_word
-}
-
-fn wipe_word() -> u32 {
-    let word = WIPE_WORD.load(Ordering::Acquire);
-    if word.is_null() {
-        return 0;
-    }
-    // SAFETY: a word of a page mapped for the life of the process (never unmapped).
-    unsafe { &*word }.load(Ordering::Acquire)
-}
-
-/// Maps the wipe-on-fork page once per copy of rt0 (a page, for the life of the process).
+/// Maps the wipe-on-fork page once per copy of rt0 (a page, for the life of the process) and
+/// moves the epoch word there.
 #[cfg(target_os = "linux")]
 fn map_wipe_page_once() {
     use crate::abi::{constants as k, nr};
@@ -111,24 +125,26 @@ fn map_wipe_page_once() {
             )
         };
         if advised.is_ok() {
-            // The word starts at 0; `marks_at_entry` arms it.
-            WIPE_WORD.store(base.cast::<AtomicU32>(), Ordering::Release);
+            let page_word = base.cast::<AtomicU32>();
+            // SAFETY: the fresh page is ours, zeroed, and aligned for the word.
+            unsafe { &*page_word }.store(FALLBACK_WORD.load(Ordering::Acquire), Ordering::Release);
+            EPOCH_WORD.store(page_word, Ordering::Release);
         }
     }
     STATE.store(2, Ordering::Release);
 }
 
-#[cfg(all(rt0_libc, target_os = "linux"))]
-fn register_once() {
+#[cfg(all(rt0_libc, not(windows)))]
+fn register_child_handler_once() {
     use core::sync::atomic::AtomicBool;
     static REGISTERED: AtomicBool = AtomicBool::new(false);
     if REGISTERED.swap(true, Ordering::AcqRel) {
         return;
     }
-    // Runs in the child right after fork, on its only thread: one atomic add is all it does
+    // Runs in the child right after fork, on its only thread: one atomic store is all it does
     // (async-signal-safe, as a child handler of a multithreaded parent must be).
     extern "C" fn child() {
-        GENERATION.fetch_add(1, Ordering::AcqRel);
+        word().store(0, Ordering::Release);
     }
     // SAFETY: registers a handler whose code stays mapped (the image is pinned for the life of
     // the process, or is the program itself). Libraries commonly register from a constructor;
@@ -137,5 +153,140 @@ fn register_once() {
     if failed {
         // Out of memory: the other marks remain.
         REGISTERED.store(false, Ordering::Release);
+    }
+}
+
+/// How sure a waiter is that it runs in a fork child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(windows, allow(dead_code))] // no fork there
+pub(super) enum Evidence {
+    /// The epoch or the process id changed: a fork child, certainly.
+    Certain,
+    /// Only the init thread is gone while init is said to run (see the module docs).
+    InitThreadGone,
+}
+
+/// What a fork child's wait does next, by the library's policy.
+pub(super) enum InChild {
+    /// Use the state as it is (`inherit` after init: adopted for this process).
+    Use,
+    /// The state went back to pending (`reinit`): wait, which starts init anew.
+    Restart,
+}
+
+impl Head {
+    /// Whether the epoch is the one this library's init started in: the fast path's check (two
+    /// loads). Always true before the entry ran (both are 0) and on Windows.
+    #[inline]
+    pub(super) fn same_epoch(&self) -> bool {
+        #[cfg(windows)]
+        return true;
+        #[cfg(not(windows))]
+        return self.epoch.load(Ordering::Relaxed) == epoch();
+    }
+
+    /// Whether this process is a fork child of the one this library's state belongs to.
+    pub(super) fn fork_evidence(&self) -> Option<Evidence> {
+        #[cfg(windows)]
+        return None;
+        #[cfg(not(windows))]
+        {
+            let entry_pid = self.entry_pid.load(Ordering::Acquire);
+            if entry_pid == 0 {
+                return None; // the entry has not run: nothing was inherited
+            }
+            if !self.same_epoch() || sys::process_id() != entry_pid {
+                return Some(Evidence::Certain);
+            }
+            self.init_thread_is_gone()
+                .then_some(Evidence::InitThreadGone)
+        }
+    }
+
+    /// In a fork child that saw `state`: what the library's `on_fork` policy does; `Err` is the
+    /// answer the wait gives at once.
+    pub(super) fn apply_fork_policy(
+        &self,
+        state: u32,
+        evidence: Evidence,
+    ) -> Result<InChild, InitError> {
+        const DURING_INIT: &str =
+            "rt0: this process was forked while init was running; init does not run in the child";
+        let policy = self.fork_policy;
+        if evidence == Evidence::InitThreadGone {
+            return Err(InitError::with(InitErrorKind::Forked, 0, DURING_INIT));
+        }
+        match (policy, state) {
+            (ForkPolicy::Fail, _) => {
+                self.note_fork_child("its exports answer Forked (on_fork = fail)");
+                Err(InitError::with(
+                    InitErrorKind::Forked,
+                    0,
+                    "rt0: this process is a fork child, and the library's on_fork policy is fail: its exports answer at once",
+                ))
+            }
+            (ForkPolicy::Inherit, RUNNING) => {
+                self.note_fork_child(
+                    "forked while init ran, which runs only in the parent (on_fork = inherit)",
+                );
+                Err(InitError::with(InitErrorKind::Forked, 0, DURING_INIT))
+            }
+            (ForkPolicy::Inherit, _) => {
+                self.note_fork_child("it keeps the parent's state (on_fork = inherit)");
+                // Adopted for this process: its later waits take the fast path again.
+                self.entry_pid.store(sys::process_id(), Ordering::Release);
+                self.epoch.store(arm(), Ordering::Release);
+                Ok(InChild::Use)
+            }
+            (ForkPolicy::Reinit, _) => {
+                // Back to pending, from whatever this child inherited; the racing waiters of
+                // this child start init once (the entry's own claim).
+                if self
+                    .state
+                    .compare_exchange(state, PENDING, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    self.note_fork_child("init runs again here (on_fork = reinit)");
+                }
+                Ok(InChild::Restart)
+            }
+        }
+    }
+
+    /// The trace line for a fork child (once per library and child).
+    fn note_fork_child(&self, what: &str) {
+        let now = epoch();
+        if self.fork_noted.swap(now, Ordering::AcqRel) != now {
+            crate::trace::event(&self.tracer, b"fork child: ", what);
+        }
+    }
+
+    /// Linux: whether the init thread, known by its id, no longer exists in this process while
+    /// the state says init runs: the process is a fork child (one made by `_Fork` or a raw
+    /// `clone`, which skip the C library's fork handlers, in a new PID namespace where it kept
+    /// its parent's pid, on a kernel that does not wipe the epoch page).
+    #[cfg_attr(windows, allow(dead_code))] // no fork there
+    fn init_thread_is_gone(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let tid = self.init_tid.load(Ordering::Acquire);
+            // The init thread stores DONE or FAILED before it ends: gone while the state still
+            // says running means it never ran here. A thread that just finished is not a fork.
+            tid != 0
+                && sys::raw::thread_exists(tid) == Some(false)
+                && self.state.load(Ordering::Acquire) == RUNNING
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
+    }
+
+    /// What `Library::init_state` says in a fork child that has not started init again.
+    pub(super) fn state_in_child(&self, state: u32) -> Option<super::InitState> {
+        let evidence = self.fork_evidence()?;
+        Some(match (self.fork_policy, state, evidence) {
+            (ForkPolicy::Inherit, DONE, Evidence::Certain) => super::InitState::Done,
+            (ForkPolicy::Inherit, FAILED, Evidence::Certain) => super::InitState::Failed,
+            _ => super::InitState::Forked,
+        })
     }
 }

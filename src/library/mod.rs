@@ -17,19 +17,21 @@
 //!    result, marks init done or failed, wakes every waiter, and ends (only itself).
 //! 3. Exports wait with [`Library::wait`]: one atomic load once init is done; before, a real
 //!    kernel wait (futex / `__ulock_wait`), never a spin, and never a wait that cannot end (see
-//!    [`InitErrorKind`] for the cases answered at once).
+//!    [`InitErrorKind`](crate::InitErrorKind) for the cases answered at once).
 
 mod fork;
 #[cfg(panic = "unwind")]
 pub(crate) mod panics;
 mod record;
 mod start;
+mod wait;
 
+pub use fork::ForkPolicy;
 pub use record::EntryRecord;
 pub use start::default_stack_size;
 
 use crate::args::Args;
-use crate::error::{InitError, InitErrorKind};
+use crate::error::InitError;
 use crate::sys;
 use core::cell::UnsafeCell;
 use core::ffi::c_char;
@@ -39,17 +41,13 @@ use core::time::Duration;
 
 pub(crate) const PENDING: u32 = 0;
 
-#[cfg(not(windows))]
-const LOADER_LOCK_MESSAGE: &str = "rt0: called while holding the dynamic loader's lock (from a library constructor or destructor) before init finished; waiting could deadlock";
-// Windows: the init thread cannot even start while the loader lock is held.
-#[cfg(windows)]
-const LOADER_LOCK_MESSAGE: &str = "rt0: called while holding the dynamic loader's lock (from a DllMain or TLS callback) before init finished; waiting would deadlock (the init thread cannot start until the lock is free)";
 pub(crate) const RUNNING: u32 = 1;
 pub(crate) const DONE: u32 = 2;
 pub(crate) const FAILED: u32 = 3;
 
 /// Where a library's initialization stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InitState {
     /// The entry has not run yet.
     Pending,
@@ -59,6 +57,11 @@ pub enum InitState {
     Done,
     /// Init, or the creation of its thread, failed; see [`Library::wait`]'s error.
     Failed,
+    /// This process is a fork child of the one init ran (or runs) in, and the library's
+    /// [`ForkPolicy`] does not give it the parent's state: with `reinit` the child's first
+    /// export starts init anew (then the state reads `Running`, `Done`...), with `fail` it stays
+    /// so, with `inherit` it means the fork came while init ran.
+    Forked,
 }
 
 /// How a library's init thread is created: a per-library choice in
@@ -93,10 +96,12 @@ pub(crate) struct Head {
     pub(crate) init_tid: AtomicU64,
     /// The process id at the entry (0: not known yet); a fork child usually sees another one.
     pub(crate) entry_pid: AtomicU32,
-    /// The fork generation at the entry (see `fork`): a fork child sees another one.
-    pub(crate) fork_generation: AtomicU32,
-    /// The wipe-on-fork word at the entry (see `fork`): a fork child sees another one.
-    pub(crate) fork_wipe_word: AtomicU32,
+    /// The epoch this library's init started in (see `fork`): a fork child sees another one.
+    pub(crate) epoch: AtomicU32,
+    /// What the library does in a fork child (`lib_entry!`'s `on_fork`).
+    pub(crate) fork_policy: ForkPolicy,
+    /// The epoch of the last fork child the trace told about (one line per child).
+    pub(crate) fork_noted: AtomicU32,
     /// The init thread's stack size, as the entry computed it (0 before).
     pub(crate) stack_bytes: AtomicUsize,
     /// The signal mask of the thread that ran the entry, when it ran (see
@@ -177,8 +182,9 @@ impl<T: 'static> Library<T> {
                 entry_tid: AtomicU64::new(0),
                 init_tid: AtomicU64::new(0),
                 entry_pid: AtomicU32::new(0),
-                fork_generation: AtomicU32::new(0),
-                fork_wipe_word: AtomicU32::new(0),
+                epoch: AtomicU32::new(0),
+                fork_policy: ForkPolicy::Reinit,
+                fork_noted: AtomicU32::new(0),
                 stack_bytes: AtomicUsize::new(0),
                 #[cfg(not(windows))]
                 host_sigmask: AtomicU64::new(0),
@@ -191,6 +197,13 @@ impl<T: 'static> Library<T> {
         }
     }
 
+    /// The same library with `policy` for fork children. Used by
+    /// [`lib_entry!`](crate::lib_entry)'s `on_fork`.
+    pub(crate) const fn with_fork_policy(mut self, policy: ForkPolicy) -> Library<T> {
+        self.head.fork_policy = policy;
+        self
+    }
+
     /// The same library whose exports wait at most `ms` milliseconds for init unless they say
     /// otherwise (0: they never wait; they answer at once unless init is done). Used by
     /// [`lib_entry!`](crate::lib_entry)'s `export_timeout_ms`.
@@ -201,14 +214,14 @@ impl<T: 'static> Library<T> {
 
     /// What `#[rt0::export]` calls before its body: [`wait`](Library::wait), for at most
     /// `timeout_ms` milliseconds when the export gives a limit (0: no wait at all), else for the
-    /// library's `export_timeout_ms`, else without limit ([`InitErrorKind::TimedOut`] when the
+    /// library's `export_timeout_ms`, else without limit ([`InitErrorKind::TimedOut`](crate::InitErrorKind::TimedOut) when the
     /// time is up).
     #[inline]
     pub(crate) fn wait_export(
         &'static self,
         timeout_ms: Option<u32>,
     ) -> Result<&'static T, InitError> {
-        if self.head.state.load(Ordering::Acquire) != DONE {
+        if !self.head.ready() {
             let limit = timeout_ms.or(self.head.export_timeout_ms);
             self.head
                 .wait_slow(limit.map(|ms| Duration::from_millis(u64::from(ms))))?;
@@ -226,45 +239,60 @@ impl<T: 'static> Library<T> {
     ///
     /// The fast path is one atomic load. Otherwise the caller blocks in the kernel until the
     /// init thread finishes, except where waiting could never end, which is answered at once:
-    /// on the init thread itself ([`InitErrorKind::CalledFromInit`]), in a child forked while
-    /// init ran ([`InitErrorKind::Forked`]), and on a thread holding the dynamic loader's lock
-    /// while init runs ([`InitErrorKind::WouldDeadlock`]). Called before the library's entry ran
+    /// on the init thread itself ([`InitErrorKind::CalledFromInit`](crate::InitErrorKind::CalledFromInit)), in a child forked while
+    /// init ran ([`InitErrorKind::Forked`](crate::InitErrorKind::Forked)), and on a thread holding the dynamic loader's lock
+    /// while init runs ([`InitErrorKind::WouldDeadlock`](crate::InitErrorKind::WouldDeadlock)). Called before the library's entry ran
     /// (a host constructor that runs first), it starts the entry itself, with the arguments
     /// recovered from the process, and then waits: static and shared links behave alike.
+    ///
+    /// In a fork child it answers as the library's [`ForkPolicy`] says: with `reinit` (the
+    /// default) it starts init anew in the child and waits for that.
     #[inline]
     pub fn wait(&'static self) -> Result<&'static T, InitError> {
-        if self.head.state.load(Ordering::Acquire) != DONE {
+        if !self.head.ready() {
             self.head.wait_slow(None)?;
         }
         // SAFETY: DONE was acquired: the value was written before it was released.
         Ok(unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// [`wait`](Library::wait) for at most `timeout`; [`InitErrorKind::TimedOut`] when init is
+    /// [`wait`](Library::wait) for at most `timeout`; [`InitErrorKind::TimedOut`](crate::InitErrorKind::TimedOut) when init is
     /// still running then. `Duration::ZERO` never waits: it answers at once.
     pub fn wait_timeout(&'static self, timeout: Duration) -> Result<&'static T, InitError> {
-        if self.head.state.load(Ordering::Acquire) != DONE {
+        if !self.head.ready() {
             self.head.wait_slow(Some(timeout))?;
         }
         // SAFETY: as in `wait`.
         Ok(unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// Init's value if init has completed, without waiting.
+    /// Init's value if init has completed in this process (or, in a fork child of a library
+    /// with `on_fork = inherit`, in its parent), without waiting or starting anything.
     pub fn get(&'static self) -> Option<&'static T> {
-        (self.head.state.load(Ordering::Acquire) == DONE)
+        (self.head.ready() || self.init_state() == InitState::Done)
             // SAFETY: as in `wait`.
             .then(|| unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// Where init stands, without waiting.
+    /// Where init stands, without waiting (in a fork child: see [`InitState::Forked`]).
     pub fn init_state(&self) -> InitState {
-        match self.head.state.load(Ordering::Acquire) {
+        let state = self.head.state.load(Ordering::Acquire);
+        if state != PENDING {
+            if let Some(in_child) = self.head.state_in_child(state) {
+                return in_child;
+            }
+        }
+        match state {
             PENDING => InitState::Pending,
             RUNNING => InitState::Running,
             DONE => InitState::Done,
             _ => InitState::Failed,
         }
+    }
+
+    /// What the library does in a fork child (`lib_entry!`'s `on_fork`).
+    pub fn fork_policy(&self) -> ForkPolicy {
+        self.head.fork_policy
     }
 
     /// The arguments the entry saved (empty before it ran).
@@ -343,6 +371,12 @@ impl<T: 'static> Library<T> {
 }
 
 impl Head {
+    /// The fast path of every wait: init is done, in this process (not a fork child's copy).
+    #[inline]
+    fn ready(&self) -> bool {
+        self.state.load(Ordering::Acquire) == DONE && self.same_epoch()
+    }
+
     pub(crate) fn args(&self) -> Args {
         let argv = self.argv.load(Ordering::Acquire);
         // SAFETY: stored by `prepare` from the loader's (or the recovered) vectors, which live
@@ -363,148 +397,5 @@ impl Head {
         unsafe { (*self.failure.get()).write(err) };
         self.state.store(FAILED, Ordering::Release);
         sys::wake_all(&self.state);
-    }
-
-    fn recorded_failure(&self) -> InitError {
-        // SAFETY: FAILED was acquired by the caller: the failure was written before.
-        unsafe { (*self.failure.get()).assume_init_ref() }.clone()
-    }
-
-    /// Waits until init is done (Ok) or failed (Err), answering at once where waiting could
-    /// never end (see [`Library::wait`]).
-    #[cold]
-    fn wait_slow(&self, timeout: Option<Duration>) -> Result<(), InitError> {
-        let deadline = timeout.map(Deadline::after);
-        let mut announced = false;
-        loop {
-            match self.state.load(Ordering::Acquire) {
-                DONE => return Ok(()),
-                FAILED => return Err(self.recorded_failure()),
-                PENDING => {
-                    if !start::start_from_export(self) {
-                        return Err(InitError::with(
-                            InitErrorKind::NotStarted,
-                            0,
-                            "rt0: called before the library's entry ran, and the entry could not be started from here",
-                        ));
-                    }
-                }
-                _running => {
-                    if let Some(e) = self.cannot_wait() {
-                        crate::trace::event(&self.tracer, b"a wait returns at once: ", e.message());
-                        return Err(e);
-                    }
-                    if !announced {
-                        announced = true;
-                        crate::trace::event(&self.tracer, b"waiting for init", "");
-                    }
-                    let slice_us = match &deadline {
-                        None => None,
-                        Some(d) => match d.remaining_us() {
-                            0 => {
-                                return Err(InitError::with(
-                                    InitErrorKind::TimedOut,
-                                    0,
-                                    "rt0: timed out waiting for the library's init",
-                                ))
-                            }
-                            us => Some(us),
-                        },
-                    };
-                    sys::Host::wait_on_address(&self.state, RUNNING, slice_us);
-                }
-            }
-        }
-    }
-
-    /// Why a waiter must not wait for a running init, if it must not.
-    /// Raw calls only: a raw-creator init calling its own export runs this on a thread with no
-    /// thread pointer, where the C library's calls are not safe.
-    fn cannot_wait(&self) -> Option<InitError> {
-        let me = sys::thread_id();
-        if me != 0 && me == self.init_tid.load(Ordering::Acquire) {
-            return Some(InitError::with(
-                InitErrorKind::CalledFromInit,
-                0,
-                "rt0: called from the library's own init, which is still running",
-            ));
-        }
-        // The entry stores the marks before it publishes RUNNING, so a waiter that saw RUNNING
-        // sees them; a pid of 0 would mean "not known yet" and is never taken for a fork.
-        let entry_pid = self.entry_pid.load(Ordering::Acquire);
-        let at_entry = fork::Marks {
-            generation: self.fork_generation.load(Ordering::Acquire),
-            wipe_word: self.fork_wipe_word.load(Ordering::Acquire),
-        };
-        if entry_pid != 0
-            && (sys::process_id() != entry_pid
-                || fork::forked_since(at_entry)
-                || self.init_thread_is_gone())
-        {
-            return Some(InitError::with(
-                InitErrorKind::Forked,
-                0,
-                "rt0: this process was forked while init was running; init does not run in the child",
-            ));
-        }
-        if crate::loader::lock_held_by_current_thread(&self.loader) {
-            return Some(InitError::with(
-                InitErrorKind::WouldDeadlock,
-                0,
-                LOADER_LOCK_MESSAGE,
-            ));
-        }
-        None
-    }
-}
-
-impl Head {
-    /// Linux: whether the init thread, known by its id, no longer exists in this process while
-    /// the state says init runs: the process is a fork child (one made by `_Fork` or a raw
-    /// `clone`, which skip the C library's fork handlers, in a new PID namespace where it kept
-    /// its parent's pid). `tgkill(pid, tid, 0)` checks without sending anything.
-    fn init_thread_is_gone(&self) -> bool {
-        #[cfg(target_os = "linux")]
-        {
-            let tid = self.init_tid.load(Ordering::Acquire);
-            // The init thread stores DONE or FAILED before it ends: gone while the state still
-            // says running means it never ran here. A thread that just finished is not a fork.
-            tid != 0
-                && sys::raw::thread_exists(tid) == Some(false)
-                && self.state.load(Ordering::Acquire) == RUNNING
-        }
-        #[cfg(not(target_os = "linux"))]
-        false
-    }
-}
-
-/// A point in time `timeout` from now, on the monotonic clock; where there is none (darwin
-/// without libc) the waits themselves are counted.
-struct Deadline {
-    end_ns: u64,
-    left_us: core::cell::Cell<u64>,
-}
-
-impl Deadline {
-    fn after(timeout: Duration) -> Deadline {
-        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
-        Deadline {
-            end_ns: sys::monotonic_ns().saturating_add(ns),
-            left_us: core::cell::Cell::new(ns / 1000),
-        }
-    }
-
-    /// Microseconds left, at most one second (so a wait rechecks), 0 when the time is up.
-    fn remaining_us(&self) -> u32 {
-        let now = sys::monotonic_ns();
-        let left = if now == 0 {
-            // No clock: assume each wait used its whole slice.
-            let left = self.left_us.get();
-            self.left_us.set(left.saturating_sub(1_000_000.min(left)));
-            left
-        } else {
-            self.end_ns.saturating_sub(now) / 1000
-        };
-        left.min(1_000_000) as u32
     }
 }

@@ -21,10 +21,11 @@ unsafe fn head<'a>(record: *const EntryRecord) -> &'a Head {
     unsafe { &*(record as *const Head) }
 }
 
-/// The record's `prepare`: claims the entry for this caller (the loader's initializer call, or
-/// an export called before it), keeps a copy of the arguments, pins the image, and returns the
-/// init stack size; 0 when there is nothing to start (the entry was already claimed, or init
-/// was refused before it started).
+/// The record's `prepare`: claims the entry for this caller (the loader's initializer call, an
+/// export called before it, or the first export of a fork child whose library starts init
+/// anew), keeps a copy of the arguments, pins the image, and returns the init stack size; 0
+/// when there is nothing to start (the entry was already claimed, or init was refused before
+/// it started).
 pub(super) unsafe extern "C" fn prepare(
     record: *const EntryRecord,
     argc: usize,
@@ -33,19 +34,16 @@ pub(super) unsafe extern "C" fn prepare(
 ) -> usize {
     // SAFETY: the stub passes the library's own record.
     let head = unsafe { head(record) };
-    // The fork marks go first, before RUNNING is published: a waiter that sees RUNNING must
-    // see this process's marks, not zeros (every caller here is in this process, so racing
-    // callers store the same values).
+    // This process's marks go first, before RUNNING is published: a waiter that sees RUNNING
+    // must see them, not zeros or a parent's (every caller here is in this process, so racing
+    // callers store the same values). In a fork child the parent's init thread is not ours.
     if head.state.load(Ordering::Acquire) != PENDING {
         return 0;
     }
-    let marks = super::fork::marks_at_entry();
-    head.fork_generation
-        .store(marks.generation, Ordering::Release);
-    head.fork_wipe_word
-        .store(marks.wipe_word, Ordering::Release);
+    head.epoch.store(super::fork::arm(), Ordering::Release);
     head.entry_pid
         .store(sys::Host::process_id(), Ordering::Release);
+    head.init_tid.store(0, Ordering::Release);
     if head
         .state
         .compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire)
@@ -53,13 +51,19 @@ pub(super) unsafe extern "C" fn prepare(
     {
         return 0;
     }
-    let (argc, argv, envp) = if argv.is_null() {
-        recovered_args().unwrap_or((0, core::ptr::null(), envp))
-    } else {
-        (argc as u32 as usize, argv, envp)
+    let args = match kept_arguments(head) {
+        // A fork child starting init anew: the arguments of the load, rt0's copy.
+        Some(kept) => kept,
+        None => {
+            let (argc, argv, envp) = if argv.is_null() {
+                recovered_args().unwrap_or((0, core::ptr::null(), envp))
+            } else {
+                (argc as u32 as usize, argv, envp)
+            };
+            // SAFETY: the loader's (or the recovered) vectors, valid while the entry runs.
+            unsafe { keep_arguments(head, argc, argv, envp) }
+        }
     };
-    // SAFETY: the loader's (or the recovered) vectors, valid while the entry runs.
-    let args = unsafe { keep_arguments(head, argc, argv, envp) };
     head.entry_tid
         .store(sys::Host::thread_id(), Ordering::Release);
     #[cfg(not(windows))]
@@ -125,6 +129,11 @@ unsafe fn keep_arguments(
     head.envp.store(kept.envp() as *mut _, Ordering::Relaxed);
     head.argv.store(kept.argv() as *mut _, Ordering::Release);
     kept
+}
+
+/// The arguments an earlier entry of this library kept (in the parent of this fork child).
+fn kept_arguments(head: &Head) -> Option<Args> {
+    (!head.argv.load(Ordering::Acquire).is_null()).then(|| head.args())
 }
 
 /// The library's `stack_size(args)`, on the loader's thread: a panic in it is caught (built
@@ -194,17 +203,22 @@ fn recovered_args() -> Option<(usize, *const *const c_char, *const *const c_char
 /// the entry now, the same way the loader would, with the recovered arguments. Returns whether
 /// the entry has been claimed (by this call or by a racing loader call).
 pub(super) fn start_from_export(head: &Head) -> bool {
-    // Windows: the stub passes prepare nothing and prepare builds the vectors itself.
-    #[cfg(windows)]
-    let (argc, argv, envp): (usize, *const *const c_char, *const *const c_char) =
+    // Windows: the stub passes prepare nothing and prepare builds the vectors itself. A fork
+    // child starting init anew has its copy of the load's arguments: prepare takes that.
+    let nothing: (usize, *const *const c_char, *const *const c_char) =
         (0, core::ptr::null(), core::ptr::null());
-    #[cfg(not(windows))]
-    let (argc, argv, envp) = recovered_args().unwrap_or((0, core::ptr::null(), core::ptr::null()));
-    trace::event(
-        &head.tracer,
-        b"an export was called before the entry ran: starting it",
-        "",
-    );
+    let (argc, argv, envp) = if cfg!(windows) || kept_arguments(head).is_some() {
+        nothing
+    } else {
+        recovered_args().unwrap_or(nothing)
+    };
+    if kept_arguments(head).is_none() {
+        trace::event(
+            &head.tracer,
+            b"an export was called before the entry ran: starting it",
+            "",
+        );
+    }
     // SAFETY: the stub's contract: the initializer's arguments (argc, argv, envp and two unused
     // words) and the library's record.
     unsafe { crate::stubs::lib_entry(argc, argv as usize, envp as usize, 0, 0, &head.record) };

@@ -76,6 +76,7 @@ __attribute__((unused)) static int rel_wait_unmapped(void) {
 #define REL_EXPORTS(X)                                                        \
     X(int, rt0_demo_ready, (void))                                            \
     X(long long, rt0_demo_init_tid, (void))                                   \
+    X(long long, rt0_demo_entry_tid, (void))                                  \
     X(int, rt0_demo_argc, (void))                                             \
     X(const char *, rt0_demo_argv, (int))                                     \
     X(const char *, rt0_demo_path, (void))                                    \
@@ -111,6 +112,7 @@ __attribute__((unused)) static void rel_unload(void) {
 }
 #define rt0_demo_ready (*p_rt0_demo_ready)
 #define rt0_demo_init_tid (*p_rt0_demo_init_tid)
+#define rt0_demo_entry_tid (*p_rt0_demo_entry_tid)
 #define rt0_demo_argc (*p_rt0_demo_argc)
 #define rt0_demo_argv (*p_rt0_demo_argv)
 #define rt0_demo_path (*p_rt0_demo_path)

@@ -25,7 +25,7 @@ const char *rt0_demo_path(void);          /* "pthread" or "raw": which creator t
 unsigned long long rt0_demo_init_sigmask(void); /* low 64 bits of init's blocked-signal mask (bit N-1 = signal N) */
 
 /* Extras (not waiting, for tests and tools): */
-int rt0_demo_state(void);                 /* 0 pending, 1 running, 2 done, 3 failed: no wait */
+int rt0_demo_state(void);                 /* 0 pending, 1 running, 2 done, 3 failed, 4 forked: no wait */
 const char *rt0_demo_error(void);         /* the failure message, NULL when init did not fail; waits */
 long long rt0_demo_thread_id(void);       /* the calling thread's OS thread id; no wait */
 int rt0_demo_init_export_result(void);   /* init's own rt0_demo_ready(): 0 = returned 0 at once

@@ -80,7 +80,7 @@ pub extern "C" fn ex_panic(x: c_int) -> c_int {
 #[rt0::export]
 pub extern "C" fn ex_unit(#[state] _config: &Config) {}
 
-/// The init state without waiting: 0 pending, 1 running, 2 done, 3 failed.
+/// The init state without waiting: 0 pending, 1 running, 2 done, 3 failed, 4 a fork child that cannot use the parent's state.
 #[no_mangle]
 pub extern "C" fn ex_init_state() -> c_int {
     match rt0::library!().init_state() {
@@ -88,6 +88,9 @@ pub extern "C" fn ex_init_state() -> c_int {
         rt0::InitState::Running => 1,
         rt0::InitState::Done => 2,
         rt0::InitState::Failed => 3,
+        // A fork child whose library cannot use the parent's state (yet).
+        rt0::InitState::Forked => 4,
+        _ => -1,
     }
 }
 
