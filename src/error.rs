@@ -8,8 +8,10 @@ use alloc::{boxed::Box, string::String, sync::Arc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum InitErrorKind {
-    /// The library's entry has not run and could not be started from here (see
-    /// [`Library::wait`](crate::Library::wait)).
+    /// Init has not started: the library's entry has not run and could not be started from
+    /// here (see [`Library::wait`](crate::Library::wait)), or the library starts init
+    /// explicitly (`start = explicit`) and has not called
+    /// [`Library::start`](crate::Library::start) yet.
     NotStarted,
     /// Called on the init thread itself while init runs (init calling one of its own exports):
     /// waiting would never end, so the call returns at once.

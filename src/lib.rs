@@ -80,7 +80,7 @@ mod trace;
 
 pub use args::Args;
 pub use error::{InitError, InitErrorKind, IntoInitError};
-pub use library::{Creator, ForkPolicy, InitState, Library};
+pub use library::{Creator, ForkPolicy, InitState, Library, StartMode};
 
 /// `#[rt0::export(on_error = VALUE, timeout_ms = N)]`: makes a function a C export that waits
 /// for the library's init first.
@@ -158,6 +158,14 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::library::default_stack_size;
+
+    /// `library`, whose init starts as `mode` says; `lib_entry!`'s `start`.
+    pub const fn with_start_mode<T: 'static>(
+        library: crate::Library<T>,
+        mode: crate::StartMode,
+    ) -> crate::Library<T> {
+        library.with_start_mode(mode)
+    }
     use crate::{InitError, IntoInitError};
 
     use crate::library::EntryRecord;

@@ -11,6 +11,7 @@
 /// rt0::lib_entry!(init, creator = pthread, stack_size = my_stack_size);
 /// rt0::lib_entry!(init -> State, export_timeout_ms = 5000);
 /// rt0::lib_entry!(init -> State, on_fork = fail);
+/// rt0::lib_entry!(init -> State, start = first_call);
 /// ```
 ///
 /// - `init: fn(&rt0::Args) -> Result<State, E>`, where `E` is [`InitError`](crate::InitError)
@@ -26,6 +27,28 @@
 ///   wait, they answer at once unless init is done). An export's own
 ///   `#[rt0::export(timeout_ms = N)]` always overrides it. `library!().wait()` and the other
 ///   hand-written waits are not limited by it.
+/// - `start`: when init runs ([`StartMode`](crate::StartMode)):
+///   - `at_load` (the default): at load, on a fresh init thread; the initializer returns at once
+///     and exports wait for init;
+///   - `inline`: at load, on the loader's own thread, before the initializer returns; exports
+///     never wait. Where the loading thread holds the dynamic loader's lock (inside `dlopen` on
+///     glibc, every DllMain or TLS callback on Windows), init runs on its own thread instead,
+///     as with `at_load`: an init waiting there for a thread of its own would wait for good.
+///     On musl and darwin, where rt0 cannot see that lock, an inline init run by `dlopen` must
+///     not wait for such a thread. A panic is caught as for any init;
+///   - `first_call`: nothing runs at load but the copy of the arguments; the library's first
+///     export (or wait) starts the init thread and waits for it (racing first calls start it
+///     once). A host that loads the library and never calls it pays almost nothing;
+///   - `explicit`: nothing runs at load but the copy of the arguments; the library starts
+///     init from an export of its own with [`Library::start`](crate::Library::start)
+///     (`#[no_mangle] pub extern "C" fn mylib_start() { rt0::library!().start() }`), which
+///     returns at once; exports before that answer `on_error` at once
+///     ([`InitErrorKind::NotStarted`](crate::InitErrorKind::NotStarted)), never a hang, and a
+///     second start does nothing.
+///
+///   Every mode keeps the same typed state, timeouts, fork policy and trace lines; in a fork
+///   child with `on_fork = reinit` the library starts again as its mode says (with `explicit`,
+///   the child calls its start function too).
 /// - `on_fork`: what the library does in a child of the host's `fork` (a prefork server's
 ///   workers, Python's `multiprocessing` with the `fork` start method), where the init thread and
 ///   every thread init started do not exist ([`ForkPolicy`](crate::ForkPolicy)):
@@ -97,43 +120,55 @@
 #[macro_export]
 macro_rules! lib_entry {
     // The options, in any order, are collected one at a time into
-    // [creator] [stack_size] [export_timeout_ms] [on_fork]; an option given twice matches no rule.
+    // [creator] [stack_size] [export_timeout_ms] [on_fork] [start]; an option given twice
+    // matches no rule.
     ($($init:ident)::+ -> $state:ty $(, $($option:tt)*)?) => {
-        $crate::lib_entry!(@options [$($init)::+] [$state] [] [] [] [] $($($option)*)?);
+        $crate::lib_entry!(@options [$($init)::+] [$state] [] [] [] [] [] $($($option)*)?);
     };
     ($($init:ident)::+ $(, $($option:tt)*)?) => {
-        $crate::lib_entry!(@options [$($init)::+] [()] [] [] [] [] $($($option)*)?);
+        $crate::lib_entry!(@options [$($init)::+] [()] [] [] [] [] [] $($($option)*)?);
     };
-    (@options $init:tt $state:tt [] $stack:tt $timeout:tt $fork:tt
+    (@options $init:tt $state:tt [] $stack:tt $timeout:tt $fork:tt $start:tt
         creator = $creator:ident $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state [$creator] $stack $timeout $fork $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state [$creator] $stack $timeout $fork $start
+            $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt [] $timeout:tt $fork:tt
+    (@options $init:tt $state:tt $creator:tt [] $timeout:tt $fork:tt $start:tt
         stack_size = $stack:path $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state $creator [$stack] $timeout $fork $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state $creator [$stack] $timeout $fork $start
+            $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt $stack:tt [] $fork:tt
+    (@options $init:tt $state:tt $creator:tt $stack:tt [] $fork:tt $start:tt
         export_timeout_ms = $ms:expr $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state $creator $stack [$ms] $fork $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state $creator $stack [$ms] $fork $start
+            $($($rest)*)?);
     };
-    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt []
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt [] $start:tt
         on_fork = $fork:ident $(, $($rest:tt)*)?) => {
-        $crate::lib_entry!(@options $init $state $creator $stack $timeout [$fork] $($($rest)*)?);
+        $crate::lib_entry!(@options $init $state $creator $stack $timeout [$fork] $start
+            $($($rest)*)?);
+    };
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $fork:tt []
+        start = $start:ident $(, $($rest:tt)*)?) => {
+        $crate::lib_entry!(@options $init $state $creator $stack $timeout $fork [$start]
+            $($($rest)*)?);
     };
     (@options [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]
-        [$($fork:ident)?]) => {
+        [$($fork:ident)?] [$($start:ident)?]) => {
         $crate::lib_entry!(@expand [$($init)*] [$state] [$($creator)?] [$($stack)?] [$($ms)?]
-            [$($fork)?]);
+            [$($fork)?] [$($start)?]);
     };
-    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $fork:tt $($other:tt)+) => {
+    (@options $init:tt $state:tt $creator:tt $stack:tt $timeout:tt $fork:tt $start:tt
+        $($other:tt)+) => {
         ::core::compile_error!(::core::concat!(
             "rt0::lib_entry!: unknown or repeated option at `", ::core::stringify!($($other)+),
             "`: the options are `creator = pthread|raw`, `stack_size = path::to::fn`, ",
-            "`export_timeout_ms = N` and `on_fork = reinit|fail|inherit`, each at most once"
+            "`export_timeout_ms = N`, `on_fork = reinit|fail|inherit` and ",
+            "`start = at_load|inline|first_call|explicit`, each at most once"
         ));
     };
     (@expand [$($init:tt)*] [$state:ty] [$($creator:ident)?] [$($stack:path)?] [$($ms:expr)?]
-        [$($fork:ident)?]) => {
+        [$($fork:ident)?] [$($start:ident)?]) => {
         /// The hidden module's name as the macros that need it write it: when `lib_entry!` is
         /// missing, the compiler's ``could not find `..` in the crate root`` error shows this name,
         /// and when it is repeated, the ``defined multiple times`` error does.
@@ -165,14 +200,17 @@ macro_rules! lib_entry {
         pub(crate) mod __rt0_lib_entry {
             /// This library's entry, init state and init value.
             pub(crate) static LIBRARY: $crate::Library<super::__Rt0State> =
-                $crate::lib_entry!(@timeout [$($ms)?] $crate::__private::with_fork_policy(
-                    $crate::__private::library(
-                        ::core::env!("CARGO_PKG_NAME"),
-                        $crate::lib_entry!(@creator [$($creator)?]),
-                        super::__rt0_init,
-                        super::__rt0_stack_size,
+                $crate::lib_entry!(@timeout [$($ms)?] $crate::__private::with_start_mode(
+                    $crate::__private::with_fork_policy(
+                        $crate::__private::library(
+                            ::core::env!("CARGO_PKG_NAME"),
+                            $crate::lib_entry!(@creator [$($creator)?]),
+                            super::__rt0_init,
+                            super::__rt0_stack_size,
+                        ),
+                        $crate::lib_entry!(@fork [$($fork)?]),
                     ),
-                    $crate::lib_entry!(@fork [$($fork)?]),
+                    $crate::lib_entry!(@start [$($start)?]),
                 ));
 
             /// What `#[rt0::export]` expands to, reached from here whatever name this library's
@@ -252,6 +290,17 @@ macro_rules! lib_entry {
     };
     (@stack [] $args:ident) => { $crate::__private::default_stack_size($args) };
     (@stack [$stack:path] $args:ident) => { $stack($args) };
+    (@start []) => { $crate::StartMode::AtLoad };
+    (@start [at_load]) => { $crate::StartMode::AtLoad };
+    (@start [inline]) => { $crate::StartMode::Inline };
+    (@start [first_call]) => { $crate::StartMode::FirstCall };
+    (@start [explicit]) => { $crate::StartMode::Explicit };
+    (@start [$other:ident]) => {
+        ::core::compile_error!(::core::concat!(
+            "rt0::lib_entry!: `start = ", ::core::stringify!($other),
+            "`: expected `at_load`, `inline`, `first_call` or `explicit`"
+        ))
+    };
     (@fork []) => { $crate::ForkPolicy::Reinit };
     (@fork [reinit]) => { $crate::ForkPolicy::Reinit };
     (@fork [fail]) => { $crate::ForkPolicy::Fail };

@@ -20,6 +20,7 @@
 //!    [`InitErrorKind`](crate::InitErrorKind) for the cases answered at once).
 
 mod fork;
+mod launch;
 #[cfg(panic = "unwind")]
 pub(crate) mod panics;
 mod record;
@@ -27,8 +28,8 @@ mod start;
 mod wait;
 
 pub use fork::ForkPolicy;
+pub use launch::{default_stack_size, StartMode};
 pub use record::EntryRecord;
-pub use start::default_stack_size;
 
 use crate::args::Args;
 use crate::error::InitError;
@@ -44,6 +45,9 @@ pub(crate) const PENDING: u32 = 0;
 pub(crate) const RUNNING: u32 = 1;
 pub(crate) const DONE: u32 = 2;
 pub(crate) const FAILED: u32 = 3;
+/// The entry ran and kept the arguments, but init has not started (`start = first_call` or
+/// `explicit`).
+pub(crate) const NOT_STARTED: u32 = 4;
 
 /// Where a library's initialization stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +61,10 @@ pub enum InitState {
     Done,
     /// Init, or the creation of its thread, failed; see [`Library::wait`]'s error.
     Failed,
+    /// The entry ran, but init has not started: with `start = first_call` it starts on the
+    /// library's first wait, with `start = explicit` when the library calls
+    /// [`Library::start`].
+    NotStarted,
     /// This process is a fork child of the one init ran (or runs) in, and the library's
     /// [`ForkPolicy`] does not give it the parent's state: with `reinit` the child's first
     /// export starts init anew (then the state reads `Running`, `Done`...), with `fail` it stays
@@ -100,6 +108,8 @@ pub(crate) struct Head {
     pub(crate) epoch: AtomicU32,
     /// What the library does in a fork child (`lib_entry!`'s `on_fork`).
     pub(crate) fork_policy: ForkPolicy,
+    /// When init starts (`lib_entry!`'s `start`).
+    pub(crate) start_mode: StartMode,
     /// The epoch of the last fork child the trace told about (one line per child).
     pub(crate) fork_noted: AtomicU32,
     /// The init thread's stack size, as the entry computed it (0 before).
@@ -184,6 +194,7 @@ impl<T: 'static> Library<T> {
                 entry_pid: AtomicU32::new(0),
                 epoch: AtomicU32::new(0),
                 fork_policy: ForkPolicy::Reinit,
+                start_mode: StartMode::AtLoad,
                 fork_noted: AtomicU32::new(0),
                 stack_bytes: AtomicUsize::new(0),
                 #[cfg(not(windows))]
@@ -195,6 +206,13 @@ impl<T: 'static> Library<T> {
             init,
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
+    }
+
+    /// The same library, whose init starts as `mode` says. Used by
+    /// [`lib_entry!`](crate::lib_entry)'s `start`.
+    pub(crate) const fn with_start_mode(mut self, mode: StartMode) -> Library<T> {
+        self.head.start_mode = mode;
+        self
     }
 
     /// The same library with `policy` for fork children. Used by
@@ -286,8 +304,28 @@ impl<T: 'static> Library<T> {
             PENDING => InitState::Pending,
             RUNNING => InitState::Running,
             DONE => InitState::Done,
+            NOT_STARTED => InitState::NotStarted,
             _ => InitState::Failed,
         }
+    }
+
+    /// Starts init now if it has not started (`start = explicit`: what the library's own start
+    /// export calls; `first_call`: starts it without waiting), and returns at once: init runs
+    /// on its own thread, and exports wait for it from then on. Called before the library's
+    /// entry ran, it runs the entry first. Does nothing where init has started already (a
+    /// second `start`, `at_load`, `inline`).
+    pub fn start(&'static self) {
+        if self.head.state.load(Ordering::Acquire) == PENDING {
+            start::start_from_export(&self.head);
+        }
+        if self.head.state.load(Ordering::Acquire) == NOT_STARTED {
+            launch::start_deferred(&self.head);
+        }
+    }
+
+    /// When init starts (`lib_entry!`'s `start`).
+    pub fn start_mode(&self) -> StartMode {
+        self.head.start_mode
     }
 
     /// What the library does in a fork child (`lib_entry!`'s `on_fork`).

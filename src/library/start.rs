@@ -1,7 +1,8 @@
 //! Starting a library's init: what the entry stub calls through the [`EntryRecord`], and the
 //! init thread's start routine.
 
-use super::{Creator, EntryRecord, Head, DONE, PENDING, RUNNING};
+use super::launch::{self, StartMode};
+use super::{Creator, EntryRecord, Head, NOT_STARTED, PENDING, RUNNING};
 use crate::args::Args;
 use crate::error::{InitError, InitErrorKind};
 use crate::sys::{self, Errno};
@@ -70,27 +71,44 @@ pub(super) unsafe extern "C" fn prepare(
     head.host_sigmask
         .store(sys::current_sigmask().0, Ordering::Release);
     head.creator_used.store(1, Ordering::Release);
-    let stack = match stack_size(head, &args) {
-        Ok(stack) => stack.max(1),
-        Err(e) => {
-            trace::event(&head.tracer, b"init not started: ", e.message());
-            head.finish_failed(e);
-            return 0;
+    match head.start_mode {
+        StartMode::AtLoad => {
+            let Some(stack) = launch::thread_stack(head, &args) else {
+                return 0;
+            };
+            crate::loader::pin(&head.loader, &head.tracer);
+            stack
         }
-    };
-    head.stack_bytes.store(stack, Ordering::Release);
-    let creator = match head.creator {
-        Creator::Pthread => "pthread",
-        Creator::Raw => "raw",
-    };
-    trace::entry(&head.tracer, creator, stack, args.argc());
-    if let Some(why) = raw_creator_refusal(head) {
-        trace::refused(&head.tracer, why);
-        head.finish_failed(InitError::with(InitErrorKind::Refused, 0, why));
-        return 0;
+        StartMode::Inline => {
+            crate::loader::pin(&head.loader, &head.tracer);
+            if !crate::loader::lock_held_by_current_thread(&head.loader) {
+                launch::run_inline(head);
+                return 0;
+            }
+            // Inside dlopen (or a DllMain): an init that waits for a thread of its own would
+            // wait for good, since that thread needs this very lock. Started on its own thread,
+            // as `at_load` does; the host's load returns before init is done.
+            trace::event(
+                &head.tracer,
+                b"entry: init runs on its own thread, not inline: this thread holds the dynamic loader's lock (start = inline)",
+                "",
+            );
+            launch::thread_stack(head, &args).unwrap_or(0)
+        }
+        StartMode::FirstCall | StartMode::Explicit => {
+            crate::loader::pin(&head.loader, &head.tracer);
+            let when: &[u8] = match head.start_mode {
+                StartMode::FirstCall => {
+                    b"entry: init starts on the library's first call (start = first_call)"
+                }
+                _ => b"entry: init starts when the library calls start() (start = explicit)",
+            };
+            trace::event(&head.tracer, when, "");
+            head.state.store(NOT_STARTED, Ordering::Release);
+            sys::wake_all(&head.state);
+            0
+        }
     }
-    crate::loader::pin(&head.loader, &head.tracer);
-    stack
 }
 
 /// Keeps the arguments for the life of the process: a copy into rt0's own memory (Windows: the
@@ -134,48 +152,6 @@ unsafe fn keep_arguments(
 /// The arguments an earlier entry of this library kept (in the parent of this fork child).
 fn kept_arguments(head: &Head) -> Option<Args> {
     (!head.argv.load(Ordering::Acquire).is_null()).then(|| head.args())
-}
-
-/// The library's `stack_size(args)`, on the loader's thread: a panic in it is caught (built
-/// with unwinding) and becomes the reason init is not started, never an unwind into the loader.
-fn stack_size(head: &Head, args: &Args) -> Result<usize, InitError> {
-    #[cfg(panic = "unwind")]
-    return super::panics::catch(head, super::panics::Callback::StackSize, || {
-        (head.stack_size)(args)
-    })
-    .map_err(|text| panicked("rt0: the stack_size function panicked", text));
-    #[cfg(not(panic = "unwind"))]
-    Ok((head.stack_size)(args))
-}
-
-/// Why the raw creator must not start init in this process, if it must not (checked on the
-/// loading thread before any thread exists; the pthread creator has none of these limits).
-#[cfg(windows)]
-fn raw_creator_refusal(_: &Head) -> Option<&'static str> {
-    None // no raw creator on Windows (creator_function refuses it at compile time)
-}
-
-/// Why the raw creator must not start init in this process, if it must not (checked on the
-/// loading thread before any thread exists; the pthread creator has none of these limits).
-#[cfg(not(windows))]
-fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
-    if head.creator != Creator::Raw {
-        return None;
-    }
-    if crate::thread::process_can_change_credentials() {
-        return Some(
-            "rt0: the raw creator refuses to start init in a process that can change its user or group ids (it holds CAP_SETUID or CAP_SETGID, as root does, or its real and effective ids differ): the C library would change every thread's ids but not the raw init thread's, which would keep the privileges the process dropped; use the pthread creator",
-        );
-    }
-    #[cfg(target_os = "linux")]
-    if crate::abi::constants::LAZY_BINDING_HAZARD != 0
-        && crate::loader::image_binds_lazily(&head.loader, &head.args())
-    {
-        return Some(
-            "rt0: the raw creator refuses to start init in an image whose calls are bound lazily: the C library's lazy resolver needs a thread pointer, which the raw init thread does not have; link the program with -z now (or run it with LD_BIND_NOW=1), or use the pthread creator",
-        );
-    }
-    None
 }
 
 /// The process's arguments where the loader passed none (musl) or where the entry is started by
@@ -360,55 +336,6 @@ pub(super) unsafe extern "C" fn thread_main(arg: *mut c_void) -> *mut c_void {
         sys::name_current_thread(head.tracer.name());
     }
     trace::event(&head.tracer, b"init thread started", "");
-    // SAFETY: run_init belongs to this head's Library<T>; called once, here.
-    match call_init(head) {
-        Ok(()) => {
-            // Traced before it is published: a waiter that returns (and a host that then exits)
-            // comes after the line.
-            trace::event(&head.tracer, b"init done", "");
-            head.state.store(DONE, Ordering::Release);
-            sys::wake_all(&head.state);
-        }
-        Err(e) => {
-            trace::event(&head.tracer, b"init failed: ", e.message());
-            head.finish_failed(e);
-        }
-    }
+    launch::finish_init(head, launch::call_init(head));
     core::ptr::null_mut()
-}
-
-/// Runs the library's init. Built with unwinding, a panic is caught (see `panics`) and kept as
-/// an [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a
-/// `&str` or `String` payload; other payloads give `rt0: init panicked`). Built with
-/// `panic = "abort"`, a panic ends the process, as any Rust panic does there.
-#[cfg(panic = "unwind")]
-fn call_init(head: &Head) -> Result<(), InitError> {
-    // SAFETY: run_init belongs to this head's Library<T>; called once, on the init thread.
-    super::panics::catch(head, super::panics::Callback::Init, || unsafe {
-        (head.run_init)(head)
-    })
-    .unwrap_or_else(|text| Err(panicked("rt0: init panicked", text)))
-}
-
-#[cfg(not(panic = "unwind"))]
-fn call_init(head: &Head) -> Result<(), InitError> {
-    // SAFETY: as above.
-    unsafe { (head.run_init)(head) }
-}
-
-/// The error for a caught panic: `<what>: <payload>` (`<what>` alone for a payload that is not
-/// text), leaked once so that it lives as long as the process.
-#[cfg(panic = "unwind")]
-fn panicked(what: &'static str, text: Option<std::string::String>) -> InitError {
-    let message: &'static str = match text {
-        Some(t) => std::boxed::Box::leak(std::format!("{what}: {t}").into_boxed_str()),
-        None => what,
-    };
-    InitError::with(InitErrorKind::Panicked, 0, message)
-}
-
-/// The stack size rt0 gives init unless the library says otherwise: 8 MiB, as Go does.
-#[doc(hidden)]
-pub fn default_stack_size(_: &Args) -> usize {
-    crate::thread::DEFAULT_STACK_SIZE
 }

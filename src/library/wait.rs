@@ -2,7 +2,8 @@
 //! exports, with the answers given at once where a wait could never end.
 
 use super::fork::InChild;
-use super::{start, Head, DONE, FAILED, PENDING, RUNNING};
+use super::launch::{self, StartMode};
+use super::{start, Head, DONE, FAILED, NOT_STARTED, PENDING, RUNNING};
 use crate::error::{InitError, InitErrorKind};
 use crate::sys;
 use core::sync::atomic::Ordering;
@@ -49,6 +50,14 @@ impl Head {
             match state {
                 DONE => return Ok(()),
                 FAILED => return Err(self.recorded_failure()),
+                NOT_STARTED if self.start_mode == StartMode::Explicit => {
+                    return Err(InitError::with(
+                        InitErrorKind::NotStarted,
+                        0,
+                        "rt0: the library's init has not been started: it starts when the library calls its start function (start = explicit)",
+                    ));
+                }
+                NOT_STARTED => launch::start_deferred(self),
                 PENDING => {
                     if !start::start_from_export(self) {
                         return Err(InitError::with(
