@@ -80,10 +80,33 @@ mod trace;
 
 pub use args::Args;
 pub use error::{InitError, InitErrorKind, IntoInitError};
+pub use library::status;
 pub use library::{Creator, ForkPolicy, InitState, Library, StartMode};
 
-/// `#[rt0::export(on_error = VALUE, timeout_ms = N)]`: makes a function a C export that waits
-/// for the library's init first.
+/// `#[rt0::export(on_error = VALUE, timeout_ms = N, state = name)]`: makes a function a C export
+/// that waits for the library's init first.
+///
+/// The form to write when a C header is made with cbindgen (which reads the source and lists
+/// the functions that carry `#[no_mangle]` there, with their written parameters): the written
+/// signature is the C signature, and `state = name` gives the body the library's state.
+///
+/// ```
+/// rt0::lib_entry!(init -> u32);
+/// fn init(_: &rt0::Args) -> Result<u32, rt0::InitError> { Ok(41) }
+///
+/// /// C: `uint32_t mylib_add(uint32_t step);` (cbindgen writes exactly that).
+/// #[rt0::export(on_error = 0, state = base)]
+/// #[no_mangle]
+/// pub extern "C" fn mylib_add(step: u32) -> u32 {
+///     base + step
+/// }
+/// # fn main() { assert_eq!(mylib_add(1), 42); }
+/// ```
+///
+/// A `#[state]` parameter does the same where no header is generated (the macro takes it out
+/// of the C signature); combined with a written `#[no_mangle]` or `#[export_name]` it fails to
+/// compile, since cbindgen would list the parameter and C callers would pass their arguments
+/// one register off.
 ///
 /// ```
 /// rt0::lib_entry!(init -> u32);

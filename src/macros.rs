@@ -353,6 +353,44 @@ macro_rules! library {
     };
 }
 
+/// Defines the C function `NAME(const char **message) -> int` that says where the calling
+/// library's init stands without waiting or starting anything: 0 pending, 1 running, 2 done, 3
+/// failed (then `*message`, when `message` is not NULL, is the failure's NUL-terminated
+/// message, else NULL), 4 not started, 5 a fork child that cannot use the parent's state (see
+/// [`Library::c_status`](crate::Library::c_status)).
+///
+/// ```
+/// rt0::lib_entry!(init);
+/// fn init(_: &rt0::Args) -> Result<(), rt0::InitError> { Ok(()) }
+///
+/// rt0::export_status!(mylib_status);
+/// # fn main() {
+/// # rt0::library!().wait().unwrap();
+/// # assert_eq!(unsafe { mylib_status(std::ptr::null_mut()) }, 2);
+/// # }
+/// ```
+///
+/// cbindgen reads source, not macro expansions: a library that makes its header with cbindgen
+/// writes the function out (the example in [`Library::c_status`](crate::Library::c_status)).
+#[macro_export]
+macro_rules! export_status {
+    ($name:ident) => {
+        /// Where this library's init stands, without waiting: 0 pending, 1 running, 2 done,
+        /// 3 failed (`*message` says why), 4 not started, 5 a fork child that cannot use the
+        /// parent's state.
+        ///
+        /// # Safety
+        /// `message` is NULL or points to writable storage for one pointer.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            message: *mut *const ::core::ffi::c_char,
+        ) -> ::core::ffi::c_int {
+            // SAFETY: the caller's contract.
+            unsafe { $crate::library!().c_status(message) }
+        }
+    };
+}
+
 /// Waits for the calling library's init: `Ok(&'static State)` when it succeeded (see
 /// [`Library::wait`](crate::Library::wait)).
 #[macro_export]

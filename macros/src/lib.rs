@@ -54,6 +54,7 @@ fn expand(
     let options = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
     let mut on_error: Option<Expr> = None;
     let mut timeout_ms: Option<Expr> = None;
+    let mut state_name: Option<syn::Ident> = None;
     for option in options {
         match option {
             Meta::NameValue(nv) if nv.path.is_ident("on_error") && on_error.is_none() => {
@@ -62,10 +63,23 @@ fn expand(
             Meta::NameValue(nv) if nv.path.is_ident("timeout_ms") && timeout_ms.is_none() => {
                 timeout_ms = Some(nv.value)
             }
+            Meta::NameValue(nv) if nv.path.is_ident("state") && state_name.is_none() => {
+                match &nv.value {
+                    Expr::Path(p) if p.path.get_ident().is_some() && p.qself.is_none() => {
+                        state_name = p.path.get_ident().cloned()
+                    }
+                    other => {
+                        return Err(syn::Error::new(
+                            other.span(),
+                            "rt0::export: `state = <name>` names the variable that holds the library's state in the body",
+                        ))
+                    }
+                }
+            }
             other => {
                 return Err(syn::Error::new(
                     other.span(),
-                    "rt0::export: expected `on_error = <value returned when init failed>` and `timeout_ms = <u32 milliseconds>`, each at most once",
+                    "rt0::export: expected `on_error = <value returned when init failed>`, `timeout_ms = <u32 milliseconds>` and `state = <name of the state in the body>`, each at most once",
                 ))
             }
         }
@@ -88,6 +102,7 @@ fn expand(
 
     // The parameter marked #[state] receives init's value; it is not part of the C signature.
     let mut state_binding = None;
+    let mut state_param_span = None;
     let mut c_inputs = Punctuated::<FnArg, Token![,]>::new();
     for input in std::mem::take(&mut function.sig.inputs) {
         match input {
@@ -109,6 +124,7 @@ fn expand(
                     ));
                 }
                 typed.attrs.retain(|a| !a.path().is_ident("state"));
+                state_param_span = Some(typed.span());
                 let (pat, ty) = (&typed.pat, &typed.ty);
                 state_binding = Some(quote!(let #pat: #ty = __rt0_state;));
             }
@@ -122,10 +138,34 @@ fn expand(
         }
     }
     function.sig.inputs = c_inputs;
+    let names_symbol = function.attrs.iter().find(|a| names_its_symbol(a));
+    if let (Some(param), Some(attr)) = (&state_param_span, names_symbol) {
+        // The written signature is what cbindgen puts in the C header (it reads source, and a
+        // written #[no_mangle] is how it finds exports): with a #[state] parameter there, C
+        // callers would pass their arguments one register off.
+        let mut e = syn::Error::new(
+            *param,
+            "rt0::export: a #[state] parameter is not part of the C function, but cbindgen would put it in the header of this export, which names its symbol itself (#[no_mangle] or #[export_name]): take the parameter out and write `#[rt0::export(state = name, ..)]`, which gives the body `name: &State`",
+        );
+        e.combine(syn::Error::new(
+            attr.span(),
+            "the export names its symbol here",
+        ));
+        return Err(e);
+    }
+    if let (true, Some(param)) = (state_name.is_some(), &state_param_span) {
+        return Err(syn::Error::new(
+            *param,
+            "rt0::export: `state = name` and a #[state] parameter both give the body the state: keep one",
+        ));
+    }
+    if let Some(name) = &state_name {
+        state_binding = Some(quote!(let #name = __rt0_state;));
+    }
     if function.sig.abi.is_none() {
         function.sig.abi = Some(syn::parse_quote!(extern "C"));
     }
-    let no_mangle = if function.attrs.iter().any(names_its_symbol) {
+    let no_mangle = if names_symbol.is_some() {
         quote!()
     } else {
         no_mangle_attribute()

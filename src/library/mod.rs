@@ -25,6 +25,7 @@ mod launch;
 pub(crate) mod panics;
 mod record;
 mod start;
+pub mod status;
 mod wait;
 
 pub use fork::ForkPolicy;
@@ -125,6 +126,8 @@ pub(crate) struct Head {
     pub(crate) loader: crate::loader::LoaderState,
     /// Written once, before the state becomes `FAILED`.
     failure: UnsafeCell<MaybeUninit<InitError>>,
+    /// The failure's message, NUL-terminated, for C (see `status`).
+    failure_text: UnsafeCell<[u8; status::TEXT_BYTES]>,
 }
 
 /// One rt0 library: its entry, its init state and the value its `init` returned.
@@ -202,6 +205,7 @@ impl<T: 'static> Library<T> {
                 export_timeout_ms: None,
                 loader: crate::loader::LoaderState::new(),
                 failure: UnsafeCell::new(MaybeUninit::uninit()),
+                failure_text: UnsafeCell::new([0; status::TEXT_BYTES]),
             },
             init,
             value: UnsafeCell::new(MaybeUninit::uninit()),
@@ -430,6 +434,7 @@ impl Head {
 
     /// Records `err` as the outcome, marks init failed and wakes every waiter.
     pub(crate) fn finish_failed(&self, err: InitError) {
+        self.keep_failure_text(err.message());
         // SAFETY: only the init thread, or the entry when no init thread was made, gets here,
         // once, while the state is RUNNING: nobody reads the cell before FAILED is released.
         unsafe { (*self.failure.get()).write(err) };
