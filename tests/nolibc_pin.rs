@@ -213,37 +213,13 @@ fn a_library_without_libc_stays_mapped_when_dlclosed_during_init() {
 /// dlopened (and pinned), or linked into the program the loader then mapped (nothing to pin).
 #[test]
 fn a_glibc_host_started_by_naming_its_loader_pins_the_library() {
-    let so = native().join("librt0_nolibc_raw.so");
-    let exe = host(
+    started_by_naming_its_loader(
         native(),
-        "nolibc_unload",
         "gcc",
-        "nolibc_unload.c",
         &["-ldl"],
-    );
-    let ld_so = Path::new("/lib64/ld-linux-x86-64.so.2");
-    let r = run(ld_so, &[&exe, &so], &[], "ld.so nolibc_unload");
-    let c = format!("{r:#?}");
-    assert_pinned_through_dlclose(&r, &c);
-    assert!(
-        r.stderr.contains(&found_line("0", "glibc's _r_debug")),
-        "{c}"
-    );
-
-    let a = native().join("librt0_nolibc_raw.a");
-    let linked = host(
-        native(),
-        "nolibc_linked-pie",
-        "gcc",
-        "nolibc_linked.c",
-        &[a.to_str().unwrap()],
-    );
-    let r = run(ld_so, &[&linked], &[], "ld.so nolibc_linked");
-    let c = format!("linked: {r:#?}");
-    assert_in_program(&r, IN_PROGRAM, &c);
-    assert!(
-        r.stderr.contains(&found_line("0", "glibc's _r_debug")),
-        "{c}"
+        "",
+        Path::new("/lib64/ld-linux-x86-64.so.2"),
+        "glibc's _r_debug",
     );
 }
 
@@ -252,38 +228,57 @@ fn a_glibc_host_started_by_naming_its_loader_pins_the_library() {
 /// dynamic section.
 #[test]
 fn a_musl_host_started_by_naming_its_loader_pins_the_library() {
-    let so = musl().join("librt0_nolibc_raw.so");
-    let exe = host(
+    started_by_naming_its_loader(
         musl(),
-        "nolibc_unload-musl",
         "musl-gcc",
-        "nolibc_unload.c",
         &[],
+        "-musl",
+        Path::new("/lib/ld-musl-x86_64.so.1"),
+        "musl's _dl_debug_addr",
     );
-    let ld_musl = Path::new("/lib/ld-musl-x86_64.so.1");
-    let r = run(ld_musl, &[&exe, &so], &[], "ld-musl nolibc_unload");
+}
+
+/// Runs the dlopen host and the linked host (built from `dir`'s library with `cc`, their names
+/// ending in `suffix`) through `loader`, and checks that the walk found `r_debug` through
+/// `r_debug_source`: pinned through a dlclose, or linked into the program.
+fn started_by_naming_its_loader(
+    dir: &Path,
+    cc: &str,
+    libs: &[&str],
+    suffix: &str,
+    loader: &Path,
+    r_debug_source: &str,
+) {
+    let so = dir.join("librt0_nolibc_raw.so");
+    let exe = host(
+        dir,
+        &format!("nolibc_unload{suffix}"),
+        cc,
+        "nolibc_unload.c",
+        libs,
+    );
+    let r = run(
+        loader,
+        &[&exe, &so],
+        &[],
+        "nolibc_unload through its loader",
+    );
     let c = format!("{r:#?}");
     assert_pinned_through_dlclose(&r, &c);
-    assert!(
-        r.stderr.contains(&found_line("0", "musl's _dl_debug_addr")),
-        "{c}"
-    );
+    assert!(r.stderr.contains(&found_line("0", r_debug_source)), "{c}");
 
-    let a = musl().join("librt0_nolibc_raw.a");
+    let a = dir.join("librt0_nolibc_raw.a");
     let linked = host(
-        musl(),
-        "nolibc_linked-musl-pie",
-        "musl-gcc",
+        dir,
+        &format!("nolibc_linked{suffix}-pie"),
+        cc,
         "nolibc_linked.c",
         &[a.to_str().unwrap()],
     );
-    let r = run(ld_musl, &[&linked], &[], "ld-musl nolibc_linked");
+    let r = run(loader, &[&linked], &[], "nolibc_linked through its loader");
     let c = format!("linked: {r:#?}");
     assert_in_program(&r, IN_PROGRAM, &c);
-    assert!(
-        r.stderr.contains(&found_line("0", "musl's _dl_debug_addr")),
-        "{c}"
-    );
+    assert!(r.stderr.contains(&found_line("0", r_debug_source)), "{c}");
 }
 
 /// The static library linked into a program: a PIE (the default), a static-pie (no loader, no
