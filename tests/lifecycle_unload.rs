@@ -261,19 +261,9 @@ fn fork_during_init_in_a_pid_namespace_child_with_the_same_pid_runs_its_own_init
 #[test]
 fn eight_constructor_threads_racing_the_entry_never_get_forked() {
     let lib = std_init().join("libstd_init.a").display().to_string();
-    let exe = c_build(
-        "lc_race_ctor.c",
-        "lc_race_ctor",
-        &[
-            &lib,
-            "-lgcc_s",
-            "-lutil",
-            "-lrt",
-            "-lpthread",
-            "-lm",
-            "-ldl",
-        ],
-    );
+    let mut link = vec![lib.as_str()];
+    link.extend_from_slice(support::STD_STATIC_LIBS);
+    let exe = c_build("lc_race_ctor.c", "lc_race_ctor", &link);
     let runs = rounds(1000, "lc_race_ctor", &|| Command::new(&exe));
     let bad: Vec<&Run> = runs
         .iter()

@@ -29,15 +29,7 @@ fn static_host() -> PathBuf {
         cmd.args(["-O1", "-Wall", "-Werror"])
             .arg(root().join("tests/hosts/rel_panic.c"))
             .arg(dir.join("librt0_panic_init.a"))
-            .args([
-                "-lgcc_s",
-                "-lutil",
-                "-lrt",
-                "-lpthread",
-                "-lm",
-                "-ldl",
-                "-lc",
-            ])
+            .args(support::STD_STATIC_LIBS)
             .arg("-o")
             .arg(tmp);
         cmd

@@ -396,3 +396,7 @@ pub fn build_test_crate(name: &str, target_name: &str) -> PathBuf {
     );
     target_dir.join("debug")
 }
+
+/// What a C host links after a `std` static library on x86_64 glibc: rustc's
+/// `--print native-static-libs` for the target (the C library itself comes last by default).
+pub const STD_STATIC_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl"];
