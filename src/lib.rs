@@ -436,6 +436,34 @@ mod tests {
 
     #[cfg(not(windows))]
     #[test]
+    fn a_thread_started_under_the_host_mask_takes_it_and_the_caller_gets_its_own_back() {
+        // SIGUSR2 (12 on Linux, 31 on darwin) is blocked in the caller, not in the mask given.
+        let usr2 = if cfg!(target_os = "linux") { 12 } else { 31 };
+        let caller = sys::SigSet(1 << (usr2 - 1));
+        let before = sys::thread_sigmask(sys::SigHow::SetMask, caller).unwrap();
+        let host = library!().host_signal_mask();
+        let seen = thread::with_signal_mask(host, || {
+            std::thread::spawn(sys::current_sigmask).join().unwrap()
+        });
+        let after = sys::current_sigmask();
+        let _ = sys::thread_sigmask(sys::SigHow::SetMask, before);
+        assert!(
+            !seen.contains(usr2),
+            "the new thread kept the caller's mask: {seen:?}"
+        );
+        assert_eq!(
+            seen.0 & !host.0,
+            0,
+            "{seen:?} has more than the host's {host:?}"
+        );
+        assert!(
+            after.contains(usr2),
+            "the caller's mask did not come back: {after:?}"
+        );
+    }
+
+    #[cfg(not(windows))]
+    #[test]
     fn signal_sets_leave_the_c_librarys_signals_out() {
         for sig in crate::abi::constants::LIBC_RESERVED_SIGNALS {
             assert!(

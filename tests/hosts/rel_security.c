@@ -1,6 +1,7 @@
 /* While init runs (the demo's init sleeps), its stack is a read/write, never executable,
  * mapping with an inaccessible guard mapping right below it. rt0 keeps its own copy of argv and
- * envp: other pointers than the host's, the same text, in a mapping nobody can write. */
+ * envp: other pointers than the host's, the same text, in a mapping nobody can write. The init
+ * thread is named after the library. */
 #include "rel_api.h"
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +19,19 @@ int main(int argc, char **argv) {
         nanosleep(&d, NULL);
     }
     int state_while_reading = rt0_demo_state();
+    /* The init thread carries the library's name (what `top -H`, `ps -L` and gdb show). */
+    int init_thread_named = 0;
+    DIR *tasks = opendir("/proc/self/task");
+    struct dirent *task;
+    while (tasks && (task = readdir(tasks))) {
+        if (task->d_name[0] == '.') continue;
+        char comm_path[300], comm[64] = "";
+        snprintf(comm_path, sizeof comm_path, "/proc/self/task/%s/comm", task->d_name);
+        FILE *c = fopen(comm_path, "r");
+        if (c && fgets(comm, sizeof comm, c) && !strcmp(comm, "rt0-demo\n")) init_thread_named = 1;
+        if (c) fclose(c);
+    }
+    if (tasks) closedir(tasks);
     FILE *f = fopen("/proc/self/maps", "r");
     char line[512], perms[8] = "", below_perms[8] = "(none)";
     unsigned long long lo, hi, prev_hi = 0, found_lo = 0, found_hi = 0, below_size = 0;
@@ -54,5 +68,6 @@ int main(int argc, char **argv) {
     }
     if (f) fclose(f);
     printf("args_copy_perms=%s\n", copy_perms);
+    printf("init_thread_named=%d\n", init_thread_named);
     return 0;
 }

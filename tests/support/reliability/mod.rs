@@ -333,8 +333,8 @@ pub use faults::*;
 /// [`SECURITY`]: the init stack is read/write only with an inaccessible guard right
 /// below (at least `min_guard` bytes: the raw path's guard is the port's abi.toml
 /// `[stack] guard_size`, glibc's a page); rt0 keeps its own copy of argv and envp (other
-/// pointers, the same text) in a read-only mapping. Init sleeps `init_sleep_ms` so the host
-/// reads the maps while it runs.
+/// pointers, the same text) in a read-only mapping; the init thread carries the library's name.
+/// Init sleeps `init_sleep_ms` so the host reads the maps while it runs.
 pub fn rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments(
     label: &str,
     init_sleep_ms: u64,
@@ -361,6 +361,11 @@ pub fn rw_stacks_with_guard_and_a_read_only_copy_of_the_arguments(
     assert_eq!(r.field("envp_same_pointer"), "0", "{c}");
     assert_eq!(r.field("envp0_same_text"), "1", "{c}");
     assert_eq!(r.field("args_copy_perms"), "r--p", "{c}");
+    assert_eq!(
+        r.field("init_thread_named"),
+        "1",
+        "no thread named after the library while init ran: {c}"
+    );
 }
 
 /// [`EXIT`]: the host ends while init still runs, and init would run for weeks
