@@ -306,6 +306,8 @@ fn run_function(
         Function::PthreadGetStackaddrNp => pthread::stack_info(k, &mut ls.threads, a, false),
         Function::PthreadGetStacksizeNp => pthread::stack_info(k, &mut ls.threads, a, true),
         Function::PthreadSetnameNp => pthread::setname(k, uc, a),
+        // LP pthread_atfork: the model has no fork, so the handlers are accepted and never run.
+        Function::PthreadAtfork => 0,
         Function::TlvAtexit => thread_exit::tlv_atexit(k, &mut ls.threads, a),
         Function::PthreadMutexattrInit => sync::mutexattr_init(k, uc, a),
         Function::PthreadMutexattrSettype => sync::mutexattr_settype(uc, a),
