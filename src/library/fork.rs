@@ -65,6 +65,8 @@ static EPOCH_WORD: AtomicPtr<AtomicU32> =
 /// memory, so a child arms a value its parent never had).
 static LAST_ARMED: AtomicU32 = AtomicU32::new(0);
 
+// Inlined into the exports' fast path (in the user's crate), like `epoch` and `same_epoch`.
+#[inline]
 fn word() -> &'static AtomicU32 {
     // SAFETY: the static fallback, or a word of a page mapped for the life of the process.
     unsafe { &*EPOCH_WORD.load(Ordering::Acquire) }
@@ -253,9 +255,12 @@ impl Head {
         }
     }
 
-    /// The trace line for a fork child (once per library and child).
+    /// The trace line for a fork child (once per library and child). The child's epoch is 0
+    /// until something arms it, so it is armed here: the value is then this child's own, which
+    /// neither its parent nor any other child noted, and the next wait in the same child sees
+    /// it noted already.
     fn note_fork_child(&self, what: &str) {
-        let now = epoch();
+        let now = arm();
         if self.fork_noted.swap(now, Ordering::AcqRel) != now {
             crate::trace::event(&self.tracer, b"fork child: ", what);
         }
