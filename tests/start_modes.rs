@@ -17,126 +17,15 @@
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
+#[path = "support/modes.rs"]
+mod modes;
 mod support;
 
+use modes::{host, library, Link, Mode, MODES};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
-use support::{compile_once, root, run_with, Run};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Mode {
-    AtLoad,
-    Inline,
-    FirstCall,
-    Explicit,
-}
-
-const MODES: [Mode; 4] = [Mode::AtLoad, Mode::Inline, Mode::FirstCall, Mode::Explicit];
-
-impl Mode {
-    /// The `start = ..` word, which is also the crate's feature for it (`at_load`: none).
-    fn name(self) -> &'static str {
-        match self {
-            Mode::AtLoad => "at_load",
-            Mode::Inline => "inline",
-            Mode::FirstCall => "first_call",
-            Mode::Explicit => "explicit",
-        }
-    }
-}
-
-/// The folder holding `libmodes.so` built with `mode` (built once per test process; the modes
-/// share one target dir, so that rt0 compiles once, and each build's library is copied out).
-fn library_dir(mode: Mode) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<Mode, PathBuf>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(dir) = built.get(&mode) {
-        return dir.clone();
-    }
-    let features: &[&str] = match mode {
-        Mode::AtLoad => &[],
-        _ => &[mode.name()],
-    };
-    let out = support::build_test_crate_with("modes", "modes", features);
-    let dir = root().join("target/modes").join(mode.name());
-    std::fs::create_dir_all(&dir).unwrap();
-    // Copied to a temporary name and renamed: a host of this mode never maps a half-written file.
-    let tmp = dir.join(format!("libmodes.so.tmp{}", std::process::id()));
-    std::fs::copy(out.join("libmodes.so"), &tmp).unwrap();
-    std::fs::rename(&tmp, dir.join("libmodes.so")).unwrap();
-    built.insert(mode, dir.clone());
-    dir
-}
-
-fn library(mode: Mode) -> PathBuf {
-    library_dir(mode).join("libmodes.so")
-}
-
-/// The folder holding `modes.h`, made by cbindgen from the crate's source and its
-/// `cbindgen.toml` as a user's build would make it (once per test process).
-fn header_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let krate = root().join("tests/crates/modes");
-        let config = cbindgen::Config::from_file(krate.join("cbindgen.toml"))
-            .unwrap_or_else(|e| panic!("tests/crates/modes/cbindgen.toml: {e}"));
-        let bindings = cbindgen::Builder::new()
-            .with_config(config)
-            .with_crate(&krate)
-            .generate()
-            .unwrap_or_else(|e| panic!("cbindgen on tests/crates/modes: {e}"));
-        let dir = root().join("target/modes/include");
-        std::fs::create_dir_all(&dir).unwrap();
-        let tmp = dir.join(format!("modes.h.tmp{}", std::process::id()));
-        bindings.write_to_file(&tmp);
-        std::fs::rename(&tmp, dir.join("modes.h")).unwrap();
-        dir
-    })
-}
-
-/// How a host gets the library.
-#[derive(Debug, Clone, Copy)]
-enum Link {
-    /// Linked (`-lmodes`, found through an rpath): the loader runs the entry before `main`.
-    Shared,
-    /// Not linked: the host dlopen()s `$MODES_SO`.
-    Dlopen,
-}
-
-/// `tests/hosts/<source>` compiled with `-Wall -Werror` against the cbindgen header, for `mode`.
-fn host(source: &str, mode: Mode, link: Link) -> PathBuf {
-    let dir = library_dir(mode);
-    let headers = header_dir();
-    let stem = source.trim_end_matches(".c");
-    let out = dir.join("hosts");
-    std::fs::create_dir_all(&out).unwrap();
-    let src = root().join("tests/hosts").join(source);
-    compile_once(out.join(format!("{stem}-{link:?}")), source, |tmp| {
-        let mut cmd = Command::new("gcc");
-        cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
-            .arg("-I")
-            .arg(headers)
-            .arg(&src)
-            .arg("-o")
-            .arg(tmp);
-        match link {
-            Link::Shared => {
-                cmd.arg("-L")
-                    .arg(&dir)
-                    .arg("-lmodes")
-                    .arg("-Wl,--disable-new-dtags")
-                    .arg(format!("-Wl,-rpath,{}", dir.display()));
-            }
-            Link::Dlopen => {
-                cmd.arg("-ldl");
-            }
-        }
-        cmd
-    })
-}
+use support::{root, run_with, Run};
 
 fn run(exe: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
     run_with(exe, args, env, Duration::from_secs(60), None)
