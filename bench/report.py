@@ -104,6 +104,11 @@ for h in ("rt0-pthread", "rt0-raw"):
     goals.append((f"{LABEL[h]}: what 200 environment variables add to the load-time entry (dlopen, median, "
                   "beyond what they add to the C library's) <= 5 us", grow <= 5000, f"{grow / 1000:+.1f} us"))
 
+# The start-mode rows (bench/report_modes.py): their own section and goals.
+import report_modes  # noqa: E402 (bench/, the script's own folder)
+modes = report_modes.summarise(out)
+goals += modes["goals"]
+
 results = {
     "machine": machine,
     "median_s": med,
@@ -127,6 +132,7 @@ results = {
     "callgrind": {h: {"total": cg[h][0], "entry": cg[h][1]} for h in HOSTS},
     "latency_ns": {" ".join(k): v for k, v in lat.items()},
     "goals": [{"goal": g, "met": m, "value": v} for g, m, v in goals],
+    "start_modes": modes["results"],
 }
 json.dump(results, open(f"{out}/results.json", "w"), indent=1)
 
@@ -224,6 +230,7 @@ for c in ("raw", "rt0-pthread", "pthread"):
 md.append("")
 md.append(f"(cold: n = {lat[('raw', 'cold', 'create_call')]['n']} fresh processes per creator; warm: n = "
           f"{lat[('raw', 'warm', 'create_call')]['n']} creations per creator in one process, creators taking turns, 1 ms apart.)")
+md += modes["md"]
 md.append("")
 md.append("| goal | met | measured |")
 md.append("|---|---|---|")

@@ -9,6 +9,10 @@ fn misuses_fail_with_errors_that_name_the_fix() {
     t.compile_fail("tests/compile_fail/missing_lib_entry.rs");
     t.compile_fail("tests/compile_fail/repeated_lib_entry.rs");
     t.compile_fail("tests/compile_fail/state_by_value.rs");
+    // cbindgen would describe these wrongly (with the state as a C parameter): they must name
+    // `#[rt0::export(state = name)]` instead.
+    t.compile_fail("tests/compile_fail/state_param_with_no_mangle.rs");
+    t.compile_fail("tests/compile_fail/state_param_with_export_name.rs");
     t.compile_fail("tests/compile_fail/unknown_lib_entry_option.rs");
     // With `alloc` a boxed error is what init may return: the case only fails without it.
     #[cfg(not(feature = "alloc"))]

@@ -84,7 +84,7 @@ __attribute__((unused)) static int rel_wait_unmapped(void) {
     X(const char *, rt0_demo_error, (void))                                   \
     X(int, rt0_demo_init_export_result, (void))                               \
     X(unsigned long long, rt0_demo_init_stack_addr, (void))                   \
-    X(char *const *, rt0_demo_envp, (void))                                   \
+    X(const char *const *, rt0_demo_envp, (void))                             \
     X(int, rt0_demo_newosproc0, (unsigned long long))                         \
     X(int, rt0_demo_try_newosproc0, (unsigned long long))
 #define REL_PTR(ret, name, args) static ret(*p_##name) args;

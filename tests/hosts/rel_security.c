@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
     printf("ready=%d\nstate_while_reading=%d\nstack_perms=%s\nstack_size=%llu\nbelow_perms=%s\nbelow_size=%llu\n",
            ready, state_while_reading, perms, found_hi - found_lo, below_perms, below_size);
     const char *kept_argv0 = rt0_demo_argv(0);
-    char *const *kept_envp = rt0_demo_envp();
+    const char *const *kept_envp = rt0_demo_envp();
     printf("argv0_same_pointer=%d\nargv0_same_text=%d\n", kept_argv0 == argv[0],
            kept_argv0 && !strcmp(kept_argv0, argv[0]));
     printf("envp_same_pointer=%d\nenvp0_same_text=%d\n", (char **)kept_envp == env_at_start,

@@ -381,17 +381,26 @@ pub fn creation_failure_line(path: DemoPath, errno: (&str, i32), stack: u64) -> 
 /// `target/<target_name>` and returns the folder holding its libraries; panics with cargo's
 /// output when the build fails. Callers keep the result in a `OnceLock` (one build per process).
 pub fn build_test_crate(name: &str, target_name: &str) -> PathBuf {
+    build_test_crate_with(name, target_name, &[])
+}
+
+/// [`build_test_crate`] with the crate's `features` (none: its defaults). Builds of one crate
+/// with different features may share a target dir (the dependencies compile once), but each
+/// replaces the last one's libraries there: callers copy them out before the next build.
+pub fn build_test_crate_with(name: &str, target_name: &str, features: &[&str]) -> PathBuf {
     let target_dir = root().join("target").join(target_name);
-    let out = Command::new(env!("CARGO"))
-        .current_dir(root().join("tests/crates").join(name))
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(root().join("tests/crates").join(name))
         .args(["build", "--quiet", "--target-dir"])
         .arg(&target_dir)
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .expect("run cargo");
+        .env_remove("CARGO_TARGET_DIR");
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let out = cmd.output().expect("run cargo");
     assert!(
         out.status.success(),
-        "building tests/crates/{name}: {}",
+        "building tests/crates/{name} (features {features:?}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     target_dir.join("debug")

@@ -123,7 +123,7 @@ pub extern "C" fn rt0_demo_entry_tid() -> c_longlong {
     rt0::library!().entry_thread_id() as c_longlong
 }
 
-/// OS thread id that ran init.
+/// OS thread id that ran init (darwin: `thread_selfid`).
 #[no_mangle]
 pub extern "C" fn rt0_demo_init_tid() -> c_longlong {
     let _ = rt0::wait_init_done!();

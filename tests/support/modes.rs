@@ -1,0 +1,164 @@
+//! The start-mode test libraries for tests/start_modes.rs and tests/start_modes_raw.rs (each
+//! includes this file with `#[path]`): `tests/crates/modes` (std) and `tests/crates/modes/raw`
+//! (the raw creator), built once per mode, their C headers made by cbindgen, and the C hosts
+//! compiled against those headers with `-Wall -Werror`.
+
+#![allow(dead_code)]
+
+use crate::support::{compile_once, root};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    AtLoad,
+    Inline,
+    FirstCall,
+    Explicit,
+}
+
+pub const MODES: [Mode; 4] = [Mode::AtLoad, Mode::Inline, Mode::FirstCall, Mode::Explicit];
+
+impl Mode {
+    /// The `start = ..` word, which is also the crate's feature for it (`at_load`: none).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::AtLoad => "at_load",
+            Mode::Inline => "inline",
+            Mode::FirstCall => "first_call",
+            Mode::Explicit => "explicit",
+        }
+    }
+}
+
+/// A test library: `tests/crates/<dir>`, whose cdylib is `lib<name>.so` and whose header,
+/// made by cbindgen from its `cbindgen.toml`, is `<name>.h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Crate {
+    /// `tests/crates/modes`: std, the pthread creator (built for every mode).
+    Modes,
+    /// `tests/crates/modes/raw`: no_std, the raw creator (built for the three other modes).
+    Raw,
+}
+
+impl Crate {
+    pub fn dir(self) -> &'static str {
+        match self {
+            Crate::Modes => "modes",
+            Crate::Raw => "modes/raw",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Crate::Modes => "modes",
+            Crate::Raw => "modes_raw",
+        }
+    }
+}
+
+/// The folder holding `krate`'s library built with `mode` (built once per test process; the
+/// modes of one crate share a target dir, so that rt0 compiles once, and each build's library
+/// is copied out).
+pub fn library_dir(krate: Crate, mode: Mode) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<(Crate, Mode), PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(dir) = built.get(&(krate, mode)) {
+        return dir.clone();
+    }
+    let features: &[&str] = match mode {
+        Mode::AtLoad => &[],
+        _ => &[mode.name()],
+    };
+    let target = krate.name().replace('_', "-");
+    let out = crate::support::build_test_crate_with(krate.dir(), &target, features);
+    let dir = root().join("target").join(&target).join(mode.name());
+    std::fs::create_dir_all(&dir).unwrap();
+    // Copied to a temporary name and renamed: a host of this mode never maps a half-written file.
+    let so = format!("lib{}.so", krate.name());
+    let tmp = dir.join(format!("{so}.tmp{}", std::process::id()));
+    std::fs::copy(out.join(&so), &tmp).unwrap();
+    std::fs::rename(&tmp, dir.join(&so)).unwrap();
+    built.insert((krate, mode), dir.clone());
+    dir
+}
+
+pub fn library(mode: Mode) -> PathBuf {
+    library_dir(Crate::Modes, mode).join("libmodes.so")
+}
+
+/// The folder holding `krate`'s header, made by cbindgen from the crate's source and its
+/// `cbindgen.toml` as a user's build would make it (once per test process).
+pub fn header_dir(krate: Crate) -> PathBuf {
+    static MADE: Mutex<BTreeMap<Crate, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(dir) = made.get(&krate) {
+        return dir.clone();
+    }
+    let source = root().join("tests/crates").join(krate.dir());
+    let config = cbindgen::Config::from_file(source.join("cbindgen.toml"))
+        .unwrap_or_else(|e| panic!("{}/cbindgen.toml: {e}", source.display()));
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_crate(&source)
+        .generate()
+        .unwrap_or_else(|e| panic!("cbindgen on {}: {e}", source.display()));
+    let dir = root().join("target/modes/include");
+    std::fs::create_dir_all(&dir).unwrap();
+    let header = format!("{}.h", krate.name());
+    let tmp = dir.join(format!("{header}.tmp{}", std::process::id()));
+    bindings.write_to_file(&tmp);
+    std::fs::rename(&tmp, dir.join(&header)).unwrap();
+    made.insert(krate, dir.clone());
+    dir
+}
+
+/// How a host gets the library.
+#[derive(Debug, Clone, Copy)]
+pub enum Link {
+    /// Linked (`-lmodes`, found through an rpath): the loader runs the entry before `main`.
+    Shared,
+    /// Not linked: the host dlopen()s `$MODES_SO`.
+    Dlopen,
+}
+
+/// `tests/hosts/<source>` compiled with `-Wall -Werror` against the cbindgen header of the
+/// modes library, for `mode`.
+pub fn host(source: &str, mode: Mode, link: Link) -> PathBuf {
+    host_of(Crate::Modes, source, mode, link)
+}
+
+/// `tests/hosts/<source>` compiled with `-Wall -Werror` against `krate`'s cbindgen header, for
+/// `mode`.
+pub fn host_of(krate: Crate, source: &str, mode: Mode, link: Link) -> PathBuf {
+    let dir = library_dir(krate, mode);
+    let headers = header_dir(krate);
+    let stem = source.trim_end_matches(".c");
+    let out = dir.join("hosts");
+    std::fs::create_dir_all(&out).unwrap();
+    let src = root().join("tests/hosts").join(source);
+    compile_once(out.join(format!("{stem}-{link:?}")), source, |tmp| {
+        let mut cmd = Command::new("gcc");
+        cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
+            .arg("-I")
+            .arg(&headers)
+            .arg(&src)
+            .arg("-o")
+            .arg(tmp);
+        match link {
+            Link::Shared => {
+                cmd.arg("-L")
+                    .arg(&dir)
+                    .arg(format!("-l{}", krate.name()))
+                    .arg("-Wl,--disable-new-dtags")
+                    .arg(format!("-Wl,-rpath,{}", dir.display()));
+            }
+            Link::Dlopen => {
+                cmd.arg("-ldl");
+            }
+        }
+        cmd
+    })
+}
