@@ -1,102 +1,39 @@
-//! A library's `on_fork` policy as the hosts that fork see it, on this machine (x86_64 glibc),
-//! with `tests/crates/forky`: a std library whose state owns a worker thread (answering over a
-//! channel) and a multi-threaded tokio runtime, built once per policy (reinit, rt0's default;
-//! fail; inherit, whose state is plain data).
+//! A library's `on_fork` policy as the hosts that fork see it, with `tests/crates/forky`: a std
+//! library whose state owns a worker thread (answering over a channel) and a multi-threaded
+//! tokio runtime, built once per policy (reinit, rt0's default; fail; inherit, whose state is
+//! plain data).
 //!
+//! On this machine (x86_64 glibc, the shared library):
 //! - a prefork C server (3 workers), forked after init and during init: every worker answers
 //!   from its own init (its pid, its worker thread, its runtime), the parent too;
 //! - Python's `multiprocessing` pool with the fork start method, through ctypes, after init and
 //!   during a slow one: every task right, no hang;
+//! - a tokio runtime in the state, forked after init;
 //! - a grandchild of a reinitialized child, and a child that forks during its own reinit;
 //! - `fail` and `inherit` as documented, and a default child that never waits for the parent's
 //!   init;
 //! - `RT0_TRACE=1` says that a process is a fork child and which policy applied.
 //!
-//! The raw creator cannot run std: `tests/reliability.rs` (and, on aarch64 under qemu and on
-//! musl, `tests/cross_reliability.rs`) cover both creators with the demo, forked during and after
-//! init. darwin: the emulated XNU has no fork; the last test links a forking host for both darwin
-//! arches and creators (docs/reliability.md). Hangs end at the runner's deadline, and the hosts
-//! bound their own waits for their children.
+//! The reinit scenarios (prefork, tokio, grandchildren) also run on x86_64 musl (the static
+//! archive, `musl-gcc -static`) and on aarch64 glibc under qemu-user; `fail` and `inherit` are
+//! this machine's only (their answers follow from the same recognition of a child, which those
+//! runs exercise). The raw creator cannot run std: `tests/reliability.rs` (and, on aarch64 under
+//! qemu and on musl, `tests/cross_reliability.rs`) cover both creators with the demo, forked
+//! during and after init. darwin: the emulated XNU has no fork; the last test links a forking
+//! host for both darwin arches and creators (docs/reliability.md). Hangs end at the runner's
+//! deadline, and the hosts bound their own waits for their children.
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
+#[path = "support/cross.rs"]
+mod cross;
+#[path = "support/forky.rs"]
+mod forky;
 mod support;
 
-use std::path::{Path, PathBuf};
+use forky::{forky, run, run_on, Platform, Policy, DEADLINE};
 use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Duration;
-use support::{compile_once, root, run_command, Run};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The `on_fork` policies forky is built with (one cargo feature each; reinit is the default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Policy {
-    Reinit,
-    Fail,
-    Inherit,
-}
-
-impl Policy {
-    fn name(self) -> &'static str {
-        match self {
-            Policy::Reinit => "reinit",
-            Policy::Fail => "fail",
-            Policy::Inherit => "inherit",
-        }
-    }
-}
-
-/// forky built with `policy`, in a target folder of its own: the folder holding libforky.so.
-fn forky(policy: Policy) -> &'static Path {
-    static DIRS: [OnceLock<PathBuf>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let (slot, features): (usize, &[&str]) = match policy {
-        Policy::Reinit => (0, &[]),
-        Policy::Fail => (1, &["policy-fail"]),
-        Policy::Inherit => (2, &["policy-inherit"]),
-    };
-    DIRS[slot].get_or_init(|| {
-        let target = format!("fork/{}", policy.name());
-        support::build_test_crate_with_features("forky", &target, features)
-    })
-}
-
-/// `tests/hosts/<source>.c` linked with forky built for `policy` (found through an rpath).
-fn host(policy: Policy, source: &str) -> PathBuf {
-    let dir = forky(policy);
-    let exe = dir.join("hosts").join(source);
-    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
-    let src = root().join("tests/hosts").join(format!("{source}.c"));
-    compile_once(exe, &src.display().to_string(), |tmp| {
-        let mut cmd = Command::new("gcc");
-        cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
-            .arg(&src)
-            .arg("-L")
-            .arg(dir)
-            .args(["-lforky", "-Wl,--disable-new-dtags"])
-            .arg(format!("-Wl,-rpath,{}", dir.display()))
-            .arg("-o")
-            .arg(tmp);
-        cmd
-    })
-}
-
-/// Runs `source` (built for `policy`) with `args` and `env`, killed after the deadline.
-fn run(policy: Policy, source: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(host(policy, source));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let r = run_command(
-        cmd,
-        &format!("{source} {args:?} ({})", policy.name()),
-        DEADLINE,
-    );
-    assert_eq!(r.status, Some(0), "{source} {args:?}: {r:#?}");
-    r
-}
+use support::{root, run_command, Run};
 
 /// The parent's own answers after its children ran: its init, in its process, unaffected.
 fn assert_parent_unaffected(r: &Run, c: &str) {
@@ -143,23 +80,27 @@ fn check_prefork(mode: &str, r: &Run) {
 
 /// A prefork server forks its 3 workers after init: each worker runs init again (on_fork =
 /// reinit, the default) and every answer comes from its own worker thread and runtime.
+fn prefork_after_init(platform: Platform) {
+    let r = run_on(platform, Policy::Reinit, "fork_prefork", &["after"], &[]);
+    check_prefork("after", &r);
+}
+
 #[test]
 fn prefork_server_workers_forked_after_init_answer_from_their_own_init() {
-    let r = run(Policy::Reinit, "fork_prefork", &["after"], &[]);
-    check_prefork("after", &r);
+    prefork_after_init(Platform::Native);
 }
 
 /// The same server forks its workers while init runs (300 ms): each worker's first export starts
 /// its own init and waits for it; the parent's init finishes in the parent.
+fn prefork_during_init(platform: Platform) {
+    let env = [("FORKY_INIT_SLEEP_MS", "300")];
+    let r = run_on(platform, Policy::Reinit, "fork_prefork", &["during"], &env);
+    check_prefork("during", &r);
+}
+
 #[test]
 fn prefork_server_workers_forked_during_init_answer_from_their_own_init() {
-    let r = run(
-        Policy::Reinit,
-        "fork_prefork",
-        &["during"],
-        &[("FORKY_INIT_SLEEP_MS", "300")],
-    );
-    check_prefork("during", &r);
+    prefork_during_init(Platform::Native);
 }
 
 /// Python: `multiprocessing.get_context("fork").Pool(4)` over forky through ctypes, 40 tasks,
@@ -167,7 +108,7 @@ fn prefork_server_workers_forked_during_init_answer_from_their_own_init() {
 /// init, all four workers take part, the map ends (bounded, 60 s) and the parent is unaffected.
 #[test]
 fn python_multiprocessing_fork_pool_every_task_right_no_hang() {
-    let so = forky(Policy::Reinit).join("libforky.so");
+    let so = forky(Policy::Reinit, Platform::Native).join("libforky.so");
     let script = root().join("tests/support/python/fork_pool.py");
     for (mode, sleep, state_at_fork) in [("after", "0", "2"), ("during", "1000", "1")] {
         let mut cmd = Command::new("python3");
@@ -194,9 +135,8 @@ fn python_multiprocessing_fork_pool_every_task_right_no_hang() {
 /// The realistic case: a tokio runtime kept in the state, the process forked after init. The
 /// child's tokio answer comes from a runtime of its own init (the parent's runtime has no
 /// thread in the child), and so does the worker's; the parent's runtime still answers.
-#[test]
-fn tokio_runtime_in_the_state_answers_in_a_child_forked_after_init() {
-    let r = run(Policy::Reinit, "fork_child", &["after"], &[]);
+fn tokio_in_a_child_forked_after_init(platform: Platform) {
+    let r = run_on(platform, Policy::Reinit, "fork_child", &["after"], &[]);
     let c = format!("{r:#?}");
     assert_eq!(r.field("parent_state_at_fork"), "2", "{c}");
     assert_eq!(r.field("child_hung"), "0", "{c}");
@@ -210,6 +150,11 @@ fn tokio_runtime_in_the_state_answers_in_a_child_forked_after_init() {
     assert_eq!(r.field("child_state"), "2", "{c}");
     assert_parent_unaffected(&r, &c);
     assert_eq!(r.field("parent_tokio"), "729", "{c}");
+}
+
+#[test]
+fn tokio_runtime_in_the_state_answers_in_a_child_forked_after_init() {
+    tokio_in_a_child_forked_after_init(Platform::Native);
 }
 
 /// The answers of `who` (a `fork_grandchild` prefix) came from its own init.
@@ -229,9 +174,14 @@ fn assert_own_init(r: &Run, who: &str, c: &str) {
 
 /// A grandchild: the child runs its own init (reinit) and answers, then forks; the grandchild
 /// is recognised as a fork child of the child (state 4 first) and runs an init of its own.
-#[test]
-fn grandchild_of_a_reinitialized_child_runs_its_own_init() {
-    let r = run(Policy::Reinit, "fork_grandchild", &["after_reinit"], &[]);
+fn grandchild_after_reinit(platform: Platform) {
+    let r = run_on(
+        platform,
+        Policy::Reinit,
+        "fork_grandchild",
+        &["after_reinit"],
+        &[],
+    );
     let c = format!("{r:#?}");
     for k in [
         "child_hung",
@@ -254,13 +204,14 @@ fn grandchild_of_a_reinitialized_child_runs_its_own_init() {
 /// A child forks while its own reinit runs (started by an export that never waits, every init
 /// 500 ms): the grandchild does not wait for the child's init, which runs only in the child; it
 /// runs its own. The child's init finishes in the child.
-#[test]
-fn child_forking_during_its_own_reinit_gives_the_grandchild_its_own_init() {
-    let r = run(
+fn grandchild_during_reinit(platform: Platform) {
+    let env = [("FORKY_INIT_SLEEP_MS", "500")];
+    let r = run_on(
+        platform,
         Policy::Reinit,
         "fork_grandchild",
         &["during_reinit"],
-        &[("FORKY_INIT_SLEEP_MS", "500")],
+        &env,
     );
     let c = format!("{r:#?}");
     for k in [
@@ -277,6 +228,40 @@ fn child_forking_during_its_own_reinit_gives_the_grandchild_its_own_init() {
     assert_own_init(&r, "grandchild", &c);
     assert_own_init(&r, "child", &c);
     assert_own_init(&r, "parent", &c);
+}
+
+#[test]
+fn grandchild_of_a_reinitialized_child_runs_its_own_init() {
+    grandchild_after_reinit(Platform::Native);
+}
+
+#[test]
+fn child_forking_during_its_own_reinit_gives_the_grandchild_its_own_init() {
+    grandchild_during_reinit(Platform::Native);
+}
+
+/// The reinit scenarios on another platform: the prefork server forked after and during init,
+/// the tokio runtime in a child, a grandchild after and during the child's reinit.
+fn reinit_scenarios(platform: Platform) {
+    prefork_after_init(platform);
+    prefork_during_init(platform);
+    tokio_in_a_child_forked_after_init(platform);
+    grandchild_after_reinit(platform);
+    grandchild_during_reinit(platform);
+}
+
+/// x86_64 musl: forky's static archive in `musl-gcc -static` hosts (musl targets build no
+/// cdylib), where the epoch page and musl's `pthread_atfork` mark a child.
+#[test]
+fn reinit_scenarios_on_musl() {
+    reinit_scenarios(Platform::Musl);
+}
+
+/// aarch64 glibc under qemu-user, which ignores `MADV_WIPEONFORK`: there the `pthread_atfork`
+/// child handler alone marks a child (and the pid, on the slow path).
+#[test]
+fn reinit_scenarios_on_aarch64_under_qemu() {
+    reinit_scenarios(Platform::Aarch64);
 }
 
 /// What a child whose library gives it `Forked` sees: state 4 before and after, every export its

@@ -381,26 +381,38 @@ pub fn creation_failure_line(path: DemoPath, errno: (&str, i32), stack: u64) -> 
 /// `target/<target_name>` and returns the folder holding its libraries; panics with cargo's
 /// output when the build fails. Callers keep the result in a `OnceLock` (one build per process).
 pub fn build_test_crate(name: &str, target_name: &str) -> PathBuf {
-    build_test_crate_with_features(name, target_name, &[])
+    build_test_crate_for(name, target_name, None, &[])
 }
 
-/// [`build_test_crate`] with the crate's cargo `features` on (each build of other features in
-/// a `target_name` of its own, so their libraries do not replace each other).
-pub fn build_test_crate_with_features(name: &str, target_name: &str, features: &[&str]) -> PathBuf {
+/// [`build_test_crate`] for another Rust `target` (`None`: this machine's) with the crate's
+/// cargo `features` on; each build of other features belongs in a `target_name` of its own, so
+/// their libraries do not replace each other.
+pub fn build_test_crate_for(
+    name: &str,
+    target_name: &str,
+    target: Option<&str>,
+    features: &[&str],
+) -> PathBuf {
     let target_dir = root().join("target").join(target_name);
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(root().join("tests/crates").join(name))
         .args(["build", "--quiet", "--target-dir"])
         .arg(&target_dir)
         .env_remove("CARGO_TARGET_DIR");
+    if let Some(t) = target {
+        cmd.args(["--target", t]);
+    }
     if !features.is_empty() {
         cmd.arg("--features").arg(features.join(","));
     }
     let out = cmd.output().expect("run cargo");
     assert!(
         out.status.success(),
-        "building tests/crates/{name} (features {features:?}): {}",
+        "building tests/crates/{name} (target {target:?}, features {features:?}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    target_dir.join("debug")
+    match target {
+        Some(t) => target_dir.join(t).join("debug"),
+        None => target_dir.join("debug"),
+    }
 }
