@@ -123,6 +123,17 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     });
 }
 
+/// Fork after init finished (a 500 ms init): the child runs init again on a thread of its own,
+/// with the creator of the load, and answers ready; its exit does not hang; the parent is
+/// unaffected. aarch64 under qemu (S Sh D; qemu-user ignores MADV_WIPEONFORK, so there the
+/// pthread_atfork handler marks the child) and musl (S), both creators.
+#[test]
+fn fork_after_init_child_runs_its_own_init_parent_unaffected() {
+    each(&ALL, &LINKS, rel::FORK_AFTER, &[], |l, p, _, r| {
+        rel::fork_after_init_child_runs_its_own_init_parent_unaffected(l, p, 500, r)
+    });
+}
+
 /// An export called from a constructor that runs before rt0's entry (static link) starts
 /// the entry itself and waits: ready, with the process's arguments; init calling its own export
 /// gets CalledFromInit at once (every link). aarch64 and musl.

@@ -107,6 +107,16 @@ fn fork_during_init_child_answers_and_exits_parent_unaffected() {
     });
 }
 
+/// Fork after init finished (a 300 ms init): the child runs init again on a thread of its own
+/// (the default `on_fork = reinit`), with the creator of the load, and answers ready; its exit
+/// does not hang; the parent is unaffected. Both creators, every link.
+#[test]
+fn fork_after_init_child_runs_its_own_init_parent_unaffected() {
+    each(rel::FORK_AFTER, &LINKS, DEADLINE, |l, p, _, r| {
+        rel::fork_after_init_child_runs_its_own_init_parent_unaffected(l, p, 300, r)
+    });
+}
+
 /// An export called from a host constructor that runs before rt0's entry (static link)
 /// starts the entry itself, with the process's arguments, and waits: ready; init calling its own
 /// export gets CalledFromInit at once instead of deadlocking.

@@ -3,9 +3,8 @@
  * the child's own init, on a thread of the child, and answers ready. The child then exits
  * normally (atexit handlers, library destructors); it must not hang. The parent is unaffected.
  * Prints child_* lines from the child, then the parent's. */
-#include "rel_api.h"
+#include "rel_fork_watch.h"
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,18 +15,21 @@ int main(void) {
     pid_t pid = fork();
     if (pid == 0) {
         int state_at_first_look = rt0_demo_state();   /* 4: a fork child, init not started yet */
+        struct rel_watch watch;
+        rel_watch_start(&watch);
         double t0 = rel_now_ms();
         int ready = rt0_demo_ready();
         const char *err = rt0_demo_error();
         long long init_tid = rt0_demo_init_tid(), entry_tid = rt0_demo_entry_tid();
+        int seen = rel_watch_stop_saw(&watch, init_tid);
         printf("child_state_at_fork=%d\nchild_state_at_first_look=%d\nchild_ready=%d\n"
                "child_state=%d\nchild_error=%s\nchild_ms=%.0f\n",
                state_before, state_at_first_look, ready, rt0_demo_state(), err ? err : "(none)",
                rel_now_ms() - t0);
         /* The child's own init: its entry ran on the child's (only) thread, its init thread was
-         * another thread of the child. */
-        printf("child_entry_is_child_main=%d\nchild_init_tid=%lld\n",
-               entry_tid == (long long)getpid(), init_tid);
+         * another thread of the child (the watcher saw it in the child's task list). */
+        printf("child_entry_is_child_main=%d\nchild_init_tid=%lld\nchild_init_tid_seen=%d\n",
+               entry_tid == (long long)getpid(), init_tid, seen);
         fflush(stdout);
         exit(0);                                  /* runs atexit handlers and destructors */
     }

@@ -381,29 +381,45 @@ pub fn creation_failure_line(path: DemoPath, errno: (&str, i32), stack: u64) -> 
 /// `target/<target_name>` and returns the folder holding its libraries; panics with cargo's
 /// output when the build fails. Callers keep the result in a `OnceLock` (one build per process).
 pub fn build_test_crate(name: &str, target_name: &str) -> PathBuf {
-    build_test_crate_with(name, target_name, &[])
+    build_test_crate_for(name, target_name, None, &[])
 }
 
-/// [`build_test_crate`] with the crate's `features` (none: its defaults). Builds of one crate
-/// with different features may share a target dir (the dependencies compile once), but each
-/// replaces the last one's libraries there: callers copy them out before the next build.
+/// [`build_test_crate`] with the crate's `features` (none: its defaults), for this machine.
 pub fn build_test_crate_with(name: &str, target_name: &str, features: &[&str]) -> PathBuf {
+    build_test_crate_for(name, target_name, None, features)
+}
+
+/// [`build_test_crate`] for another Rust `target` (`None`: this machine's) with the crate's
+/// cargo `features` on; each build of other features belongs in a `target_name` of its own, so
+/// their libraries do not replace each other.
+pub fn build_test_crate_for(
+    name: &str,
+    target_name: &str,
+    target: Option<&str>,
+    features: &[&str],
+) -> PathBuf {
     let target_dir = root().join("target").join(target_name);
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(root().join("tests/crates").join(name))
         .args(["build", "--quiet", "--target-dir"])
         .arg(&target_dir)
         .env_remove("CARGO_TARGET_DIR");
+    if let Some(t) = target {
+        cmd.args(["--target", t]);
+    }
     if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
+        cmd.arg("--features").arg(features.join(","));
     }
     let out = cmd.output().expect("run cargo");
     assert!(
         out.status.success(),
-        "building tests/crates/{name} (features {features:?}): {}",
+        "building tests/crates/{name} (target {target:?}, features {features:?}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    target_dir.join("debug")
+    match target {
+        Some(t) => target_dir.join(t).join("debug"),
+        None => target_dir.join("debug"),
+    }
 }
 
 /// What a C host links after a `std` static library on x86_64 glibc: rustc's

@@ -27,6 +27,12 @@
 //! (`dlopen-one LIB`); one line per library, `dlopen LABEL env<ENVVARS> median_ns p10_ns p90_ns n`. The loader itself
 //! does not read the environment, so what grows with it is the entry's work: rt0 copies argv
 //! and envp.
+//!
+//! And the cost of an export once init is done (its fast path): `calls N RUNS
+//! LABEL=LIB:SYMBOL...` re-executes itself RUNS times per library (libraries taking turns); each
+//! fresh process dlopens LIB, calls SYMBOL (`int f(void)`, which waits for the library's init)
+//! once, then times N more calls with the TSC (`calls-one LIB SYMBOL N`). One line per library,
+//! `calls LABEL median_ns p10_ns p90_ns runs`, in nanoseconds per call (two decimals).
 
 use core::arch::x86_64::_rdtsc;
 use core::ffi::c_void;
@@ -88,6 +94,31 @@ fn once(creator: &str) -> (u64, u64) {
         unsafe { libc::pthread_join(t, core::ptr::null_mut()) };
     }
     (t1 - t0, CHILD_TSC.load(Ordering::Relaxed).wrapping_sub(t0))
+}
+
+/// Loads `lib`, calls `symbol` (`int f(void)`) once, which waits for the library's init, then
+/// `n` times more: the TSC cycles of those `n` calls and how many of them answered 1.
+fn time_calls(lib: &str, symbol: &str, n: u64) -> (u64, u64) {
+    let lib_c = std::ffi::CString::new(lib).expect("library path");
+    let symbol_c = std::ffi::CString::new(symbol).expect("symbol");
+    // SAFETY: dlopen/dlsym of a library and export ci/bench names, whose type is `int f(void)`.
+    let f: extern "C" fn() -> libc::c_int = unsafe {
+        let handle = libc::dlopen(lib_c.as_ptr(), libc::RTLD_NOW);
+        assert!(!handle.is_null(), "dlopen {lib} failed");
+        let sym = libc::dlsym(handle, symbol_c.as_ptr());
+        assert!(!sym.is_null(), "{lib} has no {symbol}");
+        core::mem::transmute::<*mut c_void, extern "C" fn() -> libc::c_int>(sym)
+    };
+    assert_eq!(f(), 1, "{lib} {symbol}: init did not succeed");
+    let mut answers = 0u64;
+    // SAFETY: rdtsc has no preconditions on x86_64.
+    let t0 = unsafe { _rdtsc() };
+    for _ in 0..n {
+        answers += (core::hint::black_box(f)() == 1) as u64;
+    }
+    // SAFETY: as above.
+    let t1 = unsafe { _rdtsc() };
+    (t1 - t0, core::hint::black_box(answers))
 }
 
 /// `RT0_BENCH_SPIN=1`: the creator spins on the flag instead of blocking in the kernel.
@@ -232,8 +263,58 @@ fn main() {
                 );
             }
         }
+        "calls-one" => {
+            let n: u64 = args[4].parse().expect("calls");
+            let (cycles, answers) = time_calls(&args[2], &args[3], n);
+            assert_eq!(
+                answers, n,
+                "{} {}: an answer other than 1",
+                args[2], args[3]
+            );
+            println!("{cycles}");
+        }
+        "calls" => {
+            let runs: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5);
+            let libs = &args[4..];
+            let per_ns = tsc_per_ns(100);
+            let exe = std::env::current_exe().expect("own path");
+            let mut all: Vec<Vec<f64>> = vec![Vec::new(); libs.len()];
+            for _ in 0..runs {
+                for (i, labelled) in libs.iter().enumerate() {
+                    let (_, target) = labelled.split_once('=').expect("LABEL=LIB:SYMBOL");
+                    let (lib, symbol) = target.rsplit_once(':').expect("LIB:SYMBOL");
+                    let out = std::process::Command::new(&exe)
+                        .args(["calls-one", lib, symbol, &n.to_string()])
+                        .output()
+                        .expect("re-exec");
+                    assert!(
+                        out.status.success(),
+                        "{lib}: child failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    let cycles: u64 = String::from_utf8(out.stdout)
+                        .unwrap()
+                        .trim()
+                        .parse()
+                        .unwrap();
+                    all[i].push(cycles as f64 / per_ns / n as f64);
+                }
+            }
+            for (i, labelled) in libs.iter().enumerate() {
+                let v = &mut all[i];
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let (label, _) = labelled.split_once('=').expect("LABEL=LIB:SYMBOL");
+                println!(
+                    "calls {label} {:.2} {:.2} {:.2} {}",
+                    pct(v, 0.5),
+                    pct(v, 0.1),
+                    pct(v, 0.9),
+                    v.len()
+                );
+            }
+        }
         other => {
-            eprintln!("usage: rt0-bench-latency cold|warm [N] | one CREATOR | dlopen N ENVVARS LABEL=LIB... (got {other})");
+            eprintln!("usage: rt0-bench-latency cold|warm [N] | one CREATOR | dlopen N ENVVARS LABEL=LIB... | calls N RUNS LABEL=LIB:SYMBOL... (got {other})");
             std::process::exit(2);
         }
     }

@@ -25,6 +25,8 @@ pub const THREADS: &str = "rel_threads.c";
 pub const DLCLOSE: &str = "rel_dlclose.c";
 /// The host: fork while init runs.
 pub const FORK: &str = "rel_fork.c";
+/// The host: fork after init finished.
+pub const FORK_AFTER: &str = "rel_fork_after.c";
 /// Items 6 and 8: early calls from a constructor, init calling its own export, stack overflow.
 pub const EARLY: &str = "rel_early.c";
 /// Items 7 and 9: seccomp, RLIMIT_NPROC, an unmappable stack, init returning an error.
@@ -287,10 +289,65 @@ pub fn fork_during_init_child_answers_and_exits_parent_unaffected(label: &str, r
     assert_eq!(r.field("child_error"), "(none)", "{c}");
     assert_eq!(r.field("child_entry_is_child_main"), "1", "{c}");
     assert!(r.num("child_init_tid") > 0, "{c}");
+    assert_eq!(
+        r.field("child_init_tid_seen"),
+        "1",
+        "the child's init thread was never one of the child's threads: {c}"
+    );
     assert_ne!(r.field("child_init_tid"), r.field("parent_init_tid"), "{c}");
     assert_eq!(r.field("parent_ready"), "1", "{c}");
     assert_eq!(r.field("parent_state"), "2", "{c}");
     assert_eq!(r.field("parent_error"), "(none)", "{c}");
+}
+
+/// [`FORK_AFTER`]: `fork` after init finished (a `init_sleep_ms` init: the child's runs as
+/// long). With the demo's `on_fork = reinit` (rt0's default) the child sees a fork child's state
+/// (4) first; its first export runs init again in the child, with the creator of the load: the
+/// entry on the child's own thread, init on another thread of the child (one the child's task
+/// list showed while the export waited), not the parent's; it answers ready and exits normally
+/// (no hang). The parent is unaffected: ready, its init thread the same before and after.
+pub fn fork_after_init_child_runs_its_own_init_parent_unaffected(
+    label: &str,
+    path: DemoPath,
+    init_sleep_ms: u64,
+    run: Runner,
+) {
+    let r = run(
+        &[],
+        &[("RT0_DEMO_INIT_SLEEP_MS", init_sleep_ms.to_string())],
+    );
+    let c = ctx(label, &r);
+    assert_eq!(r.status, Some(0), "{c}");
+    assert_eq!(r.field("parent_ready_before"), "1", "{c}");
+    assert_eq!(r.field("child_state_at_fork"), "2", "{c}");
+    assert_eq!(r.field("child_state_at_first_look"), "4", "{c}");
+    assert_eq!(r.field("child_hung"), "0", "{c}");
+    assert_eq!(r.field("child_exit"), "0", "{c}");
+    assert_eq!(r.field("child_ready"), "1", "{c}");
+    assert_eq!(r.field("child_state"), "2", "{c}");
+    assert_eq!(r.field("child_error"), "(none)", "{c}");
+    assert_eq!(r.field("child_path"), path.name(), "{c}");
+    assert!(
+        r.num("child_ms") >= init_sleep_ms as i64 - 1,
+        "the child's export answered before an init of its own could have run: {c}"
+    );
+    assert_eq!(r.field("child_entry_is_child_main"), "1", "{c}");
+    assert!(r.num("child_init_tid") > 0, "{c}");
+    assert_eq!(
+        r.field("child_init_tid_seen"),
+        "1",
+        "the child's init thread was never one of the child's threads: {c}"
+    );
+    assert_ne!(r.field("child_init_tid"), r.field("parent_init_tid"), "{c}");
+    assert_eq!(r.field("parent_ready"), "1", "{c}");
+    assert_eq!(r.field("parent_state"), "2", "{c}");
+    assert_eq!(r.field("parent_error"), "(none)", "{c}");
+    assert_eq!(
+        r.field("parent_init_tid"),
+        r.field("parent_init_tid_before"),
+        "{c}"
+    );
+    assert_eq!(r.field("parent_entry_is_main"), "1", "{c}");
 }
 
 /// [`EARLY`], static link: an export called from a host constructor that runs before
