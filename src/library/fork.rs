@@ -75,6 +75,7 @@ fn word() -> &'static AtomicU32 {
 /// The epoch now: 0 in a fork child until an entry there re-arms it. Raw calls only (loads):
 /// safe on a raw init thread.
 #[inline]
+#[cfg_attr(windows, allow(dead_code))] // no fork there: the fast path never asks
 pub(super) fn epoch() -> u32 {
     word().load(Ordering::Relaxed)
 }
