@@ -33,9 +33,12 @@
 ///   - `inline`: at load, on the loader's own thread, before the initializer returns; exports
 ///     never wait. Where the loading thread holds the dynamic loader's lock (inside `dlopen` on
 ///     glibc, every DllMain or TLS callback on Windows), init runs on its own thread instead,
-///     as with `at_load`: an init waiting there for a thread of its own would wait for good.
-///     On musl and darwin, where rt0 cannot see that lock, an inline init run by `dlopen` must
-///     not wait for such a thread. A panic is caught as for any init;
+///     as with `at_load`: an init waiting there for a thread of its own (joining it, or waiting
+///     on a channel it sends on) would wait for good, because that thread needs the same lock
+///     (glibc takes it to register a `thread_local!` destructor, the first time a thread uses
+///     one). On musl and darwin, where rt0 cannot see that lock, an inline init run by `dlopen`
+///     must not wait for such a thread. A panic is caught as for any init: init fails with
+///     `Panicked`, the exports answer `on_error`, the initializer returns and the host goes on;
 ///   - `first_call`: nothing runs at load but the copy of the arguments; the library's first
 ///     export (or wait) starts the init thread and waits for it (racing first calls start it
 ///     once). A host that loads the library and never calls it pays almost nothing;
