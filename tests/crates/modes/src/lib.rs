@@ -13,7 +13,6 @@
 
 use std::ffi::{c_char, c_int};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -55,10 +54,12 @@ fn init(args: &rt0::Args) -> Result<State, &'static str> {
             std::process::id(),
             rt0::library!().entry_thread_id(),
         );
+        // As text, so that the same code builds for Windows (the tests give an ASCII path).
+        let path = path.to_str().map_err(|_| "modes: MODES_MARK is not UTF-8")?;
         std::fs::OpenOptions::new()
             .append(true)
             .create(true)
-            .open(std::ffi::OsStr::from_bytes(path.to_bytes()))
+            .open(path)
             .and_then(|mut file| file.write_all(line.as_bytes()))
             .map_err(|_| "modes: cannot append to MODES_MARK")?;
     }
