@@ -15,8 +15,13 @@
 //! own thread instead and the trace says why); `first_call` runs nothing until the first export
 //! and then init once (eight threads racing the first call on the Linux targets); `explicit`
 //! answers `on_error` at once before the start export, then the right answers; the status
-//! export's codes (4 not started, 2 done, 3 failed with init's message) and the entry's trace
-//! line are the same on every target.
+//! export's codes (4 not started, 1 running, 2 done, 3 failed with init's message) and the
+//! entry's trace line are the same on every target. An export's `timeout_ms = 50` gives up
+//! after 50 ms while init is held (at once with `explicit` before the start), on every target.
+//! On the Linux targets a fork child (rt0's default `on_fork = reinit`) sees status 5, then
+//! init runs again there as the mode says (`explicit`: once the child calls the start export;
+//! `inline`: on the child's calling thread) with the same trace lines as the parent's start.
+//! Windows has no fork, and the emulated XNU does not model one.
 
 #[path = "support/cross.rs"]
 mod cross;
@@ -484,10 +489,133 @@ fn check_race(system: System) {
     }
 }
 
+/// An export with `timeout_ms = 50` while init is held at its gate: `on_error` after the
+/// timeout with init still running (status 1); with `explicit`, before the start, at once with
+/// status 4. Then the gate opens and the other exports answer. Not for an inline init that runs
+/// before `main` (held there, nothing would open the gate; its exports never wait anyway).
+fn check_timeout(system: System, mode: Mode) {
+    if mode == Mode::Inline && !system.entry_under_loader_lock() {
+        return;
+    }
+    let r = run_on(
+        system,
+        &host(system, mode),
+        &["timeout"],
+        &[("MODES_INIT_GATE", "1")],
+    );
+    let c = format!("{system:?} {mode:?} timeout: {r:#?}");
+    assert_eq!(r.num("timed_first"), -1, "{c}");
+    let first_us = r.num("timed_first_us");
+    if mode == Mode::Explicit {
+        assert_eq!(r.num("status_after_timed_first"), 4, "{c}");
+        assert!(first_us < 40_000, "not at once before start: {c}");
+    } else {
+        assert_eq!(r.num("status_after_timed_first"), 1, "{c}");
+        assert!(first_us >= 40_000, "returned before its timeout: {c}");
+    }
+    assert_eq!(r.num("timed"), -1, "{c}");
+    assert!(
+        r.num("timed_us") >= 40_000,
+        "returned before its timeout: {c}"
+    );
+    assert_eq!(r.num("status_after_timed"), 1, "{c}");
+    assert_eq!(r.num("add"), 42, "{c}");
+    assert_eq!(r.num("status"), 2, "{c}");
+    assert_eq!(r.num("runs"), 1, "{c}");
+}
+
+/// A fork child of a host whose init is done, with rt0's default `on_fork = reinit`: the child
+/// cannot use the parent's state (status 5) until init runs again there, on a thread of the
+/// child, as the mode says: on the first export, or (`explicit`) once the child calls the
+/// start export, the first export answering `on_error` at once before that.
+fn check_fork(system: System, mode: Mode) {
+    let r = run_on(
+        system,
+        &host(system, mode),
+        &["fork"],
+        &[("RT0_TRACE", "1")],
+    );
+    let c = format!("{system:?} {mode:?} fork: {r:#?}");
+    assert_eq!(r.num("add_parent"), 42, "{c}");
+    assert_eq!(r.num("child_exit"), 0, "{c}");
+    assert_eq!(r.num("child_status_at_fork"), 5, "{c}");
+    assert_eq!(r.num("child_runs_at_fork"), 1, "{c}");
+    match mode {
+        Mode::Explicit => {
+            assert_eq!(r.num("child_add_first"), -1, "{c}");
+            assert_eq!(r.num("child_status_after_first"), 4, "{c}");
+        }
+        _ => {
+            assert_eq!(r.num("child_add_first"), 42, "{c}");
+            assert_eq!(r.num("child_status_after_first"), 2, "{c}");
+        }
+    }
+    assert_eq!(r.num("child_add"), 42, "{c}");
+    assert_eq!(r.num("child_status"), 2, "{c}");
+    assert_eq!(
+        r.num("child_runs"),
+        2,
+        "init did not run again in the child: {c}"
+    );
+    let child_pid = r.num("child_pid");
+    let child_init = r.num("child_init_tid");
+    assert!(
+        child_init != 0 && child_init != r.num("init_tid"),
+        "the child's init ran on the parent's thread id: {c}"
+    );
+    let child_helper = r.num("child_helper_tid");
+    assert!(
+        child_helper != 0 && child_helper != r.num("helper_tid"),
+        "{c}"
+    );
+    let child_tid = r.num("child_tid");
+    if mode == Mode::Inline {
+        // As at load: on the thread that started it, here the child's caller.
+        assert_eq!(child_init, child_tid, "{c}");
+    } else {
+        assert_ne!(child_init, child_tid, "{c}");
+    }
+    // The child's trace: why init runs again, then the same lines as the parent's start (in
+    // any order between threads; whether a caller waited is a race, so those lines are left
+    // out).
+    let parent_lines = trace_lines(&r.stderr, r.num("pid"));
+    let mut child_lines = trace_lines(&r.stderr, child_pid);
+    let why = "fork child: init runs again here (on_fork = reinit)";
+    let at = child_lines.iter().position(|l| l == why);
+    assert!(at.is_some(), "no `{why}` traced in the child: {c}");
+    child_lines.remove(at.unwrap());
+    assert_eq!(child_lines, parent_lines, "{c}");
+    assert!(
+        parent_lines.contains(&entry_trace_line(system, mode).to_string()),
+        "{c}"
+    );
+    // The parent goes on with its own state.
+    assert_eq!(r.num("add"), 42, "{c}");
+    assert_eq!(r.num("runs"), 1, "{c}");
+}
+
+/// The trace lines of process `pid` (without the `rt0 modes [pid P tid T]: ` prefix), sorted,
+/// leaving out `waiting for init`.
+fn trace_lines(stderr: &str, pid: i64) -> Vec<String> {
+    let prefix = format!("rt0 modes [pid {pid} tid ");
+    let mut lines: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|l| l.split_once("]: ").map(|(_, text)| text.to_string()))
+        .filter(|l| l != "waiting for init")
+        .collect();
+    lines.sort();
+    lines
+}
+
 fn every_mode(system: System) {
     for mode in MODES {
         check_mode(system, mode);
         check_failure(system, mode);
+        check_timeout(system, mode);
+        if system.linux().is_some() {
+            check_fork(system, mode);
+        }
     }
     check_idle(system);
 }

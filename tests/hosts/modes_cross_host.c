@@ -11,7 +11,12 @@
  *                               reports init's runs and status, calling nothing that waits or
  *                               starts init
  *   modes_cross_host explicit   calls the exports before modes_start() (timed where a clock is
- *                               at hand), then starts init and calls them again */
+ *                               at hand), then starts init and calls them again
+ *   modes_cross_host timeout    (with MODES_INIT_GATE=1, which holds init until the gate opens)
+ *                               calls the export that waits at most 50 ms before modes_start()
+ *                               and after it, timed; then opens the gate and calls the others
+ *   modes_cross_host fork       (Linux) calls the exports, forks, and the child reports its
+ *                               status, then calls them (before and after modes_start()) */
 #if defined(_WIN32)
 #include <windows.h>
 #elif defined(__APPLE__)
@@ -19,6 +24,7 @@
 #else
 #define _GNU_SOURCE
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #endif
@@ -125,6 +131,48 @@ int main(int argc, char **argv) {
         printf("runs_before_start=%u\n", modes_init_runs());
         modes_start();
     }
+    if (!strcmp(what, "timeout")) {
+        /* Not started (explicit: -1 at once) or held at the gate (-1 after 50 ms). */
+        double t0 = now_us();
+        int first = modes_add_within_50ms(1);
+        double t1 = now_us();
+        printf("timed_first=%d\ntimed_first_us=%lld\n", first, (long long)(t1 - t0));
+        report_status("status_after_timed_first");
+        modes_start();
+        t0 = now_us();
+        int second = modes_add_within_50ms(1);
+        t1 = now_us();
+        printf("timed=%d\ntimed_us=%lld\n", second, (long long)(t1 - t0));
+        report_status("status_after_timed");
+        modes_open_gate();
+    }
+#if !defined(_WIN32) && !defined(__APPLE__)
+    if (!strcmp(what, "fork")) {
+        modes_start();
+        report_calls("_parent");
+        fflush(stdout);
+        pid_t child = fork();
+        if (child < 0) return 2;
+        if (child == 0) {
+            printf("child_pid=%ld\nchild_tid=%llu\n", process_id(), thread_id());
+            report_status("child_status_at_fork");
+            printf("child_runs_at_fork=%u\n", modes_init_runs());
+            printf("child_add_first=%d\n", modes_add(2));
+            report_status("child_status_after_first");
+            modes_start();
+            printf("child_add=%d\n", modes_add(2));
+            report_status("child_status");
+            printf("child_runs=%u\nchild_init_tid=%llu\nchild_helper_tid=%llu\n",
+                   modes_init_runs(), (unsigned long long)modes_init_tid(),
+                   (unsigned long long)modes_helper_tid());
+            fflush(stdout);
+            _exit(0);
+        }
+        int st = 0;
+        waitpid(child, &st, 0);
+        printf("child_exit=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+#endif
     report_calls("");
     /* A second start (or the first, in the modes that started already) does nothing. */
     modes_start();
