@@ -6,8 +6,10 @@
 //!
 //! - x86_64 musl (the static library in a `musl-gcc -static` host, as musl targets build no
 //!   shared library), aarch64 and riscv64 glibc under qemu-user (the shared library, linked);
-//! - Windows under Wine (the DLL through its import library, MinGW-w64);
-//! - darwin, x86_64 and arm64 (the static library linked by darwin-cc, run by the emulated XNU).
+//! - Windows under Wine (the DLL through its import library, and loaded with `LoadLibraryW` by
+//!   `tests/hosts/modes_win_loadlibrary.c`; MinGW-w64);
+//! - darwin, x86_64 and arm64 (the static library linked by darwin-cc, run by the emulated XNU,
+//!   which runs one image: the shared library is checked as linked, not run).
 //!
 //! In every mode, what a user would notice: `at_load` runs init on a thread of its own with no
 //! call; `inline` has init done before `main`, on the main thread, which also ran the entry
@@ -145,6 +147,50 @@ fn wine() -> &'static str {
     })
 }
 
+/// Rust's std imports ProcessPrng from bcryptprimitives.dll, which Wine gained in 8.13: under
+/// an older Wine the README's shim goes next to the program, as a user of such a Wine does.
+fn wine_shim(dir: &Path) {
+    if wine_version() >= (8, 13) {
+        return;
+    }
+    compile_once(
+        dir.join("bcryptprimitives.dll"),
+        "the bcryptprimitives shim",
+        |tmp| {
+            let mut cmd = Command::new("x86_64-w64-mingw32-gcc");
+            cmd.args(["-O2", "-Wall", "-Werror", "-shared"])
+                .arg(root().join("docs/windows/bcryptprimitives-shim.c"))
+                .arg("-ladvapi32")
+                .arg("-o")
+                .arg(tmp);
+            cmd
+        },
+    );
+}
+
+/// `tests/hosts/modes_win_loadlibrary.c`, next to the DLL built with `mode`.
+fn win_loadlibrary_host(mode: Mode) -> PathBuf {
+    let dir = library_dir(System::Windows, mode);
+    wine_shim(&dir);
+    let headers = header_dir(Crate::Modes);
+    let src = root().join("tests/hosts/modes_win_loadlibrary.c");
+    compile_once(
+        dir.join("modes_win_loadlibrary.exe"),
+        &format!("modes_win_loadlibrary.c ({mode:?})"),
+        |tmp| {
+            cross::require("x86_64-w64-mingw32-gcc");
+            let mut cmd = Command::new("x86_64-w64-mingw32-gcc");
+            cmd.args(["-O1", "-g", "-Wall", "-Werror"])
+                .arg("-I")
+                .arg(&headers)
+                .arg(&src)
+                .arg("-o")
+                .arg(tmp);
+            cmd
+        },
+    )
+}
+
 /// The host for `system`, linked to the library built with `mode`, in that library's folder
 /// (Windows: next to the DLL, where the loader looks first).
 fn host(system: System, mode: Mode) -> PathBuf {
@@ -156,22 +202,8 @@ fn host(system: System, mode: Mode) -> PathBuf {
         _ => "modes_cross_host",
     };
     let what = format!("modes_cross_host.c for {system:?} ({mode:?})");
-    if system == System::Windows && wine_version() < (8, 13) {
-        // Rust's std imports ProcessPrng from bcryptprimitives.dll, which Wine gained in 8.13:
-        // the README's shim, next to the program, as a user of an older Wine does.
-        compile_once(
-            dir.join("bcryptprimitives.dll"),
-            "the bcryptprimitives shim",
-            |tmp| {
-                let mut cmd = Command::new("x86_64-w64-mingw32-gcc");
-                cmd.args(["-O2", "-Wall", "-Werror", "-shared"])
-                    .arg(root().join("docs/windows/bcryptprimitives-shim.c"))
-                    .arg("-ladvapi32")
-                    .arg("-o")
-                    .arg(tmp);
-                cmd
-            },
-        );
+    if system == System::Windows {
+        wine_shim(&dir);
     }
     compile_once(dir.join(name), &what, |tmp| {
         let cc = match system {
@@ -643,6 +675,49 @@ fn windows_under_wine_every_mode() {
     every_mode(System::Windows);
 }
 
+/// Loaded with `LoadLibraryW` (the entry runs in the DLL's loader callbacks, under the loader's
+/// lock, on the loading thread): `first_call` and `explicit` have started nothing when the load
+/// returns, `at_load` and `inline` run init on a thread of its own, and every mode then answers
+/// from the same state.
+#[test]
+fn windows_loadlibrary_every_mode() {
+    for mode in MODES {
+        let args: &[&str] = match mode {
+            Mode::Explicit => &["explicit"],
+            _ => &[],
+        };
+        let exe = win_loadlibrary_host(mode);
+        let r = run_on(System::Windows, &exe, args, &[("RT0_TRACE", "1")]);
+        let c = format!("LoadLibraryW {mode:?}: {r:#?}");
+        let main_tid = r.num("main_tid");
+        assert_eq!(r.num("entry_tid"), main_tid, "{c}");
+        let trace = entry_trace_line(System::Windows, mode);
+        assert!(r.stderr.contains(trace), "no trace line `{trace}`: {c}");
+        let after_load = r.num("status_after_load");
+        match mode {
+            Mode::AtLoad | Mode::Inline => {
+                assert!(matches!(after_load, 1 | 2), "{c}");
+            }
+            Mode::FirstCall => {
+                assert_eq!(after_load, 4, "{c}");
+                assert_eq!(r.num("runs_after_load"), 0, "{c}");
+            }
+            Mode::Explicit => {
+                assert_eq!(after_load, 4, "{c}");
+                assert_eq!(r.num("add_before_start"), -1, "{c}");
+                assert_eq!(r.num("status_before_start"), 4, "{c}");
+                assert_eq!(r.num("runs_before_start"), 0, "{c}");
+            }
+        }
+        assert_ne!(r.num("init_tid"), main_tid, "{c}");
+        assert_eq!(r.num("add"), 42, "{c}");
+        assert_eq!(r.num("add_again"), 40, "{c}");
+        assert_eq!(r.num("status"), 2, "{c}");
+        assert_eq!(r.field("status_message"), "(null)", "{c}");
+        assert_eq!(r.num("runs"), 1, "{c}");
+    }
+}
+
 #[test]
 fn darwin_x86_64_under_the_emulated_xnu_every_mode() {
     every_mode(System::DarwinX86_64);
@@ -651,4 +726,43 @@ fn darwin_x86_64_under_the_emulated_xnu_every_mode() {
 #[test]
 fn darwin_arm64_under_the_emulated_xnu_every_mode() {
     every_mode(System::DarwinArm64);
+}
+
+/// The emulated XNU runs one image, the executable (loading another dylib than libSystem is not
+/// modeled: docs/emulator.md), so the shared library is checked as built: for both arches and
+/// every mode cargo links `libmodes.dylib` through darwin-cc, a Mach-O of the right CPU that
+/// exports the library's functions and starts init threads through libSystem.
+#[test]
+fn darwin_dylibs_are_linked_for_both_arches_in_every_mode() {
+    for (system, arch) in [
+        (System::DarwinX86_64, rt0_inspect::Arch::X86_64),
+        (System::DarwinArm64, rt0_inspect::Arch::Aarch64),
+    ] {
+        for mode in MODES {
+            let dylib = library_dir(system, mode).join("libmodes.dylib");
+            let image = rt0_inspect::Object::read(&dylib).unwrap_or_else(|e| panic!("{e}"));
+            let c = format!("{system:?} {mode:?}: {}", dylib.display());
+            assert_eq!(image.format, rt0_inspect::Format::MachO, "{c}");
+            assert_eq!(image.arch, arch, "{c}");
+            for export in [
+                "_modes_add",
+                "_modes_add_within_50ms",
+                "_modes_start",
+                "_modes_status",
+                "_modes_open_gate",
+            ] {
+                assert!(
+                    image.symbol(export).is_some_and(|s| s.global),
+                    "{c}: does not export {export}"
+                );
+            }
+            assert!(
+                image
+                    .symbols
+                    .iter()
+                    .any(|s| !s.defined() && s.name == "_pthread_create"),
+                "{c}: does not import _pthread_create"
+            );
+        }
+    }
 }
