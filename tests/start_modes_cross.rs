@@ -5,7 +5,8 @@
 //! makes from the library) and run there:
 //!
 //! - x86_64 musl (the static library in a `musl-gcc -static` host, as musl targets build no
-//!   shared library), aarch64 and riscv64 glibc under qemu-user (the shared library, linked);
+//!   shared library), aarch64 musl under qemu-user (static, against rustup's musl), aarch64 and
+//!   riscv64 glibc under qemu-user (the shared library, linked);
 //! - Windows under Wine (the DLL through its import library, and loaded with `LoadLibraryW` by
 //!   `tests/hosts/modes_win_loadlibrary.c`; MinGW-w64);
 //! - darwin, x86_64 and arm64 (the static library linked by darwin-cc, run by the emulated XNU,
@@ -46,6 +47,9 @@ const DEADLINE: Duration = Duration::from_secs(180);
 enum System {
     /// x86_64 musl: the static library in a `musl-gcc -static` host, run natively.
     Musl,
+    /// aarch64 musl under qemu-user: the static library in a static host linked against the
+    /// musl that rustup ships for the target (Debian has no aarch64 musl-gcc).
+    Aarch64Musl,
     /// aarch64 glibc under qemu-user: the shared library, linked.
     Aarch64,
     /// riscv64 glibc under qemu-user: the shared library, linked.
@@ -62,6 +66,7 @@ impl System {
     fn target(self) -> &'static str {
         match self {
             System::Musl => "x86_64-unknown-linux-musl",
+            System::Aarch64Musl => "aarch64-unknown-linux-musl",
             System::Aarch64 => "aarch64-unknown-linux-gnu",
             System::Riscv64 => "riscv64gc-unknown-linux-gnu",
             System::Windows => "x86_64-pc-windows-gnu",
@@ -74,6 +79,7 @@ impl System {
     fn linux(self) -> Option<cross::Host> {
         match self {
             System::Musl => Some(cross::Host::MuslStatic),
+            System::Aarch64Musl => Some(cross::Host::Aarch64MuslStatic),
             System::Aarch64 => Some(cross::Host::Aarch64Gnu),
             System::Riscv64 => Some(cross::Host::Riscv64Gnu),
             _ => None,
@@ -99,15 +105,101 @@ fn library_dir(system: System, mode: Mode) -> PathBuf {
     library_dir_for(Crate::Modes, mode, Some(system.target()))
 }
 
-/// The sysroot's self-contained libunwind for x86_64 musl: a `std` static library unwinds
-/// through it (the modes crate is built with panic = "unwind"), and musl-gcc has none.
-fn musl_libunwind() -> PathBuf {
+/// The sysroot's self-contained objects for a musl `target` (crt objects, libc.a, libunwind.a):
+/// a `std` static library unwinds through that libunwind (the modes crate is built with
+/// panic = "unwind"), which musl-gcc does not have.
+fn musl_self_contained(target: &str) -> PathBuf {
     let out = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .expect("run rustc");
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-        .join("lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a")
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib/self-contained")
+}
+
+/// `tests/hosts/<source>` for a Linux `system`, linked with the library built with `mode`, as
+/// `<dir>/<name>`: x86_64 musl with `musl-gcc -static` and the archive; aarch64 musl compiled
+/// against the cross glibc headers (ABI-compatible for what the hosts use) and linked
+/// statically against musl alone, as tests/support/cross.rs does; glibc with the shared
+/// library through an rpath, bound at load as tests/support/cross.rs links its hosts there.
+fn linux_host(system: System, mode: Mode, source: &str, name: &str) -> PathBuf {
+    let dir = library_dir(system, mode);
+    let headers = header_dir(Crate::Modes);
+    let src = root().join("tests/hosts").join(source);
+    let cc = match system {
+        System::Musl => "musl-gcc",
+        System::Aarch64 | System::Aarch64Musl => "aarch64-linux-gnu-gcc",
+        System::Riscv64 => "riscv64-linux-gnu-gcc",
+        other => panic!("{other:?} is not a Linux system"),
+    };
+    let what = format!("{source} for {system:?} ({mode:?})");
+    compile_once(dir.join(name), &what, |tmp| {
+        cross::require(cc);
+        let mut cmd = Command::new(cc);
+        cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
+            .arg("-I")
+            .arg(&headers);
+        match system {
+            System::Musl => {
+                cmd.arg(&src)
+                    .arg("-static")
+                    .arg(dir.join("libmodes.a"))
+                    .arg("-Wl,--eh-frame-hdr")
+                    .arg(musl_self_contained(system.target()).join("libunwind.a"));
+            }
+            System::Aarch64Musl => {
+                let obj = tmp.with_extension("o");
+                let out = Command::new(cc)
+                    .args(["-O1", "-g", "-Wall", "-Werror", "-fno-stack-protector"])
+                    .args(["-U_FORTIFY_SOURCE", "-c", "-I"])
+                    .arg(&headers)
+                    .arg(&src)
+                    .arg("-o")
+                    .arg(&obj)
+                    .output()
+                    .expect("run the C compiler");
+                assert!(
+                    out.status.success(),
+                    "compiling {what}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let libgcc = Command::new(cc)
+                    .arg("-print-libgcc-file-name")
+                    .output()
+                    .expect("run the C compiler")
+                    .stdout;
+                let sc = musl_self_contained(system.target());
+                cmd = Command::new(cc);
+                cmd.args([
+                    "-static",
+                    "-nostdlib",
+                    "-nostartfiles",
+                    "-Wl,--eh-frame-hdr",
+                ])
+                .arg(sc.join("crt1.o"))
+                .arg(sc.join("crti.o"))
+                .arg(sc.join("crtbegin.o"))
+                .arg(&obj)
+                .arg(dir.join("libmodes.a"))
+                .arg(sc.join("libunwind.a"))
+                .arg(sc.join("libc.a"))
+                .arg(String::from_utf8(libgcc).unwrap().trim())
+                .arg(sc.join("crtend.o"))
+                .arg(sc.join("crtn.o"));
+            }
+            _ => {
+                cmd.arg(&src)
+                    .args(["-Wl,-z,now", "-L"])
+                    .arg(&dir)
+                    .args(["-lmodes", "-Wl,--disable-new-dtags"])
+                    .arg(format!("-Wl,-rpath,{}", dir.display()));
+            }
+        }
+        cmd.arg("-o").arg(tmp);
+        cmd
+    })
 }
 
 /// The Wine release, as `(major, minor)`: `wine-8.0 (Debian 8.0~repack-4)` is `(8, 0)`.
@@ -192,8 +284,12 @@ fn win_loadlibrary_host(mode: Mode) -> PathBuf {
 }
 
 /// The host for `system`, linked to the library built with `mode`, in that library's folder
-/// (Windows: next to the DLL, where the loader looks first).
+/// (Windows: next to the DLL, where the loader looks first; darwin: the static library, with
+/// darwin-cc and the emulated XNU's headers).
 fn host(system: System, mode: Mode) -> PathBuf {
+    if system.linux().is_some() {
+        return linux_host(system, mode, "modes_cross_host.c", "modes_cross_host");
+    }
     let dir = library_dir(system, mode);
     let headers = header_dir(Crate::Modes);
     let src = root().join("tests/hosts/modes_cross_host.c");
@@ -206,49 +302,28 @@ fn host(system: System, mode: Mode) -> PathBuf {
         wine_shim(&dir);
     }
     compile_once(dir.join(name), &what, |tmp| {
-        let cc = match system {
-            System::Musl => "musl-gcc",
-            System::Aarch64 => "aarch64-linux-gnu-gcc",
-            System::Riscv64 => "riscv64-linux-gnu-gcc",
-            System::Windows => "x86_64-w64-mingw32-gcc",
-            System::DarwinX86_64 | System::DarwinArm64 => "clang",
-        };
-        cross::require(cc);
         let mut cmd = match system.darwin_arch() {
             Some(arch) => {
+                cross::require("clang");
                 let mut cmd = Command::new(root().join("tools/darwin-sdk/bin/darwin-cc"));
                 cmd.args(["-arch", arch, "-mmacosx-version-min=11.0", "-nostdlibinc"])
                     .arg("-isystem")
                     .arg(root().join("tools/rt0-port/sdk/include"));
                 cmd
             }
-            None => Command::new(cc),
+            None => {
+                cross::require("x86_64-w64-mingw32-gcc");
+                Command::new("x86_64-w64-mingw32-gcc")
+            }
         };
         cmd.args(["-O1", "-g", "-Wall", "-Werror"])
             .arg("-I")
             .arg(&headers)
             .arg(&src);
         match system {
-            System::Musl => {
-                cmd.args(["-pthread", "-static"])
-                    .arg(dir.join("libmodes.a"))
-                    .arg("-Wl,--eh-frame-hdr")
-                    .arg(musl_libunwind());
-            }
-            System::Aarch64 | System::Riscv64 => {
-                // Bound at load, as tests/support/cross.rs links its hosts there.
-                cmd.args(["-pthread", "-Wl,-z,now", "-L"])
-                    .arg(&dir)
-                    .args(["-lmodes", "-Wl,--disable-new-dtags"])
-                    .arg(format!("-Wl,-rpath,{}", dir.display()));
-            }
-            System::Windows => {
-                cmd.arg(dir.join("libmodes.dll.a"));
-            }
-            System::DarwinX86_64 | System::DarwinArm64 => {
-                cmd.arg(dir.join("libmodes.a")).arg("-lSystem");
-            }
-        }
+            System::Windows => cmd.arg(dir.join("libmodes.dll.a")),
+            _ => cmd.arg(dir.join("libmodes.a")).arg("-lSystem"),
+        };
         cmd.arg("-o").arg(tmp);
         cmd
     })
@@ -256,39 +331,7 @@ fn host(system: System, mode: Mode) -> PathBuf {
 
 /// `tests/hosts/modes_race.c` for a Linux `system` with the `first_call` library.
 fn race_host(system: System) -> PathBuf {
-    let dir = library_dir(system, Mode::FirstCall);
-    let headers = header_dir(Crate::Modes);
-    let src = root().join("tests/hosts/modes_race.c");
-    compile_once(
-        dir.join("modes_race"),
-        &format!("modes_race.c for {system:?}"),
-        |tmp| {
-            let cc = match system {
-                System::Musl => "musl-gcc",
-                System::Aarch64 => "aarch64-linux-gnu-gcc",
-                System::Riscv64 => "riscv64-linux-gnu-gcc",
-                other => panic!("no race host for {other:?}"),
-            };
-            let mut cmd = Command::new(cc);
-            cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
-                .arg("-I")
-                .arg(&headers)
-                .arg(&src);
-            if system == System::Musl {
-                cmd.arg("-static")
-                    .arg(dir.join("libmodes.a"))
-                    .arg("-Wl,--eh-frame-hdr")
-                    .arg(musl_libunwind());
-            } else {
-                cmd.args(["-Wl,-z,now", "-L"])
-                    .arg(&dir)
-                    .args(["-lmodes", "-Wl,--disable-new-dtags"])
-                    .arg(format!("-Wl,-rpath,{}", dir.display()));
-            }
-            cmd.arg("-o").arg(tmp);
-            cmd
-        },
-    )
+    linux_host(system, Mode::FirstCall, "modes_race.c", "modes_race")
 }
 
 /// `target/debug/rt0-port`, built once per test process.
@@ -662,6 +705,12 @@ fn musl_static_every_mode() {
 fn aarch64_under_qemu_every_mode() {
     every_mode(System::Aarch64);
     check_race(System::Aarch64);
+}
+
+#[test]
+fn aarch64_musl_static_under_qemu_every_mode() {
+    every_mode(System::Aarch64Musl);
+    check_race(System::Aarch64Musl);
 }
 
 #[test]
