@@ -63,25 +63,56 @@ impl Crate {
 /// modes of one crate share a target dir, so that rt0 compiles once, and each build's library
 /// is copied out).
 pub fn library_dir(krate: Crate, mode: Mode) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<(Crate, Mode), PathBuf>> = Mutex::new(BTreeMap::new());
+    library_dir_for(krate, mode, None)
+}
+
+/// [`library_dir`] for the Rust `target` (`None`: this machine), in
+/// `target/<crate>/cross/<target>/<mode>` for another one: every library file the build made
+/// (`lib<name>.so`, `lib<name>.a`, `<name>.dll` and its import library `lib<name>.dll.a`,
+/// `lib<name>.dylib`) is copied there. The targets share the crate's target dir, so that the
+/// proc-macros build once.
+pub fn library_dir_for(krate: Crate, mode: Mode, target: Option<&'static str>) -> PathBuf {
+    type Built = BTreeMap<(Crate, Mode, Option<&'static str>), PathBuf>;
+    static BUILT: Mutex<Built> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(dir) = built.get(&(krate, mode)) {
+    if let Some(dir) = built.get(&(krate, mode, target)) {
         return dir.clone();
     }
     let features: &[&str] = match mode {
         Mode::AtLoad => &[],
         _ => &[mode.name()],
     };
-    let target = krate.name().replace('_', "-");
-    let out = crate::support::build_test_crate_with(krate.dir(), &target, features);
-    let dir = root().join("target").join(&target).join(mode.name());
+    let target_name = krate.name().replace('_', "-");
+    let out = crate::support::build_test_crate_for(krate.dir(), &target_name, target, features);
+    let mut dir = root().join("target").join(&target_name);
+    if let Some(t) = target {
+        dir = dir.join("cross").join(t);
+    }
+    let dir = dir.join(mode.name());
     std::fs::create_dir_all(&dir).unwrap();
-    // Copied to a temporary name and renamed: a host of this mode never maps a half-written file.
-    let so = format!("lib{}.so", krate.name());
-    let tmp = dir.join(format!("{so}.tmp{}", std::process::id()));
-    std::fs::copy(out.join(&so), &tmp).unwrap();
-    std::fs::rename(&tmp, dir.join(&so)).unwrap();
-    built.insert((krate, mode), dir.clone());
+    let name = krate.name();
+    let files = match target {
+        None => vec![format!("lib{name}.so")],
+        Some(_) => [
+            format!("lib{name}.so"),
+            format!("lib{name}.a"),
+            format!("{name}.dll"),
+            format!("lib{name}.dll.a"),
+            format!("lib{name}.dylib"),
+        ]
+        .into_iter()
+        .filter(|f| out.join(f).is_file())
+        .collect(),
+    };
+    assert!(!files.is_empty(), "no library in {}", out.display());
+    for file in files {
+        // Copied to a temporary name and renamed: a host of this mode never maps a half-written
+        // file.
+        let tmp = dir.join(format!("{file}.tmp{}", std::process::id()));
+        std::fs::copy(out.join(&file), &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join(&file)).unwrap();
+    }
+    built.insert((krate, mode, target), dir.clone());
     dir
 }
 

@@ -9,12 +9,15 @@
 //!   `init pid=P tid=T entry_tid=E helper_tid=H` (so a host that calls nothing, like
 //!   `LD_PRELOAD=libmodes.so /bin/true`, still shows whether and where init ran);
 //! - `MODES_INIT_SLEEP_MS=<n>`: init takes `n` ms more;
-//! - `MODES_FAIL=1`: init fails with `modes: init failed on request`.
+//! - `MODES_FAIL=1`: init fails with `modes: init failed on request`;
+//! - `MODES_INIT_GATE=1`: init does not finish until the host calls `modes_open_gate()`, so
+//!   that a host can see an export's timeout on every target. Init is parked meanwhile, not
+//!   spinning or sleeping: the emulated XNU has no sleep, and fires a wait's timeout only when
+//!   every thread is blocked.
 
 use std::ffi::{c_char, c_int};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 #[cfg(not(any(feature = "inline", feature = "first_call", feature = "explicit")))]
@@ -34,6 +37,8 @@ pub struct State {
 
 static INIT_RUNS: AtomicU32 = AtomicU32::new(0);
 static INIT_TID: AtomicU64 = AtomicU64::new(0);
+static GATE_OPEN: AtomicBool = AtomicBool::new(false);
+static GATE_WAITER: std::sync::OnceLock<std::thread::Thread> = std::sync::OnceLock::new();
 
 fn init(args: &rt0::Args) -> Result<State, &'static str> {
     INIT_RUNS.fetch_add(1, Ordering::AcqRel);
@@ -55,10 +60,12 @@ fn init(args: &rt0::Args) -> Result<State, &'static str> {
             std::process::id(),
             rt0::library!().entry_thread_id(),
         );
+        // As text, so that the same code builds for Windows (the tests give an ASCII path).
+        let path = path.to_str().map_err(|_| "modes: MODES_MARK is not UTF-8")?;
         std::fs::OpenOptions::new()
             .append(true)
             .create(true)
-            .open(std::ffi::OsStr::from_bytes(path.to_bytes()))
+            .open(path)
             .and_then(|mut file| file.write_all(line.as_bytes()))
             .map_err(|_| "modes: cannot append to MODES_MARK")?;
     }
@@ -69,6 +76,12 @@ fn init(args: &rt0::Args) -> Result<State, &'static str> {
             .and_then(|ms| ms.parse().ok())
             .ok_or("modes: MODES_INIT_SLEEP_MS is not a number")?;
         std::thread::sleep(Duration::from_millis(ms));
+    }
+    if args.env("MODES_INIT_GATE").is_some_and(|v| v.to_bytes() == b"1") {
+        GATE_WAITER.get_or_init(std::thread::current);
+        while !GATE_OPEN.load(Ordering::Acquire) {
+            std::thread::park();
+        }
     }
     if args.env("MODES_FAIL").is_some_and(|v| v.to_bytes() == b"1") {
         return Err("modes: init failed on request");
@@ -92,6 +105,23 @@ impl Drop for Tls {
 #[no_mangle]
 pub extern "C" fn modes_add(x: i32) -> i32 {
     state.base + x
+}
+
+/// 40 + x, like `modes_add`, but waits at most 50 ms for init: -1 when init is not done by
+/// then (or failed, or was not started).
+#[rt0::export(on_error = -1, timeout_ms = 50, state = state)]
+#[no_mangle]
+pub extern "C" fn modes_add_within_50ms(x: i32) -> i32 {
+    state.base + x
+}
+
+/// Lets an init held by `MODES_INIT_GATE=1` finish (no wait).
+#[no_mangle]
+pub extern "C" fn modes_open_gate() {
+    GATE_OPEN.store(true, Ordering::Release);
+    if let Some(init) = GATE_WAITER.get() {
+        init.unpark();
+    }
 }
 
 /// 40 + the sum of `count` values at `values`; -1 when init failed or was not started.
