@@ -257,6 +257,13 @@ pub(crate) fn image_binds_lazily(state: &LoaderState, env: &Args) -> bool {
     }
 }
 
+/// Whether a library whose init starts later than its load (`first_call`, `explicit`) pins its
+/// image then, from whichever thread starts init: through the C library's `dlopen` or Windows'
+/// `GetModuleHandleExW`, which take the loader's lock themselves. Without the C library on Linux
+/// the pin walks the loader's lists unlocked, which only the loading thread (inside the loader,
+/// holding its lock) may do, so it pins at load.
+pub(crate) const PIN_WHEN_INIT_STARTS: bool = cfg!(any(rt0_libc, windows));
+
 #[cfg(all(not(rt0_libc), target_os = "linux"))]
 mod nolibc;
 #[cfg(all(not(rt0_libc), target_os = "linux"))]

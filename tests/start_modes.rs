@@ -176,6 +176,38 @@ fn inline_dlopened_runs_init_on_its_own_thread_and_its_std_thread_does_not_deadl
     let helper = r.num("helper_tid");
     assert!(helper != 0 && helper != init_tid, "{r:?}");
     assert_eq!(init_runs(&mark).len(), 1, "{r:?}");
+    assert_eq!(r.num("loaded_after_dlclose"), 1, "pinned at load: {r:?}");
+}
+
+/// `first_call` pins the image when init starts, not at load: dlopened and never called, a
+/// dlclose unloads it (nothing of it ever ran on a thread); called once, it stays for good.
+#[test]
+fn first_call_pins_the_image_when_init_starts_not_at_load() {
+    let exe = host("modes_dlopen.c", Mode::FirstCall, Link::Dlopen);
+    let so = ("MODES_SO", library(Mode::FirstCall).display().to_string());
+    let mark = mark_file("first-call-dlopen");
+    let marked = ("MODES_MARK", mark.display().to_string());
+    let never_called = run(
+        &exe,
+        &[],
+        &[so.clone(), marked.clone(), ("MODES_NO_CALLS", "1".into())],
+    );
+    assert_eq!(never_called.status, Some(0), "{never_called:?}");
+    assert_eq!(
+        never_called.num("loaded_after_dlclose"),
+        0,
+        "a first_call library never called stayed loaded: {never_called:?}"
+    );
+    assert!(init_runs(&mark).is_empty(), "{never_called:?}");
+    let called = run(&exe, &[], &[so, marked]);
+    assert_eq!(called.status, Some(0), "{called:?}");
+    assert_eq!(called.num("add"), 42, "{called:?}");
+    assert_eq!(called.num("runs"), 1, "{called:?}");
+    assert_eq!(
+        called.num("loaded_after_dlclose"),
+        1,
+        "init ran on a thread of the image, which dlclose unmapped: {called:?}"
+    );
 }
 
 /// The contrast: preloaded (no loader lock held at start-up), the trace says init ran inline.

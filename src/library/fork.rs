@@ -198,7 +198,10 @@ impl Head {
             if entry_pid == 0 {
                 return None; // the entry has not run: nothing was inherited
             }
-            if !self.same_epoch() || sys::process_id() != entry_pid {
+            // An epoch of 0: this library has not armed one yet (`first_call` or `explicit`
+            // before their start), so only the process id can tell.
+            let armed = self.epoch.load(Ordering::Acquire) != 0;
+            if (armed && !self.same_epoch()) || sys::process_id() != entry_pid {
                 return Some(Evidence::Certain);
             }
             self.init_thread_is_gone()

@@ -114,12 +114,22 @@ pub(super) fn finish_init(head: &Head, outcome: Result<(), InitError>) {
 /// `first_call` and `explicit`: starts the init thread if init has not started yet (one caller
 /// wins; the others find it running). Returns at once; the caller waits if it wants to.
 pub(super) fn start_deferred(head: &Head) {
+    if head.state.load(Ordering::Acquire) != NOT_STARTED {
+        return;
+    }
+    // The fork marks the entry left for now (see `start::prepare`), before RUNNING is
+    // published: racing starters arm the same epoch, and a waiter that sees the word armed
+    // while this library's epoch is still 0 does not take it for a fork (`Head::fork_evidence`).
+    head.epoch.store(super::fork::arm(), Ordering::Release);
     if head
         .state
         .compare_exchange(NOT_STARTED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
         return;
+    }
+    if crate::loader::PIN_WHEN_INIT_STARTS {
+        crate::loader::pin(&head.loader, &head.tracer);
     }
     let Some(stack) = thread_stack(head, &head.args()) else {
         return;

@@ -41,7 +41,13 @@ pub(super) unsafe extern "C" fn prepare(
     if head.state.load(Ordering::Acquire) != PENDING {
         return 0;
     }
-    head.epoch.store(super::fork::arm(), Ordering::Release);
+    // `first_call` and `explicit` arm at their start instead (see `launch::start_deferred`):
+    // until then no init runs anywhere, so a fork child needs no telling apart.
+    let epoch = match head.start_mode {
+        StartMode::FirstCall | StartMode::Explicit => super::fork::epoch(),
+        StartMode::AtLoad | StartMode::Inline => super::fork::arm(),
+    };
+    head.epoch.store(epoch, Ordering::Release);
     head.entry_pid
         .store(sys::Host::process_id(), Ordering::Release);
     head.init_tid.store(0, Ordering::Release);
@@ -96,7 +102,12 @@ pub(super) unsafe extern "C" fn prepare(
             launch::thread_stack(head, &args).unwrap_or(0)
         }
         StartMode::FirstCall | StartMode::Explicit => {
-            crate::loader::pin(&head.loader, &head.tracer);
+            // A library loaded and never called costs the host as little as a plain cdylib:
+            // the image is pinned when init starts (nothing of it runs before), except where
+            // only the loading thread may walk the loader's lists.
+            if !crate::loader::PIN_WHEN_INIT_STARTS {
+                crate::loader::pin(&head.loader, &head.tracer);
+            }
             let when: &[u8] = match head.start_mode {
                 StartMode::FirstCall => {
                     b"entry: init starts on the library's first call (start = first_call)"

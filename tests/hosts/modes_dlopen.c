@@ -1,6 +1,7 @@
 /* dlopen()s tests/crates/modes ($MODES_SO) from main, so the library's entry runs inside glibc's
  * dlopen, holding the loader's lock, then calls its exports through pointers typed from the
- * header cbindgen made (-Wall -Werror). Prints key=value lines. */
+ * header cbindgen made (-Wall -Werror), then dlclose()s it and says whether it stayed loaded.
+ * With MODES_NO_CALLS set it calls nothing before the dlclose. Prints key=value lines. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@ int main(void) {
     handle = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!handle) { fprintf(stderr, "dlopen: %s\n", dlerror()); return 2; }
     printf("loaded=1\n");
+    if (getenv("MODES_NO_CALLS")) {
+        /* A library loaded and never called: does dlclose unload it? */
+        dlclose(handle);
+        printf("loaded_after_dlclose=%d\n", dlopen(so, RTLD_NOW | RTLD_NOLOAD) != NULL);
+        return 0;
+    }
     BIND(modes_add);
     BIND(modes_ready);
     BIND(modes_helper_tid);
@@ -37,5 +44,7 @@ int main(void) {
     printf("status=%d\nruns=%u\n", p_modes_status(NULL), p_modes_init_runs());
     printf("init_tid=%llu\nentry_tid=%llu\n", (unsigned long long)p_modes_init_tid(),
            (unsigned long long)p_modes_entry_tid());
+    dlclose(handle);
+    printf("loaded_after_dlclose=%d\n", dlopen(so, RTLD_NOW | RTLD_NOLOAD) != NULL);
     return 0;
 }
