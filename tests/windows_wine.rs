@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::{compile_once, root, run_command, Run};
+use support::{compile_once, root, run_command, wine, Run};
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
 
@@ -148,40 +148,16 @@ fn loadlibrary_host() -> PathBuf {
     )
 }
 
-/// The Wine loader: `wine64` where it is on the PATH (Wine's own packages), Debian's
-/// `/usr/lib/wine/wine64`, else `wine`.
-fn wine() -> &'static str {
-    static WINE: OnceLock<&'static str> = OnceLock::new();
-    WINE.get_or_init(|| {
-        let on_path = |name: &str| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {name}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if on_path("wine64") {
-            "wine64"
-        } else if Path::new("/usr/lib/wine/wine64").exists() {
-            "/usr/lib/wine/wine64"
-        } else {
-            "wine"
-        }
-    })
-}
-
 /// The command that runs a host: under Wine on Linux, directly on Windows.
 fn wine_command(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = if cfg!(windows) {
-        Command::new(exe)
-    } else {
-        let mut cmd = Command::new(wine());
-        cmd.arg(exe);
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(exe.parent().unwrap());
         cmd
+    } else {
+        wine::command(exe)
     };
     cmd.args(args)
-        .current_dir(exe.parent().unwrap())
-        .env("WINEPREFIX", root().join("target/wine-prefix"))
-        .env("WINEDEBUG", "-all")
         // Wine turns the Unix arguments into the UTF-16 command line with the locale's charset.
         .env("LANG", "C.UTF-8")
         .env("LC_ALL", "C.UTF-8")
@@ -533,26 +509,10 @@ rt0-description = {{ path = "../{description_dir}" }}
     })
 }
 
-/// The Wine release, as `(major, minor)`: `wine-8.0 (Debian 8.0~repack-4)` is `(8, 0)`.
-fn wine_version() -> (u32, u32) {
-    let out = Command::new(wine())
-        .arg("--version")
-        .output()
-        .expect("run wine --version");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let number = text
-        .trim()
-        .strip_prefix("wine-")
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit() && c != '.').next())
-        .unwrap_or_else(|| panic!("unexpected `wine --version`: {text}"));
-    let mut parts = number.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
-}
-
 /// Whether the system the hosts run on has `ProcessPrng` in bcryptprimitives.dll, which Rust's
 /// std imports: Windows since Windows 8 (std itself needs 10), Wine since 8.13.
 fn system_has_process_prng() -> bool {
-    cfg!(windows) || wine_version() >= (8, 13)
+    cfg!(windows) || wine::has_process_prng()
 }
 
 /// A folder of std-library hosts next to a copy of win_std_user.dll; with `shim`, also the
@@ -580,20 +540,7 @@ fn std_hosts_dir(shim: bool) -> PathBuf {
     }
     drop(copied);
     if shim {
-        let src = root().join("docs/windows/bcryptprimitives-shim.c");
-        compile_once(
-            dir.join("bcryptprimitives.dll"),
-            "the bcryptprimitives shim",
-            |tmp| {
-                let mut cmd = Command::new(cc());
-                cmd.args(["-O2", "-Wall", "-Werror", "-shared"])
-                    .arg(&src)
-                    .arg("-ladvapi32")
-                    .arg("-o")
-                    .arg(tmp);
-                cmd
-            },
-        );
+        wine::build_process_prng_shim(&dir, cc());
     }
     dir
 }

@@ -8,6 +8,7 @@
 pub mod macho;
 pub mod reliability;
 pub mod scenarios;
+pub mod wine;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -5,7 +5,7 @@
 
 use crate::cross;
 use crate::modes::{header_dir, library_dir_for, Crate, Mode};
-use crate::support::{compile_once, root, run_command, Run};
+use crate::support::{compile_once, root, run_command, wine, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -174,62 +174,12 @@ pub fn linux_host(system: System, mode: Mode, source: &str, name: &str) -> PathB
     })
 }
 
-/// The Wine release, as `(major, minor)`: `wine-8.0 (Debian 8.0~repack-4)` is `(8, 0)`.
-pub fn wine_version() -> (u32, u32) {
-    let out = Command::new(wine())
-        .arg("--version")
-        .output()
-        .expect("run wine --version");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let number = text
-        .trim()
-        .strip_prefix("wine-")
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit() && c != '.').next())
-        .unwrap_or_else(|| panic!("unexpected `wine --version`: {text}"));
-    let mut parts = number.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
-}
-
-/// The Wine loader: `wine64` where it is on the PATH, Debian's `/usr/lib/wine/wine64`, else
-/// `wine` (as tests/windows_wine.rs finds it).
-pub fn wine() -> &'static str {
-    static WINE: OnceLock<&'static str> = OnceLock::new();
-    WINE.get_or_init(|| {
-        let on_path = |name: &str| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {name}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if on_path("wine64") {
-            "wine64"
-        } else if Path::new("/usr/lib/wine/wine64").exists() {
-            "/usr/lib/wine/wine64"
-        } else {
-            "wine"
-        }
-    })
-}
-
 /// Rust's std imports ProcessPrng from bcryptprimitives.dll, which Wine gained in 8.13: under
 /// an older Wine the README's shim goes next to the program, as a user of such a Wine does.
 pub fn wine_shim(dir: &Path) {
-    if wine_version() >= (8, 13) {
-        return;
+    if !wine::has_process_prng() {
+        wine::build_process_prng_shim(dir, "x86_64-w64-mingw32-gcc");
     }
-    compile_once(
-        dir.join("bcryptprimitives.dll"),
-        "the bcryptprimitives shim",
-        |tmp| {
-            let mut cmd = Command::new("x86_64-w64-mingw32-gcc");
-            cmd.args(["-O2", "-Wall", "-Werror", "-shared"])
-                .arg(root().join("docs/windows/bcryptprimitives-shim.c"))
-                .arg("-ladvapi32")
-                .arg("-o")
-                .arg(tmp);
-            cmd
-        },
-    );
 }
 
 /// `tests/hosts/modes_win_loadlibrary.c`, next to the DLL built with `mode`.
@@ -332,14 +282,7 @@ pub fn rt0_port() -> &'static Path {
 pub fn run_on(system: System, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let what = format!("{} {args:?} {env:?} ({system:?})", exe.display());
     let mut cmd = match system {
-        System::Windows => {
-            let mut cmd = Command::new(wine());
-            cmd.arg(exe)
-                .current_dir(exe.parent().unwrap())
-                .env("WINEPREFIX", root().join("target/wine-prefix"))
-                .env("WINEDEBUG", "-all");
-            cmd
-        }
+        System::Windows => wine::command(exe),
         System::DarwinX86_64 | System::DarwinArm64 => {
             // The emulated process gets only the environment given with --env.
             let mut cmd = Command::new(rt0_port());
