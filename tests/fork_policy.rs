@@ -139,8 +139,7 @@ fn tokio_in_a_child_forked_after_init(platform: Platform) {
     let r = run_on(platform, Policy::Reinit, "fork_child", &["after"], &[]);
     let c = format!("{r:#?}");
     assert_eq!(r.field("parent_state_at_fork"), "2", "{c}");
-    assert_eq!(r.field("child_hung"), "0", "{c}");
-    assert_eq!(r.field("child_exit"), "0", "{c}");
+    assert_ended_cleanly(&r, &["child"], &c);
     assert_eq!(r.field("child_state_first"), "4", "{c}");
     assert_eq!(r.field("child_tokio"), "729", "{c}");
     assert_eq!(r.field("child_square"), "81", "{c}");
@@ -155,6 +154,14 @@ fn tokio_in_a_child_forked_after_init(platform: Platform) {
 #[test]
 fn tokio_runtime_in_the_state_answers_in_a_child_forked_after_init() {
     tokio_in_a_child_forked_after_init(Platform::Native);
+}
+
+/// Each of `who` (the hosts' `child`, `grandchild`) neither hung nor exited with a failure.
+fn assert_ended_cleanly(r: &Run, who: &[&str], c: &str) {
+    for w in who {
+        assert_eq!(r.field(&format!("{w}_hung")), "0", "{w} hung: {c}");
+        assert_eq!(r.field(&format!("{w}_exit")), "0", "{w} exit: {c}");
+    }
 }
 
 /// The answers of `who` (a `fork_grandchild` prefix) came from its own init.
@@ -183,14 +190,7 @@ fn grandchild_after_reinit(platform: Platform) {
         &[],
     );
     let c = format!("{r:#?}");
-    for k in [
-        "child_hung",
-        "grandchild_hung",
-        "child_exit",
-        "grandchild_exit",
-    ] {
-        assert_eq!(r.field(k), "0", "{k}: {c}");
-    }
+    assert_ended_cleanly(&r, &["child", "grandchild"], &c);
     assert_eq!(r.field("child_before_fork_state_first"), "4", "{c}");
     assert_own_init(&r, "child_before_fork", &c);
     assert_eq!(r.field("child_state_at_fork"), "2", "{c}");
@@ -214,14 +214,7 @@ fn grandchild_during_reinit(platform: Platform) {
         &env,
     );
     let c = format!("{r:#?}");
-    for k in [
-        "child_hung",
-        "grandchild_hung",
-        "child_exit",
-        "grandchild_exit",
-    ] {
-        assert_eq!(r.field(k), "0", "{k}: {c}");
-    }
+    assert_ended_cleanly(&r, &["child", "grandchild"], &c);
     assert_eq!(r.field("child_ready_now"), "0", "{c}");
     assert_eq!(r.field("child_state_at_fork"), "1", "{c}");
     assert_eq!(r.field("grandchild_state_first"), "4", "{c}");
@@ -268,8 +261,7 @@ fn reinit_scenarios_on_aarch64_under_qemu() {
 /// `on_error` value at once (all six calls within 100 ms, against a 1 s init), no init of its
 /// own; it exits 0; the parent is unaffected.
 fn assert_forked_at_once(r: &Run, c: &str) {
-    assert_eq!(r.field("child_hung"), "0", "{c}");
-    assert_eq!(r.field("child_exit"), "0", "{c}");
+    assert_ended_cleanly(r, &["child"], c);
     assert_eq!(r.field("child_state_first"), "4", "{c}");
     assert_eq!(r.field("child_state"), "4", "{c}");
     assert_eq!(r.field("child_ready"), "0", "{c}");
@@ -317,8 +309,7 @@ fn on_fork_inherit_child_after_init_keeps_the_parents_plain_state() {
     let r = run(Policy::Inherit, "fork_child", &["after"], &[]);
     let c = format!("{r:#?}");
     assert_eq!(r.field("policy"), "inherit", "{c}");
-    assert_eq!(r.field("child_hung"), "0", "{c}");
-    assert_eq!(r.field("child_exit"), "0", "{c}");
+    assert_ended_cleanly(&r, &["child"], &c);
     assert_eq!(r.field("child_state_first"), "2", "{c}");
     assert_eq!(r.field("child_state"), "2", "{c}");
     assert_eq!(r.field("child_ready"), "1", "{c}");
@@ -365,8 +356,7 @@ fn default_policy_never_makes_a_child_wait_for_the_parents_init() {
     let c = format!("{r:#?}");
     assert_eq!(r.field("policy"), "reinit", "{c}");
     assert_eq!(r.field("parent_state_at_fork"), "1", "{c}");
-    assert_eq!(r.field("child_hung"), "0", "{c}");
-    assert_eq!(r.field("child_exit"), "0", "{c}");
+    assert_ended_cleanly(&r, &["child"], &c);
     assert_eq!(r.field("child_ready"), "1", "{c}");
     assert_eq!(r.field("child_kind"), "ok", "{c}");
     assert_eq!(r.field("child_init_pid"), r.field("child_pid"), "{c}");

@@ -389,16 +389,6 @@ fn the_status_export_says_where_init_stands_in_every_mode() {
             },
         };
         assert_eq!(r.num("status_at_main"), at_main, "{c}");
-        assert_eq!(r.num("add"), -1, "{c}");
-        assert_eq!(r.num("sum"), -1, "{c}");
-        assert_eq!(r.num("ready"), -1, "{c}");
-        assert_eq!(r.num("helper_tid"), 0, "{c}");
-        assert_eq!(r.num("status"), 3, "{c}");
-        assert_eq!(
-            r.field("status_message"),
-            "modes: init failed on request",
-            "{c}"
-        );
-        assert_eq!(r.num("runs"), 1, "{c}");
+        modes::assert_failed_init_answers(&r, &c);
     }
 }

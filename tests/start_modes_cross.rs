@@ -141,17 +141,7 @@ fn check_failure(system: System, mode: Mode) {
         // On its own thread: running, or failed already.
         _ => assert!(matches!(at_main, 1 | 3), "status {at_main} at main: {c}"),
     }
-    assert_eq!(r.num("add"), -1, "{c}");
-    assert_eq!(r.num("sum"), -1, "{c}");
-    assert_eq!(r.num("ready"), -1, "{c}");
-    assert_eq!(r.num("helper_tid"), 0, "{c}");
-    assert_eq!(r.num("status"), 3, "{c}");
-    assert_eq!(
-        r.field("status_message"),
-        "modes: init failed on request",
-        "{c}"
-    );
-    assert_eq!(r.num("runs"), 1, "{c}");
+    modes::assert_failed_init_answers(&r, &c);
     assert!(
         r.stderr
             .contains("init failed: modes: init failed on request"),

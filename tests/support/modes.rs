@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use crate::support::{compile_once, root};
+use crate::support::{compile_once, root, Run};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -192,4 +192,21 @@ pub fn host_of(krate: Crate, source: &str, mode: Mode, link: Link) -> PathBuf {
         }
         cmd
     })
+}
+
+/// What a host of the modes library prints after a failed init (`MODES_FAIL=1`), whatever the
+/// mode and target: every export's `on_error` answer, no helper thread, status 3 with init's
+/// message, and one init run. `c` is the context the assertions print.
+pub fn assert_failed_init_answers(r: &Run, c: &str) {
+    assert_eq!(r.num("add"), -1, "{c}");
+    assert_eq!(r.num("sum"), -1, "{c}");
+    assert_eq!(r.num("ready"), -1, "{c}");
+    assert_eq!(r.num("helper_tid"), 0, "{c}");
+    assert_eq!(r.num("status"), 3, "{c}");
+    assert_eq!(
+        r.field("status_message"),
+        "modes: init failed on request",
+        "{c}"
+    );
+    assert_eq!(r.num("runs"), 1, "{c}");
 }
