@@ -191,16 +191,9 @@ fn main() {
             let mut all: Vec<Vec<(u64, u64)>> = vec![Vec::new(); CREATORS.len()];
             for _ in 0..n {
                 for (i, c) in CREATORS.iter().enumerate() {
-                    let out = std::process::Command::new(&exe)
-                        .args(["one", c])
-                        .output()
-                        .expect("re-exec");
-                    assert!(
-                        out.status.success(),
-                        "{c}: child failed: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    let text = String::from_utf8(out.stdout).unwrap();
+                    let mut cmd = std::process::Command::new(&exe);
+                    cmd.args(["one", c]);
+                    let text = child_stdout(&mut cmd, c);
                     let mut it = text.split_whitespace().map(|x| x.parse::<u64>().unwrap());
                     all[i].push((it.next().unwrap(), it.next().unwrap()));
                 }
@@ -236,17 +229,7 @@ fn main() {
                     for v in 2..vars {
                         cmd.env(format!("RT0_BENCH_VAR_{v:03}"), "x".repeat(48));
                     }
-                    let out = cmd.output().expect("re-exec");
-                    assert!(
-                        out.status.success(),
-                        "{lib}: child failed: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    let cycles: u64 = String::from_utf8(out.stdout)
-                        .unwrap()
-                        .trim()
-                        .parse()
-                        .unwrap();
+                    let cycles: u64 = child_stdout(&mut cmd, lib).trim().parse().unwrap();
                     all[i].push(cycles as f64 / per_ns);
                 }
             }
@@ -283,20 +266,9 @@ fn main() {
                 for (i, labelled) in libs.iter().enumerate() {
                     let (_, target) = labelled.split_once('=').expect("LABEL=LIB:SYMBOL");
                     let (lib, symbol) = target.rsplit_once(':').expect("LIB:SYMBOL");
-                    let out = std::process::Command::new(&exe)
-                        .args(["calls-one", lib, symbol, &n.to_string()])
-                        .output()
-                        .expect("re-exec");
-                    assert!(
-                        out.status.success(),
-                        "{lib}: child failed: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    let cycles: u64 = String::from_utf8(out.stdout)
-                        .unwrap()
-                        .trim()
-                        .parse()
-                        .unwrap();
+                    let mut cmd = std::process::Command::new(&exe);
+                    cmd.args(["calls-one", lib, symbol, &n.to_string()]);
+                    let cycles: u64 = child_stdout(&mut cmd, lib).trim().parse().unwrap();
                     all[i].push(cycles as f64 / per_ns / n as f64);
                 }
             }
@@ -318,4 +290,16 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// Runs a re-exec of this harness (one measurement in a fresh process) and returns what it
+/// printed; a child that fails stops the run, naming `what` and its stderr.
+fn child_stdout(cmd: &mut std::process::Command, what: &str) -> String {
+    let out = cmd.output().expect("re-exec");
+    assert!(
+        out.status.success(),
+        "{what}: child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
