@@ -152,6 +152,30 @@ ensure_pip() {
   python3 -m pip install -q "${missing[@]}"
 }
 
+# The raw-creator hosts run as user nobody whenever tests run as root (rt0's raw creator refuses a
+# process that can change its ids), and they, their libraries and ci/qemu-user live in the
+# checkout: nobody must be able to search every folder down to it. A clone under a home folder of
+# mode 750, or under `mktemp -d` (0700), would fail each such test with "Permission denied". On
+# CI (CI=true) the folders nobody cannot search get the search bit for others (x only: nothing
+# becomes readable), each one said; elsewhere this fails, saying what to do. Used by ci/test when
+# it runs as root, and by ci/root-tests.
+let_nobody_reach_the_tree() {
+  [ "$(uname -s)" = Linux ] && command -v setpriv >/dev/null || return 0
+  local path="" part
+  local -a parts
+  IFS=/ read -r -a parts <<<"${RT0_ROOT#/}"
+  for part in "${parts[@]}"; do
+    path="$path/$part"
+    as_root setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$path" 2>/dev/null && continue
+    if [ "${CI:-}" != true ]; then
+      echo "user nobody, who runs the raw-creator hosts, cannot search $path: chmod o+x it" >&2
+      return 1
+    fi
+    echo "  letting user nobody search $path (it runs the raw-creator hosts)"
+    as_root chmod o+x "$path"
+  done
+}
+
 install_needs() {
   # shellcheck disable=SC2046
   ensure_apt $(needs_of apt)
