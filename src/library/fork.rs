@@ -11,8 +11,9 @@
 //! sees as 0:
 //! - Linux: the word lives in a page mapped with `MADV_WIPEONFORK`, which the kernel hands
 //!   every child zeroed, however it was forked (`fork`, glibc's `_Fork`, a raw `clone`): Linux
-//!   4.14 and later. The first init thread maps it, before init runs (see
-//!   [`move_epoch_to_wipe_page`]); until then the word is a plain static;
+//!   4.14 and later. The first [`arm`] maps it, on the thread that starts init and before the
+//!   init thread exists, so a child the host forks once the entry (or `start`) has returned
+//!   always has it, however it forks; before that the word is a plain static;
 //! - with the C library (Linux, darwin), a `pthread_atfork` child handler also zeroes it: that
 //!   covers kernels without the advice, qemu-user (which ignores it) and darwin (where the word
 //!   is a plain static);
@@ -81,13 +82,21 @@ pub(super) fn epoch() -> u32 {
     word().load(Ordering::Relaxed)
 }
 
-/// The epoch an entry starts init in: registers the child handler on the first call, and arms
-/// the word where it is 0 (the first entry of this copy of rt0,
-/// or the first one in a fork child). Called by the entry on the loading thread; racing entries
-/// all get the same value.
+/// The epoch an entry starts init in: registers the child handler and maps the wipe-on-fork
+/// page on the first call, and arms the word where it is 0 (the first entry of this copy of
+/// rt0, or the first one in a fork child). Called on the thread that starts init, before the
+/// init thread exists; racing entries all get the same value.
+///
+/// The page costs the loading thread about 5 us (`mmap`, `madvise` and the first write's page
+/// fault). Mapping it later, on the init thread, left a window: a host that forked with
+/// `_Fork()` (no fork handlers) in a PID namespace (the child keeps the pid) before the init
+/// thread got there had a child with no mark at all, which waited for good for its parent's
+/// init.
 pub(super) fn arm() -> u32 {
     #[cfg(all(rt0_libc, not(windows)))]
     register_child_handler_once();
+    #[cfg(target_os = "linux")]
+    map_wipe_page_once();
     let word = word();
     let token = LAST_ARMED.load(Ordering::Acquire).wrapping_add(1).max(1);
     if word
@@ -100,22 +109,14 @@ pub(super) fn arm() -> u32 {
 }
 
 /// Linux: maps the wipe-on-fork page once per copy of rt0 (a page, for the life of the
-/// process) and moves the epoch word there, keeping its value. Called by init's own thread
-/// before init runs (the inline thread too), so the loading thread, which the host waits for,
-/// never pays the `mmap` and `madvise`: until then the `pthread_atfork` handler and the process
-/// id tell a child. Raw calls only.
-pub(super) fn move_epoch_to_wipe_page() {
-    #[cfg(target_os = "linux")]
-    map_wipe_page_once();
-}
-
+/// process) and moves the epoch word there, keeping its value. Raw calls only.
 #[cfg(target_os = "linux")]
 fn map_wipe_page_once() {
     use crate::abi::{constants as k, nr};
     use crate::sys::{Arg, Nr};
     // Once per process line: a second caller returns at once and never waits for the first.
-    // The host may fork while an init thread maps the page: the child then has this flag set
-    // and no thread that would finish, and it keeps the word in the static (which the
+    // Another host thread may fork while this one maps the page: the child then has this flag
+    // set and no thread that would finish, and it keeps the word in the static (which the
     // `pthread_atfork` handler zeroes in its children) rather than wait for good.
     static CLAIMED: AtomicU32 = AtomicU32::new(0);
     if CLAIMED.swap(1, Ordering::AcqRel) != 0 {

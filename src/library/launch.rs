@@ -185,19 +185,13 @@ pub(super) fn raw_creator_refusal(head: &Head) -> Option<&'static str> {
     None
 }
 
-/// Runs the library's init, on the thread init runs on, after moving the fork epoch to its
-/// wipe-on-fork page (Linux; see `fork::move_epoch_to_wipe_page`).
-pub(super) fn call_init(head: &Head) -> Result<(), InitError> {
-    super::fork::move_epoch_to_wipe_page();
-    run_init(head)
-}
-
-/// The library's init itself. Built with unwinding, a panic is caught (see `panics`) and kept
-/// as an [`InitErrorKind::Panicked`] error whose message is `rt0: init panicked: <payload>` (a
-/// `&str` or `String` payload; other payloads give `rt0: init panicked`). Built with
-/// `panic = "abort"`, a panic ends the process, as any Rust panic does there.
+/// Runs the library's init, on the thread init runs on. Built with unwinding, a panic is caught
+/// (see `panics`) and kept as an [`InitErrorKind::Panicked`] error whose message is
+/// `rt0: init panicked: <payload>` (a `&str` or `String` payload; other payloads give
+/// `rt0: init panicked`). Built with `panic = "abort"`, a panic ends the process, as any Rust
+/// panic does there.
 #[cfg(panic = "unwind")]
-fn run_init(head: &Head) -> Result<(), InitError> {
+pub(super) fn call_init(head: &Head) -> Result<(), InitError> {
     // SAFETY: run_init belongs to this head's Library<T>; called once, on the init thread.
     super::panics::catch(head, super::panics::Callback::Init, || unsafe {
         (head.run_init)(head)
@@ -206,7 +200,7 @@ fn run_init(head: &Head) -> Result<(), InitError> {
 }
 
 #[cfg(not(panic = "unwind"))]
-fn run_init(head: &Head) -> Result<(), InitError> {
+pub(super) fn call_init(head: &Head) -> Result<(), InitError> {
     // SAFETY: as above.
     unsafe { (head.run_init)(head) }
 }
