@@ -102,13 +102,64 @@ pub fn demo(host: Host, path: DemoPath) -> Demo {
     demo_for(Some(host.target()), path)
 }
 
-fn self_contained_musl() -> PathBuf {
+/// The self-contained musl objects rustup ships for `target` (crt objects, `libc.a`,
+/// `libunwind.a`).
+pub fn musl_self_contained(target: &str) -> PathBuf {
     let out = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .expect("run rustc");
-    let sysroot = String::from_utf8(out.stdout).unwrap();
-    PathBuf::from(sysroot.trim()).join("lib/rustlib/aarch64-unknown-linux-musl/lib/self-contained")
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib/self-contained")
+}
+
+/// The aarch64 musl host: compiles `src` with `cc` (the cross glibc compiler) against its glibc
+/// headers, which are ABI-compatible for what the hosts use, into `<tmp>.o`, and returns the
+/// command that links that object statically against musl alone: its crt objects, `archives`
+/// (the library under test first), its `libc.a` and libgcc for builtins. The caller adds `-o`.
+pub fn aarch64_musl_static_link(
+    cc: &str,
+    include: &Path,
+    src: &Path,
+    tmp: &Path,
+    archives: &[PathBuf],
+) -> Command {
+    let obj = tmp.with_extension("o");
+    let st = Command::new(cc)
+        .args(["-O1", "-g", "-Wall", "-Werror", "-fno-stack-protector"])
+        .args(["-U_FORTIFY_SOURCE", "-c", "-I"])
+        .arg(include)
+        .arg(src)
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .expect("run the C compiler");
+    assert!(
+        st.status.success(),
+        "compiling {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let libgcc = Command::new(cc)
+        .arg("-print-libgcc-file-name")
+        .output()
+        .expect("run the C compiler")
+        .stdout;
+    let sc = musl_self_contained("aarch64-unknown-linux-musl");
+    let mut cmd = Command::new(cc);
+    cmd.args(["-static", "-nostdlib", "-nostartfiles"])
+        .arg(sc.join("crt1.o"))
+        .arg(sc.join("crti.o"))
+        .arg(sc.join("crtbegin.o"))
+        .arg(&obj)
+        .args(archives)
+        .arg(sc.join("libc.a"))
+        .arg(String::from_utf8(libgcc).unwrap().trim())
+        .arg(sc.join("crtend.o"))
+        .arg(sc.join("crtn.o"));
+    cmd
 }
 
 /// Compiles `tests/hosts/<source>` for `host`, linked to `demo` as `link` says. The executable
@@ -129,51 +180,8 @@ pub fn build_host(host: Host, demo: &Demo, source: &str, link: Link) -> PathBuf 
             .arg(&include);
         match host {
             Host::Aarch64MuslStatic => {
-                // Compile against the cross glibc headers (ABI-compatible for what the hosts
-                // use), link against musl alone: its crt objects, libc.a and libgcc for builtins.
-                let obj = tmp.with_extension("o");
-                let st = Command::new(host.cc())
-                    .args([
-                        "-O1",
-                        "-g",
-                        "-Wall",
-                        "-Werror",
-                        "-fno-stack-protector",
-                        "-U_FORTIFY_SOURCE",
-                        "-c",
-                    ])
-                    .arg("-I")
-                    .arg(&include)
-                    .arg(&src)
-                    .arg("-o")
-                    .arg(&obj)
-                    .output()
-                    .expect("run the C compiler");
-                assert!(
-                    st.status.success(),
-                    "compiling {}: {}",
-                    src.display(),
-                    String::from_utf8_lossy(&st.stderr)
-                );
-                let sc = self_contained_musl();
-                let libgcc = Command::new(host.cc())
-                    .arg("-print-libgcc-file-name")
-                    .output()
-                    .unwrap()
-                    .stdout;
-                cmd = Command::new(host.cc());
-                cmd.args(["-static", "-nostdlib", "-nostartfiles"])
-                    .arg(sc.join("crt1.o"))
-                    .arg(sc.join("crti.o"))
-                    .arg(sc.join("crtbegin.o"))
-                    .arg(&obj)
-                    .arg(demo.staticlib())
-                    .arg(sc.join("libc.a"))
-                    .arg(String::from_utf8(libgcc).unwrap().trim())
-                    .arg(sc.join("crtend.o"))
-                    .arg(sc.join("crtn.o"))
-                    .arg("-o")
-                    .arg(tmp);
+                cmd = aarch64_musl_static_link(host.cc(), &include, &src, tmp, &[demo.staticlib()]);
+                cmd.arg("-o").arg(tmp);
             }
             _ => {
                 if host == Host::MuslStatic {

@@ -77,20 +77,6 @@ pub fn library_dir(system: System, mode: Mode) -> PathBuf {
     library_dir_for(Crate::Modes, mode, Some(system.target()))
 }
 
-/// The sysroot's self-contained objects for a musl `target` (crt objects, libc.a, libunwind.a):
-/// a `std` static library unwinds through that libunwind (the modes crate is built with
-/// panic = "unwind"), which musl-gcc does not have.
-pub fn musl_self_contained(target: &str) -> PathBuf {
-    let out = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("run rustc");
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-        .join("lib/rustlib")
-        .join(target)
-        .join("lib/self-contained")
-}
-
 /// `tests/hosts/<source>` for a Linux `system`, linked with the library built with `mode`, as
 /// `<dir>/<name>`: x86_64 musl with `musl-gcc -static` and the archive; aarch64 musl compiled
 /// against the cross glibc headers (ABI-compatible for what the hosts use) and linked
@@ -113,53 +99,26 @@ pub fn linux_host(system: System, mode: Mode, source: &str, name: &str) -> PathB
         cmd.args(["-O1", "-g", "-Wall", "-Werror", "-pthread"])
             .arg("-I")
             .arg(&headers);
+        // On musl the modes crate's std (built with panic = "unwind") unwinds through the
+        // sysroot's self-contained libunwind, which musl-gcc does not have.
         match system {
             System::Musl => {
                 cmd.arg(&src)
                     .arg("-static")
                     .arg(dir.join("libmodes.a"))
                     .arg("-Wl,--eh-frame-hdr")
-                    .arg(musl_self_contained(system.target()).join("libunwind.a"));
+                    .arg(cross::musl_self_contained(system.target()).join("libunwind.a"));
             }
             System::Aarch64Musl => {
-                let obj = tmp.with_extension("o");
-                let out = Command::new(cc)
-                    .args(["-O1", "-g", "-Wall", "-Werror", "-fno-stack-protector"])
-                    .args(["-U_FORTIFY_SOURCE", "-c", "-I"])
-                    .arg(&headers)
-                    .arg(&src)
-                    .arg("-o")
-                    .arg(&obj)
-                    .output()
-                    .expect("run the C compiler");
-                assert!(
-                    out.status.success(),
-                    "compiling {what}: {}",
-                    String::from_utf8_lossy(&out.stderr)
+                let sc = cross::musl_self_contained(system.target());
+                cmd = cross::aarch64_musl_static_link(
+                    cc,
+                    &headers,
+                    &src,
+                    tmp,
+                    &[dir.join("libmodes.a"), sc.join("libunwind.a")],
                 );
-                let libgcc = Command::new(cc)
-                    .arg("-print-libgcc-file-name")
-                    .output()
-                    .expect("run the C compiler")
-                    .stdout;
-                let sc = musl_self_contained(system.target());
-                cmd = Command::new(cc);
-                cmd.args([
-                    "-static",
-                    "-nostdlib",
-                    "-nostartfiles",
-                    "-Wl,--eh-frame-hdr",
-                ])
-                .arg(sc.join("crt1.o"))
-                .arg(sc.join("crti.o"))
-                .arg(sc.join("crtbegin.o"))
-                .arg(&obj)
-                .arg(dir.join("libmodes.a"))
-                .arg(sc.join("libunwind.a"))
-                .arg(sc.join("libc.a"))
-                .arg(String::from_utf8(libgcc).unwrap().trim())
-                .arg(sc.join("crtend.o"))
-                .arg(sc.join("crtn.o"));
+                cmd.arg("-Wl,--eh-frame-hdr");
             }
             _ => {
                 cmd.arg(&src)
